@@ -1,0 +1,58 @@
+# Makefile -- cfutures: libcfutures, cfbench, tests, benchmarks and charts.
+# make SANITIZE=asan|tsan builds into build/asan or build/tsan.
+SANITIZE ?=
+BUILD    := build$(if $(SANITIZE),/$(SANITIZE))
+CC       ?= cc
+PKGS     := libcurl openssl libmicrohttpd check gsl
+OPT      ?= -O2 -g
+SAN_asan := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_tsan := -fsanitize=thread
+# pkg-config runs once, after `deps` has had its chance to install packages.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+CFLAGS   += $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread $(SAN_$(SANITIZE))
+LDFLAGS  += -pthread $(SAN_$(SANITIZE))
+LDLIBS   += -lm
+SIZE     ?= default
+TIMEOUT  ?= 60
+
+LIB_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/*.c))
+APP_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard workloads/*.c) $(filter-out bench/main.c,$(wildcard bench/*.c)))
+TESTS     := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+LIBA      := $(BUILD)/libcfutures.a
+CFBENCH   := $(BUILD)/cfbench
+
+.PHONY: all deps test check-sanitize bench plots hyperfine compare-python fuzz clean
+all: $(CFBENCH) $(TESTS)
+
+deps:
+	@./.ci/deps
+
+$(BUILD)/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+$(LIBA): $(LIB_OBJ)
+	$(AR) rcs $@ $^
+$(CFBENCH): $(BUILD)/bench/main.o $(APP_OBJ) $(LIBA)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(LDLIBS) -o $@
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(APP_OBJ) $(LIBA)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(LDLIBS) -o $@
+
+# Each test binary runs on its own; Check kills a test after CK_DEFAULT_TIMEOUT.
+test: all
+	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) ./tests/run $(TESTS)
+check-sanitize:
+	$(MAKE) SANITIZE=asan test TIMEOUT=120
+	$(MAKE) SANITIZE=tsan test TIMEOUT=180
+
+bench: all
+	$(CFBENCH) run --workload all --size $(SIZE) --out results
+	@./plots/draw results plots --terminal
+plots:
+	@./plots/draw results plots
+hyperfine: all
+	@./bench/hyperfine.sh $(CFBENCH) results
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,43 @@
+/* main.c -- cfbench: the command line that runs, serves and measures. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../workloads/workload.h"
+#include "commands.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *what;
+} commands[] = {
+    {"run", cmd_run, "run workloads in every mode, write CSV"},
+    {"serve", cmd_serve, "serve test files on loopback (for download)"},
+    {"overhead", cmd_overhead, "per-task cost of each executor, as CSV"},
+};
+
+static void usage(FILE *to) {
+    fprintf(to, "usage: cfbench COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(to, "  %-9s %s\n", commands[i].name, commands[i].what);
+    fprintf(to, "\n'cfbench COMMAND --help' describes each.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (workloads_init() != 0) {
+        fprintf(stderr, "cfbench: cannot register the workloads' tasks\n");
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "cfbench: unknown command '%s' (try --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,190 @@
+/* overhead.c -- `cfbench overhead`: what each executor costs per task.
+ *
+ * No-op tasks (empty input, empty output) through each executor kind:
+ * submit every task then collect every result ("submit", as Python's
+ * executor.submit + future.result), and map at chunksize 1 and 64 ("map").
+ * The figure is wall time divided by tasks, best of --repeat runs, with the
+ * pool already started (start-up is its own row: create + shutdown of an
+ * idle pool, "startup", in µs per pool). Prints CSV on stdout:
+ * executor,method,chunksize,tasks,us_per_task
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/cfutures.h"
+#include "commands.h"
+
+static int noop(const void *in, size_t len, cf_out *out) {
+    (void)in;
+    (void)len;
+    (void)out;
+    return 0;
+}
+
+static int empty_input(void *arg, size_t i, const void **data, size_t *len) {
+    if (i >= *(size_t *)arg) return CF_EOF;
+    *data = NULL;
+    *len = 0;
+    return 0;
+}
+
+static double secs(int64_t ns) { return (double)ns / 1e9; }
+
+/* One timed run; returns seconds or a negative CF_E* code. */
+static double run_submit(cf_executor *ex, const cf_task *t, size_t n,
+                         cf_future **fs) {
+    int64_t t0 = cf_now_ns();
+    for (size_t i = 0; i < n; i++)
+        if (cf_submit(ex, t, NULL, 0, &fs[i])) return CF_ENOMEM;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        bad |= cf_future_result(fs[i], CF_FOREVER, NULL, NULL) != 0;
+        cf_future_free(fs[i]);
+    }
+    int64_t t1 = cf_now_ns();
+    return bad ? CF_ETASK : secs(t1 - t0);
+}
+
+static double run_map(cf_executor *ex, const cf_task *t, size_t n, int chunk) {
+    cf_map_options mo = CF_MAP_OPTIONS_INIT;
+    mo.chunksize = chunk;
+    cf_map_iter *m;
+    int64_t t0 = cf_now_ns();
+    int r = cf_map(ex, t, empty_input, &n, &mo, &m);
+    if (r) return r;
+    size_t got = 0;
+    while ((r = cf_map_next(m, NULL, NULL)) == 0) got++;
+    cf_map_free(m);
+    int64_t t1 = cf_now_ns();
+    return r == CF_EOF && got == n ? secs(t1 - t0) : CF_ETASK;
+}
+
+static double run_startup(cf_kind kind, int workers) {
+    cf_options o = CF_OPTIONS_INIT;
+    o.max_workers = workers;
+    cf_executor *ex;
+    int64_t t0 = cf_now_ns();
+    int r = cf_executor_new(kind, &o, &ex);
+    if (r) return r;
+    cf_executor_free(ex);
+    return secs(cf_now_ns() - t0);
+}
+
+static int parse_pos(const char *opt, const char *s, long max, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 1 || v > max) {
+        fprintf(stderr, "cfbench overhead: %s: '%s' is not a whole number from 1 to %ld\n",
+                opt, s, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static void usage(FILE *to) {
+    fprintf(to,
+            "usage: cfbench overhead [--tasks N] [--workers N] [--repeat N]\n"
+            "\n"
+            "Per-task cost of each executor on no-op tasks, as CSV on stdout:\n"
+            "executor,method,chunksize,tasks,us_per_task (best of --repeat).\n"
+            "method: submit (submit all, then result of each), map (chunksize 1\n"
+            "and 64), startup (create and shut down an idle pool; the figure is\n"
+            "µs per pool).\n"
+            "\n"
+            "  --tasks N    tasks per run (default 100000)\n"
+            "  --workers N  pool size (default 2)\n"
+            "  --repeat N   runs per figure, the best is kept (default 5)\n"
+            "\n"
+            "example: cfbench overhead --tasks 20000 > results/overhead.csv\n");
+}
+
+int cmd_overhead(int argc, char **argv) {
+    long tasks = 100000, workers = 2, repeat = 5;
+    static const struct option opts[] = {
+        {"tasks", required_argument, 0, 't'},
+        {"workers", required_argument, 0, 'w'},
+        {"repeat", required_argument, 0, 'r'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    opterr = 0;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
+        switch (c) {
+        case 't': if (parse_pos("--tasks", optarg, 10000000, &tasks)) return 2; break;
+        case 'w': if (parse_pos("--workers", optarg, 1024, &workers)) return 2; break;
+        case 'r': if (parse_pos("--repeat", optarg, 1000, &repeat)) return 2; break;
+        case 'h': usage(stdout); return 0;
+        case ':':
+            fprintf(stderr, "cfbench overhead: %s needs a value\n", argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "cfbench overhead: unknown option '%s'\n", argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "cfbench overhead: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    const cf_task *t = cf_task_register("overhead.noop", noop);
+    cf_future **fs = malloc((size_t)tasks * sizeof *fs);
+    if (!t || !fs) {
+        fprintf(stderr, "cfbench overhead: out of memory\n");
+        free(fs);
+        return 1;
+    }
+    static const cf_kind kinds[] = {CF_SEQUENTIAL, CF_THREAD, CF_PROCESS};
+    static const struct { const char *method; int chunk; } methods[] = {
+        {"submit", 1}, {"map", 1}, {"map", 64}};
+    int status = 0;
+    printf("executor,method,chunksize,tasks,us_per_task\n");
+    for (size_t k = 0; k < 3; k++) {
+        cf_options o = CF_OPTIONS_INIT;
+        o.max_workers = kinds[k] == CF_SEQUENTIAL ? 1 : (int)workers;
+        for (size_t m = 0; m < 3; m++) {
+            double best = -1;
+            for (long r = 0; r < repeat; r++) {
+                cf_executor *ex;
+                int e = cf_executor_new(kinds[k], &o, &ex);
+                if (e) {
+                    fprintf(stderr, "cfbench overhead: %s pool: %s\n",
+                            cf_kind_name(kinds[k]), cf_strerror(e));
+                    free(fs);
+                    return 1;
+                }
+                double s = methods[m].chunk == 1 && !strcmp(methods[m].method, "submit")
+                               ? run_submit(ex, t, (size_t)tasks, fs)
+                               : run_map(ex, t, (size_t)tasks, methods[m].chunk);
+                cf_executor_free(ex);
+                if (s < 0) {
+                    fprintf(stderr, "cfbench overhead: %s %s: %s\n", cf_kind_name(kinds[k]),
+                            methods[m].method, cf_strerror((int)s));
+                    status = 1;
+                    break;
+                }
+                if (best < 0 || s < best) best = s;
+            }
+            if (best >= 0)
+                printf("%s,%s,%d,%ld,%.4f\n", cf_kind_name(kinds[k]), methods[m].method,
+                       methods[m].chunk, tasks, best / (double)tasks * 1e6);
+            fflush(stdout);
+        }
+        if (kinds[k] != CF_SEQUENTIAL) {
+            double best = -1;
+            for (long r = 0; r < repeat; r++) {
+                double s = run_startup(kinds[k], (int)workers);
+                if (s >= 0 && (best < 0 || s < best)) best = s;
+            }
+            printf("%s,startup,0,%ld,%.1f\n", cf_kind_name(kinds[k]), workers, best * 1e6);
+            fflush(stdout);
+        }
+    }
+    free(fs);
+    return status;
+}

@@ -1,0 +1,1107 @@
+/* run.c -- `cfbench run`: expands the plan, times each run, writes CSV.
+ *
+ * The plan is workloads x modes x worker counts x repetitions. Each
+ * workload is prepared once per invocation (its task list, and for
+ * download the embedded server) and the same plan is handed to every mode,
+ * so every mode does identical work. The sequential mode runs first: its
+ * digest is the reference every other run of the workload must reproduce
+ * (when the user did not ask for seq, one unrecorded seq pass provides it).
+ *
+ * One run = timer_start, create the executor, map every input through it
+ * with the chunksize, collect results in input order, shut the executor
+ * down, timer_stop; then verify outside the timed part. Its row goes to
+ * bench.csv at once (flushed), so an interrupted benchmark keeps what it
+ * measured. SIGINT/SIGTERM set a flag checked between runs; summary.csv and
+ * the table then cover what was measured and the exit status is 128+sig.
+ *
+ * Everything the user typed is validated before any output is opened: a
+ * bad command line exits 2 with one line on stderr and touches no file.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/cfutures.h"
+#include "../workloads/workload.h"
+#include "cli.h"
+#include "commands.h"
+#include "csv.h"
+#include "meta.h"
+#include "stats.h"
+#include "table.h"
+#include "timer.h"
+
+#define WORKERS_MAX 1024
+#define CHUNK_MAX 1000000
+#define REPEAT_MAX 10000
+#define WARMUP_MAX 1000
+#define WORKLOADS_MAX 8
+
+#define BENCH_HEADER                                                         \
+    "run_id,impl,workload,mode,workers,chunksize,tasks,size,rep,wall_ms,"    \
+    "user_ms,sys_ms,max_rss_kb,ok,failed,digest"
+#define SUMMARY_HEADER                                                       \
+    "impl,workload,mode,workers,chunksize,size,tasks,reps,mean_ms,"          \
+    "stddev_ms,median_ms,min_ms,max_ms,speedup,speedup_err,outliers"
+
+/* The modes, in the order they run. Adding a mode is one entry here (and,
+ * for a new kind of executor, one field of cf_options in `tune`). A mode
+ * with built == 0 is accepted by the parser and refused with one line. */
+typedef struct mode_info {
+    const char *name;
+    int built;
+    int async;    /* runs workload->run_async instead of an executor */
+    cf_kind kind; /* executor kind when not async */
+    void (*tune)(cf_options *o); /* mode-specific pool options, or NULL */
+} mode_info;
+
+enum { M_SEQ, M_THREAD, M_PROCESS, M_ASYNC, M_THREAD_GIL, NMODES };
+
+static const mode_info modes[NMODES] = {
+    [M_SEQ] = {"seq", 1, 0, CF_SEQUENTIAL, NULL},
+    [M_THREAD] = {"thread", 1, 0, CF_THREAD, NULL},
+    [M_PROCESS] = {"process", 1, 0, CF_PROCESS, NULL},
+    [M_ASYNC] = {"async", 1, 1, CF_SEQUENTIAL, NULL},
+    [M_THREAD_GIL] = {"thread-gil", 0, 0, CF_THREAD, NULL},
+};
+
+/* What the command line asked for, after validation. */
+typedef struct run_config {
+    unsigned workloads;            /* bit i: workload_all()[i] */
+    unsigned modes;                /* bit i: modes[i] */
+    int modes_all;                 /* "all" or default: skip silently */
+    long workers[CLI_LIST_MAX];    /* the sweep; nworkers 0: defaults */
+    size_t nworkers;
+    long chunksize;
+    wl_size size;
+    long repeat, warmup;
+    const char *out;
+    char **urls;                   /* owned; NULL: embedded server */
+    size_t nurls;
+    int quiet, json, no_reference;
+} run_config;
+
+/* One (workload, mode, workers) point: its samples, then its summary. */
+typedef struct group {
+    const workload *wl;
+    int mode;
+    int workers;
+    long chunksize;
+    size_t tasks;
+    double *wall;                  /* wall_ms of each recorded rep */
+    size_t n;
+    stats_summary st;
+    double speedup, speedup_err;   /* NaN without a seq group */
+    int summarized;
+} group;
+
+/* What one run gives back. */
+typedef struct run_result {
+    bench_times t;
+    char digest[65];
+    size_t failed;
+    int verified;                  /* verify() found every result right */
+    char first_error[160];         /* first failed task's message */
+} run_result;
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: cfbench run [OPTIONS]\n"
+"\n"
+"Runs each workload in each mode, checks that every mode computed the same\n"
+"results, appends one row per run to DIR/bench.csv and writes\n"
+"DIR/summary.csv and DIR/meta.txt.\n"
+"\n"
+"  --workload LIST   download, hash, prime, comma-separated, or all\n"
+"                    (default all)\n"
+"  --mode LIST       seq, thread, process, async, thread-gil, or all\n"
+"                    (default all that apply; async is download only)\n"
+"  --workers N|LIST  pool size, or a sweep like 1,2,4,8 (1..%d; default\n"
+"                    Python's: threads min(32, cpus+4), processes cpus;\n"
+"                    download threads: one per file; async: all at once)\n"
+"  --chunksize N     tasks per message in map (1..%d; default 1)\n"
+"  --size NAME       quick, default or blog (default default)\n"
+"  --repeat N        timed runs per point (1..%d; default 5, blog 3)\n"
+"  --warmup N        untimed runs first (0..%d; default 1, blog 0)\n"
+"  --out DIR         where the CSV go (default results)\n"
+"  --urls FILE|LIST  download real URLs: a file with one per line, or\n"
+"                    URL,URL,... (default: an embedded loopback server)\n"
+"  --no-reference    skip the unrecorded seq pass that gives the reference\n"
+"                    digest when seq is not asked for (whole-process timing)\n"
+"  --quiet           no table, no progress bar, no notes\n"
+"  --json            print the summary as JSON on stdout instead of the table\n"
+"  -h, --help        this text\n"
+"\n"
+"Exit status: 0 ok, 1 a run failed or disagreed with seq, 2 bad usage,\n"
+"130/143 interrupted (what was measured is kept).\n"
+"\n"
+"examples:\n"
+"  cfbench run --size quick\n"
+"  cfbench run --workload hash,prime --mode seq,process --workers 1,2,4\n"
+"  cfbench run --workload prime --mode process --chunksize 16 --repeat 10\n"
+"  cfbench run --workload download --mode seq,thread,async --urls urls.txt\n"
+"  cfbench run --size quick --json --out /tmp/r\n",
+            WORKERS_MAX, CHUNK_MAX, REPEAT_MAX, WARMUP_MAX);
+}
+
+static int bad_usage(const char *msg)
+{
+    fprintf(stderr, "cfbench run: %s\n", msg);
+    return 2;
+}
+
+static void free_urls(run_config *c)
+{
+    for (size_t i = 0; i < c->nurls; i++)
+        free(c->urls[i]);
+    free(c->urls);
+    c->urls = NULL;
+    c->nurls = 0;
+}
+
+static int add_url(run_config *c, const char *s, size_t len, char *err,
+                   size_t errlen)
+{
+    if (memchr(s, ':', len) == NULL || len < 8 ||
+        (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)) {
+        snprintf(err, errlen, "--urls: '%.*s' is not an http(s) URL",
+                 (int)(len > 60 ? 60 : len), s);
+        return -1;
+    }
+    char **grown = realloc(c->urls, (c->nurls + 1) * sizeof *grown);
+    if (grown == NULL)
+        goto nomem;
+    c->urls = grown;
+    if ((c->urls[c->nurls] = strndup(s, len)) == NULL)
+        goto nomem;
+    c->nurls++;
+    return 0;
+nomem:
+    snprintf(err, errlen, "--urls: out of memory");
+    return -1;
+}
+
+/* "--urls" takes URL,URL,... when it holds "://", else a file name. */
+static int parse_urls(run_config *c, const char *val, char *err,
+                      size_t errlen)
+{
+    free_urls(c);
+    if (strstr(val, "://") != NULL) {
+        const char *p = val;
+        for (;;) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            if (add_url(c, p, len, err, errlen) != 0)
+                return -1;
+            if (comma == NULL)
+                break;
+            p = comma + 1;
+        }
+        return 0;
+    }
+    FILE *f = fopen(val, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "--urls: %s: %s", val, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
+        char *s = line, *e;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        e = s + strlen(s);
+        while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' ||
+                         e[-1] == '\t'))
+            e--;
+        if (e == s || *s == '#')
+            continue; /* blank lines and comments */
+        rc = add_url(c, s, (size_t)(e - s), err, errlen);
+    }
+    if (rc == 0 && ferror(f)) {
+        snprintf(err, errlen, "--urls: %s: read error", val);
+        rc = -1;
+    }
+    (void)fclose(f);
+    if (rc == 0 && c->nurls == 0) {
+        snprintf(err, errlen, "--urls: %s holds no URL", val);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* The options that take a value. */
+static const char *const value_opts[] = {
+    "--workload", "--mode", "--workers", "--chunksize", "--size",
+    "--repeat",   "--warmup", "--out",   "--urls",      NULL};
+
+/* Parses argv into *c. Returns 0, 1 for --help (printed), or 2 after
+ * printing the one-line error. */
+static int parse_args(int argc, char **argv, run_config *c)
+{
+    const workload *const *all = workload_all();
+    const char *wl_names[WORKLOADS_MAX + 1];
+    const char *mode_names[NMODES + 1];
+    char err[512];
+    size_t nwl = 0;
+
+    for (; all[nwl] != NULL && nwl < WORKLOADS_MAX; nwl++)
+        wl_names[nwl] = all[nwl]->name;
+    wl_names[nwl] = NULL;
+    for (int m = 0; m < NMODES; m++)
+        mode_names[m] = modes[m].name;
+    mode_names[NMODES] = NULL;
+
+    memset(c, 0, sizeof *c);
+    c->workloads = (1u << nwl) - 1;
+    c->modes_all = 1;
+    c->chunksize = 1;
+    c->size = WL_DEFAULT;
+    c->repeat = -1;
+    c->warmup = -1;
+    c->out = "results";
+
+    for (int i = 1; i < argc;) {
+        const char *a = argv[i], *v = NULL;
+        int r;
+
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 1;
+        }
+        if (!strcmp(a, "--quiet") || !strcmp(a, "--json") ||
+            !strcmp(a, "--no-reference")) {
+            c->quiet |= !strcmp(a, "--quiet");
+            c->json |= !strcmp(a, "--json");
+            c->no_reference |= !strcmp(a, "--no-reference");
+            i++;
+            continue;
+        }
+        const char *opt = NULL;
+        for (size_t k = 0; value_opts[k] != NULL && opt == NULL; k++) {
+            r = cli_take_value(argc, argv, &i, value_opts[k], &v, err,
+                               sizeof err);
+            if (r < 0)
+                return bad_usage(err);
+            if (r > 0)
+                opt = value_opts[k];
+        }
+        if (opt == NULL) {
+            /* A flag given a value ("--quiet=1") or anything unknown. */
+            const char *eq = strchr(a, '=');
+            if (a[0] == '-' && eq != NULL &&
+                (!strncmp(a, "--quiet=", 8) || !strncmp(a, "--json=", 7) ||
+                 !strncmp(a, "--no-reference=", 15)))
+                snprintf(err, sizeof err, "%.*s: takes no value",
+                         (int)(eq - a), a);
+            else if (a[0] == '-')
+                snprintf(err, sizeof err, "unknown option '%.60s' (try --help)",
+                         a);
+            else
+                snprintf(err, sizeof err,
+                         "unexpected argument '%.60s' (try --help)", a);
+            return bad_usage(err);
+        }
+        if (!strcmp(opt, "--workload")) {
+            if (cli_parse_choices(opt, v, wl_names, 1, &c->workloads, err,
+                                  sizeof err) != 0)
+                return bad_usage(err);
+        } else if (!strcmp(opt, "--mode")) {
+            c->modes_all = !strcmp(v, "all");
+            c->modes = 0;
+            if (!c->modes_all && cli_parse_choices(opt, v, mode_names, 0,
+                                                   &c->modes, err,
+                                                   sizeof err) != 0)
+                return bad_usage(err);
+        } else if (!strcmp(opt, "--workers")) {
+            if (cli_parse_long_list(opt, v, 1, WORKERS_MAX, c->workers,
+                                    &c->nworkers, err, sizeof err) != 0)
+                return bad_usage(err);
+        } else if (!strcmp(opt, "--chunksize")) {
+            if (cli_parse_long(opt, v, 1, CHUNK_MAX, &c->chunksize, err,
+                               sizeof err) != 0)
+                return bad_usage(err);
+        } else if (!strcmp(opt, "--size")) {
+            if (wl_size_parse(v, &c->size) != 0) {
+                snprintf(err, sizeof err,
+                         "--size: unknown value '%.40s' (choose from quick, "
+                         "default, blog)",
+                         v);
+                return bad_usage(err);
+            }
+        } else if (!strcmp(opt, "--repeat")) {
+            if (cli_parse_long(opt, v, 1, REPEAT_MAX, &c->repeat, err,
+                               sizeof err) != 0)
+                return bad_usage(err);
+        } else if (!strcmp(opt, "--warmup")) {
+            if (cli_parse_long(opt, v, 0, WARMUP_MAX, &c->warmup, err,
+                               sizeof err) != 0)
+                return bad_usage(err);
+        } else if (!strcmp(opt, "--out")) {
+            c->out = v;
+        } else if (!strcmp(opt, "--urls")) {
+            if (parse_urls(c, v, err, sizeof err) != 0)
+                return bad_usage(err);
+        }
+    }
+    if (c->workloads == 0)
+        return bad_usage("--workload: nothing to run");
+    if (c->out[0] == '\0')
+        return bad_usage("--out: empty folder name");
+    if (c->repeat < 0)
+        c->repeat = c->size == WL_BLOG ? 3 : 5;
+    if (c->warmup < 0)
+        c->warmup = c->size == WL_BLOG ? 0 : 1;
+    if (c->modes_all) {
+        c->modes = 0;
+        for (int m = 0; m < NMODES; m++)
+            if (modes[m].built)
+                c->modes |= 1u << m;
+    }
+    for (int m = 0; m < NMODES; m++) {
+        if ((c->modes >> m & 1) && !modes[m].built) {
+            fprintf(stderr, "%s: not built yet\n", modes[m].name);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* Does `mode` apply to `wl`? */
+static int applies(const workload *wl, int mode)
+{
+    return !modes[mode].async || wl->run_async != NULL;
+}
+
+/* mkdir -p: every missing folder of path. */
+static int make_dirs(const char *path, char *err, size_t errlen)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n >= sizeof buf) {
+        snprintf(err, errlen, "%.300s: path too long", path);
+        return -1;
+    }
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char keep = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "%.300s: %s", buf, strerror(errno));
+            return -1;
+        }
+        buf[i] = keep;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%.300s: not a folder", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Results of one run: res[] and, for executor runs, the copies they point
+ * at (cf_map_next's bytes only live until the next call). */
+typedef struct collected {
+    wl_result *res;
+    char **own;                    /* 2 per task: data copy, message copy */
+    size_t n;
+} collected;
+
+static void collected_free(collected *c)
+{
+    if (c->own != NULL)
+        for (size_t i = 0; i < 2 * c->n; i++)
+            free(c->own[i]);
+    free(c->own);
+    free(c->res);
+    memset(c, 0, sizeof *c);
+}
+
+static int collected_init(collected *c, size_t n)
+{
+    memset(c, 0, sizeof *c);
+    c->n = n;
+    c->res = calloc(n ? n : 1, sizeof *c->res);
+    c->own = calloc(2 * (n ? n : 1), sizeof *c->own);
+    if (c->res == NULL || c->own == NULL) {
+        collected_free(c);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        c->res[i].status = CF_ECANCELLED;
+        c->res[i].msg = "no result collected";
+    }
+    return 0;
+}
+
+/* Maps every input through a fresh executor, as `with Executor() as ex:
+ * list(ex.map(...))` would. Returns 0, or -1 with err set if the pool
+ * could not start (task failures are not errors here: verify counts
+ * them). */
+static int run_pool(const mode_info *m, int workers, long chunksize,
+                    wl_plan *plan, collected *col, char *err, size_t errlen)
+{
+    cf_options o = CF_OPTIONS_INIT;
+    cf_map_options mo = CF_MAP_OPTIONS_INIT;
+    cf_executor *ex = NULL;
+    cf_map_iter *map = NULL;
+    unsigned char *seen = NULL;
+    int rc = -1;
+
+    o.max_workers = workers;
+    if (m->tune != NULL)
+        m->tune(&o);
+    mo.chunksize = (int)chunksize;
+    seen = calloc(plan->n ? plan->n : 1, 1);
+    if (seen == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto cleanup;
+    }
+    int e = cf_executor_new(m->kind, &o, &ex);
+    if (e != 0) {
+        snprintf(err, errlen, "cannot start the %s executor: %s", m->name,
+                 cf_strerror(e));
+        goto cleanup;
+    }
+    e = cf_map_array(ex, plan->task, (const void *const *)plan->in,
+                     plan->in_len, plan->n, &mo, &map);
+    if (e != 0) {
+        snprintf(err, errlen, "map failed: %s", cf_strerror(e));
+        goto cleanup;
+    }
+    /* At most n results; the guard on `seen` stops an iterator that would
+     * report the same failed item forever. */
+    for (size_t k = 0; k <= plan->n; k++) {
+        const void *data;
+        size_t len;
+        e = cf_map_next(map, &data, &len);
+        if (e == CF_EOF)
+            break;
+        size_t i = cf_map_index(map);
+        if (i >= plan->n || seen[i])
+            break;
+        seen[i] = 1;
+        wl_result *r = &col->res[i];
+        if (e == 0) {
+            char *copy = malloc(len + 1);
+            if (copy == NULL) {
+                r->status = CF_ENOMEM;
+                r->msg = "out of memory copying the result";
+                continue;
+            }
+            memcpy(copy, data, len);
+            copy[len] = '\0';
+            col->own[2 * i] = copy;
+            r->status = 0;
+            r->data = copy;
+            r->len = len;
+            r->msg = "";
+        } else {
+            const char *msg = NULL;
+            int st = e == CF_ETASK ? cf_map_error(map, &msg) : 0;
+            r->status = st != 0 ? st : e;
+            col->own[2 * i + 1] = strdup(msg && *msg ? msg : cf_strerror(e));
+            r->msg = col->own[2 * i + 1] ? col->own[2 * i + 1] : "";
+        }
+    }
+    rc = 0;
+
+cleanup:
+    cf_map_free(map);
+    if (ex != NULL) {
+        (void)cf_executor_shutdown(ex, 1, 0);
+        cf_executor_free(ex);
+    }
+    free(seen);
+    return rc;
+}
+
+/* One timed run of `wl` in mode m. Returns 0 (out filled), or -1 with err
+ * set if it could not run at all. */
+static int run_once(const workload *wl, wl_plan *plan, int mode, int workers,
+                    long chunksize, run_result *out, char *err,
+                    size_t errlen)
+{
+    const mode_info *m = &modes[mode];
+    collected col;
+    bench_timer t;
+    char verr[256] = "";
+    int rc = -1;
+
+    memset(out, 0, sizeof *out);
+    if (collected_init(&col, plan->n) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (timer_start(&t) != 0) {
+        snprintf(err, errlen, "clock: %s", strerror(errno));
+        goto cleanup;
+    }
+    if (m->async) {
+        /* The async bytes belong to the plan; col.own stays empty. */
+        if (wl->run_async(plan, workers, col.res, err, errlen) != 0)
+            goto cleanup;
+    } else if (run_pool(m, workers, chunksize, plan, &col, err, errlen) != 0) {
+        goto cleanup;
+    }
+    if (timer_stop(&t, &out->t) != 0) {
+        snprintf(err, errlen, "clock: %s", strerror(errno));
+        goto cleanup;
+    }
+    out->verified = wl->verify(plan, col.res, out->digest, &out->failed,
+                               verr, sizeof verr) == 0;
+    if (!out->verified)
+        snprintf(out->first_error, sizeof out->first_error, "%s", verr);
+    else
+        for (size_t i = 0; i < plan->n; i++)
+            if (col.res[i].status != 0) {
+                snprintf(out->first_error, sizeof out->first_error,
+                         "task %zu: %s", i,
+                         col.res[i].msg && *col.res[i].msg
+                             ? col.res[i].msg
+                             : cf_strerror(col.res[i].status));
+                break;
+            }
+    rc = 0;
+
+cleanup:
+    collected_free(&col);
+    return rc;
+}
+
+static int group_add(group *g, double wall_ms)
+{
+    double *grown = realloc(g->wall, (g->n + 1) * sizeof *grown);
+    if (grown == NULL)
+        return -1;
+    g->wall = grown;
+    g->wall[g->n++] = wall_ms;
+    return 0;
+}
+
+/* Summarizes a workload's groups g[0..n): stats, and speedups against its
+ * seq group if there is one. */
+static void summarize(group *g, size_t n)
+{
+    const group *seq = NULL;
+    for (size_t i = 0; i < n; i++) {
+        g[i].speedup = g[i].speedup_err = NAN;
+        g[i].summarized =
+            g[i].n > 0 && stats_summarize(g[i].wall, g[i].n, &g[i].st) == 0;
+        if (g[i].summarized && g[i].mode == M_SEQ)
+            seq = &g[i];
+    }
+    for (size_t i = 0; seq != NULL && i < n; i++) {
+        if (!g[i].summarized)
+            continue;
+        if (&g[i] == seq) {
+            /* Against itself: exactly 1, with no error. */
+            g[i].speedup = 1.0;
+            g[i].speedup_err = 0.0;
+        } else {
+            (void)stats_speedup(&seq->st, &g[i].st, &g[i].speedup,
+                                &g[i].speedup_err);
+        }
+    }
+}
+
+static void print_table(const run_config *c, const workload *wl,
+                        const wl_plan *plan, group *g, size_t n)
+{
+    table_row rows[NMODES * CLI_LIST_MAX];
+    size_t k = 0, outl = 0, slow = 0;
+    char title[256];
+
+    for (size_t i = 0; i < n && k < sizeof rows / sizeof rows[0]; i++) {
+        if (!g[i].summarized)
+            continue;
+        rows[k++] = (table_row){modes[g[i].mode].name, g[i].workers,
+                                g[i].n, g[i].st.median, g[i].st.stddev,
+                                g[i].speedup, g[i].st.outliers};
+        outl += g[i].st.outliers > 0;
+        slow += g[i].st.slow_first;
+    }
+    if (k == 0)
+        return;
+    snprintf(title, sizeof title, "%s (%s: %s)", wl->name,
+             wl_size_name(c->size), plan->label);
+    table_print(stdout, title, rows, k, table_use_color(stdout));
+    if (slow > 0)
+        printf("  warning: the first timed run was the slowest by far in %zu "
+               "row%s; try --warmup %ld\n",
+               slow, slow > 1 ? "s" : "", c->warmup + 1);
+    else if (outl > 0)
+        printf("  warning: outliers (beyond 1.5 IQR) in %zu row%s; try "
+               "--warmup %ld or --repeat %ld, and a quieter machine\n",
+               outl, outl > 1 ? "s" : "", c->warmup + 1, c->repeat * 2);
+    printf("\n");
+    fflush(stdout);
+}
+
+/* %.3f, or "" for NaN so that the CSV stays loadable. */
+static void fmt_num(char *buf, size_t len, double v)
+{
+    if (isnan(v))
+        buf[0] = '\0';
+    else
+        snprintf(buf, len, "%.3f", v);
+}
+
+static int write_summary(const run_config *c, group *g, size_t n, char *err,
+                         size_t errlen)
+{
+    char path[4096];
+    atomic_file af;
+
+    if ((size_t)snprintf(path, sizeof path, "%s/summary.csv", c->out) >=
+        sizeof path) {
+        snprintf(err, errlen, "%s: path too long", c->out);
+        return -1;
+    }
+    if (atomic_open(&af, path, err, errlen) != 0)
+        return -1;
+    fprintf(af.f, "%s\n", SUMMARY_HEADER);
+    for (size_t i = 0; i < n; i++) {
+        char f[9][32];
+        if (!g[i].summarized)
+            continue;
+        snprintf(f[0], 32, "%.3f", g[i].st.mean);
+        snprintf(f[1], 32, "%.3f", g[i].st.stddev);
+        snprintf(f[2], 32, "%.3f", g[i].st.median);
+        snprintf(f[3], 32, "%.3f", g[i].st.min);
+        snprintf(f[4], 32, "%.3f", g[i].st.max);
+        fmt_num(f[5], 32, g[i].speedup);
+        fmt_num(f[6], 32, g[i].speedup_err);
+        fprintf(af.f, "c,%s,%s,%d,%ld,%s,%zu,%zu,%s,%s,%s,%s,%s,%s,%s,%zu\n",
+                g[i].wl->name, modes[g[i].mode].name, g[i].workers,
+                g[i].chunksize, wl_size_name(c->size), g[i].tasks, g[i].n,
+                f[0], f[1], f[2], f[3], f[4], f[5], f[6], g[i].st.outliers);
+    }
+    if (ferror(af.f)) {
+        snprintf(err, errlen, "%.300s: write failed", path);
+        atomic_abort(&af);
+        return -1;
+    }
+    return atomic_commit(&af, err, errlen);
+}
+
+static void json_num(double v)
+{
+    if (isnan(v))
+        printf("null");
+    else
+        printf("%.3f", v);
+}
+
+static void print_json(const run_config *c, const group *g, size_t n)
+{
+    int first = 1;
+    printf("[");
+    for (size_t i = 0; i < n; i++) {
+        if (!g[i].summarized)
+            continue;
+        /* Names come from our own tables: nothing to escape. */
+        printf("%s\n  {\"impl\": \"c\", \"workload\": \"%s\", \"mode\": "
+               "\"%s\", \"workers\": %d, \"chunksize\": %ld, \"size\": "
+               "\"%s\", \"tasks\": %zu, \"reps\": %zu, ",
+               first ? "" : ",", g[i].wl->name, modes[g[i].mode].name,
+               g[i].workers, g[i].chunksize, wl_size_name(c->size),
+               g[i].tasks, g[i].n);
+        printf("\"mean_ms\": ");
+        json_num(g[i].st.mean);
+        printf(", \"stddev_ms\": ");
+        json_num(g[i].st.stddev);
+        printf(", \"median_ms\": ");
+        json_num(g[i].st.median);
+        printf(", \"min_ms\": ");
+        json_num(g[i].st.min);
+        printf(", \"max_ms\": ");
+        json_num(g[i].st.max);
+        printf(", \"speedup\": ");
+        json_num(g[i].speedup);
+        printf(", \"speedup_err\": ");
+        json_num(g[i].speedup_err);
+        printf(", \"outliers\": %zu}", g[i].st.outliers);
+        first = 0;
+    }
+    printf("%s]\n", first ? "" : "\n");
+    fflush(stdout);
+}
+
+/* The pool size a (workload, mode) point runs with when the user gave no
+ * --workers: Python's defaults, one thread per file for downloads (the
+ * blog sized its pool to the URL list) and every transfer at once for
+ * async. */
+static int default_workers(const workload *wl, int mode, const wl_plan *plan)
+{
+    const mode_info *m = &modes[mode];
+    if (mode == M_SEQ)
+        return 1;
+    if (m->async)
+        return (int)(plan->n > WORKERS_MAX ? WORKERS_MAX : plan->n);
+    if (m->kind == CF_THREAD && wl->run_async != NULL && plan->n > 0)
+        return (int)(plan->n > WORKERS_MAX ? WORKERS_MAX : plan->n);
+    return cf_default_workers(m->kind);
+}
+
+/* State shared by the runs of one invocation. */
+typedef struct bench_ctx {
+    const run_config *c;
+    FILE *csv;
+    char run_prefix[64];
+    size_t run_seq;
+    progress prog;
+    int failed;                    /* a run failed or disagreed */
+    group *groups;
+    size_t ngroups, cap;
+} bench_ctx;
+
+static group *new_group(bench_ctx *b, const workload *wl, int mode,
+                        int workers, long chunksize, size_t tasks)
+{
+    if (b->ngroups == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 16;
+        group *grown = realloc(b->groups, cap * sizeof *grown);
+        if (grown == NULL)
+            return NULL;
+        b->groups = grown;
+        b->cap = cap;
+    }
+    group *g = &b->groups[b->ngroups++];
+    memset(g, 0, sizeof *g);
+    g->wl = wl;
+    g->mode = mode;
+    g->workers = workers;
+    g->chunksize = chunksize;
+    g->tasks = tasks;
+    return g;
+}
+
+static int append_row(bench_ctx *b, const group *g, long rep,
+                      const run_result *r, int ok)
+{
+    char f[16][80];
+    const char *fields[16];
+    const run_config *c = b->c;
+
+    snprintf(f[0], 80, "%s-%zu", b->run_prefix, ++b->run_seq);
+    snprintf(f[1], 80, "c");
+    snprintf(f[2], 80, "%s", g->wl->name);
+    snprintf(f[3], 80, "%s", modes[g->mode].name);
+    snprintf(f[4], 80, "%d", g->workers);
+    snprintf(f[5], 80, "%ld", g->chunksize);
+    snprintf(f[6], 80, "%zu", g->tasks);
+    snprintf(f[7], 80, "%s", wl_size_name(c->size));
+    snprintf(f[8], 80, "%ld", rep);
+    snprintf(f[9], 80, "%.3f", r->t.wall_ms);
+    snprintf(f[10], 80, "%.3f", r->t.user_ms);
+    snprintf(f[11], 80, "%.3f", r->t.sys_ms);
+    snprintf(f[12], 80, "%ld", r->t.max_rss_kb);
+    snprintf(f[13], 80, "%d", ok);
+    snprintf(f[14], 80, "%zu", r->failed);
+    snprintf(f[15], 80, "%s", r->digest);
+    for (int i = 0; i < 16; i++)
+        fields[i] = f[i];
+    return csv_write_row(b->csv, fields, 16);
+}
+
+/* Runs warmups and reps of one point, recording each rep. `ref` is the
+ * reference digest ("" until known: the first seq run sets it). */
+static void run_point(bench_ctx *b, const workload *wl, wl_plan *plan,
+                      int mode, int workers, char ref[65])
+{
+    const run_config *c = b->c;
+    long chunk = modes[mode].async || mode == M_SEQ ? 1 : c->chunksize;
+    char err[256], label[96];
+    group *g = new_group(b, wl, mode, workers, chunk, plan->n);
+
+    if (g == NULL) {
+        fprintf(stderr, "cfbench run: out of memory\n");
+        b->failed = 1;
+        return;
+    }
+    for (long k = 0; k < c->warmup + c->repeat && !stop_signal; k++) {
+        int warm = k < c->warmup;
+        long rep = k - c->warmup + 1;
+        run_result r;
+
+        if (warm)
+            snprintf(label, sizeof label, "%s %s x%d warmup", wl->name,
+                     modes[mode].name, workers);
+        else
+            snprintf(label, sizeof label, "%s %s x%d rep %ld/%ld", wl->name,
+                     modes[mode].name, workers, rep, c->repeat);
+        progress_show(&b->prog, label);
+        int rc = run_once(wl, plan, mode, workers, chunk, &r, err, sizeof err);
+        progress_step(&b->prog);
+        if (rc != 0) {
+            progress_clear(&b->prog);
+            fprintf(stderr, "cfbench run: %s %s x%d: %s\n", wl->name,
+                    modes[mode].name, workers, err);
+            b->failed = 1;
+            return; /* the next reps would fail the same way */
+        }
+        /* A run the signal cut short measured nothing worth keeping. */
+        if (stop_signal && (r.failed > 0 || !r.verified))
+            return;
+        if (ref[0] == '\0' && mode == M_SEQ)
+            memcpy(ref, r.digest, 65);
+        int ok = r.verified && (ref[0] == '\0' || !strcmp(ref, r.digest));
+        if (!ok || r.failed > 0) {
+            progress_clear(&b->prog);
+            if (!r.verified)
+                fprintf(stderr, "cfbench run: %s %s x%d: wrong result: %s\n",
+                        wl->name, modes[mode].name, workers, r.first_error);
+            else if (!ok)
+                fprintf(stderr,
+                        "cfbench run: %s %s x%d: digest %.12s differs from "
+                        "seq's %.12s (%zu failed task%s%s%s)\n",
+                        wl->name, modes[mode].name, workers, r.digest, ref,
+                        r.failed, r.failed == 1 ? "" : "s",
+                        r.first_error[0] ? "; " : "", r.first_error);
+            else if (!c->quiet)
+                fprintf(stderr, "cfbench run: note: %s %s x%d: %zu failed "
+                        "task%s, as in seq (%s)\n",
+                        wl->name, modes[mode].name, workers, r.failed,
+                        r.failed == 1 ? "" : "s", r.first_error);
+        }
+        if (!ok)
+            b->failed = 1;
+        if (warm)
+            continue;
+        if (append_row(b, g, rep, &r, ok) != 0) {
+            progress_clear(&b->prog);
+            fprintf(stderr, "cfbench run: %s/bench.csv: %s\n", c->out,
+                    strerror(errno));
+            b->failed = 1;
+        }
+        if (group_add(g, r.t.wall_ms) != 0) {
+            fprintf(stderr, "cfbench run: out of memory\n");
+            b->failed = 1;
+            return;
+        }
+    }
+}
+
+/* Prepares one workload and runs all its points; seq first. */
+static void run_workload(bench_ctx *b, const workload *wl)
+{
+    const run_config *c = b->c;
+    wl_params p;
+    wl_plan plan;
+    char err[256], ref[65] = "";
+    size_t first_group = b->ngroups;
+
+    memset(&p, 0, sizeof p);
+    memset(&plan, 0, sizeof plan);
+    p.size = c->size;
+    p.urls = (const char *const *)c->urls;
+    p.nurls = c->nurls;
+    progress_show(&b->prog, "preparing");
+    if (wl->prepare(&p, &plan, err, sizeof err) != 0) {
+        progress_clear(&b->prog);
+        fprintf(stderr, "cfbench run: %s: %s\n", wl->name, err);
+        b->failed = 1;
+        return;
+    }
+    if (!(c->modes & 1u << M_SEQ) && !c->no_reference && !stop_signal) {
+        run_result r;
+        progress_show(&b->prog, "reference seq pass");
+        if (run_once(wl, &plan, M_SEQ, 1, 1, &r, err, sizeof err) != 0) {
+            progress_clear(&b->prog);
+            fprintf(stderr, "cfbench run: %s seq reference: %s\n", wl->name,
+                    err);
+            b->failed = 1;
+        } else {
+            memcpy(ref, r.digest, 65);
+        }
+        progress_step(&b->prog);
+    }
+    for (int m = 0; m < NMODES && !stop_signal; m++) {
+        if (!(c->modes & 1u << m) || !applies(wl, m))
+            continue;
+        if (m == M_SEQ || c->nworkers == 0) {
+            run_point(b, wl, &plan, m, default_workers(wl, m, &plan), ref);
+            continue;
+        }
+        for (size_t w = 0; w < c->nworkers && !stop_signal; w++)
+            run_point(b, wl, &plan, m, (int)c->workers[w], ref);
+    }
+    progress_clear(&b->prog);
+    summarize(b->groups + first_group, b->ngroups - first_group);
+    if (!c->quiet && !c->json)
+        print_table(c, wl, &plan, b->groups + first_group,
+                    b->ngroups - first_group);
+    wl->release(&plan);
+}
+
+/* How many runs the progress bar counts. */
+static size_t count_runs(const run_config *c)
+{
+    const workload *const *all = workload_all();
+    size_t total = 0;
+    for (size_t i = 0; all[i] != NULL; i++) {
+        if (!(c->workloads & 1u << i))
+            continue;
+        if (!(c->modes & 1u << M_SEQ) && !c->no_reference)
+            total++;
+        for (int m = 0; m < NMODES; m++) {
+            if (!(c->modes & 1u << m) || !applies(all[i], m))
+                continue;
+            size_t points = m == M_SEQ || c->nworkers == 0 ? 1 : c->nworkers;
+            total += points * (size_t)(c->warmup + c->repeat);
+        }
+    }
+    return total;
+}
+
+/* Checks that the chosen modes leave something to run; notes skipped
+ * async. Returns 0 or 2 (printed). */
+static int check_plan(const run_config *c)
+{
+    const workload *const *all = workload_all();
+    char skipped[128] = "";
+    int any = 0;
+
+    for (size_t i = 0; all[i] != NULL; i++) {
+        if (!(c->workloads & 1u << i))
+            continue;
+        for (int m = 0; m < NMODES; m++) {
+            if (!(c->modes & 1u << m))
+                continue;
+            if (applies(all[i], m)) {
+                any = 1;
+            } else if (!c->modes_all) {
+                size_t used = strlen(skipped);
+                snprintf(skipped + used, sizeof skipped - used, "%s%s",
+                         used ? ", " : "", all[i]->name);
+            }
+        }
+    }
+    if (!any)
+        return bad_usage("--mode: async applies only to the download "
+                         "workload; nothing to run");
+    if (skipped[0] && !c->quiet)
+        fprintf(stderr,
+                "cfbench run: note: async applies only to download; "
+                "skipped for %s\n",
+                skipped);
+    if (c->nurls > 0 && !(c->workloads & 1u) && !c->quiet)
+        fprintf(stderr, "cfbench run: note: --urls applies only to download\n");
+    return 0;
+}
+
+static int install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    /* SA_RESTART: the pools' own blocking calls carry on; the flag is
+     * checked between runs. Forked workers inherit the handler, so a ^C
+     * at the terminal (sent to the whole group) does not kill them
+     * mid-task. */
+    sa.sa_flags = SA_RESTART;
+    if (sigemptyset(&sa.sa_mask) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
+        sigaction(SIGTERM, &sa, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    run_config c;
+    bench_ctx b;
+    char err[512], path[4096];
+    int status;
+
+    memset(&b, 0, sizeof b);
+    int p = parse_args(argc, argv, &c);
+    if (p != 0) {
+        free_urls(&c);
+        return p == 1 ? 0 : 2;
+    }
+    if ((status = check_plan(&c)) != 0)
+        goto done;
+    status = 1;
+
+    /* From here on files may be written. */
+    if (make_dirs(c.out, err, sizeof err) != 0) {
+        fprintf(stderr, "cfbench run: --out: %s\n", err);
+        goto done;
+    }
+    if ((size_t)snprintf(path, sizeof path, "%s/bench.csv", c.out) >=
+        sizeof path) {
+        fprintf(stderr, "cfbench run: --out: path too long\n");
+        goto done;
+    }
+    b.csv = csv_open_append(path, BENCH_HEADER, err, sizeof err);
+    if (b.csv == NULL) {
+        fprintf(stderr, "cfbench run: %s\n", err);
+        goto done;
+    }
+    if (meta_write(c.out, argc, argv, err, sizeof err) != 0)
+        fprintf(stderr, "cfbench run: warning: %s\n", err);
+    if (install_signals() != 0) {
+        fprintf(stderr, "cfbench run: sigaction: %s\n", strerror(errno));
+        goto done;
+    }
+
+    time_t now = time(NULL);
+    struct tm tm;
+    char stamp[32] = "0";
+    if (now != (time_t)-1 && gmtime_r(&now, &tm) != NULL)
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(b.run_prefix, sizeof b.run_prefix, "%s-%ld", stamp,
+             (long)getpid());
+    b.c = &c;
+    progress_init(&b.prog, count_runs(&c), c.quiet);
+
+    const workload *const *all = workload_all();
+    for (size_t i = 0; all[i] != NULL && !stop_signal; i++)
+        if (c.workloads & 1u << i)
+            run_workload(&b, all[i]);
+
+    if (write_summary(&c, b.groups, b.ngroups, err, sizeof err) != 0) {
+        fprintf(stderr, "cfbench run: %s\n", err);
+        b.failed = 1;
+    }
+    if (c.json)
+        print_json(&c, b.groups, b.ngroups);
+    if (stop_signal) {
+        fprintf(stderr, "cfbench run: interrupted; %s/summary.csv covers the "
+                "runs that finished\n", c.out);
+        status = 128 + (int)stop_signal;
+    } else {
+        status = b.failed ? 1 : 0;
+    }
+
+done:
+    if (b.csv != NULL && fclose(b.csv) != 0) {
+        fprintf(stderr, "cfbench run: %s/bench.csv: %s\n", c.out,
+                strerror(errno));
+        if (status == 0)
+            status = 1;
+    }
+    for (size_t i = 0; i < b.ngroups; i++)
+        free(b.groups[i].wall);
+    free(b.groups);
+    free_urls(&c);
+    return status;
+}

@@ -1,0 +1,138 @@
+/* serve.c -- `cfbench serve`: the loopback server as a program, for the
+ * download workload's child and for trying the routes by hand.
+ *
+ * It prints the base URL as its first stdout line (the parent reads it to
+ * learn the port), then serves until SIGINT or SIGTERM. The signals are
+ * blocked before the server's threads start, so they inherit the mask and
+ * the main thread alone takes them, in sigwait().
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "server.h"
+
+static void usage(FILE *to)
+{
+    fprintf(to,
+            "usage: cfbench serve [--port N] [--ttfb-ms N] [--rate BYTES] "
+            "[--size BYTES]\n\n"
+            "Serves generated files on 127.0.0.1 like a slow wide-area link.\n"
+            "Prints the base URL (http://127.0.0.1:PORT) as its first line,\n"
+            "then serves until SIGINT or SIGTERM and exits 0.\n\n"
+            "  --port N       port to listen on; 0 lets the kernel pick "
+            "(default 0)\n"
+            "  --ttfb-ms N    delay before each response's headers "
+            "(default 100)\n"
+            "  --rate BYTES   body bytes per second per connection, K or M\n"
+            "                 suffix (powers of 1024); 0: unlimited "
+            "(default 1M)\n"
+            "  --size BYTES   size of /files/NAME bodies without ?size= "
+            "(default 256K)\n\n"
+            "routes: /files/NAME[?size=N]  /status/NNN  /stall  /reset  "
+            "/short\n"
+            "        /redirect/N[/NAME]   (failing routes take an optional "
+            "/NAME)\n");
+}
+
+/* Hundreds of connections need hundreds of descriptors: lift the soft
+ * limit to the hard one. Failing is not fatal; fewer clients then fit. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            /* keep the lower limit */
+        }
+    }
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    srv_options o = {0, 100, 1 << 20, 256 << 10};
+    char err[256];
+
+    for (int i = 1; i < argc;) {
+        const char *val;
+        int r;
+        long v;
+        unsigned long long bytes;
+
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if ((r = cli_take_value(argc, argv, &i, "--port", &val, err,
+                                sizeof err)) != 0) {
+            if (r < 0 ||
+                cli_parse_long("--port", val, 0, 65535, &v, err, sizeof err))
+                goto bad;
+            o.port = (int)v;
+        } else if ((r = cli_take_value(argc, argv, &i, "--ttfb-ms", &val, err,
+                                       sizeof err)) != 0) {
+            if (r < 0 || cli_parse_long("--ttfb-ms", val, 0, 600000, &v, err,
+                                        sizeof err))
+                goto bad;
+            o.ttfb_ms = (int)v;
+        } else if ((r = cli_take_value(argc, argv, &i, "--rate", &val, err,
+                                       sizeof err)) != 0) {
+            if (r < 0 || cli_parse_size("--rate", val, 0, 1ull << 30, &bytes,
+                                        err, sizeof err))
+                goto bad;
+            o.rate = (long)bytes;
+        } else if ((r = cli_take_value(argc, argv, &i, "--size", &val, err,
+                                       sizeof err)) != 0) {
+            if (r < 0 || cli_parse_size("--size", val, 1, 1ull << 34, &bytes,
+                                        err, sizeof err))
+                goto bad;
+            o.file_size = (long)bytes;
+        } else {
+            snprintf(err, sizeof err, "unknown option '%s' (try --help)",
+                     argv[i]);
+            goto bad;
+        }
+    }
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
+        fprintf(stderr, "cfbench serve: cannot block signals\n");
+        return 1;
+    }
+    /* The parent closes our stdout after reading the URL; a late write
+     * must fail with EPIPE, not kill the server. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    if (sigaction(SIGPIPE, &sa, NULL) != 0) {
+        fprintf(stderr, "cfbench serve: cannot ignore SIGPIPE\n");
+        return 1;
+    }
+    raise_fd_limit();
+
+    srv *s;
+    if (srv_start(&o, &s, err, sizeof err) != 0) {
+        fprintf(stderr, "cfbench serve: %s\n", err);
+        return 1;
+    }
+    if (printf("%s\n", srv_base_url(s)) < 0 || fflush(stdout) != 0) {
+        fprintf(stderr, "cfbench serve: cannot write the URL\n");
+        srv_stop(s);
+        return 1;
+    }
+    int sig;
+    while (sigwait(&set, &sig) != 0) {
+    }
+    srv_stop(s);
+    return 0;
+
+bad:
+    fprintf(stderr, "cfbench serve: %s\n", err);
+    return 2;
+}

@@ -1,0 +1,59 @@
+/* table.h -- what a person sees in the terminal: the results table per
+ * workload and a progress bar.
+ *
+ * Colour (green faster, red slower) only goes to a terminal and only while
+ * NO_COLOR is unset; the progress bar only to a terminal on stderr, so
+ * that redirected output and CSV stay clean.
+ */
+#ifndef BENCH_TABLE_H
+#define BENCH_TABLE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* 1 if escape colours may be written to f: f is a terminal and NO_COLOR is
+ * not set. */
+int table_use_color(FILE *f);
+
+/* "4.9x faster", "24x slower", "1.0x (same)" for a speedup (base time /
+ * this time), or "-" for NaN. Within 5% of 1 counts as the same. */
+void table_speedup_words(double speedup, char *buf, size_t len);
+
+/* A duration for people: "850 us", "12.3 ms", "4.56 s". */
+void table_format_ms(double ms, char *buf, size_t len);
+
+/* One line of the table. */
+typedef struct table_row {
+    const char *mode;
+    int workers;
+    size_t reps;
+    double median_ms;
+    double spread_ms;   /* shown as "± spread" */
+    double speedup;     /* NaN: no sequential baseline */
+    size_t outliers;
+} table_row;
+
+/* Prints a titled table of rows[0..n) to f, coloured if color is set. */
+void table_print(FILE *f, const char *title, const table_row *rows,
+                 size_t n, int color);
+
+/* A one-line progress bar redrawn in place on stderr. */
+typedef struct progress {
+    int enabled;   /* 0: every call does nothing */
+    size_t total, done;
+    int drawn;     /* a bar is on screen and must be erased */
+} progress;
+
+/* Enables the bar if stderr is a terminal and quiet is 0. */
+void progress_init(progress *p, size_t total, int quiet);
+
+/* Redraws the bar with `label` (what runs now). */
+void progress_show(progress *p, const char *label);
+
+/* Counts one run as done. */
+void progress_step(progress *p);
+
+/* Erases the bar so that ordinary output can follow. */
+void progress_clear(progress *p);
+
+#endif

@@ -1,0 +1,43 @@
+/* timer.h -- times one benchmark run the way a `with` block would see it.
+ *
+ * timer_start() is called before the executor is created and timer_stop()
+ * after it has shut down, so a run's time includes starting and joining
+ * the pool, as Python's timeit around a `with ...Executor()` block does.
+ *
+ * What is measured:
+ *  - wall: CLOCK_MONOTONIC, immune to clock changes.
+ *  - user/sys CPU: getrusage(RUSAGE_SELF) delta plus getrusage
+ *    (RUSAGE_CHILDREN) delta. A child's time reaches RUSAGE_CHILDREN only
+ *    once it has been reaped, which pool shutdown does, so a process pool's
+ *    workers count in the run that used them.
+ *  - peak RSS: the larger of this process's peak during the run and the
+ *    children's peak. The kernel's peak for this process is reset at
+ *    timer_start() through /proc/self/clear_refs (Linux >= 4.0; if that
+ *    fails the value is the process's lifetime peak). The children's peak
+ *    cannot be reset: it is the largest reaped child so far.
+ */
+#ifndef BENCH_TIMER_H
+#define BENCH_TIMER_H
+
+#include <sys/resource.h>
+#include <time.h>
+
+typedef struct bench_timer {
+    struct timespec t0;
+    struct rusage self0, child0;
+} bench_timer;
+
+typedef struct bench_times {
+    double wall_ms, user_ms, sys_ms;
+    long max_rss_kb;
+} bench_times;
+
+/* Starts the clocks. Returns 0, or -1 if a clock could not be read (errno
+ * set). */
+int timer_start(bench_timer *t);
+
+/* Reads the clocks again and stores the run's times in *out. Returns 0 or
+ * -1 (errno set). */
+int timer_stop(const bench_timer *t, bench_times *out);
+
+#endif

@@ -1,0 +1,320 @@
+/* cfutures.h -- Python's concurrent.futures for C: executors and futures.
+ *
+ * One API whatever the executor kind: a sequential executor (runs each task
+ * in the caller, for baselines), a thread pool and a process pool (forked
+ * workers). A task is a registered function that takes bytes and gives back
+ * bytes plus an int status, so the same task runs unchanged on every kind and
+ * its input, output and error cross the process boundary.
+ *
+ * Conventions: every function that can fail returns 0 or a negative
+ * errno-style code (CF_E*, see cf_strerror()). Nothing here prints or exits.
+ * Objects are created by *_new / returned by submit and released by the
+ * matching *_free, which is safe on NULL. Timeouts are in seconds; a negative
+ * timeout (CF_FOREVER) waits without limit, 0 polls.
+ */
+#ifndef CFUTURES_H
+#define CFUTURES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors ----------------------------------------------------------- */
+
+#define CF_EOF -4001        /* an iterator has nothing more to give */
+#define CF_ETASK -4002      /* the task itself failed: see cf_future_error() */
+#define CF_ECANCELLED -4003 /* the future was cancelled */
+#define CF_ETIMEDOUT -4004  /* a wait ran out of time (or a task its limit) */
+#define CF_EBROKEN -4005    /* a worker process died: the pool is broken */
+#define CF_EDEADLK -4006    /* the wait could never finish */
+#define CF_ESHUTDOWN -4007  /* submit after shutdown */
+#define CF_EINVAL -4008     /* bad argument */
+#define CF_ENOMEM -4009     /* out of memory */
+#define CF_ENOTASK -4010    /* task name not registered */
+#define CF_ESYS -4011       /* a system call failed (errno kept in message) */
+#define CF_EPROTO -4012     /* malformed message from a worker process */
+#define CF_ETOOBIG -4013    /* input or output larger than CF_MAX_BYTES */
+
+/* Largest task input or output, in bytes (it must fit one pipe message). */
+#define CF_MAX_BYTES (64u << 20)
+
+/* Wait without limit. */
+#define CF_FOREVER (-1.0)
+
+/* Human-readable text for a CF_E* code or a negative errno; never NULL. */
+const char *cf_strerror(int err);
+
+/* The code's name ("CF_ETIMEDOUT", "ENOENT"); never NULL. */
+const char *cf_err_name(int err);
+
+/* ---- tasks ------------------------------------------------------------ */
+
+/* Where a task writes its result. Opaque; only the cf_out_* calls below
+ * touch it, and only during the task call that received it. */
+typedef struct cf_out cf_out;
+
+/* A task function: reads in[0..in_len), writes its result through `out`,
+ * returns 0 on success or any non-zero status on failure (the status and
+ * the message set with cf_out_error() reach the caller). Must be safe to
+ * call from several threads at once. */
+typedef int (*cf_task_fn)(const void *in, size_t in_len, cf_out *out);
+
+/* A registered task: a name that is the same in every process, and the
+ * function. Obtain with cf_task_register() or cf_task_find(). */
+typedef struct cf_task cf_task;
+
+/* Registers `fn` under `name` (copied) and returns its handle, or NULL if
+ * out of memory. Registering the same name again with the same function
+ * returns the first handle; with another function, NULL. Register before
+ * creating process pools: workers know the tasks the parent knew at fork.
+ * Thread-safe. Handles live until the process ends. */
+const cf_task *cf_task_register(const char *name, cf_task_fn fn);
+
+/* The registered task called `name`, or NULL. */
+const cf_task *cf_task_find(const char *name);
+
+/* The task's registered name. */
+const char *cf_task_name(const cf_task *task);
+
+/* Sets the task's result to a copy of data[0..len). Returns 0, CF_ENOMEM or
+ * CF_ETOOBIG. A second call replaces the first. */
+int cf_out_set(cf_out *out, const void *data, size_t len);
+
+/* Makes room for a result of `len` bytes and returns where to write it (the
+ * result is then exactly `len` bytes), or NULL if out of memory / too big. */
+void *cf_out_reserve(cf_out *out, size_t len);
+
+/* Sets the failure message (printf-style, truncated to 255 bytes) that goes
+ * with a non-zero status. */
+void cf_out_error(cf_out *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- executors -------------------------------------------------------- */
+
+typedef enum cf_kind {
+    CF_SEQUENTIAL = 0, /* tasks run in the calling thread, at submit */
+    CF_THREAD = 1,     /* a pool of threads */
+    CF_PROCESS = 2     /* a pool of forked worker processes */
+} cf_kind;
+
+/* The kind's lower-case name: "seq", "thread", "process". */
+const char *cf_kind_name(cf_kind kind);
+
+typedef struct cf_executor cf_executor;
+
+/* Runs once in each worker (thread, or process after fork) before its first
+ * task; a non-zero return breaks the pool (CF_EBROKEN) as in Python. */
+typedef int (*cf_init_fn)(void *arg);
+
+/* Optional settings; zero them (CF_OPTIONS_INIT) and set what you need. */
+typedef struct cf_options {
+    int max_workers;         /* 0: Python's default for the kind */
+    cf_init_fn initializer;  /* NULL: none */
+    void *initarg;           /* passed to initializer */
+    int max_tasks_per_child; /* process pools: replace a worker after this
+                                many messages (a chunk counts once); 0: never */
+    double task_timeout;     /* process pools: a task running longer than this
+                                (seconds) fails with CF_ETIMEDOUT and its
+                                worker is killed and replaced; <= 0: none */
+    int trace;               /* record per-task times (cf_future_times) */
+} cf_options;
+
+#define CF_OPTIONS_INIT {0, NULL, NULL, 0, 0.0, 0}
+
+/* Python's default number of workers for the kind: threads
+ * min(32, cpus + 4), processes cpus, sequential 1. `cpus` is the number of
+ * CPUs this process may run on (sched_getaffinity). */
+int cf_default_workers(cf_kind kind);
+
+/* Creates an executor of `kind` (opts may be NULL) and stores it in *out.
+ * Pools start all their workers now. Returns 0, CF_EINVAL (bad option),
+ * CF_ENOMEM or CF_ESYS. The caller owns the executor: cf_executor_free(). */
+int cf_executor_new(cf_kind kind, const cf_options *opts, cf_executor **out);
+
+/* The executor's kind and number of workers. */
+cf_kind cf_executor_kind(const cf_executor *ex);
+int cf_executor_workers(const cf_executor *ex);
+
+/* Stops accepting tasks. With cancel_futures, cancels every task not yet
+ * started. With wait, returns only once every started task has finished and
+ * every worker has exited; without, returns at once and the pool winds down
+ * in the background. Safe to call more than once and from any thread except
+ * the executor's own workers with wait (returns CF_EDEADLK). Returns 0. */
+int cf_executor_shutdown(cf_executor *ex, int wait, int cancel_futures);
+
+/* Shuts down with wait (if not done yet), releases the executor. Futures
+ * stay valid: each is freed by its owner. Safe on NULL. */
+void cf_executor_free(cf_executor *ex);
+
+/* ---- futures ---------------------------------------------------------- */
+
+typedef struct cf_future cf_future;
+
+/* Schedules task(in[0..in_len)) (the bytes are copied) and stores a new
+ * future in *out, owned by the caller (cf_future_free). On the sequential
+ * executor the task runs now, inside this call. Returns 0, CF_ESHUTDOWN,
+ * CF_EBROKEN, CF_EINVAL, CF_ENOMEM or CF_ETOOBIG. */
+int cf_submit(cf_executor *ex, const cf_task *task, const void *in,
+              size_t in_len, cf_future **out);
+
+/* Drops the caller's reference. A future still running keeps working and
+ * is released when it completes. Safe on NULL. */
+void cf_future_free(cf_future *f);
+
+/* Adds a reference (for another owner); returns f. */
+cf_future *cf_future_ref(cf_future *f);
+
+/* Waits up to `timeout` seconds for the result. On success returns 0 and,
+ * if data/len are not NULL, points *data at the result bytes (owned by the
+ * future, valid until it is freed; NUL-terminated for convenience) and sets
+ * *len. Otherwise: CF_ETASK (the task failed: cf_future_error() has its
+ * status and message), CF_ECANCELLED, CF_EBROKEN, CF_ETIMEDOUT (the task
+ * ran past the pool's task_timeout), CF_EDEADLK (called from a pool worker
+ * in a wait that can never finish) or, if the wait itself ran out of time,
+ * CF_ETIMEDOUT while the future is not done (cf_future_done() tells the two
+ * apart). */
+int cf_future_result(cf_future *f, double timeout, const void **data,
+                     size_t *len);
+
+/* Like cf_future_result() without fetching the result: 0 once the future
+ * is done (whatever its outcome), CF_ETIMEDOUT, CF_EDEADLK. */
+int cf_future_wait(cf_future *f, double timeout);
+
+/* The outcome of a done future: 0 success, CF_ETASK, CF_ECANCELLED,
+ * CF_EBROKEN, CF_ETIMEDOUT; CF_EINVAL while not done. Never blocks. */
+int cf_future_outcome(const cf_future *f);
+
+/* For a future that is done: the task's own non-zero status (0 if it
+ * succeeded or never ran) and, if msg is not NULL, its message ("" if none;
+ * for CF_EBROKEN/CF_ETIMEDOUT/CF_ECANCELLED the executor's explanation).
+ * The message is owned by the future. Returns the status. */
+int cf_future_error(const cf_future *f, const char **msg);
+
+/* Cancels the future if it has not started: returns 1 if it is (now)
+ * cancelled, 0 if it is running or done. Waiters and callbacks are told. */
+int cf_future_cancel(cf_future *f);
+
+/* State queries, never blocking. */
+int cf_future_done(const cf_future *f);      /* finished, failed or cancelled */
+int cf_future_running(const cf_future *f);   /* started, not done */
+int cf_future_cancelled(const cf_future *f); /* cancelled */
+
+/* Called once when the future is done, with the future and `arg`: in the
+ * thread that completes it, or at once in the caller if it is already
+ * done. Must not block for long; may call any cf_future_* query. Callbacks
+ * run in the order added. Returns 0 or CF_ENOMEM. */
+typedef void (*cf_done_fn)(cf_future *f, void *arg);
+int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg);
+
+/* Per-task times, recorded when the executor was created with opts.trace
+ * (otherwise all zero): CLOCK_MONOTONIC nanoseconds, which every process on
+ * the machine shares. `collect` is when the result reached the parent
+ * (equal to `end` for threads); `worker` is the index of the thread or
+ * process slot that ran it (-1 if none). */
+typedef struct cf_times {
+    int64_t submit, start, end, collect;
+    int worker;
+} cf_times;
+int cf_future_times(const cf_future *f, cf_times *out);
+
+/* ---- waiting on many -------------------------------------------------- */
+
+typedef enum cf_return_when {
+    CF_FIRST_COMPLETED = 0,
+    CF_FIRST_EXCEPTION = 1, /* any future failed or was cancelled, or all done */
+    CF_ALL_COMPLETED = 2
+} cf_return_when;
+
+/* Waits until `when` holds for fs[0..n) or `timeout` passes. If done is
+ * not NULL, done[i] is set to 1 for each future that is done, else 0.
+ * Returns the number of done futures (>= 0), or CF_EDEADLK, CF_EINVAL.
+ * Running out of time is not an error: compare the count with n. */
+int cf_wait(cf_future *const *fs, size_t n, double timeout,
+            cf_return_when when, unsigned char *done);
+
+/* Iterates futures as they complete (already-done ones first). */
+typedef struct cf_as_completed cf_as_completed;
+
+/* Starts an iteration over fs[0..n) (the array is copied; the futures
+ * must outlive the iterator). `timeout` counts from this call, as in
+ * Python. Returns 0, CF_ENOMEM. */
+int cf_as_completed_new(cf_future *const *fs, size_t n, double timeout,
+                        cf_as_completed **out);
+
+/* Stores the next completed future (borrowed) and its index in fs in *f and
+ * *index (either may be NULL). Returns 0, CF_EOF when all were given,
+ * CF_ETIMEDOUT, CF_EDEADLK. */
+int cf_as_completed_next(cf_as_completed *it, cf_future **f, size_t *index);
+
+void cf_as_completed_free(cf_as_completed *it);
+
+/* ---- map -------------------------------------------------------------- */
+
+/* Gives map its i-th input: sets *data and *len (the bytes are copied before
+ * the next call). Returns 0, or CF_EOF when there are no more inputs, or
+ * another negative code to stop with that error. */
+typedef int (*cf_input_fn)(void *arg, size_t i, const void **data,
+                           size_t *len);
+
+typedef struct cf_map_options {
+    double timeout;   /* seconds from cf_map() to each result; <0: none */
+    int chunksize;    /* tasks per message (per submission); 0 or 1: one */
+    int buffersize;   /* >0: at most this many chunks in flight, inputs
+                         read lazily (Python 3.14's buffersize); 0: all
+                         inputs are read and submitted at once */
+} cf_map_options;
+
+#define CF_MAP_OPTIONS_INIT {CF_FOREVER, 1, 0}
+
+typedef struct cf_map_iter cf_map_iter;
+
+/* Applies `task` to every input given by input(arg, i) for i = 0, 1, ...
+ * until it returns CF_EOF. Results come back in input order through
+ * cf_map_next(). opts may be NULL. Returns 0 and the iterator in *out, or
+ * CF_ESHUTDOWN, CF_EBROKEN, CF_EINVAL, CF_ENOMEM, or the input function's
+ * error. */
+int cf_map(cf_executor *ex, const cf_task *task, cf_input_fn input,
+           void *arg, const cf_map_options *opts, cf_map_iter **out);
+
+/* Convenience: inputs from arrays data[i], len[i], i < n. The bytes are
+ * copied when read: at once, or with buffersize > 0 as results are
+ * consumed, so then the arrays must stay valid until cf_map_free. */
+int cf_map_array(cf_executor *ex, const cf_task *task,
+                 const void *const *data, const size_t *len, size_t n,
+                 const cf_map_options *opts, cf_map_iter **out);
+
+/* The next result in input order. Returns 0 with *data and *len set (valid
+ * until the next call or cf_map_free), CF_EOF after the last, CF_ETASK
+ * (this item failed: cf_map_error() tells why; iteration may go on),
+ * CF_ETIMEDOUT (the map's timeout passed; iteration may go on later),
+ * CF_EBROKEN, CF_ECANCELLED, CF_EDEADLK, or an input function's error. */
+int cf_map_next(cf_map_iter *m, const void **data, size_t *len);
+
+/* For the item cf_map_next() just returned: its status and message (as
+ * cf_future_error()). */
+int cf_map_error(const cf_map_iter *m, const char **msg);
+
+/* Index of the item cf_map_next() just returned. */
+size_t cf_map_index(const cf_map_iter *m);
+
+/* Cancels what has not started, waits for what is running, and frees the
+ * iterator. Safe on NULL. */
+void cf_map_free(cf_map_iter *m);
+
+/* ---- inside a task ---------------------------------------------------- */
+
+/* Index of the worker running the caller (thread index or process slot),
+ * or -1 when not called from a pool worker. */
+int cf_worker_index(void);
+
+/* Monotonic clock in nanoseconds (CLOCK_MONOTONIC), shared by all
+ * processes of the machine. */
+int64_t cf_now_ns(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

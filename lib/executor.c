@@ -1,0 +1,93 @@
+/* executor.c -- the executor API common to every kind: create, submit,
+ * shut down, free; each kind supplies its cf_ops. */
+#include <sched.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+const char *cf_kind_name(cf_kind kind) {
+    switch (kind) {
+    case CF_SEQUENTIAL: return "seq";
+    case CF_THREAD: return "thread";
+    case CF_PROCESS: return "process";
+    }
+    return "unknown";
+}
+
+static int usable_cpus(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0) return n;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int cf_default_workers(cf_kind kind) {
+    int cpus = usable_cpus();
+    switch (kind) {
+    case CF_SEQUENTIAL: return 1;
+    case CF_THREAD: return cpus + 4 < 32 ? cpus + 4 : 32;
+    case CF_PROCESS: return cpus;
+    }
+    return 1;
+}
+
+int cf_executor_new(cf_kind kind, const cf_options *opts, cf_executor **out) {
+    cf_options o = CF_OPTIONS_INIT;
+    if (!out) return CF_EINVAL;
+    *out = NULL;
+    if (opts) o = *opts;
+    if (o.max_workers < 0 || o.max_workers > 4096 || o.max_tasks_per_child < 0)
+        return CF_EINVAL;
+    if (o.task_timeout != o.task_timeout) return CF_EINVAL; /* NaN */
+    if (o.max_workers == 0) o.max_workers = cf_default_workers(kind);
+    switch (kind) {
+    case CF_SEQUENTIAL: return cf__seq_new(&o, out);
+    case CF_THREAD: return cf__thread_new(&o, out);
+    case CF_PROCESS: return cf__process_new(&o, out);
+    }
+    return CF_EINVAL;
+}
+
+cf_kind cf_executor_kind(const cf_executor *ex) { return ex->kind; }
+int cf_executor_workers(const cf_executor *ex) { return ex->nworkers; }
+
+int cf_executor_shutdown(cf_executor *ex, int wait, int cancel_futures) {
+    if (!ex) return CF_EINVAL;
+    if (wait && cf__self && cf__self->ex == ex) return CF_EDEADLK;
+    return ex->ops->shutdown(ex, wait, cancel_futures);
+}
+
+void cf_executor_free(cf_executor *ex) {
+    if (!ex) return;
+    ex->ops->shutdown(ex, 1, 0);
+    ex->ops->destroy(ex);
+}
+
+int cf__submit_future(cf_executor *ex, cf_future *f) {
+    if (ex->opts.trace) f->times.submit = cf_now_ns();
+    cf_future_ref(f); /* the executor's reference, dropped when done */
+    int r = ex->ops->submit(ex, f);
+    if (r) atomic_fetch_sub_explicit(&f->refs, 1, memory_order_relaxed);
+    return r;
+}
+
+int cf_submit(cf_executor *ex, const cf_task *task, const void *in,
+              size_t in_len, cf_future **out) {
+    if (!out) return CF_EINVAL;
+    *out = NULL;
+    if (!ex || !task || (!in && in_len)) return CF_EINVAL;
+    if (in_len > CF_MAX_BYTES) return CF_ETOOBIG;
+    const void *ins[1] = {in};
+    cf_future *f = cf__future_new(ex, task, 1, ins, &in_len);
+    if (!f) return CF_ENOMEM;
+    int r = cf__submit_future(ex, f);
+    if (r) {
+        cf__future_unref(f);
+        return r;
+    }
+    *out = f;
+    return 0;
+}

@@ -1,0 +1,400 @@
+/* future.c -- futures: states, results, cancel, callbacks, waiters.
+ *
+ * Each future has its own mutex and condition variable. Waiting on many
+ * futures (cf_wait, as_completed) hooks a cf_waiter on each; completion
+ * reports to every hooked waiter while holding the future's lock, so the
+ * lock order is always future -> waiter. Callbacks run after the future's
+ * lock is released, in the thread that completed it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+static unsigned char empty_out[1];
+
+int64_t cf_now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+int64_t cf__deadline(double timeout) {
+    if (timeout < 0) return INT64_MAX;
+    if (timeout > 1e9) return INT64_MAX;
+    return cf_now_ns() + (int64_t)(timeout * 1e9);
+}
+
+int cf__cond_init(pthread_cond_t *cv) {
+    pthread_condattr_t a;
+    if (pthread_condattr_init(&a)) return CF_ESYS;
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    int r = pthread_cond_init(cv, &a);
+    pthread_condattr_destroy(&a);
+    return r ? CF_ESYS : 0;
+}
+
+int cf__cond_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline) {
+    if (deadline == INT64_MAX) return pthread_cond_wait(cv, mu);
+    struct timespec ts = {deadline / 1000000000, deadline % 1000000000};
+    return pthread_cond_timedwait(cv, mu, &ts);
+}
+
+cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n,
+                          const void *const *in, const size_t *len) {
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (len[i] > CF_MAX_BYTES) return NULL;
+        bytes += len[i];
+    }
+    cf_future *f = malloc(sizeof *f + n * sizeof(cf_item) + bytes);
+    if (!f) return NULL;
+    memset(f, 0, sizeof *f);
+    if (pthread_mutex_init(&f->mu, NULL) || cf__cond_init(&f->cv)) {
+        free(f);
+        return NULL;
+    }
+    f->ex = ex;
+    f->task = task;
+    f->nitems = n;
+    f->items = f->item;
+    atomic_init(&f->refs, 1);
+    atomic_init(&f->state, CF_PENDING);
+    f->worker = -1;
+    f->times.worker = -1;
+    unsigned char *p = (unsigned char *)(f->item + n);
+    for (size_t i = 0; i < n; i++) {
+        cf_item *it = &f->item[i];
+        it->in = p;
+        it->in_len = len[i];
+        if (len[i]) memcpy(p, in[i], len[i]);
+        p += len[i];
+        it->out = empty_out;
+        it->out_len = 0;
+        it->status = 0;
+        it->msg = NULL;
+        it->start = it->end = 0;
+    }
+    return f;
+}
+
+cf_future *cf_future_ref(cf_future *f) {
+    if (f) atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+    return f;
+}
+
+static void item_free_out(cf_item *it) {
+    if (it->out != empty_out && it->out != it->outbuf) free(it->out);
+    it->out = empty_out;
+    it->out_len = 0;
+}
+
+void cf__future_unref(cf_future *f) {
+    if (!f) return;
+    if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    for (size_t i = 0; i < f->nitems; i++) {
+        item_free_out(&f->items[i]);
+        free(f->items[i].msg);
+    }
+    free(f->xmsg);
+    while (f->callbacks) {
+        cf_cbnode *c = f->callbacks;
+        f->callbacks = c->next;
+        free(c);
+    }
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+    free(f);
+}
+
+void cf_future_free(cf_future *f) { cf__future_unref(f); }
+
+int cf__item_set_out(cf_future *f, cf_item *it, const void *data, size_t len) {
+    (void)f;
+    item_free_out(it);
+    if (len <= CF_INLINE) {
+        it->out = it->outbuf;
+    } else {
+        it->out = malloc(len + 1);
+        if (!it->out) {
+            it->out = empty_out;
+            return CF_ENOMEM;
+        }
+    }
+    if (len) memcpy(it->out, data, len);
+    it->out[len] = '\0';
+    it->out_len = len;
+    return 0;
+}
+
+int cf__run_items(cf_future *f) {
+    int outcome = 0, trace = f->ex && f->ex->opts.trace;
+    for (size_t i = 0; i < f->nitems; i++) {
+        cf_item *it = &f->items[i];
+        cf_out o;
+        cf__out_init(&o, it->outbuf, CF_INLINE);
+        if (trace) it->start = cf_now_ns();
+        it->status = f->task->fn(it->in, it->in_len, &o);
+        if (trace) it->end = cf_now_ns();
+        if (o.data == it->outbuf) {
+            it->out = it->outbuf;
+        } else if (o.data) {
+            it->out = o.heap; /* taken: reserve left room for the NUL */
+            o.heap = NULL;
+        }
+        if (o.data) {
+            it->out_len = o.len;
+            it->out[o.len] = '\0';
+        }
+        cf__out_release(&o);
+        if (it->status != 0) {
+            outcome = CF_ETASK;
+            if (o.msg[0]) it->msg = strdup(o.msg);
+        }
+    }
+    return outcome;
+}
+
+int cf__future_start(cf_future *f, int worker) {
+    int ok = 0;
+    pthread_mutex_lock(&f->mu);
+    if (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING) {
+        atomic_store_explicit(&f->state, CF_RUNNING, memory_order_release);
+        f->worker = worker;
+        f->times.worker = worker;
+        if (f->ex && f->ex->opts.trace) f->times.start = cf_now_ns();
+        ok = 1;
+    }
+    pthread_mutex_unlock(&f->mu);
+    return ok;
+}
+
+static void waiter_notify(cf_waiter *w, size_t index, int failed) {
+    pthread_mutex_lock(&w->mu);
+    if (w->nring < w->ringcap) w->ring[w->nring++] = index;
+    w->ndone++;
+    if (failed) w->nfailed++;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* With f->mu held and f not done: marks it done and tells waiters; returns
+ * the callbacks (in the order added) for the caller to run unlocked. */
+static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg) {
+    f->outcome = outcome;
+    if (xmsg && !f->xmsg) f->xmsg = strdup(xmsg);
+    if (f->ex && f->ex->opts.trace) {
+        int64_t now = cf_now_ns();
+        if (f->items[0].start) f->times.start = f->items[0].start;
+        if (f->items[f->nitems - 1].end) f->times.end = f->items[f->nitems - 1].end;
+        if (!f->times.end) f->times.end = now;
+        if (!f->times.start) f->times.start = f->times.end;
+        /* In-process results are in the caller's hands when they end. */
+        f->times.collect = f->ex->kind == CF_PROCESS ? now : f->times.end;
+    }
+    atomic_store_explicit(&f->state, CF_DONE, memory_order_release);
+    if (f->nwait) pthread_cond_broadcast(&f->cv);
+    for (cf_wnode *n = f->waiters; n; n = n->next)
+        waiter_notify(n->w, n->index, cf__failed(outcome));
+    cf_cbnode *cbs = f->callbacks, *rev = NULL;
+    f->callbacks = NULL;
+    while (cbs) { /* stored newest first: reverse */
+        cf_cbnode *c = cbs;
+        cbs = c->next;
+        c->next = rev;
+        rev = c;
+    }
+    return rev;
+}
+
+static void run_callbacks(cf_future *f, cf_cbnode *c) {
+    while (c) {
+        cf_cbnode *next = c->next;
+        c->fn(f, c->arg);
+        free(c);
+        c = next;
+    }
+}
+
+int cf__future_finish(cf_future *f, int outcome, const char *xmsg) {
+    pthread_mutex_lock(&f->mu);
+    if (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_DONE) {
+        pthread_mutex_unlock(&f->mu);
+        return 0;
+    }
+    cf_cbnode *cbs = finish_locked(f, outcome, xmsg);
+    pthread_mutex_unlock(&f->mu);
+    run_callbacks(f, cbs);
+    return 1;
+}
+
+int cf_future_cancel(cf_future *f) {
+    if (!f) return 0;
+    pthread_mutex_lock(&f->mu);
+    int st = atomic_load_explicit(&f->state, memory_order_relaxed);
+    if (st != CF_PENDING) {
+        int r = st == CF_DONE && f->outcome == CF_ECANCELLED;
+        pthread_mutex_unlock(&f->mu);
+        return r;
+    }
+    cf_cbnode *cbs = finish_locked(f, CF_ECANCELLED, "cancelled before it started");
+    pthread_mutex_unlock(&f->mu);
+    run_callbacks(f, cbs);
+    return 1;
+}
+
+int cf_future_done(const cf_future *f) {
+    return f && atomic_load_explicit(&f->state, memory_order_acquire) == CF_DONE;
+}
+
+int cf_future_running(const cf_future *f) {
+    return f && atomic_load_explicit(&f->state, memory_order_acquire) == CF_RUNNING;
+}
+
+int cf_future_cancelled(const cf_future *f) {
+    return cf_future_done(f) && f->outcome == CF_ECANCELLED;
+}
+
+int cf_future_outcome(const cf_future *f) {
+    if (!cf_future_done(f)) return CF_EINVAL;
+    return f->outcome;
+}
+
+int cf_future_error(const cf_future *f, const char **msg) {
+    if (msg) *msg = "";
+    if (!cf_future_done(f)) return 0;
+    const cf_item *it = &f->items[0];
+    if (msg) {
+        if (f->xmsg) *msg = f->xmsg;
+        else if (it->msg) *msg = it->msg;
+    }
+    return f->outcome == CF_ETASK ? it->status : 0;
+}
+
+int cf_future_wait(cf_future *f, double timeout) {
+    if (!f) return CF_EINVAL;
+    if (cf_future_done(f)) return 0;
+    if (timeout == 0) return CF_ETIMEDOUT;
+    int64_t deadline = cf__deadline(timeout);
+    int blocked = 0;
+    if (deadline == INT64_MAX && cf__self) {
+        int r = cf__dl_block(&f, 1, 1);
+        if (r) return r;
+        blocked = 1;
+    }
+    pthread_mutex_lock(&f->mu);
+    while (atomic_load_explicit(&f->state, memory_order_relaxed) != CF_DONE) {
+        f->nwait++;
+        int r = cf__cond_wait(&f->cv, &f->mu, deadline);
+        f->nwait--;
+        if (r == ETIMEDOUT) break;
+    }
+    int done = atomic_load_explicit(&f->state, memory_order_relaxed) == CF_DONE;
+    pthread_mutex_unlock(&f->mu);
+    if (blocked) cf__dl_unblock();
+    return done ? 0 : CF_ETIMEDOUT;
+}
+
+int cf_future_result(cf_future *f, double timeout, const void **data,
+                     size_t *len) {
+    int r = cf_future_wait(f, timeout);
+    if (r) return r;
+    if (f->outcome == 0) {
+        if (data) *data = f->items[0].out;
+        if (len) *len = f->items[0].out_len;
+    }
+    return f->outcome;
+}
+
+int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg) {
+    if (!f || !fn) return CF_EINVAL;
+    cf_cbnode *c = malloc(sizeof *c);
+    if (!c) return CF_ENOMEM;
+    c->fn = fn;
+    c->arg = arg;
+    pthread_mutex_lock(&f->mu);
+    if (atomic_load_explicit(&f->state, memory_order_relaxed) != CF_DONE) {
+        c->next = f->callbacks;
+        f->callbacks = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&f->mu);
+    if (c) { /* already done: run now, in the caller */
+        fn(f, arg);
+        free(c);
+    }
+    return 0;
+}
+
+int cf_future_times(const cf_future *f, cf_times *out) {
+    if (!f || !out) return CF_EINVAL;
+    if (!cf_future_done(f)) {
+        memset(out, 0, sizeof *out);
+        out->worker = -1;
+        return CF_EINVAL;
+    }
+    *out = f->times;
+    return 0;
+}
+
+/* ---- waiters ---------------------------------------------------------- */
+
+int cf__waiter_init(cf_waiter *w, size_t n) {
+    memset(w, 0, sizeof *w);
+    w->ring = malloc((n ? n : 1) * sizeof *w->ring);
+    if (!w->ring) return CF_ENOMEM;
+    w->ringcap = n;
+    if (pthread_mutex_init(&w->mu, NULL)) goto fail;
+    if (cf__cond_init(&w->cv)) {
+        pthread_mutex_destroy(&w->mu);
+        goto fail;
+    }
+    return 0;
+fail:
+    free(w->ring);
+    return CF_ESYS;
+}
+
+void cf__waiter_destroy(cf_waiter *w) {
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w->ring);
+}
+
+void cf__waiter_attach(cf_waiter *w, cf_future *const *fs, size_t n,
+                       cf_wnode *nodes) {
+    for (size_t i = 0; i < n; i++) {
+        cf_future *f = fs[i];
+        cf_wnode *node = &nodes[i];
+        node->w = NULL;
+        node->index = i;
+        node->prev = node->next = NULL;
+        pthread_mutex_lock(&f->mu);
+        if (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_DONE) {
+            waiter_notify(w, i, cf__failed(f->outcome));
+        } else {
+            node->w = w;
+            node->next = f->waiters;
+            if (f->waiters) f->waiters->prev = node;
+            f->waiters = node;
+        }
+        pthread_mutex_unlock(&f->mu);
+    }
+}
+
+void cf__waiter_detach(cf_future *const *fs, size_t n, cf_wnode *nodes) {
+    for (size_t i = 0; i < n; i++) {
+        cf_wnode *node = &nodes[i];
+        if (!node->w) continue;
+        cf_future *f = fs[i];
+        pthread_mutex_lock(&f->mu);
+        if (node->prev) node->prev->next = node->next;
+        else f->waiters = node->next;
+        if (node->next) node->next->prev = node->prev;
+        pthread_mutex_unlock(&f->mu);
+        node->w = NULL;
+    }
+}

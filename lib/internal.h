@@ -1,0 +1,201 @@
+/* internal.h -- what the modules of libcfutures share; not installed.
+ *
+ * A future carries one job: a task and one or more items (one for submit,
+ * `chunksize` for a map chunk). Each executor kind embeds struct
+ * cf_executor first and fills in its ops. The states of a future go
+ * PENDING -> RUNNING -> DONE, or PENDING -> DONE when cancelled; `state` is
+ * written under f->mu and may be read without it (atomic loads) by code that
+ * only needs a hint or a monotonic fact ("is done").
+ */
+#ifndef CF_INTERNAL_H
+#define CF_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "cfutures.h"
+
+#define CF_INLINE 24 /* input/output bytes kept inside the future */
+
+struct cf_task {
+    const char *name;
+    cf_task_fn fn;
+    uint32_t id; /* index in the registry: what crosses to a worker */
+};
+
+/* Looks a task up by the id a worker process received. */
+const cf_task *cf__task_by_id(uint32_t id);
+
+struct cf_out {
+    unsigned char *data; /* the result: inline, heap or NULL */
+    size_t len;
+    unsigned char *heap; /* owned, if the result did not fit inline */
+    unsigned char *small;
+    size_t small_cap;
+    char msg[256];
+};
+
+/* Prepares `o` to take a result, using small[0..cap) while it fits. */
+void cf__out_init(cf_out *o, unsigned char *small, size_t cap);
+
+/* Releases what `o` allocated (after its result was copied or taken). */
+void cf__out_release(cf_out *o);
+
+typedef struct cf_item {
+    const unsigned char *in;
+    size_t in_len;
+    unsigned char *out; /* result bytes, NUL-terminated; inline or heap */
+    size_t out_len;
+    int status;         /* the task's return value */
+    char *msg;          /* heap, NULL if none */
+    int64_t start, end; /* trace times of this item */
+    unsigned char outbuf[CF_INLINE + 1];
+} cf_item;
+
+enum { CF_PENDING = 0, CF_RUNNING = 1, CF_DONE = 2 };
+
+typedef struct cf_cbnode {
+    cf_done_fn fn;
+    void *arg;
+    struct cf_cbnode *next;
+} cf_cbnode;
+
+typedef struct cf_waiter cf_waiter;
+typedef struct cf_wnode {
+    cf_waiter *w;
+    size_t index;
+    struct cf_wnode *next, *prev;
+} cf_wnode;
+
+struct cf_future {
+    /* Set at creation, then read-only. */
+    struct cf_executor *ex; /* borrowed: not used after completion */
+    const cf_task *task;
+    size_t nitems;
+    cf_item *items; /* = item, below */
+    atomic_int refs;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    /* Guarded by mu. */
+    atomic_int state;
+    int outcome;      /* once DONE: 0 or CF_E* */
+    char *xmsg;       /* executor's explanation (broken, timeout) */
+    int nwait;        /* threads blocked on cv */
+    cf_wnode *waiters;
+    cf_cbnode *callbacks;
+    int worker;       /* slot that runs it, -1 before */
+    cf_times times;
+
+    /* Guarded by the executor's queue lock. */
+    struct cf_future *next;
+
+    /* The items, then in the same allocation the input bytes of each. */
+    cf_item item[];
+};
+
+/* Creates a future for `task` with n items whose inputs are in[i]/len[i]
+ * (copied), refs = 1. */
+cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n,
+                          const void *const *in, const size_t *len);
+
+/* Drops one reference (the executor's or an owner's). */
+void cf__future_unref(cf_future *f);
+
+/* PENDING -> RUNNING on `worker`; returns 0 if it was cancelled (then the
+ * executor drops it). */
+int cf__future_start(cf_future *f, int worker);
+
+/* Moves to DONE with `outcome` (xmsg copied, may be NULL), wakes waiters,
+ * runs callbacks. Returns 0 if it was already done (then nothing happens). */
+int cf__future_finish(cf_future *f, int outcome, const char *xmsg);
+
+/* Runs every item of f's job in this thread, storing results and trace
+ * times; returns the outcome (0, or CF_ETASK if an item failed). */
+int cf__run_items(cf_future *f);
+
+/* Stores a copy of a result for item `it` (inline if it fits). */
+int cf__item_set_out(cf_future *f, cf_item *it, const void *data, size_t len);
+
+/* The executor kinds. */
+typedef struct cf_ops {
+    int (*submit)(cf_executor *ex, cf_future *f); /* takes f's extra ref */
+    int (*shutdown)(cf_executor *ex, int wait, int cancel_futures);
+    void (*destroy)(cf_executor *ex);
+} cf_ops;
+
+struct cf_executor {
+    cf_kind kind;
+    int nworkers;
+    cf_options opts;
+    const cf_ops *ops;
+};
+
+int cf__seq_new(const cf_options *o, cf_executor **out);
+int cf__thread_new(const cf_options *o, cf_executor **out);
+int cf__process_new(const cf_options *o, cf_executor **out);
+
+/* Hands a new future (refs 1, the caller's) to the executor, which takes a
+ * second reference. Returns 0 or an error (then f is untouched). */
+int cf__submit_future(cf_executor *ex, cf_future *f);
+
+/* ---- worker identity and deadlock detection (deadlock.c) -------------- */
+
+/* Every pool worker thread has one; the process pool's manager too. */
+typedef struct cf_worker {
+    cf_executor *ex;   /* thread pool it belongs to (NULL: not a pool) */
+    int index;
+    /* Guarded by the global wait-for lock. */
+    int blocked;
+    cf_future *const *waits; /* what it blocks on */
+    size_t nwaits;
+    int all;                 /* needs all of them (else any) */
+    int stuck;               /* scratch of the detector */
+} cf_worker;
+
+extern __thread cf_worker *cf__self;
+
+/* Thread pools tell the detector how many workers they have, and whether a
+ * future still queued there could be picked up: registered while alive. */
+void cf__dl_pool_add(cf_executor *ex, cf_worker *workers, int n);
+void cf__dl_pool_remove(cf_executor *ex);
+
+/* Called by a pool worker before it blocks without time limit on fs[0..n)
+ * (all: needs every one). Returns CF_EDEADLK if that wait can never end,
+ * else 0 and the worker is marked blocked until cf__dl_unblock(). No-op
+ * (0) outside pool workers. */
+int cf__dl_block(cf_future *const *fs, size_t n, int all);
+void cf__dl_unblock(void);
+
+/* ---- waiters (future.c) ----------------------------------------------- */
+
+struct cf_waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    /* Guarded by mu. */
+    size_t *ring; /* indices of futures done, in completion order */
+    size_t nring, ringcap;
+    size_t ndone, nfailed;
+};
+
+int cf__waiter_init(cf_waiter *w, size_t n);
+void cf__waiter_destroy(cf_waiter *w);
+
+/* Hooks w on fs[0..n); futures already done are reported at once. */
+void cf__waiter_attach(cf_waiter *w, cf_future *const *fs, size_t n,
+                       cf_wnode *nodes);
+void cf__waiter_detach(cf_future *const *fs, size_t n, cf_wnode *nodes);
+
+/* Absolute deadline for a timeout in seconds (INT64_MAX for forever). */
+int64_t cf__deadline(double timeout);
+
+/* pthread_cond_wait until the deadline; returns ETIMEDOUT or 0. The cond
+ * uses CLOCK_MONOTONIC (see cf__cond_init). */
+int cf__cond_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline);
+int cf__cond_init(pthread_cond_t *cv);
+
+/* Is the outcome a failure for FIRST_EXCEPTION? */
+static inline int cf__failed(int outcome) { return outcome != 0; }
+
+#endif

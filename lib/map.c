@@ -1,0 +1,272 @@
+/* map.c -- cf_map_iter: a task over many inputs, results in input order.
+ *
+ * Inputs are grouped into chunks of `chunksize`; each chunk is one future
+ * (one message to a worker process). Chunks wait in a FIFO in input order;
+ * cf_map_next walks the front chunk item by item. With buffersize > 0 at
+ * most that many chunks are in flight and inputs are read only as results
+ * are consumed, so memory stays flat however long the input is. The future
+ * whose item was returned last is kept until the next call, because the
+ * returned bytes live in it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "wire.h"
+
+struct cf_map_iter {
+    cf_executor *ex;
+    const cf_task *task;
+    cf_input_fn input;
+    void *arg;
+    int stable; /* inputs stay valid (cf_map_array): no scratch copy */
+    int chunksize, buffersize;
+    int64_t deadline;
+    /* FIFO of submitted chunks: q[(qhead + i) % qcap], i < qlen. */
+    cf_future **q;
+    size_t qhead, qlen, qcap;
+    size_t pos;       /* next item in the front chunk */
+    size_t base;      /* input index of the front chunk's first item */
+    cf_future *spent; /* the chunk of the last item returned */
+    size_t next_in;   /* inputs read so far */
+    int in_done, in_err;
+    size_t index;
+    int status;
+    const char *msg;
+    /* Scratch for gathering one chunk's inputs. */
+    const void **ptr;
+    size_t *len, *offs;
+    cf_buf scratch;
+    void *own_arg; /* freed with the map */
+};
+
+typedef struct array_src {
+    const void *const *data;
+    const size_t *len;
+    size_t n;
+} array_src;
+
+static int array_input(void *arg, size_t i, const void **data, size_t *len) {
+    array_src *a = arg;
+    if (i >= a->n) return CF_EOF;
+    *data = a->data[i];
+    *len = a->len[i];
+    return 0;
+}
+
+static int push(cf_map_iter *m, cf_future *f) {
+    if (m->qlen == m->qcap) {
+        size_t cap = m->qcap ? m->qcap * 2 : 16;
+        cf_future **q = malloc(cap * sizeof *q);
+        if (!q) return CF_ENOMEM;
+        for (size_t i = 0; i < m->qlen; i++) q[i] = m->q[(m->qhead + i) % m->qcap];
+        free(m->q);
+        m->q = q;
+        m->qhead = 0;
+        m->qcap = cap;
+    }
+    m->q[(m->qhead + m->qlen++) % m->qcap] = f;
+    return 0;
+}
+
+static cf_future *front(const cf_map_iter *m) {
+    return m->qlen ? m->q[m->qhead] : NULL;
+}
+
+static void pop(cf_map_iter *m) {
+    m->qhead = (m->qhead + 1) % m->qcap;
+    m->qlen--;
+}
+
+/* Reads up to chunksize inputs and submits them as one future. Returns 0
+ * (also when no input was left) or an error. */
+static int submit_chunk(cf_map_iter *m) {
+    size_t k = 0;
+    m->scratch.len = 0;
+    while (!m->in_done && k < (size_t)m->chunksize) {
+        const void *d = NULL;
+        size_t l = 0;
+        int r = m->input(m->arg, m->next_in, &d, &l);
+        if (r == CF_EOF) {
+            m->in_done = 1;
+            break;
+        }
+        if (r == 0 && l > CF_MAX_BYTES) r = CF_ETOOBIG;
+        if (r == 0 && !d && l) r = CF_EINVAL;
+        if (r) {
+            m->in_done = 1;
+            m->in_err = r;
+            break;
+        }
+        if (!m->stable && l) { /* copy now: the next call may reuse it */
+            unsigned char *q = cf__buf_room(&m->scratch, l);
+            if (!q) {
+                m->in_done = 1;
+                m->in_err = CF_ENOMEM;
+                break;
+            }
+            memcpy(q, d, l);
+            m->offs[k] = m->scratch.len;
+            m->scratch.len += l;
+        }
+        m->ptr[k] = d;
+        m->len[k] = l;
+        k++;
+        m->next_in++;
+    }
+    if (k == 0) return 0;
+    if (!m->stable)
+        for (size_t i = 0; i < k; i++)
+            if (m->len[i]) m->ptr[i] = m->scratch.p + m->offs[i];
+    cf_future *f = cf__future_new(m->ex, m->task, k, m->ptr, m->len);
+    if (!f) return CF_ENOMEM;
+    int r = push(m, f);
+    if (!r) r = cf__submit_future(m->ex, f);
+    if (r) {
+        if (m->qlen && m->q[(m->qhead + m->qlen - 1) % m->qcap] == f) m->qlen--;
+        cf__future_unref(f);
+    }
+    return r;
+}
+
+static int fill(cf_map_iter *m) {
+    while (!m->in_done && (m->buffersize <= 0 || m->qlen < (size_t)m->buffersize)) {
+        int r = submit_chunk(m);
+        if (r) return r;
+    }
+    return 0;
+}
+
+void cf_map_free(cf_map_iter *m) {
+    if (!m) return;
+    for (size_t i = 0; i < m->qlen; i++) cf_future_cancel(m->q[(m->qhead + i) % m->qcap]);
+    for (size_t i = 0; i < m->qlen; i++) {
+        cf_future *f = m->q[(m->qhead + i) % m->qcap];
+        cf_future_wait(f, CF_FOREVER); /* running ones finish first */
+        cf__future_unref(f);
+    }
+    cf__future_unref(m->spent);
+    free(m->q);
+    free(m->ptr);
+    free(m->len);
+    free(m->offs);
+    cf__buf_free(&m->scratch);
+    free(m->own_arg);
+    free(m);
+}
+
+static int map_new(cf_executor *ex, const cf_task *task, cf_input_fn input,
+                   void *arg, int stable, const cf_map_options *opts,
+                   cf_map_iter **out) {
+    cf_map_options o = CF_MAP_OPTIONS_INIT;
+    if (!out) return CF_EINVAL;
+    *out = NULL;
+    if (!ex || !task || !input) return CF_EINVAL;
+    if (opts) o = *opts;
+    if (o.chunksize < 0 || o.buffersize < 0 || o.timeout != o.timeout)
+        return CF_EINVAL;
+    if (o.chunksize == 0) o.chunksize = 1;
+    cf_map_iter *m = calloc(1, sizeof *m);
+    if (!m) return CF_ENOMEM;
+    m->ex = ex;
+    m->task = task;
+    m->input = input;
+    m->arg = arg;
+    m->stable = stable;
+    m->chunksize = o.chunksize;
+    m->buffersize = o.buffersize;
+    m->deadline = cf__deadline(o.timeout);
+    m->ptr = malloc((size_t)o.chunksize * sizeof *m->ptr);
+    m->len = malloc((size_t)o.chunksize * sizeof *m->len);
+    m->offs = malloc((size_t)o.chunksize * sizeof *m->offs);
+    int r = m->ptr && m->len && m->offs ? fill(m) : CF_ENOMEM;
+    if (r) {
+        cf_map_free(m);
+        return r;
+    }
+    *out = m;
+    return 0;
+}
+
+int cf_map(cf_executor *ex, const cf_task *task, cf_input_fn input, void *arg,
+           const cf_map_options *opts, cf_map_iter **out) {
+    return map_new(ex, task, input, arg, 0, opts, out);
+}
+
+int cf_map_array(cf_executor *ex, const cf_task *task,
+                 const void *const *data, const size_t *len, size_t n,
+                 const cf_map_options *opts, cf_map_iter **out) {
+    if (n && (!data || !len)) return CF_EINVAL;
+    /* Lazy maps read the arrays later: the source lives with the map. */
+    array_src *src = malloc(sizeof *src);
+    if (!src) return CF_ENOMEM;
+    *src = (array_src){data, len, n};
+    int r = map_new(ex, task, array_input, src, 1, opts, out);
+    if (r) {
+        free(src);
+        return r;
+    }
+    (*out)->own_arg = src;
+    return 0;
+}
+
+int cf_map_next(cf_map_iter *m, const void **data, size_t *len) {
+    if (!m) return CF_EINVAL;
+    if (m->spent) {
+        cf__future_unref(m->spent);
+        m->spent = NULL;
+    }
+    cf_future *f = front(m);
+    if (!f) {
+        if (m->in_err) {
+            int r = m->in_err;
+            m->in_err = 0;
+            return r;
+        }
+        return CF_EOF;
+    }
+    if (m->pos == 0 && !cf_future_done(f)) {
+        double left = -1;
+        if (m->deadline != INT64_MAX) {
+            int64_t ns = m->deadline - cf_now_ns();
+            left = ns > 0 ? (double)ns / 1e9 : 0;
+        }
+        int r = cf_future_wait(f, left);
+        if (r) return r; /* CF_ETIMEDOUT or CF_EDEADLK: may call again */
+    }
+    cf_item *it = &f->items[m->pos];
+    m->index = m->base + m->pos;
+    m->pos++;
+    int r;
+    if (f->outcome == 0 || f->outcome == CF_ETASK) {
+        r = it->status ? CF_ETASK : 0;
+        m->status = it->status;
+        m->msg = it->msg ? it->msg : "";
+    } else { /* cancelled, broken, timed out: every item shares it */
+        r = f->outcome;
+        m->status = 0;
+        m->msg = f->xmsg ? f->xmsg : "";
+    }
+    if (r == 0) {
+        if (data) *data = it->out;
+        if (len) *len = it->out_len;
+    }
+    if (m->pos == f->nitems) {
+        pop(m);
+        m->spent = f; /* freed at the next call: the caller holds its bytes */
+        m->base += f->nitems;
+        m->pos = 0;
+        if (m->buffersize > 0) {
+            int e = fill(m);
+            if (e && !m->in_err) m->in_err = e;
+        }
+    }
+    return r;
+}
+
+int cf_map_error(const cf_map_iter *m, const char **msg) {
+    if (msg) *msg = m ? m->msg : "";
+    return m ? m->status : 0;
+}
+
+size_t cf_map_index(const cf_map_iter *m) { return m ? m->index : 0; }

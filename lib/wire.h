@@ -1,0 +1,57 @@
+/* wire.h -- the messages between a process pool and its workers.
+ *
+ * Every message is a fixed header followed by `bytes` of payload. A task
+ * message carries nitems inputs, each as u32 length + bytes. A result
+ * message carries nitems results, each as a cf_wire_result header (status,
+ * lengths, times) + output bytes + message bytes. Integers are in host
+ * order: both ends are the same program on the same machine. Decoding
+ * never trusts a length: every read is checked against the end.
+ */
+#ifndef CF_WIRE_H
+#define CF_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CF_WIRE_MAGIC 0x31574643u /* "CFW1" */
+#define CF_WIRE_MAX ((uint64_t)1 << 31) /* largest payload accepted */
+
+enum { CF_MSG_TASK = 1, CF_MSG_RESULT = 2, CF_MSG_INIT_FAILED = 3 };
+
+typedef struct cf_wire_hdr {
+    uint32_t magic, type, nitems, task;
+    uint64_t bytes; /* payload size */
+} cf_wire_hdr;
+
+typedef struct cf_wire_item { /* precedes each result's bytes */
+    int32_t status;
+    uint32_t out_len, msg_len, pad;
+    int64_t start, end;
+} cf_wire_item;
+
+/* A growable byte buffer; zero-initialise, release with cf__buf_free. */
+typedef struct cf_buf {
+    unsigned char *p;
+    size_t len, cap, off; /* off: start of unread data (readers) */
+} cf_buf;
+
+/* Makes room for `more` bytes after len; returns where they go, or NULL. */
+unsigned char *cf__buf_room(cf_buf *b, size_t more);
+void cf__buf_free(cf_buf *b);
+
+/* Looks at buf[0..len): returns the size of the complete message that
+ * starts there (header + payload) and fills *h, 0 if more bytes are
+ * needed, or -1 (as size_t) if the bytes cannot be a message. */
+size_t cf__wire_frame(const unsigned char *buf, size_t len, cf_wire_hdr *h);
+
+/* Reads the next input of a task payload at *p (advanced); 0 or -1. */
+int cf__wire_next_input(const unsigned char **p, const unsigned char *end,
+                        const unsigned char **data, uint32_t *len);
+
+/* Reads the next result of a result payload at *p (advanced): the item
+ * header and pointers to its output and message; 0 or -1. */
+int cf__wire_next_result(const unsigned char **p, const unsigned char *end,
+                         cf_wire_item *it, const unsigned char **out,
+                         const unsigned char **msg);
+
+#endif

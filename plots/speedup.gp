@@ -1,0 +1,62 @@
+# speedup.gp -- speedup of each workload and mode over sequential, from
+# summary.csv: one bar per (workload, mode, workers) rising from 1 (faster)
+# or hanging below it (slower) on a log axis, with its error bar.
+# gnuplot -e "infile='results/summary.csv'; term='pngcairo';
+#             outfile='plots/speedup.png'" plots/speedup.gp
+if (!exists("infile")) infile = 'results/summary.csv'
+load 'plots/common.gp'
+
+# awk numbers the bars, leaving a gap between workloads; the sequential
+# rows are the baseline (1 by definition) and get no bar. Output:
+# x, workload, mode, workers, speedup, err, size
+prep = sprintf("< awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\" { if ($2 != w) { if (w != \"\") x++; w = $2 } x++; print x \",\" $2 \",\" $3 \",\" $4 \",\" $14 \",\" ($15 == \"\" ? 0 : $15) \",\" $6 }' '%s'", infile)
+# Gnuplot commands that label each workload under its group of bars.
+groups = system(sprintf("awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\" { if ($2 != w) { if (w != \"\") { printf \"set label \\\"%%s\\\" at first %%g, graph -0.1 center font \\\",12\\\"; \", w, (a + x) / 2; x++ } w = $2; a = x + 1 } x++ } END { if (w != \"\") printf \"set label \\\"%%s\\\" at first %%g, graph -0.1 center font \\\",12\\\"\", w, (a + x) / 2 }' '%s'", infile))
+kinds = system(sprintf("awk -F, 'NR > 1 && $3 != \"seq\" && !seen[$3]++ { printf \"%%s \", $3 }' '%s'", infile))
+size = system(sprintf("awk -F, 'NR == 2 { printf \"%%s\", $6 }' '%s'", infile))
+yr = system(sprintf("awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\" { lo = $14 - $15; hi = $14 + $15; if (n++ == 0 || lo < a) a = lo; if (n == 1 || hi > b) b = hi } END { if (a <= 0) a = $14 / 2; printf \"%%g %%g\", a, b }' '%s'", infile))
+ymin = word(yr, 1) + 0.0
+ymax = word(yr, 2) + 0.0
+nbars = system(sprintf("awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\"' '%s' | wc -l", infile)) + 0
+if (nbars == 0) { print "speedup: no rows besides seq in ".infile."; nothing to draw"; exit }
+
+eval groups
+set title sprintf("Speedup over sequential (median run, size '%s')%s", size, subtitle eq '' ? '' : "\n".subtitle)
+set ylabel 'speedup (x sequential, log scale; below 1 = slower)'
+set xlabel ''
+set logscale y 2
+set format y '%gx'
+set grid ytics lc rgb '#dddddd'
+set xtics rotate by 0 nomirror font ',9'
+set ytics nomirror
+set border 3
+set bmargin 6
+set key top left opaque box title "executor"
+set xrange [0.3:*]
+set yrange [(ymin < 0.67 ? ymin / 1.5 : 0.5):(ymax > 1.33 ? ymax * 1.5 : 2)]
+set offsets 0.5, 0.5, 0, 0
+set style fill solid 0.85 border -1
+set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 1.5 dt 2 lc rgb '#333333' front
+bar = 0.38
+up(s) = s >= 1 ? s * 1.12 : s / 1.12
+short(m) = m eq 'thread' ? 'thr' : m eq 'process' ? 'proc' : m eq 'thread-gil' ? 'gil' : m
+fmtx(s) = s >= 10 ? sprintf("%.0fx", s) : sprintf("%.2gx", s)
+
+if (dumb) {
+    # Text has no colours: bars outlined from 1, the value on top, the mode
+    # under each bar and the workload under its group.
+    set title sprintf("Speedup over sequential (size '%s'; log scale, below 1x = slower)", size)
+    set key off
+    set ylabel ''
+    set bmargin 4
+    unset arrow
+    set arrow from graph 0, first 1 to graph 1, first 1 nohead
+    plot prep using 1:5:($1 - bar):($1 + bar):(1):5:xtic(short(strcol(3))." x".strcol(4)) with boxxyerror notitle, \
+         prep using 1:(up($5)):(fmtx($5)) with labels notitle
+} else {
+    plot for [k in kinds] prep using 1:(strcol(3) eq k ? $5 : NaN):($1 - bar):($1 + bar):(1):5:(kind_color(k)) \
+             with boxxyerror lc rgb variable title k, \
+         prep using 1:5:($5 - $6 > 0 ? $5 - $6 : $5 / 1e3):($5 + $6):xtic(strcol(3)." x".strcol(4)) \
+             with yerrorbars lc rgb '#000000' pt 7 ps 0 lw 1.2 notitle, \
+         prep using 1:(up($5)):(fmtx($5)) with labels font ',9' notitle
+}
