@@ -22,6 +22,7 @@ TESTS     := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 LIBA      := $(BUILD)/libcfutures.a
 CFBENCH   := $(BUILD)/cfbench
 
+.SECONDARY:
 .PHONY: all deps test check-sanitize bench plots hyperfine compare-python fuzz clean
 all: $(CFBENCH) $(TESTS)
 
@@ -31,6 +32,7 @@ deps:
 $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/bench/meta.o: CFLAGS += -DCF_BUILD_FLAGS='"$(OPT) -std=c11 -D_GNU_SOURCE $(SAN_$(SANITIZE))"'
 $(LIBA): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 $(CFBENCH): $(BUILD)/bench/main.o $(APP_OBJ) $(LIBA)
@@ -41,6 +43,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(APP_OBJ) $(LIBA)
 # Each test binary runs on its own; Check kills a test after CK_DEFAULT_TIMEOUT.
 test: all
 	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) ./tests/run $(TESTS)
+# A sanitizer report ends the test process, so Check counts it as an error.
+check-sanitize: export ASAN_OPTIONS = halt_on_error=1:detect_leaks=1
+check-sanitize: export UBSAN_OPTIONS = halt_on_error=1:print_stacktrace=1
+check-sanitize: export TSAN_OPTIONS = halt_on_error=1:second_deadlock_stack=1
 check-sanitize:
 	$(MAKE) SANITIZE=asan test TIMEOUT=120
 	$(MAKE) SANITIZE=tsan test TIMEOUT=180

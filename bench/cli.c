@@ -9,21 +9,16 @@
 
 /* Digits only, with at most one leading '-': strtol alone would accept
  * leading spaces, '+' and trailing junk after a number. */
-static int all_digits(const char *s)
-{
-    if (*s == '-')
-        s++;
-    if (*s == '\0')
-        return 0;
+static int all_digits(const char *s) {
+    if (*s == '-') s++;
+    if (*s == '\0') return 0;
     for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return 0;
+        if (*s < '0' || *s > '9') return 0;
     return 1;
 }
 
-int cli_parse_long(const char *opt, const char *s, long min, long max,
-                   long *out, char *err, size_t errlen)
-{
+int cli_parse_long(const char *opt, const char *s, long min, long max, long *out, char *err,
+                   size_t errlen) {
     if (s == NULL || *s == '\0') {
         snprintf(err, errlen, "%s: missing value", opt);
         return -1;
@@ -35,17 +30,15 @@ int cli_parse_long(const char *opt, const char *s, long min, long max,
     errno = 0;
     long v = strtol(s, NULL, 10);
     if (errno == ERANGE || v < min || v > max) {
-        snprintf(err, errlen, "%s: '%s' is out of range (%ld..%ld)", opt, s,
-                 min, max);
+        snprintf(err, errlen, "%s: '%s' is out of range (%ld..%ld)", opt, s, min, max);
         return -1;
     }
     *out = v;
     return 0;
 }
 
-int cli_parse_long_list(const char *opt, const char *s, long min, long max,
-                        long *out, size_t *n, char *err, size_t errlen)
-{
+int cli_parse_long_list(const char *opt, const char *s, long min, long max, long *out, size_t *n,
+                        char *err, size_t errlen) {
     char item[32];
     size_t count = 0;
     const char *p = s;
@@ -62,40 +55,34 @@ int cli_parse_long_list(const char *opt, const char *s, long min, long max,
             return -1;
         }
         if (len >= sizeof item) {
-            snprintf(err, errlen, "%s: item '%.*s' is not a whole number",
-                     opt, (int)(len > 40 ? 40 : len), p);
+            snprintf(err, errlen, "%s: item '%.*s' is not a whole number", opt,
+                     (int)(len > 40 ? 40 : len), p);
             return -1;
         }
         if (count == CLI_LIST_MAX) {
-            snprintf(err, errlen, "%s: more than %d items", opt,
-                     CLI_LIST_MAX);
+            snprintf(err, errlen, "%s: more than %d items", opt, CLI_LIST_MAX);
             return -1;
         }
         memcpy(item, p, len);
         item[len] = '\0';
         long v;
-        if (cli_parse_long(opt, item, min, max, &v, err, errlen) != 0)
-            return -1;
+        if (cli_parse_long(opt, item, min, max, &v, err, errlen) != 0) return -1;
         for (size_t k = 0; k < count; k++) {
             if (out[k] == v) {
-                snprintf(err, errlen, "%s: %ld appears twice in '%s'", opt,
-                         v, s);
+                snprintf(err, errlen, "%s: %ld appears twice in '%s'", opt, v, s);
                 return -1;
             }
         }
         out[count++] = v;
-        if (comma == NULL)
-            break;
+        if (comma == NULL) break;
         p = comma + 1;
     }
     *n = count;
     return 0;
 }
 
-int cli_parse_size(const char *opt, const char *s, unsigned long long min,
-                   unsigned long long max, unsigned long long *out,
-                   char *err, size_t errlen)
-{
+int cli_parse_size(const char *opt, const char *s, unsigned long long min, unsigned long long max,
+                   unsigned long long *out, char *err, size_t errlen) {
     const char *p = s;
     unsigned long long v = 0, mult = 1;
 
@@ -107,64 +94,62 @@ int cli_parse_size(const char *opt, const char *s, unsigned long long min,
         snprintf(err, errlen, "%s: '%s' is negative", opt, s);
         return -1;
     }
-    if (*p < '0' || *p > '9')
-        goto malformed;
+    if (*p < '0' || *p > '9') goto malformed;
     for (; *p >= '0' && *p <= '9'; p++) {
-        if (v > (ULLONG_MAX - 9) / 10)
-            goto range;
+        if (v > (ULLONG_MAX - 9) / 10) goto range;
         v = v * 10 + (unsigned)(*p - '0');
     }
     switch (*p) {
-    case 'k': case 'K': mult = 1ull << 10; p++; break;
-    case 'm': case 'M': mult = 1ull << 20; p++; break;
-    case 'g': case 'G': mult = 1ull << 30; p++; break;
+    case 'k':
+    case 'K':
+        mult = 1ull << 10;
+        p++;
+        break;
+    case 'm':
+    case 'M':
+        mult = 1ull << 20;
+        p++;
+        break;
+    case 'g':
+    case 'G':
+        mult = 1ull << 30;
+        p++;
+        break;
     default: break;
     }
     if (mult > 1 && (p[0] == 'i' || p[0] == 'I') && (p[1] == 'B' || p[1] == 'b'))
         p += 2;
     else if (p[0] == 'B' || p[0] == 'b')
         p++;
-    if (*p != '\0')
-        goto malformed;
-    if (v > ULLONG_MAX / mult)
-        goto range;
+    if (*p != '\0') goto malformed;
+    if (v > ULLONG_MAX / mult) goto range;
     v *= mult;
-    if (v < min || v > max)
-        goto range;
+    if (v < min || v > max) goto range;
     *out = v;
     return 0;
 
 malformed:
-    snprintf(err, errlen, "%s: '%s' is not a size (like 512, 64K, 2M)", opt,
-             s);
+    snprintf(err, errlen, "%s: '%s' is not a size (like 512, 64K, 2M)", opt, s);
     return -1;
 range:
-    snprintf(err, errlen, "%s: '%s' is out of range (%llu..%llu bytes)", opt,
-             s, min, max);
+    snprintf(err, errlen, "%s: '%s' is out of range (%llu..%llu bytes)", opt, s, min, max);
     return -1;
 }
 
 /* "a, b, c" for an error message. */
-static void list_choices(const char *const *choices, int allow_all, char *buf,
-                         size_t len)
-{
+static void list_choices(const char *const *choices, int allow_all, char *buf, size_t len) {
     size_t used = 0;
     buf[0] = '\0';
     for (size_t i = 0; choices[i] != NULL && used < len; i++) {
-        int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-                         choices[i]);
-        if (w < 0)
-            return;
+        int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", choices[i]);
+        if (w < 0) return;
         used += (size_t)w;
     }
-    if (allow_all && used < len)
-        snprintf(buf + used, len - used, ", all");
+    if (allow_all && used < len) snprintf(buf + used, len - used, ", all");
 }
 
-int cli_parse_choices(const char *opt, const char *s,
-                      const char *const *choices, int allow_all,
-                      unsigned *mask, char *err, size_t errlen)
-{
+int cli_parse_choices(const char *opt, const char *s, const char *const *choices, int allow_all,
+                      unsigned *mask, char *err, size_t errlen) {
     char names[256];
     unsigned m = 0;
     const char *p = s;
@@ -188,31 +173,27 @@ int cli_parse_choices(const char *opt, const char *s,
             return -1;
         }
         for (i = 0; choices[i] != NULL; i++)
-            if (strlen(choices[i]) == len && strncmp(choices[i], p, len) == 0)
-                break;
+            if (strlen(choices[i]) == len && strncmp(choices[i], p, len) == 0) break;
         if (choices[i] == NULL) {
             list_choices(choices, allow_all, names, sizeof names);
-            snprintf(err, errlen, "%s: unknown value '%.*s' (choose from %s)",
-                     opt, (int)(len > 40 ? 40 : len), p, names);
+            snprintf(err, errlen, "%s: unknown value '%.*s' (choose from %s)", opt,
+                     (int)(len > 40 ? 40 : len), p, names);
             return -1;
         }
         m |= 1u << i;
-        if (comma == NULL)
-            break;
+        if (comma == NULL) break;
         p = comma + 1;
     }
     *mask = m;
     return 0;
 }
 
-int cli_take_value(int argc, char **argv, int *i, const char *name,
-                   const char **val, char *err, size_t errlen)
-{
+int cli_take_value(int argc, char **argv, int *i, const char *name, const char **val, char *err,
+                   size_t errlen) {
     const char *arg = argv[*i];
     size_t n = strlen(name);
 
-    if (strncmp(arg, name, n) != 0)
-        return 0;
+    if (strncmp(arg, name, n) != 0) return 0;
     if (arg[n] == '=') {
         if (arg[n + 1] == '\0') {
             snprintf(err, errlen, "%s: missing value", name);
@@ -222,8 +203,7 @@ int cli_take_value(int argc, char **argv, int *i, const char *name,
         *i += 1;
         return 1;
     }
-    if (arg[n] != '\0')
-        return 0;
+    if (arg[n] != '\0') return 0;
     /* "--workers --quiet" means the value was forgotten, not that it is
      * "--quiet"; negative numbers still get through as "-1". */
     if (*i + 1 >= argc || strncmp(argv[*i + 1], "--", 2) == 0) {

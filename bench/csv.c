@@ -7,39 +7,27 @@
 
 #include "csv.h"
 
-int csv_write_field(FILE *f, const char *s)
-{
-    if (s == NULL)
-        s = "";
-    if (strpbrk(s, ",\"\r\n") == NULL)
-        return fputs(s, f) < 0 ? -1 : 0;
-    if (fputc('"', f) == EOF)
-        return -1;
+int csv_write_field(FILE *f, const char *s) {
+    if (s == NULL) s = "";
+    if (strpbrk(s, ",\"\r\n") == NULL) return fputs(s, f) < 0 ? -1 : 0;
+    if (fputc('"', f) == EOF) return -1;
     for (; *s; s++) {
-        if (*s == '"' && fputc('"', f) == EOF)
-            return -1;
-        if (fputc(*s, f) == EOF)
-            return -1;
+        if (*s == '"' && fputc('"', f) == EOF) return -1;
+        if (fputc(*s, f) == EOF) return -1;
     }
     return fputc('"', f) == EOF ? -1 : 0;
 }
 
-int csv_write_row(FILE *f, const char *const *fields, size_t n)
-{
+int csv_write_row(FILE *f, const char *const *fields, size_t n) {
     for (size_t i = 0; i < n; i++) {
-        if (i > 0 && fputc(',', f) == EOF)
-            return -1;
-        if (csv_write_field(f, fields[i]) != 0)
-            return -1;
+        if (i > 0 && fputc(',', f) == EOF) return -1;
+        if (csv_write_field(f, fields[i]) != 0) return -1;
     }
-    if (fputc('\n', f) == EOF)
-        return -1;
+    if (fputc('\n', f) == EOF) return -1;
     return fflush(f) == 0 ? 0 : -1;
 }
 
-FILE *csv_open_append(const char *path, const char *header, char *err,
-                      size_t errlen)
-{
+FILE *csv_open_append(const char *path, const char *header, char *err, size_t errlen) {
     size_t hlen = strlen(header);
     char *first = NULL;
     FILE *f = fopen(path, "a+");
@@ -49,22 +37,18 @@ FILE *csv_open_append(const char *path, const char *header, char *err,
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0)
-        goto io_error;
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0) goto io_error;
     if (size == 0) {
-        if (fprintf(f, "%s\n", header) < 0 || fflush(f) != 0)
-            goto io_error;
+        if (fprintf(f, "%s\n", header) < 0 || fflush(f) != 0) goto io_error;
         return f;
     }
     /* Compare the existing header: "a+" reads from anywhere, and every
      * write still goes to the end. */
     first = malloc(hlen + 2);
-    if (first == NULL)
-        goto io_error;
+    if (first == NULL) goto io_error;
     rewind(f);
     size_t got = fread(first, 1, hlen + 1, f);
-    if (ferror(f))
-        goto io_error;
+    if (ferror(f)) goto io_error;
     if (got != hlen + 1 || memcmp(first, header, hlen) != 0 ||
         (first[hlen] != '\n' && first[hlen] != '\r')) {
         snprintf(err, errlen,
@@ -73,15 +57,11 @@ FILE *csv_open_append(const char *path, const char *header, char *err,
                  path);
         goto fail;
     }
-    if (fseek(f, -1, SEEK_END) != 0)
-        goto io_error;
+    if (fseek(f, -1, SEEK_END) != 0) goto io_error;
     int last = fgetc(f);
-    if (last == EOF && ferror(f))
-        goto io_error;
-    if (fseek(f, 0, SEEK_END) != 0)
-        goto io_error;
-    if (last != '\n' && (fputc('\n', f) == EOF || fflush(f) != 0))
-        goto io_error;
+    if (last == EOF && ferror(f)) goto io_error;
+    if (fseek(f, 0, SEEK_END) != 0) goto io_error;
+    if (last != '\n' && (fputc('\n', f) == EOF || fflush(f) != 0)) goto io_error;
     free(first);
     return f;
 
@@ -93,8 +73,7 @@ fail:
     return NULL;
 }
 
-int atomic_open(atomic_file *af, const char *path, char *err, size_t errlen)
-{
+int atomic_open(atomic_file *af, const char *path, char *err, size_t errlen) {
     size_t n = strlen(path);
     int fd = -1;
 
@@ -135,8 +114,7 @@ fail:
     return -1;
 }
 
-int atomic_commit(atomic_file *af, char *err, size_t errlen)
-{
+int atomic_commit(atomic_file *af, char *err, size_t errlen) {
     int rc = -1;
 
     if (af->f == NULL) {
@@ -161,16 +139,14 @@ int atomic_commit(atomic_file *af, char *err, size_t errlen)
     rc = 0;
 
 cleanup:
-    if (rc != 0)
-        (void)unlink(af->tmp);
+    if (rc != 0) (void)unlink(af->tmp);
     free(af->path);
     free(af->tmp);
     memset(af, 0, sizeof *af);
     return rc;
 }
 
-void atomic_abort(atomic_file *af)
-{
+void atomic_abort(atomic_file *af) {
     if (af->f != NULL) {
         (void)fclose(af->f);
         (void)unlink(af->tmp);

@@ -25,15 +25,14 @@ int csv_write_row(FILE *f, const char *const *fields, size_t n);
  * that rows never go under other columns; if its last row lacks its
  * newline (a writer died mid-row) one is added. Returns the stream (close
  * with fclose) or NULL with a one-line reason in err. */
-FILE *csv_open_append(const char *path, const char *header, char *err,
-                      size_t errlen);
+FILE *csv_open_append(const char *path, const char *header, char *err, size_t errlen);
 
 /* A file written under a temporary name and renamed over `path` once
  * complete, so readers see the old content or the new, never a mix. */
 typedef struct atomic_file {
-    FILE *f;     /* write here between atomic_open and commit/abort */
-    char *path;  /* owned */
-    char *tmp;   /* owned: "path.tmp.XXXXXX" in the same folder */
+    FILE *f;    /* write here between atomic_open and commit/abort */
+    char *path; /* owned */
+    char *tmp;  /* owned: "path.tmp.XXXXXX" in the same folder */
 } atomic_file;
 
 /* Creates the temporary file beside `path`. Returns 0 or -1 with err set

@@ -24,7 +24,9 @@ case "$cfbench" in /*) ;; *) cfbench=$(pwd)/$cfbench ;; esac
 case "$cfbench" in *"'"*) echo "hyperfine.sh: quote in $cfbench" >&2; exit 2 ;; esac
 mkdir -p "$results"
 scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT INT TERM
+trap 'rm -rf "$scratch"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 echo "in-process: $cfbench run --size quick --quiet" >&2
 "$cfbench" run --size quick --quiet --out "$scratch/inproc"

@@ -22,25 +22,21 @@
 #endif
 
 /* Trailing newline and spaces off. */
-static void chomp(char *s)
-{
+static void chomp(char *s) {
     size_t n = strlen(s);
     while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
         s[--n] = '\0';
 }
 
-static void cpu_model(char *buf, size_t len)
-{
+static void cpu_model(char *buf, size_t len) {
     char line[512];
     FILE *f = fopen("/proc/cpuinfo", "r");
 
     snprintf(buf, len, "unknown");
-    if (f == NULL)
-        return;
+    if (f == NULL) return;
     while (fgets(line, sizeof line, f) != NULL) {
         /* x86 says "model name", some ARM kernels only "Processor". */
-        if (strncmp(line, "model name", 10) == 0 ||
-            strncmp(line, "Processor", 9) == 0) {
+        if (strncmp(line, "model name", 10) == 0 || strncmp(line, "Processor", 9) == 0) {
             char *colon = strchr(line, ':');
             if (colon != NULL) {
                 colon++;
@@ -55,20 +51,17 @@ static void cpu_model(char *buf, size_t len)
     (void)fclose(f);
 }
 
-static int usable_cores(void)
-{
+static int usable_cores(void) {
     cpu_set_t set;
     CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof set, &set) != 0)
-        return -1;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
     return CPU_COUNT(&set);
 }
 
 /* The short commit hash of the tree cfbench was built in (asked next to
  * the executable, so that running from another folder still finds it), or
  * "unknown" outside a git checkout or without git. */
-static void git_commit(char *buf, size_t len)
-{
+static void git_commit(char *buf, size_t len) {
     char exe[1024], cmd[1200];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     char *slash;
@@ -82,22 +75,17 @@ static void git_commit(char *buf, size_t len)
          * the current folder rather than escape. */
         if (slash != NULL && strchr(exe, '\'') == NULL) {
             *slash = '\0';
-            snprintf(cmd, sizeof cmd,
-                     "git -C '%s' rev-parse --short HEAD 2>/dev/null", exe);
+            snprintf(cmd, sizeof cmd, "git -C '%s' rev-parse --short HEAD 2>/dev/null", exe);
         }
     }
     FILE *p = popen(cmd, "r");
-    if (p == NULL)
-        return;
-    if (fgets(buf, (int)len, p) == NULL)
-        snprintf(buf, len, "unknown");
+    if (p == NULL) return;
+    if (fgets(buf, (int)len, p) == NULL) snprintf(buf, len, "unknown");
     chomp(buf);
-    if (pclose(p) != 0 || buf[0] == '\0')
-        snprintf(buf, len, "unknown");
+    if (pclose(p) != 0 || buf[0] == '\0') snprintf(buf, len, "unknown");
 }
 
-int meta_print(FILE *f, int argc, char **argv)
-{
+int meta_print(FILE *f, int argc, char **argv) {
     char cpu[256], commit[64], date[32];
     struct utsname u;
     time_t now = time(NULL);
@@ -135,19 +123,15 @@ int meta_print(FILE *f, int argc, char **argv)
     return ferror(f) ? -1 : 0;
 }
 
-int meta_write(const char *dir, int argc, char **argv, char *err,
-               size_t errlen)
-{
+int meta_write(const char *dir, int argc, char **argv, char *err, size_t errlen) {
     char path[4096];
     atomic_file af;
 
-    if ((size_t)snprintf(path, sizeof path, "%s/meta.txt", dir) >=
-        sizeof path) {
+    if ((size_t)snprintf(path, sizeof path, "%s/meta.txt", dir) >= sizeof path) {
         snprintf(err, errlen, "%s: path too long", dir);
         return -1;
     }
-    if (atomic_open(&af, path, err, errlen) != 0)
-        return -1;
+    if (atomic_open(&af, path, err, errlen) != 0) return -1;
     if (meta_print(af.f, argc, argv) != 0) {
         snprintf(err, errlen, "%s: write failed", path);
         atomic_abort(&af);

@@ -43,11 +43,11 @@
 #define WARMUP_MAX 1000
 #define WORKLOADS_MAX 8
 
-#define BENCH_HEADER                                                         \
-    "run_id,impl,workload,mode,workers,chunksize,tasks,size,rep,wall_ms,"    \
+#define BENCH_HEADER                                                                               \
+    "run_id,impl,workload,mode,workers,chunksize,tasks,size,rep,wall_ms,"                          \
     "user_ms,sys_ms,max_rss_kb,ok,failed,digest"
-#define SUMMARY_HEADER                                                       \
-    "impl,workload,mode,workers,chunksize,size,tasks,reps,mean_ms,"          \
+#define SUMMARY_HEADER                                                                             \
+    "impl,workload,mode,workers,chunksize,size,tasks,reps,mean_ms,"                                \
     "stddev_ms,median_ms,min_ms,max_ms,speedup,speedup_err,outliers"
 
 /* The modes, in the order they run. Adding a mode is one entry here (and,
@@ -56,33 +56,38 @@
 typedef struct mode_info {
     const char *name;
     int built;
-    int async;    /* runs workload->run_async instead of an executor */
-    cf_kind kind; /* executor kind when not async */
+    int async;                   /* runs workload->run_async instead of an executor */
+    cf_kind kind;                /* executor kind when not async */
     void (*tune)(cf_options *o); /* mode-specific pool options, or NULL */
 } mode_info;
 
 enum { M_SEQ, M_THREAD, M_PROCESS, M_ASYNC, M_THREAD_GIL, NMODES };
+
+/* --switch-interval, in ms: the emulated GIL's hand-off period. */
+static long switch_interval_ms = 5;
+
+static void tune_gil(cf_options *o) { o->gil_interval = (double)switch_interval_ms / 1000.0; }
 
 static const mode_info modes[NMODES] = {
     [M_SEQ] = {"seq", 1, 0, CF_SEQUENTIAL, NULL},
     [M_THREAD] = {"thread", 1, 0, CF_THREAD, NULL},
     [M_PROCESS] = {"process", 1, 0, CF_PROCESS, NULL},
     [M_ASYNC] = {"async", 1, 1, CF_SEQUENTIAL, NULL},
-    [M_THREAD_GIL] = {"thread-gil", 0, 0, CF_THREAD, NULL},
+    [M_THREAD_GIL] = {"thread-gil", 1, 0, CF_THREAD, tune_gil},
 };
 
 /* What the command line asked for, after validation. */
 typedef struct run_config {
-    unsigned workloads;            /* bit i: workload_all()[i] */
-    unsigned modes;                /* bit i: modes[i] */
-    int modes_all;                 /* "all" or default: skip silently */
-    long workers[CLI_LIST_MAX];    /* the sweep; nworkers 0: defaults */
+    unsigned workloads;         /* bit i: workload_all()[i] */
+    unsigned modes;             /* bit i: modes[i] */
+    int modes_all;              /* "all" or default: skip silently */
+    long workers[CLI_LIST_MAX]; /* the sweep; nworkers 0: defaults */
     size_t nworkers;
     long chunksize;
     wl_size size;
     long repeat, warmup;
     const char *out;
-    char **urls;                   /* owned; NULL: embedded server */
+    char **urls; /* owned; NULL: embedded server */
     size_t nurls;
     int quiet, json, no_reference;
 } run_config;
@@ -94,10 +99,10 @@ typedef struct group {
     int workers;
     long chunksize;
     size_t tasks;
-    double *wall;                  /* wall_ms of each recorded rep */
+    double *wall; /* wall_ms of each recorded rep */
     size_t n;
     stats_summary st;
-    double speedup, speedup_err;   /* NaN without a seq group */
+    double speedup, speedup_err; /* NaN without a seq group */
     int summarized;
 } group;
 
@@ -106,66 +111,66 @@ typedef struct run_result {
     bench_times t;
     char digest[65];
     size_t failed;
-    int verified;                  /* verify() found every result right */
-    char first_error[160];         /* first failed task's message */
+    int verified;          /* verify() found every result right */
+    char first_error[160]; /* first failed task's message */
 } run_result;
 
 static volatile sig_atomic_t stop_signal;
 
-static void on_signal(int sig)
-{
+static void on_signal(int sig) {
     stop_signal = sig;
 }
 
-static void usage(FILE *f)
-{
+static void usage(FILE *f) {
     fprintf(f,
-"usage: cfbench run [OPTIONS]\n"
-"\n"
-"Runs each workload in each mode, checks that every mode computed the same\n"
-"results, appends one row per run to DIR/bench.csv and writes\n"
-"DIR/summary.csv and DIR/meta.txt.\n"
-"\n"
-"  --workload LIST   download, hash, prime, comma-separated, or all\n"
-"                    (default all)\n"
-"  --mode LIST       seq, thread, process, async, thread-gil, or all\n"
-"                    (default all that apply; async is download only)\n"
-"  --workers N|LIST  pool size, or a sweep like 1,2,4,8 (1..%d; default\n"
-"                    Python's: threads min(32, cpus+4), processes cpus;\n"
-"                    download threads: one per file; async: all at once)\n"
-"  --chunksize N     tasks per message in map (1..%d; default 1)\n"
-"  --size NAME       quick, default or blog (default default)\n"
-"  --repeat N        timed runs per point (1..%d; default 5, blog 3)\n"
-"  --warmup N        untimed runs first (0..%d; default 1, blog 0)\n"
-"  --out DIR         where the CSV go (default results)\n"
-"  --urls FILE|LIST  download real URLs: a file with one per line, or\n"
-"                    URL,URL,... (default: an embedded loopback server)\n"
-"  --no-reference    skip the unrecorded seq pass that gives the reference\n"
-"                    digest when seq is not asked for (whole-process timing)\n"
-"  --quiet           no table, no progress bar, no notes\n"
-"  --json            print the summary as JSON on stdout instead of the table\n"
-"  -h, --help        this text\n"
-"\n"
-"Exit status: 0 ok, 1 a run failed or disagreed with seq, 2 bad usage,\n"
-"130/143 interrupted (what was measured is kept).\n"
-"\n"
-"examples:\n"
-"  cfbench run --size quick\n"
-"  cfbench run --workload hash,prime --mode seq,process --workers 1,2,4\n"
-"  cfbench run --workload prime --mode process --chunksize 16 --repeat 10\n"
-"  cfbench run --workload download --mode seq,thread,async --urls urls.txt\n"
-"  cfbench run --size quick --json --out /tmp/r\n",
+            "usage: cfbench run [OPTIONS]\n"
+            "\n"
+            "Runs each workload in each mode, checks that every mode computed the same\n"
+            "results, appends one row per run to DIR/bench.csv and writes\n"
+            "DIR/summary.csv and DIR/meta.txt.\n"
+            "\n"
+            "  --workload LIST   download, hash, prime, comma-separated, or all\n"
+            "                    (default all)\n"
+            "  --mode LIST       seq, thread, process, async, thread-gil, or all\n"
+            "                    (default all that apply; async is download only)\n"
+            "  --workers N|LIST  pool size, or a sweep like 1,2,4,8 (1..%d; default\n"
+            "                    Python's: threads min(32, cpus+4), processes cpus;\n"
+            "                    download threads: one per file; async: all at once)\n"
+            "  --chunksize N     tasks per message in map (1..%d; default 1)\n"
+            "  --size NAME       quick, default or blog (default default)\n"
+            "  --repeat N        timed runs per point (1..%d; default 5, blog 3)\n"
+            "  --warmup N        untimed runs first (0..%d; default 1, blog 0)\n"
+            "  --switch-interval MS\n"
+            "                    thread-gil: how long a thread waits for the emulated\n"
+            "                    GIL before it forces a hand-off (1..10000; default 5,\n"
+            "                    Python's sys.getswitchinterval())\n"
+            "  --out DIR         where the CSV go (default results)\n"
+            "  --urls FILE|LIST  download real URLs: a file with one per line, or\n"
+            "                    URL,URL,... (default: an embedded loopback server)\n"
+            "  --no-reference    skip the unrecorded seq pass that gives the reference\n"
+            "                    digest when seq is not asked for (whole-process timing)\n"
+            "  --quiet           no table, no progress bar, no notes\n"
+            "  --json            print the summary as JSON on stdout instead of the table\n"
+            "  -h, --help        this text\n"
+            "\n"
+            "Exit status: 0 ok, 1 a run failed or disagreed with seq, 2 bad usage,\n"
+            "130/143 interrupted (what was measured is kept).\n"
+            "\n"
+            "examples:\n"
+            "  cfbench run --size quick\n"
+            "  cfbench run --workload hash,prime --mode seq,process --workers 1,2,4\n"
+            "  cfbench run --workload prime --mode process --chunksize 16 --repeat 10\n"
+            "  cfbench run --workload download --mode seq,thread,async --urls urls.txt\n"
+            "  cfbench run --size quick --json --out /tmp/r\n",
             WORKERS_MAX, CHUNK_MAX, REPEAT_MAX, WARMUP_MAX);
 }
 
-static int bad_usage(const char *msg)
-{
+static int bad_usage(const char *msg) {
     fprintf(stderr, "cfbench run: %s\n", msg);
     return 2;
 }
 
-static void free_urls(run_config *c)
-{
+static void free_urls(run_config *c) {
     for (size_t i = 0; i < c->nurls; i++)
         free(c->urls[i]);
     free(c->urls);
@@ -173,21 +178,17 @@ static void free_urls(run_config *c)
     c->nurls = 0;
 }
 
-static int add_url(run_config *c, const char *s, size_t len, char *err,
-                   size_t errlen)
-{
+static int add_url(run_config *c, const char *s, size_t len, char *err, size_t errlen) {
     if (memchr(s, ':', len) == NULL || len < 8 ||
         (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)) {
-        snprintf(err, errlen, "--urls: '%.*s' is not an http(s) URL",
-                 (int)(len > 60 ? 60 : len), s);
+        snprintf(err, errlen, "--urls: '%.*s' is not an http(s) URL", (int)(len > 60 ? 60 : len),
+                 s);
         return -1;
     }
     char **grown = realloc(c->urls, (c->nurls + 1) * sizeof *grown);
-    if (grown == NULL)
-        goto nomem;
+    if (grown == NULL) goto nomem;
     c->urls = grown;
-    if ((c->urls[c->nurls] = strndup(s, len)) == NULL)
-        goto nomem;
+    if ((c->urls[c->nurls] = strndup(s, len)) == NULL) goto nomem;
     c->nurls++;
     return 0;
 nomem:
@@ -196,19 +197,15 @@ nomem:
 }
 
 /* "--urls" takes URL,URL,... when it holds "://", else a file name. */
-static int parse_urls(run_config *c, const char *val, char *err,
-                      size_t errlen)
-{
+static int parse_urls(run_config *c, const char *val, char *err, size_t errlen) {
     free_urls(c);
     if (strstr(val, "://") != NULL) {
         const char *p = val;
         for (;;) {
             const char *comma = strchr(p, ',');
             size_t len = comma ? (size_t)(comma - p) : strlen(p);
-            if (add_url(c, p, len, err, errlen) != 0)
-                return -1;
-            if (comma == NULL)
-                break;
+            if (add_url(c, p, len, err, errlen) != 0) return -1;
+            if (comma == NULL) break;
             p = comma + 1;
         }
         return 0;
@@ -225,11 +222,9 @@ static int parse_urls(run_config *c, const char *val, char *err,
         while (*s == ' ' || *s == '\t')
             s++;
         e = s + strlen(s);
-        while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' ||
-                         e[-1] == '\t'))
+        while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
             e--;
-        if (e == s || *s == '#')
-            continue; /* blank lines and comments */
+        if (e == s || *s == '#') continue; /* blank lines and comments */
         rc = add_url(c, s, (size_t)(e - s), err, errlen);
     }
     if (rc == 0 && ferror(f)) {
@@ -245,14 +240,13 @@ static int parse_urls(run_config *c, const char *val, char *err,
 }
 
 /* The options that take a value. */
-static const char *const value_opts[] = {
-    "--workload", "--mode", "--workers", "--chunksize", "--size",
-    "--repeat",   "--warmup", "--out",   "--urls",      NULL};
+static const char *const value_opts[] = {"--workload", "--mode",   "--workers", "--chunksize",
+                                         "--size",     "--repeat", "--warmup",  "--out",
+                                         "--urls",     "--switch-interval", NULL};
 
 /* Parses argv into *c. Returns 0, 1 for --help (printed), or 2 after
  * printing the one-line error. */
-static int parse_args(int argc, char **argv, run_config *c)
-{
+static int parse_args(int argc, char **argv, run_config *c) {
     const workload *const *all = workload_all();
     const char *wl_names[WORKLOADS_MAX + 1];
     const char *mode_names[NMODES + 1];
@@ -283,8 +277,7 @@ static int parse_args(int argc, char **argv, run_config *c)
             usage(stdout);
             return 1;
         }
-        if (!strcmp(a, "--quiet") || !strcmp(a, "--json") ||
-            !strcmp(a, "--no-reference")) {
+        if (!strcmp(a, "--quiet") || !strcmp(a, "--json") || !strcmp(a, "--no-reference")) {
             c->quiet |= !strcmp(a, "--quiet");
             c->json |= !strcmp(a, "--json");
             c->no_reference |= !strcmp(a, "--no-reference");
@@ -293,12 +286,9 @@ static int parse_args(int argc, char **argv, run_config *c)
         }
         const char *opt = NULL;
         for (size_t k = 0; value_opts[k] != NULL && opt == NULL; k++) {
-            r = cli_take_value(argc, argv, &i, value_opts[k], &v, err,
-                               sizeof err);
-            if (r < 0)
-                return bad_usage(err);
-            if (r > 0)
-                opt = value_opts[k];
+            r = cli_take_value(argc, argv, &i, value_opts[k], &v, err, sizeof err);
+            if (r < 0) return bad_usage(err);
+            if (r > 0) opt = value_opts[k];
         }
         if (opt == NULL) {
             /* A flag given a value ("--quiet=1") or anything unknown. */
@@ -306,34 +296,28 @@ static int parse_args(int argc, char **argv, run_config *c)
             if (a[0] == '-' && eq != NULL &&
                 (!strncmp(a, "--quiet=", 8) || !strncmp(a, "--json=", 7) ||
                  !strncmp(a, "--no-reference=", 15)))
-                snprintf(err, sizeof err, "%.*s: takes no value",
-                         (int)(eq - a), a);
+                snprintf(err, sizeof err, "%.*s: takes no value", (int)(eq - a), a);
             else if (a[0] == '-')
-                snprintf(err, sizeof err, "unknown option '%.60s' (try --help)",
-                         a);
+                snprintf(err, sizeof err, "unknown option '%.60s' (try --help)", a);
             else
-                snprintf(err, sizeof err,
-                         "unexpected argument '%.60s' (try --help)", a);
+                snprintf(err, sizeof err, "unexpected argument '%.60s' (try --help)", a);
             return bad_usage(err);
         }
         if (!strcmp(opt, "--workload")) {
-            if (cli_parse_choices(opt, v, wl_names, 1, &c->workloads, err,
-                                  sizeof err) != 0)
+            if (cli_parse_choices(opt, v, wl_names, 1, &c->workloads, err, sizeof err) != 0)
                 return bad_usage(err);
         } else if (!strcmp(opt, "--mode")) {
             c->modes_all = !strcmp(v, "all");
             c->modes = 0;
-            if (!c->modes_all && cli_parse_choices(opt, v, mode_names, 0,
-                                                   &c->modes, err,
-                                                   sizeof err) != 0)
+            if (!c->modes_all &&
+                cli_parse_choices(opt, v, mode_names, 0, &c->modes, err, sizeof err) != 0)
                 return bad_usage(err);
         } else if (!strcmp(opt, "--workers")) {
-            if (cli_parse_long_list(opt, v, 1, WORKERS_MAX, c->workers,
-                                    &c->nworkers, err, sizeof err) != 0)
+            if (cli_parse_long_list(opt, v, 1, WORKERS_MAX, c->workers, &c->nworkers, err,
+                                    sizeof err) != 0)
                 return bad_usage(err);
         } else if (!strcmp(opt, "--chunksize")) {
-            if (cli_parse_long(opt, v, 1, CHUNK_MAX, &c->chunksize, err,
-                               sizeof err) != 0)
+            if (cli_parse_long(opt, v, 1, CHUNK_MAX, &c->chunksize, err, sizeof err) != 0)
                 return bad_usage(err);
         } else if (!strcmp(opt, "--size")) {
             if (wl_size_parse(v, &c->size) != 0) {
@@ -344,33 +328,28 @@ static int parse_args(int argc, char **argv, run_config *c)
                 return bad_usage(err);
             }
         } else if (!strcmp(opt, "--repeat")) {
-            if (cli_parse_long(opt, v, 1, REPEAT_MAX, &c->repeat, err,
-                               sizeof err) != 0)
+            if (cli_parse_long(opt, v, 1, REPEAT_MAX, &c->repeat, err, sizeof err) != 0)
                 return bad_usage(err);
         } else if (!strcmp(opt, "--warmup")) {
-            if (cli_parse_long(opt, v, 0, WARMUP_MAX, &c->warmup, err,
-                               sizeof err) != 0)
+            if (cli_parse_long(opt, v, 0, WARMUP_MAX, &c->warmup, err, sizeof err) != 0)
+                return bad_usage(err);
+        } else if (!strcmp(opt, "--switch-interval")) {
+            if (cli_parse_long(opt, v, 1, 10000, &switch_interval_ms, err, sizeof err) != 0)
                 return bad_usage(err);
         } else if (!strcmp(opt, "--out")) {
             c->out = v;
         } else if (!strcmp(opt, "--urls")) {
-            if (parse_urls(c, v, err, sizeof err) != 0)
-                return bad_usage(err);
+            if (parse_urls(c, v, err, sizeof err) != 0) return bad_usage(err);
         }
     }
-    if (c->workloads == 0)
-        return bad_usage("--workload: nothing to run");
-    if (c->out[0] == '\0')
-        return bad_usage("--out: empty folder name");
-    if (c->repeat < 0)
-        c->repeat = c->size == WL_BLOG ? 3 : 5;
-    if (c->warmup < 0)
-        c->warmup = c->size == WL_BLOG ? 0 : 1;
+    if (c->workloads == 0) return bad_usage("--workload: nothing to run");
+    if (c->out[0] == '\0') return bad_usage("--out: empty folder name");
+    if (c->repeat < 0) c->repeat = c->size == WL_BLOG ? 3 : 5;
+    if (c->warmup < 0) c->warmup = c->size == WL_BLOG ? 0 : 1;
     if (c->modes_all) {
         c->modes = 0;
         for (int m = 0; m < NMODES; m++)
-            if (modes[m].built)
-                c->modes |= 1u << m;
+            if (modes[m].built) c->modes |= 1u << m;
     }
     for (int m = 0; m < NMODES; m++) {
         if ((c->modes >> m & 1) && !modes[m].built) {
@@ -382,14 +361,12 @@ static int parse_args(int argc, char **argv, run_config *c)
 }
 
 /* Does `mode` apply to `wl`? */
-static int applies(const workload *wl, int mode)
-{
+static int applies(const workload *wl, int mode) {
     return !modes[mode].async || wl->run_async != NULL;
 }
 
 /* mkdir -p: every missing folder of path. */
-static int make_dirs(const char *path, char *err, size_t errlen)
-{
+static int make_dirs(const char *path, char *err, size_t errlen) {
     char buf[4096];
     size_t n = strlen(path);
     if (n >= sizeof buf) {
@@ -398,8 +375,7 @@ static int make_dirs(const char *path, char *err, size_t errlen)
     }
     memcpy(buf, path, n + 1);
     for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
+        if (buf[i] != '/' && buf[i] != '\0') continue;
         char keep = buf[i];
         buf[i] = '\0';
         if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
@@ -420,12 +396,11 @@ static int make_dirs(const char *path, char *err, size_t errlen)
  * at (cf_map_next's bytes only live until the next call). */
 typedef struct collected {
     wl_result *res;
-    char **own;                    /* 2 per task: data copy, message copy */
+    char **own; /* 2 per task: data copy, message copy */
     size_t n;
 } collected;
 
-static void collected_free(collected *c)
-{
+static void collected_free(collected *c) {
     if (c->own != NULL)
         for (size_t i = 0; i < 2 * c->n; i++)
             free(c->own[i]);
@@ -434,8 +409,7 @@ static void collected_free(collected *c)
     memset(c, 0, sizeof *c);
 }
 
-static int collected_init(collected *c, size_t n)
-{
+static int collected_init(collected *c, size_t n) {
     memset(c, 0, sizeof *c);
     c->n = n;
     c->res = calloc(n ? n : 1, sizeof *c->res);
@@ -455,9 +429,8 @@ static int collected_init(collected *c, size_t n)
  * list(ex.map(...))` would. Returns 0, or -1 with err set if the pool
  * could not start (task failures are not errors here: verify counts
  * them). */
-static int run_pool(const mode_info *m, int workers, long chunksize,
-                    wl_plan *plan, collected *col, char *err, size_t errlen)
-{
+static int run_pool(const mode_info *m, int workers, long chunksize, wl_plan *plan, collected *col,
+                    char *err, size_t errlen) {
     cf_options o = CF_OPTIONS_INIT;
     cf_map_options mo = CF_MAP_OPTIONS_INIT;
     cf_executor *ex = NULL;
@@ -466,8 +439,7 @@ static int run_pool(const mode_info *m, int workers, long chunksize,
     int rc = -1;
 
     o.max_workers = workers;
-    if (m->tune != NULL)
-        m->tune(&o);
+    if (m->tune != NULL) m->tune(&o);
     mo.chunksize = (int)chunksize;
     seen = calloc(plan->n ? plan->n : 1, 1);
     if (seen == NULL) {
@@ -476,12 +448,11 @@ static int run_pool(const mode_info *m, int workers, long chunksize,
     }
     int e = cf_executor_new(m->kind, &o, &ex);
     if (e != 0) {
-        snprintf(err, errlen, "cannot start the %s executor: %s", m->name,
-                 cf_strerror(e));
+        snprintf(err, errlen, "cannot start the %s executor: %s", m->name, cf_strerror(e));
         goto cleanup;
     }
-    e = cf_map_array(ex, plan->task, (const void *const *)plan->in,
-                     plan->in_len, plan->n, &mo, &map);
+    e = cf_map_array(ex, plan->task, (const void *const *)plan->in, plan->in_len, plan->n, &mo,
+                     &map);
     if (e != 0) {
         snprintf(err, errlen, "map failed: %s", cf_strerror(e));
         goto cleanup;
@@ -492,11 +463,9 @@ static int run_pool(const mode_info *m, int workers, long chunksize,
         const void *data;
         size_t len;
         e = cf_map_next(map, &data, &len);
-        if (e == CF_EOF)
-            break;
+        if (e == CF_EOF) break;
         size_t i = cf_map_index(map);
-        if (i >= plan->n || seen[i])
-            break;
+        if (i >= plan->n || seen[i]) break;
         seen[i] = 1;
         wl_result *r = &col->res[i];
         if (e == 0) {
@@ -535,10 +504,8 @@ cleanup:
 
 /* One timed run of `wl` in mode m. Returns 0 (out filled), or -1 with err
  * set if it could not run at all. */
-static int run_once(const workload *wl, wl_plan *plan, int mode, int workers,
-                    long chunksize, run_result *out, char *err,
-                    size_t errlen)
-{
+static int run_once(const workload *wl, wl_plan *plan, int mode, int workers, long chunksize,
+                    run_result *out, char *err, size_t errlen) {
     const mode_info *m = &modes[mode];
     collected col;
     bench_timer t;
@@ -556,8 +523,7 @@ static int run_once(const workload *wl, wl_plan *plan, int mode, int workers,
     }
     if (m->async) {
         /* The async bytes belong to the plan; col.own stays empty. */
-        if (wl->run_async(plan, workers, col.res, err, errlen) != 0)
-            goto cleanup;
+        if (wl->run_async(plan, workers, col.res, err, errlen) != 0) goto cleanup;
     } else if (run_pool(m, workers, chunksize, plan, &col, err, errlen) != 0) {
         goto cleanup;
     }
@@ -565,18 +531,15 @@ static int run_once(const workload *wl, wl_plan *plan, int mode, int workers,
         snprintf(err, errlen, "clock: %s", strerror(errno));
         goto cleanup;
     }
-    out->verified = wl->verify(plan, col.res, out->digest, &out->failed,
-                               verr, sizeof verr) == 0;
+    out->verified = wl->verify(plan, col.res, out->digest, &out->failed, verr, sizeof verr) == 0;
     if (!out->verified)
         snprintf(out->first_error, sizeof out->first_error, "%s", verr);
     else
         for (size_t i = 0; i < plan->n; i++)
             if (col.res[i].status != 0) {
-                snprintf(out->first_error, sizeof out->first_error,
-                         "task %zu: %s", i,
-                         col.res[i].msg && *col.res[i].msg
-                             ? col.res[i].msg
-                             : cf_strerror(col.res[i].status));
+                snprintf(out->first_error, sizeof out->first_error, "task %zu: %s", i,
+                         col.res[i].msg && *col.res[i].msg ? col.res[i].msg
+                                                           : cf_strerror(col.res[i].status));
                 break;
             }
     rc = 0;
@@ -586,11 +549,9 @@ cleanup:
     return rc;
 }
 
-static int group_add(group *g, double wall_ms)
-{
+static int group_add(group *g, double wall_ms) {
     double *grown = realloc(g->wall, (g->n + 1) * sizeof *grown);
-    if (grown == NULL)
-        return -1;
+    if (grown == NULL) return -1;
     g->wall = grown;
     g->wall[g->n++] = wall_ms;
     return 0;
@@ -598,56 +559,47 @@ static int group_add(group *g, double wall_ms)
 
 /* Summarizes a workload's groups g[0..n): stats, and speedups against its
  * seq group if there is one. */
-static void summarize(group *g, size_t n)
-{
+static void summarize(group *g, size_t n) {
     const group *seq = NULL;
     for (size_t i = 0; i < n; i++) {
         g[i].speedup = g[i].speedup_err = NAN;
-        g[i].summarized =
-            g[i].n > 0 && stats_summarize(g[i].wall, g[i].n, &g[i].st) == 0;
-        if (g[i].summarized && g[i].mode == M_SEQ)
-            seq = &g[i];
+        g[i].summarized = g[i].n > 0 && stats_summarize(g[i].wall, g[i].n, &g[i].st) == 0;
+        if (g[i].summarized && g[i].mode == M_SEQ) seq = &g[i];
     }
     for (size_t i = 0; seq != NULL && i < n; i++) {
-        if (!g[i].summarized)
-            continue;
+        if (!g[i].summarized) continue;
         if (&g[i] == seq) {
             /* Against itself: exactly 1, with no error. */
             g[i].speedup = 1.0;
             g[i].speedup_err = 0.0;
         } else {
-            (void)stats_speedup(&seq->st, &g[i].st, &g[i].speedup,
-                                &g[i].speedup_err);
+            (void)stats_speedup(&seq->st, &g[i].st, &g[i].speedup, &g[i].speedup_err);
         }
     }
 }
 
-static void print_table(const run_config *c, const workload *wl,
-                        const wl_plan *plan, group *g, size_t n)
-{
+static void print_table(const run_config *c, const workload *wl, const wl_plan *plan, group *g,
+                        size_t n) {
     table_row rows[NMODES * CLI_LIST_MAX];
     size_t k = 0, outl = 0, slow = 0;
     char title[256];
 
     for (size_t i = 0; i < n && k < sizeof rows / sizeof rows[0]; i++) {
-        if (!g[i].summarized)
-            continue;
-        rows[k++] = (table_row){modes[g[i].mode].name, g[i].workers,
-                                g[i].n, g[i].st.median, g[i].st.stddev,
-                                g[i].speedup, g[i].st.outliers};
+        if (!g[i].summarized) continue;
+        rows[k++] =
+            (table_row){modes[g[i].mode].name, g[i].workers, g[i].n,          g[i].st.median,
+                        g[i].st.stddev,        g[i].speedup, g[i].st.outliers};
         outl += g[i].st.outliers > 0;
         slow += g[i].st.slow_first;
     }
-    if (k == 0)
-        return;
-    snprintf(title, sizeof title, "%s (%s: %s)", wl->name,
-             wl_size_name(c->size), plan->label);
+    if (k == 0) return;
+    snprintf(title, sizeof title, "%s (%s: %s)", wl->name, wl_size_name(c->size), plan->label);
     table_print(stdout, title, rows, k, table_use_color(stdout));
     if (slow > 0)
         printf("  warning: the first timed run was the slowest by far in %zu "
                "row%s; try --warmup %ld\n",
                slow, slow > 1 ? "s" : "", c->warmup + 1);
-    else if (outl > 0)
+    if (outl > slow)
         printf("  warning: outliers (beyond 1.5 IQR) in %zu row%s; try "
                "--warmup %ld or --repeat %ld, and a quieter machine\n",
                outl, outl > 1 ? "s" : "", c->warmup + 1, c->repeat * 2);
@@ -656,32 +608,26 @@ static void print_table(const run_config *c, const workload *wl,
 }
 
 /* %.3f, or "" for NaN so that the CSV stays loadable. */
-static void fmt_num(char *buf, size_t len, double v)
-{
+static void fmt_num(char *buf, size_t len, double v) {
     if (isnan(v))
         buf[0] = '\0';
     else
         snprintf(buf, len, "%.3f", v);
 }
 
-static int write_summary(const run_config *c, group *g, size_t n, char *err,
-                         size_t errlen)
-{
+static int write_summary(const run_config *c, group *g, size_t n, char *err, size_t errlen) {
     char path[4096];
     atomic_file af;
 
-    if ((size_t)snprintf(path, sizeof path, "%s/summary.csv", c->out) >=
-        sizeof path) {
+    if ((size_t)snprintf(path, sizeof path, "%s/summary.csv", c->out) >= sizeof path) {
         snprintf(err, errlen, "%s: path too long", c->out);
         return -1;
     }
-    if (atomic_open(&af, path, err, errlen) != 0)
-        return -1;
+    if (atomic_open(&af, path, err, errlen) != 0) return -1;
     fprintf(af.f, "%s\n", SUMMARY_HEADER);
     for (size_t i = 0; i < n; i++) {
         char f[9][32];
-        if (!g[i].summarized)
-            continue;
+        if (!g[i].summarized) continue;
         snprintf(f[0], 32, "%.3f", g[i].st.mean);
         snprintf(f[1], 32, "%.3f", g[i].st.stddev);
         snprintf(f[2], 32, "%.3f", g[i].st.median);
@@ -689,10 +635,9 @@ static int write_summary(const run_config *c, group *g, size_t n, char *err,
         snprintf(f[4], 32, "%.3f", g[i].st.max);
         fmt_num(f[5], 32, g[i].speedup);
         fmt_num(f[6], 32, g[i].speedup_err);
-        fprintf(af.f, "c,%s,%s,%d,%ld,%s,%zu,%zu,%s,%s,%s,%s,%s,%s,%s,%zu\n",
-                g[i].wl->name, modes[g[i].mode].name, g[i].workers,
-                g[i].chunksize, wl_size_name(c->size), g[i].tasks, g[i].n,
-                f[0], f[1], f[2], f[3], f[4], f[5], f[6], g[i].st.outliers);
+        fprintf(af.f, "c,%s,%s,%d,%ld,%s,%zu,%zu,%s,%s,%s,%s,%s,%s,%s,%zu\n", g[i].wl->name,
+                modes[g[i].mode].name, g[i].workers, g[i].chunksize, wl_size_name(c->size),
+                g[i].tasks, g[i].n, f[0], f[1], f[2], f[3], f[4], f[5], f[6], g[i].st.outliers);
     }
     if (ferror(af.f)) {
         snprintf(err, errlen, "%.300s: write failed", path);
@@ -702,28 +647,24 @@ static int write_summary(const run_config *c, group *g, size_t n, char *err,
     return atomic_commit(&af, err, errlen);
 }
 
-static void json_num(double v)
-{
+static void json_num(double v) {
     if (isnan(v))
         printf("null");
     else
         printf("%.3f", v);
 }
 
-static void print_json(const run_config *c, const group *g, size_t n)
-{
+static void print_json(const run_config *c, const group *g, size_t n) {
     int first = 1;
     printf("[");
     for (size_t i = 0; i < n; i++) {
-        if (!g[i].summarized)
-            continue;
+        if (!g[i].summarized) continue;
         /* Names come from our own tables: nothing to escape. */
         printf("%s\n  {\"impl\": \"c\", \"workload\": \"%s\", \"mode\": "
                "\"%s\", \"workers\": %d, \"chunksize\": %ld, \"size\": "
                "\"%s\", \"tasks\": %zu, \"reps\": %zu, ",
-               first ? "" : ",", g[i].wl->name, modes[g[i].mode].name,
-               g[i].workers, g[i].chunksize, wl_size_name(c->size),
-               g[i].tasks, g[i].n);
+               first ? "" : ",", g[i].wl->name, modes[g[i].mode].name, g[i].workers, g[i].chunksize,
+               wl_size_name(c->size), g[i].tasks, g[i].n);
         printf("\"mean_ms\": ");
         json_num(g[i].st.mean);
         printf(", \"stddev_ms\": ");
@@ -749,13 +690,10 @@ static void print_json(const run_config *c, const group *g, size_t n)
  * --workers: Python's defaults, one thread per file for downloads (the
  * blog sized its pool to the URL list) and every transfer at once for
  * async. */
-static int default_workers(const workload *wl, int mode, const wl_plan *plan)
-{
+static int default_workers(const workload *wl, int mode, const wl_plan *plan) {
     const mode_info *m = &modes[mode];
-    if (mode == M_SEQ)
-        return 1;
-    if (m->async)
-        return (int)(plan->n > WORKERS_MAX ? WORKERS_MAX : plan->n);
+    if (mode == M_SEQ) return 1;
+    if (m->async) return (int)(plan->n > WORKERS_MAX ? WORKERS_MAX : plan->n);
     if (m->kind == CF_THREAD && wl->run_async != NULL && plan->n > 0)
         return (int)(plan->n > WORKERS_MAX ? WORKERS_MAX : plan->n);
     return cf_default_workers(m->kind);
@@ -768,19 +706,17 @@ typedef struct bench_ctx {
     char run_prefix[64];
     size_t run_seq;
     progress prog;
-    int failed;                    /* a run failed or disagreed */
+    int failed; /* a run failed or disagreed */
     group *groups;
     size_t ngroups, cap;
 } bench_ctx;
 
-static group *new_group(bench_ctx *b, const workload *wl, int mode,
-                        int workers, long chunksize, size_t tasks)
-{
+static group *new_group(bench_ctx *b, const workload *wl, int mode, int workers, long chunksize,
+                        size_t tasks) {
     if (b->ngroups == b->cap) {
         size_t cap = b->cap ? 2 * b->cap : 16;
         group *grown = realloc(b->groups, cap * sizeof *grown);
-        if (grown == NULL)
-            return NULL;
+        if (grown == NULL) return NULL;
         b->groups = grown;
         b->cap = cap;
     }
@@ -794,9 +730,7 @@ static group *new_group(bench_ctx *b, const workload *wl, int mode,
     return g;
 }
 
-static int append_row(bench_ctx *b, const group *g, long rep,
-                      const run_result *r, int ok)
-{
+static int append_row(bench_ctx *b, const group *g, long rep, const run_result *r, int ok) {
     char f[16][80];
     const char *fields[16];
     const run_config *c = b->c;
@@ -824,9 +758,8 @@ static int append_row(bench_ctx *b, const group *g, long rep,
 
 /* Runs warmups and reps of one point, recording each rep. `ref` is the
  * reference digest ("" until known: the first seq run sets it). */
-static void run_point(bench_ctx *b, const workload *wl, wl_plan *plan,
-                      int mode, int workers, char ref[65])
-{
+static void run_point(bench_ctx *b, const workload *wl, wl_plan *plan, int mode, int workers,
+                      char ref[65]) {
     const run_config *c = b->c;
     long chunk = modes[mode].async || mode == M_SEQ ? 1 : c->chunksize;
     char err[256], label[96];
@@ -843,53 +776,47 @@ static void run_point(bench_ctx *b, const workload *wl, wl_plan *plan,
         run_result r;
 
         if (warm)
-            snprintf(label, sizeof label, "%s %s x%d warmup", wl->name,
-                     modes[mode].name, workers);
+            snprintf(label, sizeof label, "%s %s x%d warmup", wl->name, modes[mode].name, workers);
         else
-            snprintf(label, sizeof label, "%s %s x%d rep %ld/%ld", wl->name,
-                     modes[mode].name, workers, rep, c->repeat);
+            snprintf(label, sizeof label, "%s %s x%d rep %ld/%ld", wl->name, modes[mode].name,
+                     workers, rep, c->repeat);
         progress_show(&b->prog, label);
         int rc = run_once(wl, plan, mode, workers, chunk, &r, err, sizeof err);
         progress_step(&b->prog);
         if (rc != 0) {
             progress_clear(&b->prog);
-            fprintf(stderr, "cfbench run: %s %s x%d: %s\n", wl->name,
-                    modes[mode].name, workers, err);
+            fprintf(stderr, "cfbench run: %s %s x%d: %s\n", wl->name, modes[mode].name, workers,
+                    err);
             b->failed = 1;
             return; /* the next reps would fail the same way */
         }
         /* A run the signal cut short measured nothing worth keeping. */
-        if (stop_signal && (r.failed > 0 || !r.verified))
-            return;
-        if (ref[0] == '\0' && mode == M_SEQ)
-            memcpy(ref, r.digest, 65);
+        if (stop_signal && (r.failed > 0 || !r.verified)) return;
+        if (ref[0] == '\0' && mode == M_SEQ) memcpy(ref, r.digest, 65);
         int ok = r.verified && (ref[0] == '\0' || !strcmp(ref, r.digest));
         if (!ok || r.failed > 0) {
             progress_clear(&b->prog);
             if (!r.verified)
-                fprintf(stderr, "cfbench run: %s %s x%d: wrong result: %s\n",
-                        wl->name, modes[mode].name, workers, r.first_error);
+                fprintf(stderr, "cfbench run: %s %s x%d: wrong result: %s\n", wl->name,
+                        modes[mode].name, workers, r.first_error);
             else if (!ok)
                 fprintf(stderr,
                         "cfbench run: %s %s x%d: digest %.12s differs from "
                         "seq's %.12s (%zu failed task%s%s%s)\n",
-                        wl->name, modes[mode].name, workers, r.digest, ref,
-                        r.failed, r.failed == 1 ? "" : "s",
-                        r.first_error[0] ? "; " : "", r.first_error);
+                        wl->name, modes[mode].name, workers, r.digest, ref, r.failed,
+                        r.failed == 1 ? "" : "s", r.first_error[0] ? "; " : "", r.first_error);
             else if (!c->quiet)
-                fprintf(stderr, "cfbench run: note: %s %s x%d: %zu failed "
+                fprintf(stderr,
+                        "cfbench run: note: %s %s x%d: %zu failed "
                         "task%s, as in seq (%s)\n",
-                        wl->name, modes[mode].name, workers, r.failed,
-                        r.failed == 1 ? "" : "s", r.first_error);
+                        wl->name, modes[mode].name, workers, r.failed, r.failed == 1 ? "" : "s",
+                        r.first_error);
         }
-        if (!ok)
-            b->failed = 1;
-        if (warm)
-            continue;
+        if (!ok) b->failed = 1;
+        if (warm) continue;
         if (append_row(b, g, rep, &r, ok) != 0) {
             progress_clear(&b->prog);
-            fprintf(stderr, "cfbench run: %s/bench.csv: %s\n", c->out,
-                    strerror(errno));
+            fprintf(stderr, "cfbench run: %s/bench.csv: %s\n", c->out, strerror(errno));
             b->failed = 1;
         }
         if (group_add(g, r.t.wall_ms) != 0) {
@@ -901,8 +828,7 @@ static void run_point(bench_ctx *b, const workload *wl, wl_plan *plan,
 }
 
 /* Prepares one workload and runs all its points; seq first. */
-static void run_workload(bench_ctx *b, const workload *wl)
-{
+static void run_workload(bench_ctx *b, const workload *wl) {
     const run_config *c = b->c;
     wl_params p;
     wl_plan plan;
@@ -926,8 +852,7 @@ static void run_workload(bench_ctx *b, const workload *wl)
         progress_show(&b->prog, "reference seq pass");
         if (run_once(wl, &plan, M_SEQ, 1, 1, &r, err, sizeof err) != 0) {
             progress_clear(&b->prog);
-            fprintf(stderr, "cfbench run: %s seq reference: %s\n", wl->name,
-                    err);
+            fprintf(stderr, "cfbench run: %s seq reference: %s\n", wl->name, err);
             b->failed = 1;
         } else {
             memcpy(ref, r.digest, 65);
@@ -935,8 +860,7 @@ static void run_workload(bench_ctx *b, const workload *wl)
         progress_step(&b->prog);
     }
     for (int m = 0; m < NMODES && !stop_signal; m++) {
-        if (!(c->modes & 1u << m) || !applies(wl, m))
-            continue;
+        if (!(c->modes & 1u << m) || !applies(wl, m)) continue;
         if (m == M_SEQ || c->nworkers == 0) {
             run_point(b, wl, &plan, m, default_workers(wl, m, &plan), ref);
             continue;
@@ -947,24 +871,19 @@ static void run_workload(bench_ctx *b, const workload *wl)
     progress_clear(&b->prog);
     summarize(b->groups + first_group, b->ngroups - first_group);
     if (!c->quiet && !c->json)
-        print_table(c, wl, &plan, b->groups + first_group,
-                    b->ngroups - first_group);
+        print_table(c, wl, &plan, b->groups + first_group, b->ngroups - first_group);
     wl->release(&plan);
 }
 
 /* How many runs the progress bar counts. */
-static size_t count_runs(const run_config *c)
-{
+static size_t count_runs(const run_config *c) {
     const workload *const *all = workload_all();
     size_t total = 0;
     for (size_t i = 0; all[i] != NULL; i++) {
-        if (!(c->workloads & 1u << i))
-            continue;
-        if (!(c->modes & 1u << M_SEQ) && !c->no_reference)
-            total++;
+        if (!(c->workloads & 1u << i)) continue;
+        if (!(c->modes & 1u << M_SEQ) && !c->no_reference) total++;
         for (int m = 0; m < NMODES; m++) {
-            if (!(c->modes & 1u << m) || !applies(all[i], m))
-                continue;
+            if (!(c->modes & 1u << m) || !applies(all[i], m)) continue;
             size_t points = m == M_SEQ || c->nworkers == 0 ? 1 : c->nworkers;
             total += points * (size_t)(c->warmup + c->repeat);
         }
@@ -974,24 +893,21 @@ static size_t count_runs(const run_config *c)
 
 /* Checks that the chosen modes leave something to run; notes skipped
  * async. Returns 0 or 2 (printed). */
-static int check_plan(const run_config *c)
-{
+static int check_plan(const run_config *c) {
     const workload *const *all = workload_all();
     char skipped[128] = "";
     int any = 0;
 
     for (size_t i = 0; all[i] != NULL; i++) {
-        if (!(c->workloads & 1u << i))
-            continue;
+        if (!(c->workloads & 1u << i)) continue;
         for (int m = 0; m < NMODES; m++) {
-            if (!(c->modes & 1u << m))
-                continue;
+            if (!(c->modes & 1u << m)) continue;
             if (applies(all[i], m)) {
                 any = 1;
             } else if (!c->modes_all) {
                 size_t used = strlen(skipped);
-                snprintf(skipped + used, sizeof skipped - used, "%s%s",
-                         used ? ", " : "", all[i]->name);
+                snprintf(skipped + used, sizeof skipped - used, "%s%s", used ? ", " : "",
+                         all[i]->name);
             }
         }
     }
@@ -1008,8 +924,7 @@ static int check_plan(const run_config *c)
     return 0;
 }
 
-static int install_signals(void)
-{
+static int install_signals(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -1024,8 +939,7 @@ static int install_signals(void)
     return 0;
 }
 
-int cmd_run(int argc, char **argv)
-{
+int cmd_run(int argc, char **argv) {
     run_config c;
     bench_ctx b;
     char err[512], path[4096];
@@ -1037,8 +951,7 @@ int cmd_run(int argc, char **argv)
         free_urls(&c);
         return p == 1 ? 0 : 2;
     }
-    if ((status = check_plan(&c)) != 0)
-        goto done;
+    if ((status = check_plan(&c)) != 0) goto done;
     status = 1;
 
     /* From here on files may be written. */
@@ -1046,8 +959,7 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "cfbench run: --out: %s\n", err);
         goto done;
     }
-    if ((size_t)snprintf(path, sizeof path, "%s/bench.csv", c.out) >=
-        sizeof path) {
+    if ((size_t)snprintf(path, sizeof path, "%s/bench.csv", c.out) >= sizeof path) {
         fprintf(stderr, "cfbench run: --out: path too long\n");
         goto done;
     }
@@ -1068,25 +980,24 @@ int cmd_run(int argc, char **argv)
     char stamp[32] = "0";
     if (now != (time_t)-1 && gmtime_r(&now, &tm) != NULL)
         strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-    snprintf(b.run_prefix, sizeof b.run_prefix, "%s-%ld", stamp,
-             (long)getpid());
+    snprintf(b.run_prefix, sizeof b.run_prefix, "%s-%ld", stamp, (long)getpid());
     b.c = &c;
     progress_init(&b.prog, count_runs(&c), c.quiet);
 
     const workload *const *all = workload_all();
     for (size_t i = 0; all[i] != NULL && !stop_signal; i++)
-        if (c.workloads & 1u << i)
-            run_workload(&b, all[i]);
+        if (c.workloads & 1u << i) run_workload(&b, all[i]);
 
     if (write_summary(&c, b.groups, b.ngroups, err, sizeof err) != 0) {
         fprintf(stderr, "cfbench run: %s\n", err);
         b.failed = 1;
     }
-    if (c.json)
-        print_json(&c, b.groups, b.ngroups);
+    if (c.json) print_json(&c, b.groups, b.ngroups);
     if (stop_signal) {
-        fprintf(stderr, "cfbench run: interrupted; %s/summary.csv covers the "
-                "runs that finished\n", c.out);
+        fprintf(stderr,
+                "cfbench run: interrupted; %s/summary.csv covers the "
+                "runs that finished\n",
+                c.out);
         status = 128 + (int)stop_signal;
     } else {
         status = b.failed ? 1 : 0;
@@ -1094,10 +1005,8 @@ int cmd_run(int argc, char **argv)
 
 done:
     if (b.csv != NULL && fclose(b.csv) != 0) {
-        fprintf(stderr, "cfbench run: %s/bench.csv: %s\n", c.out,
-                strerror(errno));
-        if (status == 0)
-            status = 1;
+        fprintf(stderr, "cfbench run: %s/bench.csv: %s\n", c.out, strerror(errno));
+        if (status == 0) status = 1;
     }
     for (size_t i = 0; i < b.ngroups; i++)
         free(b.groups[i].wall);

@@ -42,6 +42,8 @@
  * client's 1 KiB/s stall detector fires after its own time limit. */
 #define STALL_BYTES 512
 
+/* opt and stop_fd are set before the daemon starts and only read after;
+ * port and base are set after it starts and never read by its threads. */
 struct srv {
     struct MHD_Daemon *daemon;
     srv_options opt;
@@ -106,9 +108,7 @@ static void reset_socket(int fd)
     sa.sa_family = AF_UNSPEC;
     if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) != 0)
         return;
-    if (connect(fd, &sa, sizeof sa) != 0) {
-        /* Falls back to the reader's error close, see above. */
-    }
+    (void)connect(fd, &sa, sizeof sa);
 }
 
 static ssize_t body_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -329,13 +329,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
             strchr(name, '/') != NULL)
             return reply_text(c, MHD_HTTP_NOT_FOUND, "bad redirect\n", NULL,
                               NULL);
+        /* A relative Location (RFC 7231 allows it): the handler need not
+         * read s->base, which srv_start() writes after the threads start. */
         char loc[600];
         size_t n;
         if (hops > 1)
-            n = (size_t)snprintf(loc, sizeof loc, "%s/redirect/%u/", s->base,
+            n = (size_t)snprintf(loc, sizeof loc, "/redirect/%u/",
                                  (unsigned)(hops - 1));
         else
-            n = (size_t)snprintf(loc, sizeof loc, "%s/files/", s->base);
+            n = (size_t)snprintf(loc, sizeof loc, "/files/");
         n = url_encode(loc, sizeof loc, n, name);
         if (q != NULL)
             snprintf(loc + n, sizeof loc - n, "?size=%s", q);
@@ -423,9 +425,8 @@ void srv_stop(srv *s)
     /* An eventfd write of 1 fails only on counter overflow, impossible
      * here; if it ever did, waits still end at their deadlines, except a
      * stall, which ends when its client leaves. */
-    if (write(s->stop_fd, &one, sizeof one) != (ssize_t)sizeof one) {
-    }
+    (void)!write(s->stop_fd, &one, sizeof one);
     MHD_stop_daemon(s->daemon);
-    close(s->stop_fd);
+    (void)close(s->stop_fd);
     free(s);
 }

@@ -8,17 +8,14 @@
 
 #include "stats.h"
 
-int stats_summarize(const double *x, size_t n, stats_summary *out)
-{
+int stats_summarize(const double *x, size_t n, stats_summary *out) {
     double *sorted, *work;
     int rc = -1;
 
-    if (n == 0)
-        return -1;
+    if (n == 0) return -1;
     sorted = malloc(n * sizeof *sorted);
     work = malloc(n * sizeof *work);
-    if (sorted == NULL || work == NULL)
-        goto cleanup;
+    if (sorted == NULL || work == NULL) goto cleanup;
     memcpy(sorted, x, n * sizeof *sorted);
     gsl_sort(sorted, 1, n);
 
@@ -40,11 +37,9 @@ int stats_summarize(const double *x, size_t n, stats_summary *out)
         double lo = out->q1 - 1.5 * iqr, hi = out->q3 + 1.5 * iqr;
         int first_top = 1;
         for (size_t i = 0; i < n; i++)
-            if (x[i] < lo || x[i] > hi)
-                out->outliers++;
+            if (x[i] < lo || x[i] > hi) out->outliers++;
         for (size_t i = 1; i < n; i++)
-            if (x[i] >= x[0])
-                first_top = 0;
+            if (x[i] >= x[0]) first_top = 0;
         out->slow_first = first_top && x[0] > hi;
     }
     rc = 0;
@@ -55,16 +50,12 @@ cleanup:
     return rc;
 }
 
-double stats_median_se(const stats_summary *s)
-{
-    if (s->n < 2)
-        return 0.0;
+double stats_median_se(const stats_summary *s) {
+    if (s->n < 2) return 0.0;
     return sqrt(M_PI / 2.0) * 1.4826 * s->mad / sqrt((double)s->n);
 }
 
-int stats_speedup(const stats_summary *base, const stats_summary *s,
-                  double *speedup, double *err)
-{
+int stats_speedup(const stats_summary *base, const stats_summary *s, double *speedup, double *err) {
     if (!(base->median > 0.0) || !(s->median > 0.0)) {
         *speedup = NAN;
         *err = NAN;

@@ -28,12 +28,12 @@
 
 typedef struct stats_summary {
     size_t n;
-    double mean, stddev;   /* stddev: sample (n - 1); 0 when n == 1 */
+    double mean, stddev; /* stddev: sample (n - 1); 0 when n == 1 */
     double median, min, max;
-    double q1, q3;         /* 25% and 75% quantiles */
-    double mad;            /* median absolute deviation (unscaled) */
-    size_t outliers;       /* samples outside Tukey's fences */
-    int slow_first;        /* 1: the first sample is an outlier on top */
+    double q1, q3;   /* 25% and 75% quantiles */
+    double mad;      /* median absolute deviation (unscaled) */
+    size_t outliers; /* samples outside Tukey's fences */
+    int slow_first;  /* 1: the first sample is an outlier on top */
 } stats_summary;
 
 /* Summarizes x[0..n) (left unchanged; n >= 1) into *out. Returns 0, or -1
@@ -46,7 +46,6 @@ double stats_median_se(const stats_summary *s);
 /* Speedup of `s` against `base` (base median / s median) and its error as
  * above, in *speedup and *err. Returns 0, or -1 (outputs set to NaN) if a
  * median is not positive. */
-int stats_speedup(const stats_summary *base, const stats_summary *s,
-                  double *speedup, double *err);
+int stats_speedup(const stats_summary *base, const stats_summary *s, double *speedup, double *err);
 
 #endif

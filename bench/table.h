@@ -28,20 +28,19 @@ typedef struct table_row {
     int workers;
     size_t reps;
     double median_ms;
-    double spread_ms;   /* shown as "± spread" */
-    double speedup;     /* NaN: no sequential baseline */
+    double spread_ms; /* shown as "± spread" */
+    double speedup;   /* NaN: no sequential baseline */
     size_t outliers;
 } table_row;
 
 /* Prints a titled table of rows[0..n) to f, coloured if color is set. */
-void table_print(FILE *f, const char *title, const table_row *rows,
-                 size_t n, int color);
+void table_print(FILE *f, const char *title, const table_row *rows, size_t n, int color);
 
 /* A one-line progress bar redrawn in place on stderr. */
 typedef struct progress {
-    int enabled;   /* 0: every call does nothing */
+    int enabled; /* 0: every call does nothing */
     size_t total, done;
-    int drawn;     /* a bar is on screen and must be erased */
+    int drawn; /* a bar is on screen and must be erased */
 } progress;
 
 /* Enables the bar if stderr is a terminal and quiet is 0. */

@@ -5,53 +5,44 @@
 
 #include "timer.h"
 
-static double tv_ms(struct timeval a, struct timeval b)
-{
-    return (double)(b.tv_sec - a.tv_sec) * 1e3 +
-           (double)(b.tv_usec - a.tv_usec) / 1e3;
+static double tv_ms(struct timeval a, struct timeval b) {
+    return (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_usec - a.tv_usec) / 1e3;
 }
 
 /* Writing "5" to clear_refs resets the peak RSS (VmHWM) that getrusage
  * reports, so each run gets its own peak instead of the process's
  * lifetime high-water mark. Best effort: old kernels or a read-only /proc
  * leave the lifetime peak, which is still an upper bound. */
-static void reset_peak_rss(void)
-{
+static void reset_peak_rss(void) {
     int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
+    if (fd < 0) return;
     if (write(fd, "5", 1) != 1) {
         /* Nothing to do: the value stays a lifetime peak. */
     }
     (void)close(fd);
 }
 
-int timer_start(bench_timer *t)
-{
+int timer_start(bench_timer *t) {
     reset_peak_rss();
-    if (getrusage(RUSAGE_SELF, &t->self0) != 0 ||
-        getrusage(RUSAGE_CHILDREN, &t->child0) != 0)
+    if (getrusage(RUSAGE_SELF, &t->self0) != 0 || getrusage(RUSAGE_CHILDREN, &t->child0) != 0)
         return -1;
     /* The wall clock last, so that the rusage calls are not timed. */
     return clock_gettime(CLOCK_MONOTONIC, &t->t0);
 }
 
-int timer_stop(const bench_timer *t, bench_times *out)
-{
+int timer_stop(const bench_timer *t, bench_times *out) {
     struct timespec t1;
     struct rusage self, child;
 
-    if (clock_gettime(CLOCK_MONOTONIC, &t1) != 0 ||
-        getrusage(RUSAGE_SELF, &self) != 0 ||
+    if (clock_gettime(CLOCK_MONOTONIC, &t1) != 0 || getrusage(RUSAGE_SELF, &self) != 0 ||
         getrusage(RUSAGE_CHILDREN, &child) != 0)
         return -1;
-    out->wall_ms = (double)(t1.tv_sec - t->t0.tv_sec) * 1e3 +
-                   (double)(t1.tv_nsec - t->t0.tv_nsec) / 1e6;
-    out->user_ms = tv_ms(t->self0.ru_utime, self.ru_utime) +
-                   tv_ms(t->child0.ru_utime, child.ru_utime);
-    out->sys_ms = tv_ms(t->self0.ru_stime, self.ru_stime) +
-                  tv_ms(t->child0.ru_stime, child.ru_stime);
-    out->max_rss_kb = self.ru_maxrss > child.ru_maxrss ? self.ru_maxrss
-                                                       : child.ru_maxrss;
+    out->wall_ms =
+        (double)(t1.tv_sec - t->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t->t0.tv_nsec) / 1e6;
+    out->user_ms =
+        tv_ms(t->self0.ru_utime, self.ru_utime) + tv_ms(t->child0.ru_utime, child.ru_utime);
+    out->sys_ms =
+        tv_ms(t->self0.ru_stime, self.ru_stime) + tv_ms(t->child0.ru_stime, child.ru_stime);
+    out->max_rss_kb = self.ru_maxrss > child.ru_maxrss ? self.ru_maxrss : child.ru_maxrss;
     return 0;
 }

@@ -120,9 +120,13 @@ typedef struct cf_options {
                                 (seconds) fails with CF_ETIMEDOUT and its
                                 worker is killed and replaced; <= 0: none */
     int trace;               /* record per-task times (cf_future_times) */
+    double gil_interval;     /* thread pools: > 0 runs every task under the
+                                emulated GIL (see cf_gil_check) with this
+                                switch interval in seconds (Python: 0.005);
+                                0: no GIL */
 } cf_options;
 
-#define CF_OPTIONS_INIT {0, NULL, NULL, 0, 0.0, 0}
+#define CF_OPTIONS_INIT {0, NULL, NULL, 0, 0.0, 0, 0.0}
 
 /* Python's default number of workers for the kind: threads
  * min(32, cpus + 4), processes cpus, sequential 1. `cpus` is the number of
@@ -300,9 +304,45 @@ int cf_map_error(const cf_map_iter *m, const char **msg);
 /* Index of the item cf_map_next() just returned. */
 size_t cf_map_index(const cf_map_iter *m);
 
+/* Trace times of the item cf_map_next() just returned (executor created
+ * with opts.trace; else zeros): its own start and end, its chunk's submit
+ * and collect times and worker. Returns 0 or CF_EINVAL. */
+int cf_map_times(const cf_map_iter *m, cf_times *out);
+
 /* Cancels what has not started, waits for what is running, and frees the
  * iterator. Safe on NULL. */
 void cf_map_free(cf_map_iter *m);
+
+/* ---- the emulated GIL ------------------------------------------------- */
+
+/* A thread pool created with opts.gil_interval > 0 behaves like CPython's
+ * threads: one process-wide lock is held by the worker running a task, as
+ * the interpreter holds its GIL while running bytecode. A thread that waits
+ * for the lock longer than the switch interval asks the holder to drop it;
+ * the holder does so at its next cf_gil_check(), then lets the waiter run
+ * before asking again (CPython's forced switching). Tasks mark what Python
+ * would run without the GIL -- blocking I/O, or a C call such as hashlib's
+ * PBKDF2 -- with cf_gil_release() / cf_gil_acquire(). Outside such a pool
+ * all three calls do nothing and cost one thread-local read. */
+
+/* A "bytecode boundary": hands the lock over if another thread asked for
+ * it. Call it often in CPU loops (every few µs of work). */
+void cf_gil_check(void);
+
+/* Lets other threads run Python-level work while this one blocks. */
+void cf_gil_release(void);
+
+/* Takes the lock back after cf_gil_release(). */
+void cf_gil_acquire(void);
+
+/* Counters since the process started (or the last reset). */
+typedef struct cf_gil_stats {
+    uint64_t acquisitions; /* times a thread took the lock */
+    uint64_t forced;       /* drops asked for by a waiting thread */
+    uint64_t wait_ns;      /* total time threads waited for it */
+} cf_gil_stats;
+void cf_gil_stats_get(cf_gil_stats *out);
+void cf_gil_stats_reset(void);
 
 /* ---- inside a task ---------------------------------------------------- */
 

@@ -168,6 +168,13 @@ void cf__dl_pool_remove(cf_executor *ex);
 int cf__dl_block(cf_future *const *fs, size_t n, int all);
 void cf__dl_unblock(void);
 
+/* ---- the emulated GIL (gil.c) ---------------------------------------- */
+
+/* A thread-pool worker with opts.gil_interval > 0 takes the GIL before a
+ * task (enter) and drops it after (leave). */
+void cf__gil_enter(double interval);
+void cf__gil_leave(void);
+
 /* ---- waiters (future.c) ----------------------------------------------- */
 
 struct cf_waiter {

@@ -31,6 +31,7 @@ struct cf_map_iter {
     size_t next_in;   /* inputs read so far */
     int in_done, in_err;
     size_t index;
+    cf_times times; /* of the item returned last */
     int status;
     const char *msg;
     /* Scratch for gathering one chunk's inputs. */
@@ -247,6 +248,11 @@ int cf_map_next(cf_map_iter *m, const void **data, size_t *len) {
         m->status = 0;
         m->msg = f->xmsg ? f->xmsg : "";
     }
+    m->times = f->times;
+    if (it->start) {
+        m->times.start = it->start;
+        m->times.end = it->end;
+    }
     if (r == 0) {
         if (data) *data = it->out;
         if (len) *len = it->out_len;
@@ -270,3 +276,9 @@ int cf_map_error(const cf_map_iter *m, const char **msg) {
 }
 
 size_t cf_map_index(const cf_map_iter *m) { return m ? m->index : 0; }
+
+int cf_map_times(const cf_map_iter *m, cf_times *out) {
+    if (!m || !out) return CF_EINVAL;
+    *out = m->times;
+    return 0;
+}

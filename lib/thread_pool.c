@@ -85,8 +85,13 @@ static void *worker_main(void *arg) {
         p->head = f->next;
         if (!p->head) p->tail = NULL;
         pthread_mutex_unlock(&p->mu);
-        if (cf__future_start(f, self->index))
-            cf__future_finish(f, cf__run_items(f), NULL);
+        if (cf__future_start(f, self->index)) {
+            double gil = p->ex.opts.gil_interval;
+            if (gil > 0) cf__gil_enter(gil);
+            int outcome = cf__run_items(f);
+            if (gil > 0) cf__gil_leave();
+            cf__future_finish(f, outcome, NULL);
+        }
         cf__future_unref(f);
         pthread_mutex_lock(&p->mu);
     }

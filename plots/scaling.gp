@@ -1,9 +1,18 @@
 # scaling.gp -- speedup against the number of workers for each (workload,
 # mode) swept over several worker counts (--workers 1,2,4,...), beside the
-# ideal y = x, with Amdahl's law fitted to each series: speedup(n) =
-# 1 / (s + (1 - s) / n), s the serial fraction.
+# ideal y = x, with Amdahl's law fitted to each series.
 # gnuplot -e "infile='results/summary.csv'; term='pngcairo'; cores=2;
 #             outfile='plots/scaling.png'" plots/scaling.gp
+#
+# The fit is of each pool's own scaling: speedups are divided by the one at
+# the series' smallest worker count w0, so that a pool's fixed overhead
+# (which can make one worker slower than seq) is not read as serial work:
+#     S(n) = S(w0) * amdahl(n, s) / amdahl(w0, s),
+#     amdahl(n, s) = 1 / (s + (1 - s) / n),   s = the serial fraction.
+# With `cores` given (plots/draw reads it from meta.txt) only points with
+# workers <= cores are fitted: past that the curve flattens for want of
+# cores, not because of serial work. A series with fewer than two such
+# points is fitted on all its points.
 if (!exists("infile")) infile = 'results/summary.csv'
 load 'plots/common.gp'
 
@@ -15,30 +24,41 @@ if (words(series) == 0) {
 }
 size = system(sprintf("awk -F, 'NR == 2 { printf \"%%s\", $6 }' '%s'", infile))
 maxw = system(sprintf("awk -F, 'NR > 1 && $4 + 0 > m { m = $4 + 0 } END { print m }' '%s'", infile)) + 0
-# One block per series (separated by two blank lines, for `index`):
-# workers, speedup, err.
-data(k) = sprintf("< awk -F, -v k='%s' 'NR > 1 && $2 \"/\" $3 == k && $14 != \"\" { print $4 \",\" $14 \",\" ($15 == \"\" ? 0 : $15) }' '%s' | sort -t, -k1,1n", k, infile)
-
-# With `cores` given (from meta.txt), fit only where each worker can have a
-# core of its own: beyond that the curve flattens for want of cores, which
-# is not serial work.
 fitmax = exists("cores") && cores > 0 ? cores : 1e9
-fitnote = fitmax < 1e9 ? sprintf(" (fitted on workers <= %d cores)", fitmax) : ""
+fitnote = fitmax < 1e9 ? sprintf(", fitted on workers <= %d cores", fitmax) : ""
+
+# The points of one series: workers, speedup, err, sorted by workers.
+data(k) = sprintf("< awk -F, -v k='%s' 'NR > 1 && $2 \"/\" $3 == k && $14 != \"\" { print $4 \",\" $14 \",\" ($15 == \"\" ? 0 : $15) }' '%s' | sort -t, -k1,1n", k, infile)
+# "w0 S(w0) nfit": smallest worker count, its speedup, points within fitmax.
+info(k) = system(sprintf("awk -F, -v k='%s' -v fm=%g 'NR > 1 && $2 \"/\" $3 == k && $14 != \"\" { if (n++ == 0 || $4 + 0 < w) { w = $4 + 0; s = $14 } if ($4 + 0 <= fm) f++ } END { printf \"%%g %%g %%d\", w, s, f }' '%s'", k, fitmax, infile))
+
 set fit quiet
 set fit logfile '/dev/null'
 set fit limit 1e-9
 amdahl(x, s) = 1.0 / (s + (1.0 - s) / x)
-array S[words(series)]
-do for [i = 1:words(series)] {
+n_series = words(series)
+array S[n_series]
+array W0[n_series]
+array S0[n_series]
+do for [i = 1:n_series] {
+    inf = info(word(series, i))
+    W0[i] = word(inf, 1) + 0.0
+    S0[i] = word(inf, 2) + 0.0
+    lim = (word(inf, 3) + 0 >= 2) ? fitmax : 1e9
+    w0 = W0[i]
+    s0 = S0[i]
     s = 0.1
-    f(x) = amdahl(x, s)
-    fit f(x) data(word(series, i)) using ($1 <= fitmax ? $1 : NaN):2 via s
+    f(x) = amdahl(x, s) / amdahl(w0, s)
+    fit f(x) data(word(series, i)) using ($1 <= lim ? $1 : NaN):($2 / s0) via s
     S[i] = s
 }
+curve(x, i) = S0[i] * amdahl(x, S[i]) / amdahl(W0[i], S[i])
+sname(v) = v > 1 ? "s > 1: slower with more workers" : v < 0 ? "s < 0: superlinear" : sprintf("serial fraction s = %.2f", v)
+mode_of(k) = k[strstrt(k, "/") + 1:]
 
-set title sprintf("Scaling with workers (size '%s'): speedup over sequential, Amdahl fit%s%s", size, fitnote, subtitle eq '' ? '' : "\n".subtitle)
+set title sprintf("Scaling with workers (size '%s'): speedup over sequential; dotted: Amdahl fit%s%s", size, fitnote, subtitle eq '' ? '' : "\n".subtitle)
 set xlabel 'workers'
-set ylabel 'speedup (x sequential)'
+set ylabel 'speedup (x sequential, log scale)'
 set logscale x 2
 set logscale y 2
 set format y '%gx'
@@ -53,11 +73,9 @@ if (fitmax < 1e9) {
     set arrow from fitmax, graph 0 to fitmax, graph 1 nohead lc rgb '#aaaaaa' dt 4
     set label sprintf("%d usable cores", fitmax) at first fitmax, graph 0.04 offset 0.5, 0 left tc rgb '#777777'
 }
-mode_of(k) = k[strstrt(k, "/") + 1:]
 plot x with lines dt 2 lc rgb '#555555' title 'ideal (y = x)', \
-     for [i = 1:words(series)] data(word(series, i)) using 1:2:3 with yerrorlines \
+     for [i = 1:n_series] data(word(series, i)) using 1:2:3 with yerrorlines \
          lw 2 pt 7 ps 1.2 lc rgb kind_color(mode_of(word(series, i))) dt i \
-         title sprintf("%s (s = %.2f)", word(series, i), S[i]), \
-     for [i = 1:words(series)] amdahl(x, S[i]) with lines lw 1.5 \
-         lc rgb kind_color(mode_of(word(series, i))) dt 3 \
-         title (i == 1 ? 'Amdahl fit (dotted)' : '')
+         title sprintf("%s (%s)", word(series, i), sname(S[i])), \
+     for [i = 1:n_series] curve(x, i) with lines lw 1.5 \
+         lc rgb kind_color(mode_of(word(series, i))) dt 3 notitle

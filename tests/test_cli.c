@@ -15,48 +15,43 @@
 
 #include "../bench/cli.h"
 
-#define BENCH_HEADER                                                         \
-    "run_id,impl,workload,mode,workers,chunksize,tasks,size,rep,wall_ms,"    \
+#define BENCH_HEADER                                                                               \
+    "run_id,impl,workload,mode,workers,chunksize,tasks,size,rep,wall_ms,"                          \
     "user_ms,sys_ms,max_rss_kb,ok,failed,digest"
-#define SUMMARY_HEADER                                                       \
-    "impl,workload,mode,workers,chunksize,size,tasks,reps,mean_ms,"          \
+#define SUMMARY_HEADER                                                                             \
+    "impl,workload,mode,workers,chunksize,size,tasks,reps,mean_ms,"                                \
     "stddev_ms,median_ms,min_ms,max_ms,speedup,speedup_err,outliers"
 
 static char tmp[64];
 static char outdir[128];
 
 typedef struct outcome {
-    int status;        /* exit status, or -1 if killed */
-    char *out, *err;   /* what it printed (malloc) */
+    int status;      /* exit status, or -1 if killed */
+    char *out, *err; /* what it printed (malloc) */
 } outcome;
 
-static void setup(void)
-{
+static void setup(void) {
     strcpy(tmp, "/tmp/cfbench-test-cli-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(tmp));
     snprintf(outdir, sizeof outdir, "%s/out", tmp);
 }
 
-static void teardown(void)
-{
+static void teardown(void) {
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     ck_assert_int_eq(system(cmd), 0);
 }
 
-static const char *cfbench(void)
-{
+static const char *cfbench(void) {
     const char *p = getenv("CFBENCH");
     return p && *p ? p : "build/cfbench";
 }
 
-static char *slurp(const char *p)
-{
+static char *slurp(const char *p) {
     FILE *f = fopen(p, "r");
     char *buf = calloc(1, 1 << 20);
     ck_assert_ptr_nonnull(buf);
-    if (f == NULL)
-        return buf;
+    if (f == NULL) return buf;
     size_t n = fread(buf, 1, (1 << 20) - 1, f);
     buf[n] = '\0';
     fclose(f);
@@ -65,8 +60,7 @@ static char *slurp(const char *p)
 
 /* Runs `cfbench run ARGS...` (args NULL-terminated) with stdout and stderr
  * in files, and waits for it. */
-static void run_cfbench(const char *const *args, outcome *o)
-{
+static void run_cfbench(const char *const *args, outcome *o) {
     char outp[128], errp[128];
     const char *argv[32];
     size_t n = 0;
@@ -84,8 +78,7 @@ static void run_cfbench(const char *const *args, outcome *o)
     if (pid == 0) {
         int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
-            _exit(126);
+        if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0) _exit(126);
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
@@ -97,14 +90,12 @@ static void run_cfbench(const char *const *args, outcome *o)
     ck_assert_msg(o->status != 127, "cannot run %s", argv[0]);
 }
 
-static void outcome_free(outcome *o)
-{
+static void outcome_free(outcome *o) {
     free(o->out);
     free(o->err);
 }
 
-static size_t count_lines(const char *s)
-{
+static size_t count_lines(const char *s) {
     size_t n = 0;
     for (; *s; s++)
         n += *s == '\n';
@@ -159,7 +150,11 @@ static const bad_case bad[] = {
     {{"--mode", "fast", NULL}, "--mode"},
     {{"--mode", "thread,,seq", NULL}, "--mode"},
     {{"--mode", "async", "--workload", "prime,hash", NULL}, "--mode"},
-    {{"--mode", "thread-gil", NULL}, "thread-gil"},
+    {{"--switch-interval", NULL}, "--switch-interval"},
+    {{"--switch-interval", "0", NULL}, "--switch-interval"},
+    {{"--switch-interval", "-5", NULL}, "--switch-interval"},
+    {{"--switch-interval", "5ms", NULL}, "--switch-interval"},
+    {{"--switch-interval", "10001", NULL}, "--switch-interval"},
     {{"--urls", NULL}, "--urls"},
     {{"--urls", "/nonexistent/urls.txt", NULL}, "--urls"},
     {{"--urls", "ftp://example.com/a.txt", NULL}, "--urls"},
@@ -173,8 +168,7 @@ static const bad_case bad[] = {
     {{"--json=yes", NULL}, "--json"},
 };
 
-START_TEST(bad_value_exits_2_with_one_line_naming_the_option_and_no_files)
-{
+START_TEST(bad_value_exits_2_with_one_line_naming_the_option_and_no_files) {
     const bad_case *c = &bad[_i];
     const char *args[12] = {"--out", outdir, "--size", "quick"};
     size_t n = 4;
@@ -184,39 +178,34 @@ START_TEST(bad_value_exits_2_with_one_line_naming_the_option_and_no_files)
         args[n++] = c->args[i];
     args[n] = NULL;
     run_cfbench(args, &o);
-    ck_assert_msg(o.status == 2, "case %d (%s %s): exit %d, stderr: %s", _i,
-                  c->args[0], c->args[1] ? c->args[1] : "", o.status, o.err);
+    ck_assert_msg(o.status == 2, "case %d (%s %s): exit %d, stderr: %s", _i, c->args[0],
+                  c->args[1] ? c->args[1] : "", o.status, o.err);
     ck_assert_msg(count_lines(o.err) == 1 && o.err[strlen(o.err) - 1] == '\n',
                   "case %d: want one line, got: %s", _i, o.err);
-    ck_assert_msg(strstr(o.err, c->names) != NULL,
-                  "case %d: '%s' not named in: %s", _i, c->names, o.err);
+    ck_assert_msg(strstr(o.err, c->names) != NULL, "case %d: '%s' not named in: %s", _i, c->names,
+                  o.err);
     ck_assert_str_eq(o.out, "");
-    ck_assert_msg(access(outdir, F_OK) != 0, "case %d: %s was created", _i,
-                  outdir);
+    ck_assert_msg(access(outdir, F_OK) != 0, "case %d: %s was created", _i, outdir);
     outcome_free(&o);
 }
 END_TEST
 
-START_TEST(help_documents_every_option_and_exits_0)
-{
+START_TEST(help_documents_every_option_and_exits_0) {
     const char *args[] = {"--help", NULL};
-    const char *opts[] = {"--workload", "--mode",  "--workers", "--chunksize",
-                          "--size",     "--repeat", "--warmup", "--out",
-                          "--urls",     "--quiet",  "--json",   "examples"};
+    const char *opts[] = {"--workload", "--mode", "--workers", "--chunksize", "--size", "--repeat",
+                          "--warmup",   "--out",  "--urls",    "--quiet",     "--json", "examples"};
     outcome o;
     run_cfbench(args, &o);
     ck_assert_int_eq(o.status, 0);
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
-        ck_assert_msg(strstr(o.out, opts[i]) != NULL, "help lacks %s",
-                      opts[i]);
+        ck_assert_msg(strstr(o.out, opts[i]) != NULL, "help lacks %s", opts[i]);
     ck_assert_str_eq(o.err, "");
     outcome_free(&o);
 }
 END_TEST
 
 /* Splits a CSV line without quoted fields (ours have none) in place. */
-static size_t split(char *line, char **f, size_t max)
-{
+static size_t split(char *line, char **f, size_t max) {
     size_t n = 0;
     f[n++] = line;
     for (char *p = line; *p && n < max; p++)
@@ -227,10 +216,9 @@ static size_t split(char *line, char **f, size_t max)
     return n;
 }
 
-START_TEST(quick_run_writes_one_row_per_run_with_contract_columns)
-{
-    const char *args[] = {"--size", "quick", "--workload", "prime,hash",
-                          "--repeat", "1", "--out", outdir, NULL};
+START_TEST(quick_run_writes_one_row_per_run_with_contract_columns) {
+    const char *args[] = {"--size", "quick", "--workload", "prime,hash", "--repeat",
+                          "1",      "--out", outdir,       NULL};
     char path[256];
     outcome o;
 
@@ -252,13 +240,12 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns)
         ck_assert_uint_eq(split(line, f, 20), 16);
         ck_assert_str_eq(f[1], "c");
         ck_assert(!strcmp(f[2], "prime") || !strcmp(f[2], "hash"));
-        ck_assert(!strcmp(f[3], "seq") || !strcmp(f[3], "thread") ||
-                  !strcmp(f[3], "process"));
+        ck_assert(!strcmp(f[3], "seq") || !strcmp(f[3], "thread") || !strcmp(f[3], "process"));
         ck_assert_str_eq(f[7], "quick");
         ck_assert_str_eq(f[8], "1");
         ck_assert(atof(f[9]) > 0.0);
-        ck_assert_str_eq(f[13], "1");   /* digest matched seq */
-        ck_assert_str_eq(f[14], "0");   /* no task failed */
+        ck_assert_str_eq(f[13], "1"); /* digest matched seq */
+        ck_assert_str_eq(f[14], "0"); /* no task failed */
         ck_assert_uint_eq(strlen(f[15]), 64);
         rows++;
     }
@@ -275,10 +262,9 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns)
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
         char *f[20];
         ck_assert_uint_eq(split(line, f, 20), 16);
-        ck_assert_str_eq(f[7], "1");    /* reps */
-        ck_assert(atof(f[13]) > 0.0);   /* speedup against seq */
-        if (!strcmp(f[2], "seq"))
-            ck_assert_str_eq(f[13], "1.000");
+        ck_assert_str_eq(f[7], "1");  /* reps */
+        ck_assert(atof(f[13]) > 0.0); /* speedup against seq */
+        if (!strcmp(f[2], "seq")) ck_assert_str_eq(f[13], "1.000");
         rows++;
     }
     ck_assert_uint_eq(rows, 6);
@@ -293,11 +279,10 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns)
 }
 END_TEST
 
-START_TEST(second_run_appends_rows_and_rewrites_summary)
-{
-    const char *args[] = {"--size", "quick", "--workload", "prime", "--mode",
-                          "seq,thread", "--workers", "1,2", "--repeat", "2",
-                          "--warmup", "0", "--quiet", "--out", outdir, NULL};
+START_TEST(second_run_appends_rows_and_rewrites_summary) {
+    const char *args[] = {"--size",    "quick", "--workload", "prime", "--mode",   "seq,thread",
+                          "--workers", "1,2",   "--repeat",   "2",     "--warmup", "0",
+                          "--quiet",   "--out", outdir,       NULL};
     char path[256];
     outcome o;
 
@@ -323,11 +308,10 @@ START_TEST(second_run_appends_rows_and_rewrites_summary)
 }
 END_TEST
 
-START_TEST(json_prints_the_summary_instead_of_the_table)
-{
-    const char *args[] = {"--size", "quick", "--workload", "prime", "--mode",
-                          "seq,process", "--repeat", "1", "--warmup", "0",
-                          "--json", "--out", outdir, NULL};
+START_TEST(json_prints_the_summary_instead_of_the_table) {
+    const char *args[] = {"--size",      "quick",    "--workload", "prime",    "--mode",
+                          "seq,process", "--repeat", "1",          "--warmup", "0",
+                          "--json",      "--out",    outdir,       NULL};
     outcome o;
     run_cfbench(args, &o);
     ck_assert_msg(o.status == 0, "exit %d, stderr: %s", o.status, o.err);
@@ -339,9 +323,34 @@ START_TEST(json_prints_the_summary_instead_of_the_table)
 }
 END_TEST
 
+START_TEST(download_runs_against_the_embedded_server_in_every_mode) {
+    const char *args[] = {"--size",   "quick", "--workload", "download", "--repeat", "1",
+                          "--warmup", "0",     "--quiet",    "--out",    outdir,     NULL};
+    char path[256];
+    outcome o;
+
+    run_cfbench(args, &o);
+    ck_assert_msg(o.status == 0, "exit %d, stderr: %s", o.status, o.err);
+    snprintf(path, sizeof path, "%s/bench.csv", outdir);
+    char *csv = slurp(path);
+    /* seq, thread, process and async (download is the async workload),
+     * each with every task done and the seq digest. */
+    ck_assert_uint_eq(count_lines(csv), 1 + 4);
+    ck_assert_ptr_nonnull(strstr(csv, ",download,async,"));
+    char *save = NULL, *line = strtok_r(csv, "\n", &save);
+    while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+        char *f[20];
+        ck_assert_uint_eq(split(line, f, 20), 16);
+        ck_assert_str_eq(f[13], "1");
+        ck_assert_str_eq(f[14], "0");
+    }
+    free(csv);
+    outcome_free(&o);
+}
+END_TEST
+
 /* The parsers themselves, without a process in between. */
-START_TEST(parsers_accept_good_values_and_name_the_option_on_bad_ones)
-{
+START_TEST(parsers_accept_good_values_and_name_the_option_on_bad_ones) {
     char err[256];
     long v, list[CLI_LIST_MAX];
     size_t n;
@@ -353,45 +362,33 @@ START_TEST(parsers_accept_good_values_and_name_the_option_on_bad_ones)
     ck_assert_int_eq(v, 17);
     ck_assert_int_eq(cli_parse_long("--n", "21", 1, 20, &v, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "--n"));
-    ck_assert_int_eq(cli_parse_long_list("--w", "1,2,4,8", 1, 8, list, &n,
-                                         err, sizeof err), 0);
+    ck_assert_int_eq(cli_parse_long_list("--w", "1,2,4,8", 1, 8, list, &n, err, sizeof err), 0);
     ck_assert_uint_eq(n, 4);
     ck_assert_int_eq(list[3], 8);
-    ck_assert_int_eq(cli_parse_size("--s", "64K", 1, 1ull << 30, &sz, err,
-                                    sizeof err), 0);
+    ck_assert_int_eq(cli_parse_size("--s", "64K", 1, 1ull << 30, &sz, err, sizeof err), 0);
     ck_assert_uint_eq(sz, 65536);
-    ck_assert_int_eq(cli_parse_size("--s", "2MiB", 1, 1ull << 30, &sz, err,
-                                    sizeof err), 0);
+    ck_assert_int_eq(cli_parse_size("--s", "2MiB", 1, 1ull << 30, &sz, err, sizeof err), 0);
     ck_assert_uint_eq(sz, 2u << 20);
-    ck_assert_int_eq(cli_parse_size("--s", "2X", 1, 1ull << 30, &sz, err,
-                                    sizeof err), -1);
-    ck_assert_int_eq(cli_parse_size("--s", "-2K", 1, 1ull << 30, &sz, err,
-                                    sizeof err), -1);
-    ck_assert_int_eq(cli_parse_size("--s", "2G", 1, 1ull << 30, &sz, err,
-                                    sizeof err), -1);
-    ck_assert_int_eq(cli_parse_choices("--c", "bb,a", choices, 0, &mask, err,
-                                       sizeof err), 0);
+    ck_assert_int_eq(cli_parse_size("--s", "2X", 1, 1ull << 30, &sz, err, sizeof err), -1);
+    ck_assert_int_eq(cli_parse_size("--s", "-2K", 1, 1ull << 30, &sz, err, sizeof err), -1);
+    ck_assert_int_eq(cli_parse_size("--s", "2G", 1, 1ull << 30, &sz, err, sizeof err), -1);
+    ck_assert_int_eq(cli_parse_choices("--c", "bb,a", choices, 0, &mask, err, sizeof err), 0);
     ck_assert_uint_eq(mask, 3);
-    ck_assert_int_eq(cli_parse_choices("--c", "all", choices, 1, &mask, err,
-                                       sizeof err), 0);
+    ck_assert_int_eq(cli_parse_choices("--c", "all", choices, 1, &mask, err, sizeof err), 0);
     ck_assert_uint_eq(mask, 3);
-    ck_assert_int_eq(cli_parse_choices("--c", "b", choices, 1, &mask, err,
-                                       sizeof err), -1);
+    ck_assert_int_eq(cli_parse_choices("--c", "b", choices, 1, &mask, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "a, bb, all"));
 }
 END_TEST
 
-static Suite *cli_suite(void)
-{
+static Suite *cli_suite(void) {
     Suite *s = suite_create("cli");
     TCase *bad_tc = tcase_create("bad");
     tcase_add_checked_fixture(bad_tc, setup, teardown);
-    tcase_add_loop_test(
-        bad_tc, bad_value_exits_2_with_one_line_naming_the_option_and_no_files,
-        0, (int)(sizeof bad / sizeof bad[0]));
+    tcase_add_loop_test(bad_tc, bad_value_exits_2_with_one_line_naming_the_option_and_no_files, 0,
+                        (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(bad_tc, help_documents_every_option_and_exits_0);
-    tcase_add_test(bad_tc,
-                   parsers_accept_good_values_and_name_the_option_on_bad_ones);
+    tcase_add_test(bad_tc, parsers_accept_good_values_and_name_the_option_on_bad_ones);
     suite_add_tcase(s, bad_tc);
 
     TCase *run_tc = tcase_create("run");
@@ -400,12 +397,12 @@ static Suite *cli_suite(void)
     tcase_add_test(run_tc, quick_run_writes_one_row_per_run_with_contract_columns);
     tcase_add_test(run_tc, second_run_appends_rows_and_rewrites_summary);
     tcase_add_test(run_tc, json_prints_the_summary_instead_of_the_table);
+    tcase_add_test(run_tc, download_runs_against_the_embedded_server_in_every_mode);
     suite_add_tcase(s, run_tc);
     return s;
 }
 
-int main(void)
-{
+int main(void) {
     SRunner *sr = srunner_create(cli_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -12,23 +12,20 @@
 static char dir[] = "/tmp/cfbench-test-csv-XXXXXX";
 static char path[256];
 
-static void setup(void)
-{
+static void setup(void) {
     strcpy(dir, "/tmp/cfbench-test-csv-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/t.csv", dir);
 }
 
-static void teardown(void)
-{
+static void teardown(void) {
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);
 }
 
 /* The whole file as a NUL-terminated string (caller frees). */
-static char *slurp(const char *p)
-{
+static char *slurp(const char *p) {
     FILE *f = fopen(p, "r");
     ck_assert_ptr_nonnull(f);
     char *buf = calloc(1, 65536);
@@ -39,16 +36,14 @@ static char *slurp(const char *p)
     return buf;
 }
 
-static void write_file(const char *p, const char *text)
-{
+static void write_file(const char *p, const char *text) {
     FILE *f = fopen(p, "w");
     ck_assert_ptr_nonnull(f);
     ck_assert_int_ge(fputs(text, f), 0);
     ck_assert_int_eq(fclose(f), 0);
 }
 
-START_TEST(header_is_written_once_across_reopens)
-{
+START_TEST(header_is_written_once_across_reopens) {
     char err[256];
     const char *row1[] = {"1", "x"}, *row2[] = {"2", "y"};
     FILE *f = csv_open_append(path, "a,b", err, sizeof err);
@@ -65,8 +60,7 @@ START_TEST(header_is_written_once_across_reopens)
 }
 END_TEST
 
-START_TEST(empty_existing_file_gets_the_header)
-{
+START_TEST(empty_existing_file_gets_the_header) {
     char err[256];
     write_file(path, "");
     FILE *f = csv_open_append(path, "a,b", err, sizeof err);
@@ -78,8 +72,7 @@ START_TEST(empty_existing_file_gets_the_header)
 }
 END_TEST
 
-START_TEST(row_is_in_the_file_before_the_stream_is_closed)
-{
+START_TEST(row_is_in_the_file_before_the_stream_is_closed) {
     char err[256];
     const char *row[] = {"7", "z"};
     FILE *f = csv_open_append(path, "a,b", err, sizeof err);
@@ -94,8 +87,7 @@ START_TEST(row_is_in_the_file_before_the_stream_is_closed)
 }
 END_TEST
 
-START_TEST(file_with_other_columns_is_refused_and_left_alone)
-{
+START_TEST(file_with_other_columns_is_refused_and_left_alone) {
     char err[256] = "";
     write_file(path, "x,y,z\n1,2,3\n");
     FILE *f = csv_open_append(path, "a,b", err, sizeof err);
@@ -107,8 +99,7 @@ START_TEST(file_with_other_columns_is_refused_and_left_alone)
 }
 END_TEST
 
-START_TEST(torn_last_row_gets_its_newline_before_the_next)
-{
+START_TEST(torn_last_row_gets_its_newline_before_the_next) {
     char err[256];
     const char *row[] = {"3", "c"};
     write_file(path, "a,b\n1,a\n2,b");
@@ -122,8 +113,7 @@ START_TEST(torn_last_row_gets_its_newline_before_the_next)
 }
 END_TEST
 
-START_TEST(fields_with_commas_quotes_and_newlines_are_quoted)
-{
+START_TEST(fields_with_commas_quotes_and_newlines_are_quoted) {
     char err[256];
     const char *row[] = {"plain", "a,b", "say \"hi\"", "two\nlines", ""};
     FILE *f = csv_open_append(path, "h", err, sizeof err);
@@ -131,14 +121,12 @@ START_TEST(fields_with_commas_quotes_and_newlines_are_quoted)
     ck_assert_int_eq(csv_write_row(f, row, 5), 0);
     ck_assert_int_eq(fclose(f), 0);
     char *got = slurp(path);
-    ck_assert_str_eq(got,
-                     "h\nplain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\n");
+    ck_assert_str_eq(got, "h\nplain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\n");
     free(got);
 }
 END_TEST
 
-START_TEST(atomic_commit_replaces_content_and_leaves_no_temp_file)
-{
+START_TEST(atomic_commit_replaces_content_and_leaves_no_temp_file) {
     char err[256];
     atomic_file af;
     write_file(path, "old\n");
@@ -162,8 +150,7 @@ START_TEST(atomic_commit_replaces_content_and_leaves_no_temp_file)
 }
 END_TEST
 
-START_TEST(atomic_abort_keeps_old_content_and_removes_temp_file)
-{
+START_TEST(atomic_abort_keeps_old_content_and_removes_temp_file) {
     char err[256], cmd[300];
     atomic_file af;
     write_file(path, "old\n");
@@ -179,19 +166,16 @@ START_TEST(atomic_abort_keeps_old_content_and_removes_temp_file)
 }
 END_TEST
 
-START_TEST(atomic_open_in_missing_folder_fails_with_message)
-{
+START_TEST(atomic_open_in_missing_folder_fails_with_message) {
     char err[256] = "";
     atomic_file af;
-    ck_assert_int_eq(atomic_open(&af, "/nonexistent-dir/x.csv", err,
-                                 sizeof err), -1);
+    ck_assert_int_eq(atomic_open(&af, "/nonexistent-dir/x.csv", err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "/nonexistent-dir/x.csv"));
     ck_assert_ptr_null(af.f);
 }
 END_TEST
 
-static Suite *csv_suite(void)
-{
+static Suite *csv_suite(void) {
     Suite *s = suite_create("csv");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
@@ -208,8 +192,7 @@ static Suite *csv_suite(void)
     return s;
 }
 
-int main(void)
-{
+int main(void) {
     SRunner *sr = srunner_create(csv_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -154,7 +154,7 @@ END_TEST
 
 /* buffersize: at most that many chunks submitted and not yet consumed.
  * Before item k is handed out, its chunk c and at most buffersize after it
- * may have been read. The input never ends, which only a lazy map survives.
+ * may have been read (Python refills one chunk as it hands one out). The input never ends, which only a lazy map survives.
  * _i walks kinds x (chunksize 1, 3). */
 START_TEST(test_buffersize_reads_lazily)
 {
@@ -169,7 +169,8 @@ START_TEST(test_buffersize_reads_lazily)
     cf_executor *ex = lt_new(kind, 2);
     cf_map_iter *m = NULL;
     ck_assert_int_eq(cf_map(ex, lt_t_sq, number_input, &in, &mo, &m), 0);
-    ck_assert_int_le(atomic_load(&in.read), buffer * chunk + 1);
+    long read = atomic_load(&in.read);
+    ck_assert_int_le(read, buffer * chunk);
     char want[32];
     for (long k = 0; k < 40; k++) {
         const void *data;
@@ -178,12 +179,14 @@ START_TEST(test_buffersize_reads_lazily)
         snprintf(want, sizeof want, "%ld", k * k);
         ck_assert_str_eq((const char *)data, want);
         long c = k / chunk;
-        long limit = (c + 1 + buffer) * chunk + 1;
-        ck_assert_msg(atomic_load(&in.read) <= limit,
-                      "after item %ld, %ld inputs read (limit %ld)", k,
-                      atomic_load(&in.read), limit);
+        long limit = (c + 1 + buffer) * chunk;
+        read = atomic_load(&in.read);
+        ck_assert_msg(read <= limit,
+                      "after item %ld, %ld inputs read (limit %ld)", k, read,
+                      limit);
     }
-    ck_assert_int_ge(atomic_load(&in.read), 40);
+    read = atomic_load(&in.read);
+    ck_assert_int_ge(read, 40);
     cf_map_free(m); /* must not try to drain an endless input */
     cf_executor_free(ex);
 }

@@ -1,13 +1,18 @@
 /* test_server.c -- tests of bench/server.c, the loopback HTTP server, through
  * libcurl on 127.0.0.1. */
 #include <check.h>
+#include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
+#include "../bench/commands.h"
 #include "../bench/server.h"
 #include "../workloads/download.h"
 
@@ -360,6 +365,54 @@ START_TEST(test_500_concurrent_connections_all_succeed)
 }
 END_TEST
 
+START_TEST(test_serve_refuses_bad_values_with_status_2)
+{
+    static const char *const bad[][3] = {{"serve", "--rate", "12x"},
+                                         {"serve", "--port", "70000"},
+                                         {"serve", "--ttfb-ms", "-1"},
+                                         {"serve", "--size", "0"},
+                                         {"serve", "--bogus", NULL},
+                                         {"serve", "--port", NULL}};
+    /* Check runs each test in its own process: quiet its usage lines. */
+    ck_assert_ptr_nonnull(freopen("/dev/null", "w", stdout));
+    ck_assert_ptr_nonnull(freopen("/dev/null", "w", stderr));
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int argc = bad[i][2] != NULL ? 3 : 2;
+        ck_assert_msg(cmd_serve(argc, (char **)bad[i]) == 2, "%s %s",
+                      bad[i][1], bad[i][2] ? bad[i][2] : "");
+    }
+    char *help[] = {"serve", "--help", NULL};
+    ck_assert_int_eq(cmd_serve(2, help), 0);
+}
+END_TEST
+
+START_TEST(test_serve_prints_its_url_and_exits_0_on_sigterm)
+{
+    int pfd[2];
+    ck_assert_int_eq(pipe(pfd), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(pfd[1], 1);
+        close(pfd[0]);
+        close(pfd[1]);
+        char *argv[] = {"serve", "--port", "0", "--ttfb-ms", "0", NULL};
+        _exit(cmd_serve(5, argv));
+    }
+    close(pfd[1]);
+    FILE *f = fdopen(pfd[0], "r");
+    char line[128] = "";
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    fclose(f);
+    ck_assert_msg(strncmp(line, "http://127.0.0.1:", 17) == 0, "%s", line);
+    ck_assert_int_eq(kill(pid, SIGTERM), 0);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 static Suite *server_suite(void)
 {
     Suite *s = suite_create("server");
@@ -382,6 +435,13 @@ static Suite *server_suite(void)
     tcase_add_test(tc, test_stop_ends_a_stalled_response);
     tcase_add_test(tc, test_500_concurrent_connections_all_succeed);
     suite_add_tcase(s, tc);
+
+    /* No fixture: the process must have no server threads when it forks. */
+    TCase *cmd = tcase_create("serve command");
+    tcase_set_timeout(cmd, 30);
+    tcase_add_test(cmd, test_serve_refuses_bad_values_with_status_2);
+    tcase_add_test(cmd, test_serve_prints_its_url_and_exits_0_on_sigterm);
+    suite_add_tcase(s, cmd);
     return s;
 }
 

@@ -5,8 +5,7 @@
 
 #include "../bench/stats.h"
 
-START_TEST(summary_of_known_data_matches_hand_computed_values)
-{
+START_TEST(summary_of_known_data_matches_hand_computed_values) {
     /* 1..9 in shuffled order: the input order must not matter. */
     const double x[] = {5, 1, 9, 3, 7, 2, 8, 4, 6};
     stats_summary s;
@@ -28,8 +27,7 @@ START_TEST(summary_of_known_data_matches_hand_computed_values)
 }
 END_TEST
 
-START_TEST(even_count_median_interpolates_and_input_is_unchanged)
-{
+START_TEST(even_count_median_interpolates_and_input_is_unchanged) {
     double x[] = {4, 1, 3, 2};
     stats_summary s;
     ck_assert_int_eq(stats_summarize(x, 4, &s), 0);
@@ -40,8 +38,7 @@ START_TEST(even_count_median_interpolates_and_input_is_unchanged)
 }
 END_TEST
 
-START_TEST(single_sample_has_zero_spread_and_no_outliers)
-{
+START_TEST(single_sample_has_zero_spread_and_no_outliers) {
     const double x[] = {42.0};
     stats_summary s;
     ck_assert_int_eq(stats_summarize(x, 1, &s), 0);
@@ -53,15 +50,13 @@ START_TEST(single_sample_has_zero_spread_and_no_outliers)
 }
 END_TEST
 
-START_TEST(empty_input_is_refused)
-{
+START_TEST(empty_input_is_refused) {
     stats_summary s;
     ck_assert_int_eq(stats_summarize(NULL, 0, &s), -1);
 }
 END_TEST
 
-START_TEST(tukey_fences_count_outliers_on_both_sides)
-{
+START_TEST(tukey_fences_count_outliers_on_both_sides) {
     /* Sorted: 0.5 10 10.5 10.5 11 11 11.5 11.5 12 100; q1 = 10.5,
      * q3 = 11.5, fences 9 and 13: only 0.5 and 100 lie outside. */
     const double x[] = {10, 10.5, 11, 11.5, 12, 11, 10.5, 11.5, 100, 0.5};
@@ -72,8 +67,7 @@ START_TEST(tukey_fences_count_outliers_on_both_sides)
 }
 END_TEST
 
-START_TEST(slow_first_run_is_flagged)
-{
+START_TEST(slow_first_run_is_flagged) {
     const double x[] = {50, 10, 10.2, 9.9, 10.1, 10};
     stats_summary s;
     ck_assert_int_eq(stats_summarize(x, 6, &s), 0);
@@ -82,8 +76,7 @@ START_TEST(slow_first_run_is_flagged)
 }
 END_TEST
 
-START_TEST(speedup_is_ratio_of_medians)
-{
+START_TEST(speedup_is_ratio_of_medians) {
     const double seq[] = {100, 100, 100};
     const double par[] = {25, 25, 25};
     stats_summary a, b;
@@ -99,8 +92,7 @@ START_TEST(speedup_is_ratio_of_medians)
 }
 END_TEST
 
-START_TEST(speedup_error_propagates_relative_errors_in_quadrature)
-{
+START_TEST(speedup_error_propagates_relative_errors_in_quadrature) {
     /* seq: median 100, MAD 10; par: median 50, MAD 5; n = 5 each. */
     const double seq[] = {80, 90, 100, 110, 120};
     const double par[] = {40, 45, 50, 55, 60};
@@ -121,8 +113,7 @@ START_TEST(speedup_error_propagates_relative_errors_in_quadrature)
 }
 END_TEST
 
-START_TEST(speedup_of_nonpositive_median_is_nan_and_fails)
-{
+START_TEST(speedup_of_nonpositive_median_is_nan_and_fails) {
     const double z[] = {0, 0, 0};
     const double one[] = {1, 1, 1};
     stats_summary a, b;
@@ -134,8 +125,7 @@ START_TEST(speedup_of_nonpositive_median_is_nan_and_fails)
 }
 END_TEST
 
-static Suite *stats_suite(void)
-{
+static Suite *stats_suite(void) {
     Suite *s = suite_create("stats");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, summary_of_known_data_matches_hand_computed_values);
@@ -151,8 +141,7 @@ static Suite *stats_suite(void)
     return s;
 }
 
-int main(void)
-{
+int main(void) {
     SRunner *sr = srunner_create(stats_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -505,14 +505,12 @@ static int xfer_finish(xfer *x, CURLcode rc, unsigned char out[DL_RESULT_LEN],
  * still there. */
 static void xfer_free(xfer *x)
 {
-    if (x->fd >= 0 && close(x->fd) != 0) {
-        /* Nothing to do: the file is removed just below. */
-    }
-    x->fd = -1;
-    if (x->tmp != NULL && unlink(x->tmp) != 0 && errno != ENOENT) {
-        /* Nothing more can be done for a file we cannot remove; the name
-         * is hidden and never reused (mkostemp). */
-    }
+    /* Errors are ignored on purpose: the file is being thrown away, and
+     * one we cannot remove keeps a hidden name that is never reused. */
+    if (x->fd >= 0)
+        (void)close(x->fd);
+    if (x->tmp != NULL)
+        (void)unlink(x->tmp);
     free(x->tmp);
     free(x->dst);
     EVP_MD_CTX_free(x->md);
@@ -696,9 +694,9 @@ out:
     /* The child prints nothing after its URL (and ignores SIGPIPE), so the
      * read end can go now. */
     if (pfd[0] >= 0)
-        close(pfd[0]);
+        (void)close(pfd[0]); /* a pipe end: nothing to flush or lose */
     if (pfd[1] >= 0)
-        close(pfd[1]);
+        (void)close(pfd[1]);
     if (rc != 0 && *pid > 0) {
         server_stop(*pid);
         *pid = 0;

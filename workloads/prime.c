@@ -50,9 +50,13 @@ int wl_is_prime(uint64_t n)
         r--;
     while (r + 1 <= n / (r + 1))
         r++;
-    for (uint64_t d = 3; d <= r; d += 2)
+    for (uint64_t d = 3; d <= r; d += 2) {
         if (n % d == 0)
             return 0;
+        /* Where the interpreter could switch threads (thread-gil mode). */
+        if ((d & 1023) == 1)
+            cf_gil_check();
+    }
     return 1;
 }
 
