@@ -1,6 +1,7 @@
 /* main.c -- cfbench: the command line that runs, serves and measures. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "../workloads/workload.h"
 #include "commands.h"
@@ -14,6 +15,17 @@ static const struct {
     {"serve", cmd_serve, "serve test files on loopback (for download)"},
     {"overhead", cmd_overhead, "per-task cost of each executor, as CSV"},
 };
+
+/* Hundreds of concurrent downloads (and the server's connections) need
+ * hundreds of descriptors: lift the soft limit to the hard one. Failing is
+ * not fatal; fewer transfers then fit. */
+static void raise_fd_limit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
 
 static void usage(FILE *to) {
     fprintf(to, "usage: cfbench COMMAND [OPTIONS]\n\ncommands:\n");
@@ -31,6 +43,7 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
+    raise_fd_limit();
     if (workloads_init() != 0) {
         fprintf(stderr, "cfbench: cannot register the workloads' tasks\n");
         return 1;

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 
 #include "cli.h"
@@ -31,24 +32,14 @@ static void usage(FILE *to)
             "                 suffix (powers of 1024); 0: unlimited "
             "(default 1M)\n"
             "  --size BYTES   size of /files/NAME bodies without ?size= "
-            "(default 256K)\n\n"
+            "(default 256K)\n"
+            "  --die-with-parent\n"
+            "                 stop when the process that started it dies\n"
+            "                 (cfbench run starts it so)\n\n"
             "routes: /files/NAME[?size=N]  /status/NNN  /stall  /reset  "
             "/short\n"
             "        /redirect/N[/NAME]   (failing routes take an optional "
             "/NAME)\n");
-}
-
-/* Hundreds of connections need hundreds of descriptors: lift the soft
- * limit to the hard one. Failing is not fatal; fewer clients then fit. */
-static void raise_fd_limit(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-            /* keep the lower limit */
-        }
-    }
 }
 
 int cmd_serve(int argc, char **argv)
@@ -65,6 +56,13 @@ int cmd_serve(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
+        }
+        if (strcmp(argv[i], "--die-with-parent") == 0) {
+            /* Even a parent killed with SIGKILL leaves no server behind. */
+            if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+                return 1;
+            i++;
+            continue;
         }
         if ((r = cli_take_value(argc, argv, &i, "--port", &val, err,
                                 sizeof err)) != 0) {
@@ -114,7 +112,6 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "cfbench serve: cannot ignore SIGPIPE\n");
         return 1;
     }
-    raise_fd_limit();
 
     srv *s;
     if (srv_start(&o, &s, err, sizeof err) != 0) {

@@ -240,7 +240,8 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns) {
         ck_assert_uint_eq(split(line, f, 20), 16);
         ck_assert_str_eq(f[1], "c");
         ck_assert(!strcmp(f[2], "prime") || !strcmp(f[2], "hash"));
-        ck_assert(!strcmp(f[3], "seq") || !strcmp(f[3], "thread") || !strcmp(f[3], "process"));
+        ck_assert(!strcmp(f[3], "seq") || !strcmp(f[3], "thread") || !strcmp(f[3], "process") ||
+                  !strcmp(f[3], "thread-gil"));
         ck_assert_str_eq(f[7], "quick");
         ck_assert_str_eq(f[8], "1");
         ck_assert(atof(f[9]) > 0.0);
@@ -249,8 +250,9 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns) {
         ck_assert_uint_eq(strlen(f[15]), 64);
         rows++;
     }
-    /* 2 workloads x (seq, thread, process) x 1 rep; warmups unrecorded. */
-    ck_assert_uint_eq(rows, 6);
+    /* 2 workloads x (seq, thread, process, thread-gil) x 1 rep; warmups
+     * unrecorded. */
+    ck_assert_uint_eq(rows, 8);
     free(csv);
 
     snprintf(path, sizeof path, "%s/summary.csv", outdir);
@@ -267,7 +269,7 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns) {
         if (!strcmp(f[2], "seq")) ck_assert_str_eq(f[13], "1.000");
         rows++;
     }
-    ck_assert_uint_eq(rows, 6);
+    ck_assert_uint_eq(rows, 8);
     free(csv);
 
     snprintf(path, sizeof path, "%s/meta.txt", outdir);
@@ -333,9 +335,9 @@ START_TEST(download_runs_against_the_embedded_server_in_every_mode) {
     ck_assert_msg(o.status == 0, "exit %d, stderr: %s", o.status, o.err);
     snprintf(path, sizeof path, "%s/bench.csv", outdir);
     char *csv = slurp(path);
-    /* seq, thread, process and async (download is the async workload),
-     * each with every task done and the seq digest. */
-    ck_assert_uint_eq(count_lines(csv), 1 + 4);
+    /* seq, thread, process, async (download is the async workload) and
+     * thread-gil, each with every task done and the seq digest. */
+    ck_assert_uint_eq(count_lines(csv), 1 + 5);
     ck_assert_ptr_nonnull(strstr(csv, ",download,async,"));
     char *save = NULL, *line = strtok_r(csv, "\n", &save);
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {

@@ -649,7 +649,7 @@ static int server_spawn(const char *exe, wl_size size, pid_t *pid, char *base,
     snprintf(fsize, sizeof fsize, "%ld", sizes[size].size);
     char *const argv[] = {(char *)exe, "serve",   "--port", "0",
                           "--ttfb-ms", ttfb,      "--rate", rate,
-                          "--size",    fsize,     NULL};
+                          "--size",    fsize,     "--die-with-parent", NULL};
     int pfd[2] = {-1, -1}, rc = -1, e;
     posix_spawn_file_actions_t fa;
     int fa_ok = 0;
