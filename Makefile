@@ -15,6 +15,7 @@ LDFLAGS  += -pthread $(SAN_$(SANITIZE))
 LDLIBS   += -lm
 SIZE     ?= default
 TIMEOUT  ?= 60
+MAKEFLAGS += -j$(shell nproc)
 
 LIB_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/*.c))
 APP_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard workloads/*.c) $(filter-out bench/main.c,$(wildcard bench/*.c)))
@@ -53,6 +54,9 @@ check-sanitize:
 
 bench: all
 	$(CFBENCH) run --workload all --size $(SIZE) --out results
+	$(CFBENCH) run --workload hash --mode seq,thread,process --workers 1,2,4 --size $(SIZE) \
+	    --repeat 3 --warmup 0 --quiet --out results/sweep
+	$(CFBENCH) overhead --tasks 20000 > results/overhead.csv
 	@./plots/draw results plots --terminal
 plots:
 	@./plots/draw results plots

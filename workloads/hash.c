@@ -21,7 +21,7 @@ static const struct {
     uint32_t tasks, n, unit;
 } sizes[] = {
     [WL_QUICK] = {4, 4, 1000},      /* ~5 ms */
-    [WL_DEFAULT] = {16, 12, 10000}, /* ~1.9 s */
+    [WL_DEFAULT] = {8, 12, 10000},  /* ~1 s */
     [WL_BLOG] = {20, 20, 10000},    /* the blog's hash_all(20), ~7 s */
 };
 
