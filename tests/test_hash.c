@@ -269,7 +269,7 @@ START_TEST(test_sizes_follow_the_blog_and_default)
         const char *label;
         uint32_t hn, unit;
     } want[] = {
-        {WL_DEFAULT, 16, "16 x hash_one(12), 10000 iter/step", 12, 10000},
+        {WL_DEFAULT, 8, "8 x hash_one(12), 10000 iter/step", 12, 10000},
         {WL_BLOG, 20, "20 x hash_one(20), 10000 iter/step", 20, 10000},
     };
     for (size_t k = 0; k < 2; k++) {
