@@ -49,8 +49,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "cfbench: unknown command '%s' (try --help)\n", argv[1]);
     return 2;
 }

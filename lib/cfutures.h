@@ -89,8 +89,7 @@ void *cf_out_reserve(cf_out *out, size_t len);
 
 /* Sets the failure message (printf-style, truncated to 255 bytes) that goes
  * with a non-zero status. */
-void cf_out_error(cf_out *out, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void cf_out_error(cf_out *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- executors -------------------------------------------------------- */
 
@@ -126,7 +125,8 @@ typedef struct cf_options {
                                 0: no GIL */
 } cf_options;
 
-#define CF_OPTIONS_INIT {0, NULL, NULL, 0, 0.0, 0, 0.0}
+#define CF_OPTIONS_INIT                                                                            \
+    { 0, NULL, NULL, 0, 0.0, 0, 0.0 }
 
 /* Python's default number of workers for the kind: threads
  * min(32, cpus + 4), processes cpus, sequential 1. `cpus` is the number of
@@ -161,8 +161,7 @@ typedef struct cf_future cf_future;
  * future in *out, owned by the caller (cf_future_free). On the sequential
  * executor the task runs now, inside this call. Returns 0, CF_ESHUTDOWN,
  * CF_EBROKEN, CF_EINVAL, CF_ENOMEM or CF_ETOOBIG. */
-int cf_submit(cf_executor *ex, const cf_task *task, const void *in,
-              size_t in_len, cf_future **out);
+int cf_submit(cf_executor *ex, const cf_task *task, const void *in, size_t in_len, cf_future **out);
 
 /* Drops the caller's reference. A future still running keeps working and
  * is released when it completes. Safe on NULL. */
@@ -180,8 +179,7 @@ cf_future *cf_future_ref(cf_future *f);
  * in a wait that can never finish) or, if the wait itself ran out of time,
  * CF_ETIMEDOUT while the future is not done (cf_future_done() tells the two
  * apart). */
-int cf_future_result(cf_future *f, double timeout, const void **data,
-                     size_t *len);
+int cf_future_result(cf_future *f, double timeout, const void **data, size_t *len);
 
 /* Like cf_future_result() without fetching the result: 0 once the future
  * is done (whatever its outcome), CF_ETIMEDOUT, CF_EDEADLK. */
@@ -236,8 +234,8 @@ typedef enum cf_return_when {
  * not NULL, done[i] is set to 1 for each future that is done, else 0.
  * Returns the number of done futures (>= 0), or CF_EDEADLK, CF_EINVAL.
  * Running out of time is not an error: compare the count with n. */
-int cf_wait(cf_future *const *fs, size_t n, double timeout,
-            cf_return_when when, unsigned char *done);
+int cf_wait(cf_future *const *fs, size_t n, double timeout, cf_return_when when,
+            unsigned char *done);
 
 /* Iterates futures as they complete (already-done ones first). */
 typedef struct cf_as_completed cf_as_completed;
@@ -245,8 +243,7 @@ typedef struct cf_as_completed cf_as_completed;
 /* Starts an iteration over fs[0..n) (the array is copied; the futures
  * must outlive the iterator). `timeout` counts from this call, as in
  * Python. Returns 0, CF_ENOMEM. */
-int cf_as_completed_new(cf_future *const *fs, size_t n, double timeout,
-                        cf_as_completed **out);
+int cf_as_completed_new(cf_future *const *fs, size_t n, double timeout, cf_as_completed **out);
 
 /* Stores the next completed future (borrowed) and its index in fs in *f and
  * *index (either may be NULL). Returns 0, CF_EOF when all were given,
@@ -260,18 +257,18 @@ void cf_as_completed_free(cf_as_completed *it);
 /* Gives map its i-th input: sets *data and *len (the bytes are copied before
  * the next call). Returns 0, or CF_EOF when there are no more inputs, or
  * another negative code to stop with that error. */
-typedef int (*cf_input_fn)(void *arg, size_t i, const void **data,
-                           size_t *len);
+typedef int (*cf_input_fn)(void *arg, size_t i, const void **data, size_t *len);
 
 typedef struct cf_map_options {
-    double timeout;   /* seconds from cf_map() to each result; <0: none */
-    int chunksize;    /* tasks per message (per submission); 0 or 1: one */
-    int buffersize;   /* >0: at most this many chunks in flight, inputs
-                         read lazily (Python 3.14's buffersize); 0: all
-                         inputs are read and submitted at once */
+    double timeout; /* seconds from cf_map() to each result; <0: none */
+    int chunksize;  /* tasks per message (per submission); 0 or 1: one */
+    int buffersize; /* >0: at most this many chunks in flight, inputs
+                       read lazily (Python 3.14's buffersize); 0: all
+                       inputs are read and submitted at once */
 } cf_map_options;
 
-#define CF_MAP_OPTIONS_INIT {CF_FOREVER, 1, 0}
+#define CF_MAP_OPTIONS_INIT                                                                        \
+    { CF_FOREVER, 1, 0 }
 
 typedef struct cf_map_iter cf_map_iter;
 
@@ -280,15 +277,14 @@ typedef struct cf_map_iter cf_map_iter;
  * cf_map_next(). opts may be NULL. Returns 0 and the iterator in *out, or
  * CF_ESHUTDOWN, CF_EBROKEN, CF_EINVAL, CF_ENOMEM, or the input function's
  * error. */
-int cf_map(cf_executor *ex, const cf_task *task, cf_input_fn input,
-           void *arg, const cf_map_options *opts, cf_map_iter **out);
+int cf_map(cf_executor *ex, const cf_task *task, cf_input_fn input, void *arg,
+           const cf_map_options *opts, cf_map_iter **out);
 
 /* Convenience: inputs from arrays data[i], len[i], i < n. The bytes are
  * copied when read: at once, or with buffersize > 0 as results are
  * consumed, so then the arrays must stay valid until cf_map_free. */
-int cf_map_array(cf_executor *ex, const cf_task *task,
-                 const void *const *data, const size_t *len, size_t n,
-                 const cf_map_options *opts, cf_map_iter **out);
+int cf_map_array(cf_executor *ex, const cf_task *task, const void *const *data, const size_t *len,
+                 size_t n, const cf_map_options *opts, cf_map_iter **out);
 
 /* The next result in input order. Returns 0 with *data and *len set (valid
  * until the next call or cf_map_free), CF_EOF after the last, CF_ETASK

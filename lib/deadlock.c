@@ -76,8 +76,7 @@ static int future_stuck(cf_future *f) {
     if (state == CF_DONE) return 0;
     dl_pool *p = pool_of(f->ex);
     if (!p) return 0;
-    if (state == CF_RUNNING)
-        return worker >= 0 && worker < p->n && p->workers[worker].stuck;
+    if (state == CF_RUNNING) return worker >= 0 && worker < p->n && p->workers[worker].stuck;
     for (int i = 0; i < p->n; i++)
         if (!p->workers[i].stuck) return 0;
     return 1;
@@ -101,7 +100,8 @@ int cf__dl_block(cf_future *const *fs, size_t n, int all) {
     self->nwaits = n;
     self->all = all;
     for (dl_pool *p = pools; p; p = p->next)
-        for (int i = 0; i < p->n; i++) p->workers[i].stuck = p->workers[i].blocked;
+        for (int i = 0; i < p->n; i++)
+            p->workers[i].stuck = p->workers[i].blocked;
     for (int changed = 1; changed;) {
         changed = 0;
         for (dl_pool *p = pools; p; p = p->next)
@@ -133,4 +133,6 @@ void cf__dl_unblock(void) {
     pthread_mutex_unlock(&dl_mu);
 }
 
-int cf_worker_index(void) { return cf__self ? cf__self->index : -1; }
+int cf_worker_index(void) {
+    return cf__self ? cf__self->index : -1;
+}

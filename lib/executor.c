@@ -39,8 +39,7 @@ int cf_executor_new(cf_kind kind, const cf_options *opts, cf_executor **out) {
     if (!out) return CF_EINVAL;
     *out = NULL;
     if (opts) o = *opts;
-    if (o.max_workers < 0 || o.max_workers > 4096 || o.max_tasks_per_child < 0)
-        return CF_EINVAL;
+    if (o.max_workers < 0 || o.max_workers > 4096 || o.max_tasks_per_child < 0) return CF_EINVAL;
     if (o.task_timeout != o.task_timeout) return CF_EINVAL; /* NaN */
     if (o.max_workers == 0) o.max_workers = cf_default_workers(kind);
     switch (kind) {
@@ -51,8 +50,12 @@ int cf_executor_new(cf_kind kind, const cf_options *opts, cf_executor **out) {
     return CF_EINVAL;
 }
 
-cf_kind cf_executor_kind(const cf_executor *ex) { return ex->kind; }
-int cf_executor_workers(const cf_executor *ex) { return ex->nworkers; }
+cf_kind cf_executor_kind(const cf_executor *ex) {
+    return ex->kind;
+}
+int cf_executor_workers(const cf_executor *ex) {
+    return ex->nworkers;
+}
 
 int cf_executor_shutdown(cf_executor *ex, int wait, int cancel_futures) {
     if (!ex) return CF_EINVAL;
@@ -74,8 +77,8 @@ int cf__submit_future(cf_executor *ex, cf_future *f) {
     return r;
 }
 
-int cf_submit(cf_executor *ex, const cf_task *task, const void *in,
-              size_t in_len, cf_future **out) {
+int cf_submit(cf_executor *ex, const cf_task *task, const void *in, size_t in_len,
+              cf_future **out) {
     if (!out) return CF_EINVAL;
     *out = NULL;
     if (!ex || !task || (!in && in_len)) return CF_EINVAL;

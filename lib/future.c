@@ -42,8 +42,8 @@ int cf__cond_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline) {
     return pthread_cond_timedwait(cv, mu, &ts);
 }
 
-cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n,
-                          const void *const *in, const size_t *len) {
+cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const void *const *in,
+                          const size_t *len) {
     size_t bytes = 0;
     for (size_t i = 0; i < n; i++) {
         if (len[i] > CF_MAX_BYTES) return NULL;
@@ -93,8 +93,7 @@ static void item_free_out(cf_item *it) {
 
 void cf__future_unref(cf_future *f) {
     if (!f) return;
-    if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
-        return;
+    if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1) return;
     for (size_t i = 0; i < f->nitems; i++) {
         item_free_out(&f->items[i]);
         free(f->items[i].msg);
@@ -110,7 +109,9 @@ void cf__future_unref(cf_future *f) {
     free(f);
 }
 
-void cf_future_free(cf_future *f) { cf__future_unref(f); }
+void cf_future_free(cf_future *f) {
+    cf__future_unref(f);
+}
 
 int cf__item_set_out(cf_future *f, cf_item *it, const void *data, size_t len) {
     (void)f;
@@ -268,8 +269,10 @@ int cf_future_error(const cf_future *f, const char **msg) {
     if (!cf_future_done(f)) return 0;
     const cf_item *it = &f->items[0];
     if (msg) {
-        if (f->xmsg) *msg = f->xmsg;
-        else if (it->msg) *msg = it->msg;
+        if (f->xmsg)
+            *msg = f->xmsg;
+        else if (it->msg)
+            *msg = it->msg;
     }
     return f->outcome == CF_ETASK ? it->status : 0;
 }
@@ -298,8 +301,7 @@ int cf_future_wait(cf_future *f, double timeout) {
     return done ? 0 : CF_ETIMEDOUT;
 }
 
-int cf_future_result(cf_future *f, double timeout, const void **data,
-                     size_t *len) {
+int cf_future_result(cf_future *f, double timeout, const void **data, size_t *len) {
     int r = cf_future_wait(f, timeout);
     if (r) return r;
     if (f->outcome == 0) {
@@ -364,8 +366,7 @@ void cf__waiter_destroy(cf_waiter *w) {
     free(w->ring);
 }
 
-void cf__waiter_attach(cf_waiter *w, cf_future *const *fs, size_t n,
-                       cf_wnode *nodes) {
+void cf__waiter_attach(cf_waiter *w, cf_future *const *fs, size_t n, cf_wnode *nodes) {
     for (size_t i = 0; i < n; i++) {
         cf_future *f = fs[i];
         cf_wnode *node = &nodes[i];
@@ -391,8 +392,10 @@ void cf__waiter_detach(cf_future *const *fs, size_t n, cf_wnode *nodes) {
         if (!node->w) continue;
         cf_future *f = fs[i];
         pthread_mutex_lock(&f->mu);
-        if (node->prev) node->prev->next = node->next;
-        else f->waiters = node->next;
+        if (node->prev)
+            node->prev->next = node->next;
+        else
+            f->waiters = node->next;
         if (node->next) node->next->prev = node->prev;
         pthread_mutex_unlock(&f->mu);
         node->w = NULL;

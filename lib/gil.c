@@ -24,8 +24,15 @@ static struct {
     uint64_t switches;       /* guarded by mu: takes so far */
     atomic_int drop_request;
     atomic_uint_least64_t acquisitions, forced, wait_ns;
-} gil = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-         PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0};
+} gil = {PTHREAD_MUTEX_INITIALIZER,
+         PTHREAD_COND_INITIALIZER,
+         PTHREAD_COND_INITIALIZER,
+         0,
+         0,
+         0,
+         0,
+         0,
+         0};
 
 static __thread int64_t my_interval; /* > 0: this thread runs under the GIL */
 static __thread int held;            /* this thread holds it now */
@@ -53,8 +60,7 @@ static void take(void) {
     pthread_mutex_unlock(&gil.mu);
     held = 1;
     atomic_fetch_add_explicit(&gil.acquisitions, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&gil.wait_ns, (uint64_t)(cf_now_ns() - t0),
-                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&gil.wait_ns, (uint64_t)(cf_now_ns() - t0), memory_order_relaxed);
 }
 
 /* forced: wait until another thread took the lock before returning. */

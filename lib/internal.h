@@ -80,12 +80,12 @@ struct cf_future {
     pthread_cond_t cv;
     /* Guarded by mu. */
     atomic_int state;
-    int outcome;      /* once DONE: 0 or CF_E* */
-    char *xmsg;       /* executor's explanation (broken, timeout) */
-    int nwait;        /* threads blocked on cv */
+    int outcome; /* once DONE: 0 or CF_E* */
+    char *xmsg;  /* executor's explanation (broken, timeout) */
+    int nwait;   /* threads blocked on cv */
     cf_wnode *waiters;
     cf_cbnode *callbacks;
-    int worker;       /* slot that runs it, -1 before */
+    int worker; /* slot that runs it, -1 before */
     cf_times times;
 
     /* Guarded by the executor's queue lock. */
@@ -97,8 +97,8 @@ struct cf_future {
 
 /* Creates a future for `task` with n items whose inputs are in[i]/len[i]
  * (copied), refs = 1. */
-cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n,
-                          const void *const *in, const size_t *len);
+cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const void *const *in,
+                          const size_t *len);
 
 /* Drops one reference (the executor's or an owner's). */
 void cf__future_unref(cf_future *f);
@@ -144,14 +144,14 @@ int cf__submit_future(cf_executor *ex, cf_future *f);
 
 /* Every pool worker thread has one; the process pool's manager too. */
 typedef struct cf_worker {
-    cf_executor *ex;   /* thread pool it belongs to (NULL: not a pool) */
+    cf_executor *ex; /* thread pool it belongs to (NULL: not a pool) */
     int index;
     /* Guarded by the global wait-for lock. */
     int blocked;
     cf_future *const *waits; /* what it blocks on */
     size_t nwaits;
-    int all;                 /* needs all of them (else any) */
-    int stuck;               /* scratch of the detector */
+    int all;   /* needs all of them (else any) */
+    int stuck; /* scratch of the detector */
 } cf_worker;
 
 extern __thread cf_worker *cf__self;
@@ -190,8 +190,7 @@ int cf__waiter_init(cf_waiter *w, size_t n);
 void cf__waiter_destroy(cf_waiter *w);
 
 /* Hooks w on fs[0..n); futures already done are reported at once. */
-void cf__waiter_attach(cf_waiter *w, cf_future *const *fs, size_t n,
-                       cf_wnode *nodes);
+void cf__waiter_attach(cf_waiter *w, cf_future *const *fs, size_t n, cf_wnode *nodes);
 void cf__waiter_detach(cf_future *const *fs, size_t n, cf_wnode *nodes);
 
 /* Absolute deadline for a timeout in seconds (INT64_MAX for forever). */
@@ -203,6 +202,8 @@ int cf__cond_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline);
 int cf__cond_init(pthread_cond_t *cv);
 
 /* Is the outcome a failure for FIRST_EXCEPTION? */
-static inline int cf__failed(int outcome) { return outcome != 0; }
+static inline int cf__failed(int outcome) {
+    return outcome != 0;
+}
 
 #endif

@@ -60,7 +60,8 @@ static int push(cf_map_iter *m, cf_future *f) {
         size_t cap = m->qcap ? m->qcap * 2 : 16;
         cf_future **q = malloc(cap * sizeof *q);
         if (!q) return CF_ENOMEM;
-        for (size_t i = 0; i < m->qlen; i++) q[i] = m->q[(m->qhead + i) % m->qcap];
+        for (size_t i = 0; i < m->qlen; i++)
+            q[i] = m->q[(m->qhead + i) % m->qcap];
         free(m->q);
         m->q = q;
         m->qhead = 0;
@@ -140,7 +141,8 @@ static int fill(cf_map_iter *m) {
 
 void cf_map_free(cf_map_iter *m) {
     if (!m) return;
-    for (size_t i = 0; i < m->qlen; i++) cf_future_cancel(m->q[(m->qhead + i) % m->qcap]);
+    for (size_t i = 0; i < m->qlen; i++)
+        cf_future_cancel(m->q[(m->qhead + i) % m->qcap]);
     for (size_t i = 0; i < m->qlen; i++) {
         cf_future *f = m->q[(m->qhead + i) % m->qcap];
         cf_future_wait(f, CF_FOREVER); /* running ones finish first */
@@ -156,16 +158,14 @@ void cf_map_free(cf_map_iter *m) {
     free(m);
 }
 
-static int map_new(cf_executor *ex, const cf_task *task, cf_input_fn input,
-                   void *arg, int stable, const cf_map_options *opts,
-                   cf_map_iter **out) {
+static int map_new(cf_executor *ex, const cf_task *task, cf_input_fn input, void *arg, int stable,
+                   const cf_map_options *opts, cf_map_iter **out) {
     cf_map_options o = CF_MAP_OPTIONS_INIT;
     if (!out) return CF_EINVAL;
     *out = NULL;
     if (!ex || !task || !input) return CF_EINVAL;
     if (opts) o = *opts;
-    if (o.chunksize < 0 || o.buffersize < 0 || o.timeout != o.timeout)
-        return CF_EINVAL;
+    if (o.chunksize < 0 || o.buffersize < 0 || o.timeout != o.timeout) return CF_EINVAL;
     if (o.chunksize == 0) o.chunksize = 1;
     cf_map_iter *m = calloc(1, sizeof *m);
     if (!m) return CF_ENOMEM;
@@ -194,9 +194,8 @@ int cf_map(cf_executor *ex, const cf_task *task, cf_input_fn input, void *arg,
     return map_new(ex, task, input, arg, 0, opts, out);
 }
 
-int cf_map_array(cf_executor *ex, const cf_task *task,
-                 const void *const *data, const size_t *len, size_t n,
-                 const cf_map_options *opts, cf_map_iter **out) {
+int cf_map_array(cf_executor *ex, const cf_task *task, const void *const *data, const size_t *len,
+                 size_t n, const cf_map_options *opts, cf_map_iter **out) {
     if (n && (!data || !len)) return CF_EINVAL;
     /* Lazy maps read the arrays later: the source lives with the map. */
     array_src *src = malloc(sizeof *src);
@@ -275,7 +274,9 @@ int cf_map_error(const cf_map_iter *m, const char **msg) {
     return m ? m->status : 0;
 }
 
-size_t cf_map_index(const cf_map_iter *m) { return m ? m->index : 0; }
+size_t cf_map_index(const cf_map_iter *m) {
+    return m ? m->index : 0;
+}
 
 int cf_map_times(const cf_map_iter *m, cf_times *out) {
     if (!m || !out) return CF_EINVAL;

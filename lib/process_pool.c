@@ -61,8 +61,8 @@ typedef struct pslot {
     int wfd, rfd;
     cf_future *head, *tail; /* in flight, in the order sent */
     int inflight;
-    int sent;     /* messages sent to this process */
-    int draining; /* it will exit after max_tasks_per_child */
+    int sent;           /* messages sent to this process */
+    int draining;       /* it will exit after max_tasks_per_child */
     int64_t head_since; /* when the head message began, roughly */
     double svc_ns;      /* recent time per message in the worker */
     cf_buf wbuf, rbuf;
@@ -109,8 +109,7 @@ static int write_all(int fd, const unsigned char *p, size_t n) {
     return 0;
 }
 
-static int append_result(cf_buf *out, const cf_wire_item *it,
-                         const void *data, const char *msg) {
+static int append_result(cf_buf *out, const cf_wire_item *it, const void *data, const char *msg) {
     unsigned char *q = cf__buf_room(out, sizeof *it + it->out_len + it->msg_len);
     if (!q) return -1;
     memcpy(q, it, sizeof *it);
@@ -121,8 +120,7 @@ static int append_result(cf_buf *out, const cf_wire_item *it,
 }
 
 /* Runs one task message, appending its result message to `out`. */
-static int child_run(ppool *p, const cf_wire_hdr *h, const unsigned char *pl,
-                     cf_buf *out) {
+static int child_run(ppool *p, const cf_wire_hdr *h, const unsigned char *pl, cf_buf *out) {
     const cf_task *task = h->task < p->ntasks ? p->tasks[h->task] : NULL;
     size_t hdr_at = out->len;
     cf_wire_hdr rh = {CF_WIRE_MAGIC, CF_MSG_RESULT, h->nitems, h->task, 0};
@@ -141,8 +139,7 @@ static int child_run(ppool *p, const cf_wire_hdr *h, const unsigned char *pl,
             it.status = task->fn(in, in_len, &o);
         } else {
             it.status = CF_ENOTASK;
-            snprintf(o.msg, sizeof o.msg, "task %u is not registered in the worker",
-                     h->task);
+            snprintf(o.msg, sizeof o.msg, "task %u is not registered in the worker", h->task);
         }
         it.end = cf_now_ns();
         it.out_len = (uint32_t)o.len;
@@ -161,8 +158,7 @@ static void child_setup(int *rfd, int *wfd) {
     sigemptyset(&none);
     for (int s = 1; s < NSIG; s++) {
         struct sigaction sa;
-        if (sigaction(s, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
-            sa.sa_handler != SIG_IGN) {
+        if (sigaction(s, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN) {
             sa.sa_handler = SIG_DFL;
             sa.sa_flags = 0;
             sigaction(s, &sa, NULL);
@@ -176,16 +172,15 @@ static void child_setup(int *rfd, int *wfd) {
     int a = fcntl(*rfd, F_DUPFD_CLOEXEC, 10), b = fcntl(*wfd, F_DUPFD_CLOEXEC, 10);
     if (a < 0 || b < 0 || dup2(a, 3) < 0 || dup2(b, 4) < 0) _exit(121);
     if (close_range(5, ~0U, 0) < 0)
-        for (int fd = 5; fd < 1024; fd++) close(fd);
+        for (int fd = 5; fd < 1024; fd++)
+            close(fd);
     *rfd = 3;
     *wfd = 4;
 }
 
-static void __attribute__((noreturn)) child_main(ppool *p, int slot, int rfd,
-                                                 int wfd) {
+static void __attribute__((noreturn)) child_main(ppool *p, int slot, int rfd, int wfd) {
     static cf_worker me;
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != p->parent)
-        _exit(120);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != p->parent) _exit(120);
     child_setup(&rfd, &wfd);
     me.index = slot;
     cf__self = &me;
@@ -236,10 +231,12 @@ static void __attribute__((noreturn)) child_main(ppool *p, int slot, int rfd,
 
 static void snapshot_tasks(ppool *p) {
     uint32_t n = 0;
-    while (cf__task_by_id(n)) n++;
+    while (cf__task_by_id(n))
+        n++;
     const cf_task **t = realloc(p->tasks, (n ? n : 1) * sizeof *t);
     if (!t) return; /* keep the old snapshot */
-    for (uint32_t i = 0; i < n; i++) t[i] = cf__task_by_id(i);
+    for (uint32_t i = 0; i < n; i++)
+        t[i] = cf__task_by_id(i);
     p->tasks = t;
     p->ntasks = n;
 }
@@ -287,18 +284,19 @@ static void close_slot(pslot *s) {
 
 static void describe_exit(char *buf, size_t n, pid_t pid, int status) {
     if (WIFSIGNALED(status))
-        snprintf(buf, n, "worker process %d died: killed by signal %d (%s)",
-                 (int)pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
+        snprintf(buf, n, "worker process %d died: killed by signal %d (%s)", (int)pid,
+                 WTERMSIG(status), strsignal(WTERMSIG(status)));
     else if (WIFEXITED(status))
-        snprintf(buf, n, "worker process %d died: exited with status %d",
-                 (int)pid, WEXITSTATUS(status));
+        snprintf(buf, n, "worker process %d died: exited with status %d", (int)pid,
+                 WEXITSTATUS(status));
     else
         snprintf(buf, n, "worker process %d died", (int)pid);
 }
 
 static int reap(pid_t pid) {
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     return status;
 }
 
@@ -343,11 +341,11 @@ static int window(const pslot *s) {
 /* Encodes f's task message into the slot's write buffer. */
 static int encode(pslot *s, cf_future *f) {
     size_t bytes = 0;
-    for (size_t i = 0; i < f->nitems; i++) bytes += 4 + f->items[i].in_len;
+    for (size_t i = 0; i < f->nitems; i++)
+        bytes += 4 + f->items[i].in_len;
     unsigned char *q = cf__buf_room(&s->wbuf, sizeof(cf_wire_hdr) + bytes);
     if (!q) return CF_ENOMEM;
-    cf_wire_hdr h = {CF_WIRE_MAGIC, CF_MSG_TASK, (uint32_t)f->nitems,
-                     f->task->id, bytes};
+    cf_wire_hdr h = {CF_WIRE_MAGIC, CF_MSG_TASK, (uint32_t)f->nitems, f->task->id, bytes};
     memcpy(q, &h, sizeof h);
     q += sizeof h;
     for (size_t i = 0; i < f->nitems; i++) {
@@ -393,8 +391,10 @@ static void dispatch(ppool *p) {
                 continue;
             }
             if (!s->head) s->head_since = now;
-            if (s->tail) s->tail->next = f;
-            else s->head = f;
+            if (s->tail)
+                s->tail->next = f;
+            else
+                s->head = f;
             s->tail = f;
             s->inflight++;
             s->sent++;
@@ -405,7 +405,8 @@ static void dispatch(ppool *p) {
                 if (next) {
                     pthread_mutex_lock(&p->mu);
                     cf_future *last = next;
-                    while (last->next) last = last->next;
+                    while (last->next)
+                        last = last->next;
                     last->next = p->head;
                     p->head = next;
                     if (!p->tail) p->tail = last;
@@ -434,8 +435,7 @@ static void flush_slots(ppool *p) {
 }
 
 /* Completes the slot's head future from a result message. */
-static int complete_head(ppool *p, pslot *s, const cf_wire_hdr *h,
-                         const unsigned char *pl) {
+static int complete_head(ppool *p, pslot *s, const cf_wire_hdr *h, const unsigned char *pl) {
     cf_future *f = s->head;
     if (!f || h->type != CF_MSG_RESULT || h->nitems != f->nitems) return -1;
     const unsigned char *end = pl + h->bytes;
@@ -488,21 +488,18 @@ static int read_slot(ppool *p, pslot *s) {
         s->rbuf.len += (size_t)r;
         for (;;) {
             cf_wire_hdr h;
-            size_t m = cf__wire_frame(s->rbuf.p + s->rbuf.off,
-                                      s->rbuf.len - s->rbuf.off, &h);
+            size_t m = cf__wire_frame(s->rbuf.p + s->rbuf.off, s->rbuf.len - s->rbuf.off, &h);
             if (m == 0) break;
             const unsigned char *pl = s->rbuf.p + s->rbuf.off + sizeof h;
             if (m != (size_t)-1 && h.type == CF_MSG_INIT_FAILED) {
                 char why[96];
-                snprintf(why, sizeof why,
-                         "initializer failed in worker process %d", (int)s->pid);
+                snprintf(why, sizeof why, "initializer failed in worker process %d", (int)s->pid);
                 break_pool(p, why);
                 return 0;
             }
             if (m == (size_t)-1 || complete_head(p, s, &h, pl)) {
                 char why[96];
-                snprintf(why, sizeof why,
-                         "malformed message from worker process %d", (int)s->pid);
+                snprintf(why, sizeof why, "malformed message from worker process %d", (int)s->pid);
                 break_pool(p, why);
                 return 0;
             }
@@ -544,8 +541,8 @@ static void check_timeouts(ppool *p, int64_t now) {
         reap(s->pid);
         char why[160];
         snprintf(why, sizeof why,
-                 "task ran longer than %g s: worker process %d was killed and replaced",
-                 limit, (int)s->pid);
+                 "task ran longer than %g s: worker process %d was killed and replaced", limit,
+                 (int)s->pid);
         s->pid = 0;
         close_slot(s);
         s->head = s->tail = NULL;
@@ -556,7 +553,8 @@ static void check_timeouts(ppool *p, int64_t now) {
         if (rest) { /* not started: first in line again */
             pthread_mutex_lock(&p->mu);
             cf_future *last = rest;
-            while (last->next) last = last->next;
+            while (last->next)
+                last = last->next;
             last->next = p->head;
             p->head = rest;
             if (!p->tail) p->tail = last;
@@ -601,7 +599,8 @@ static void *manager(void *arg) {
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals go to other threads */
     int err = 0;
-    for (int i = 0; i < p->n && !err; i++) err = spawn(p, &p->slots[i]);
+    for (int i = 0; i < p->n && !err; i++)
+        err = spawn(p, &p->slots[i]);
     pthread_mutex_lock(&p->mu);
     p->started = 1;
     p->start_err = err;
@@ -651,7 +650,8 @@ static void *manager(void *arg) {
         pthread_mutex_unlock(&p->mu);
         if (r > 0 && (pfd[0].revents & POLLIN)) {
             uint64_t v;
-            if (read(p->efd, &v, sizeof v) < 0 && errno != EAGAIN) {}
+            if (read(p->efd, &v, sizeof v) < 0 && errno != EAGAIN) {
+            }
         }
         if (r < 0 && errno != EINTR) {
             break_pool(p, "poll failed in the pool manager");
@@ -659,8 +659,7 @@ static void *manager(void *arg) {
         }
         for (int i = 0; i < p->n && !p->broken; i++) {
             pslot *s = &p->slots[i];
-            if (s->rfd < 0 || !(pfd[1 + 2 * i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
+            if (s->rfd < 0 || !(pfd[1 + 2 * i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             if (read_slot(p, s) < 0 && !p->broken) slot_ended(p, s);
         }
         if (!p->broken) check_timeouts(p, cf_now_ns());
@@ -682,22 +681,26 @@ static int pp_submit(cf_executor *ex, cf_future *f) {
     } else if (p->shutdown) {
         r = CF_ESHUTDOWN;
     } else {
-        if (p->tail) p->tail->next = f;
-        else p->head = f;
+        if (p->tail)
+            p->tail->next = f;
+        else
+            p->head = f;
         p->tail = f;
         if (p->sleeping && !p->wake_pending) wake = p->wake_pending = 1;
     }
     pthread_mutex_unlock(&p->mu);
     if (wake) {
         uint64_t one = 1;
-        if (write(p->efd, &one, sizeof one) < 0) {} /* full: already awake */
+        if (write(p->efd, &one, sizeof one) < 0) {
+        } /* full: already awake */
     }
     return r;
 }
 
 static void wake_manager(ppool *p) {
     uint64_t one = 1;
-    if (write(p->efd, &one, sizeof one) < 0) {}
+    if (write(p->efd, &one, sizeof one) < 0) {
+    }
 }
 
 static int pp_shutdown(cf_executor *ex, int wait, int cancel) {
@@ -785,7 +788,8 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
         return CF_ESYS;
     }
     pthread_mutex_lock(&p->mu);
-    while (!p->started) pthread_cond_wait(&p->cv, &p->mu);
+    while (!p->started)
+        pthread_cond_wait(&p->cv, &p->mu);
     int err = p->start_err;
     pthread_mutex_unlock(&p->mu);
     if (err) {

@@ -27,7 +27,9 @@ static int seq_shutdown(cf_executor *ex, int wait, int cancel) {
     return 0;
 }
 
-static void seq_destroy(cf_executor *ex) { free(ex); }
+static void seq_destroy(cf_executor *ex) {
+    free(ex);
+}
 
 static const cf_ops seq_ops = {seq_submit, seq_shutdown, seq_destroy};
 

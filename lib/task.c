@@ -71,7 +71,9 @@ const cf_task *cf__task_by_id(uint32_t id) {
     return t;
 }
 
-const char *cf_task_name(const cf_task *task) { return task ? task->name : ""; }
+const char *cf_task_name(const cf_task *task) {
+    return task ? task->name : "";
+}
 
 void cf__out_init(cf_out *o, unsigned char *small, size_t cap) {
     o->data = NULL;

@@ -50,8 +50,10 @@ static cf_future *take_queue(tpool *p) {
 static void fail_all(cf_future *q, int outcome, const char *msg) {
     while (q) {
         cf_future *next = q->next;
-        if (outcome == CF_ECANCELLED) cf_future_cancel(q);
-        else cf__future_finish(q, outcome, msg);
+        if (outcome == CF_ECANCELLED)
+            cf_future_cancel(q);
+        else
+            cf__future_finish(q, outcome, msg);
         cf__future_unref(q);
         q = next;
     }
@@ -63,8 +65,7 @@ static void *worker_main(void *arg) {
     cf__self = self;
     if (p->ex.opts.initializer && p->ex.opts.initializer(p->ex.opts.initarg)) {
         char msg[96];
-        snprintf(msg, sizeof msg, "initializer failed in thread worker %d",
-                 self->index);
+        snprintf(msg, sizeof msg, "initializer failed in thread worker %d", self->index);
         pthread_mutex_lock(&p->mu);
         p->broken = 1;
         cf_future *q = take_queue(p);
@@ -109,8 +110,10 @@ static int tp_submit(cf_executor *ex, cf_future *f) {
     } else if (p->shutdown) {
         r = CF_ESHUTDOWN;
     } else {
-        if (p->tail) p->tail->next = f;
-        else p->head = f;
+        if (p->tail)
+            p->tail->next = f;
+        else
+            p->head = f;
         p->tail = f;
         if (p->idle) pthread_cond_signal(&p->work_cv);
     }
@@ -121,7 +124,8 @@ static int tp_submit(cf_executor *ex, cf_future *f) {
 static void join_all(tpool *p) {
     pthread_mutex_lock(&p->join_mu);
     if (!p->joined) {
-        for (int i = 0; i < p->nthreads; i++) pthread_join(p->threads[i], NULL);
+        for (int i = 0; i < p->nthreads; i++)
+            pthread_join(p->threads[i], NULL);
         p->joined = 1;
     }
     pthread_mutex_unlock(&p->join_mu);

@@ -12,10 +12,9 @@ static int satisfied(const cf_waiter *w, size_t n, cf_return_when when) {
     return 0;
 }
 
-int cf_wait(cf_future *const *fs, size_t n, double timeout,
-            cf_return_when when, unsigned char *done) {
-    if ((!fs && n) || when < CF_FIRST_COMPLETED || when > CF_ALL_COMPLETED)
-        return CF_EINVAL;
+int cf_wait(cf_future *const *fs, size_t n, double timeout, cf_return_when when,
+            unsigned char *done) {
+    if ((!fs && n) || when < CF_FIRST_COMPLETED || when > CF_ALL_COMPLETED) return CF_EINVAL;
     for (size_t i = 0; i < n; i++)
         if (!fs[i]) return CF_EINVAL;
     int64_t deadline = cf__deadline(timeout);
@@ -76,8 +75,7 @@ struct cf_as_completed {
     cf_wnode *nodes;
 };
 
-int cf_as_completed_new(cf_future *const *fs, size_t n, double timeout,
-                        cf_as_completed **out) {
+int cf_as_completed_new(cf_future *const *fs, size_t n, double timeout, cf_as_completed **out) {
     if ((!fs && n) || !out) return CF_EINVAL;
     for (size_t i = 0; i < n; i++)
         if (!fs[i]) return CF_EINVAL;
@@ -117,7 +115,8 @@ int cf_as_completed_next(cf_as_completed *it, cf_future **f, size_t *index) {
             return CF_ENOMEM;
         }
         pthread_mutex_lock(&it->w.mu);
-        for (size_t i = 0; i < it->w.nring; i++) seen[it->w.ring[i]] = 1;
+        for (size_t i = 0; i < it->w.nring; i++)
+            seen[it->w.ring[i]] = 1;
         pthread_mutex_unlock(&it->w.mu);
         for (size_t i = 0; i < it->n; i++)
             if (!seen[i]) rest[k++] = it->fs[i];
@@ -129,8 +128,7 @@ int cf_as_completed_next(cf_as_completed *it, cf_future **f, size_t *index) {
     }
     pthread_mutex_lock(&it->w.mu);
     while (it->w.nring == it->given)
-        if (cf__cond_wait(&it->w.cv, &it->w.mu, it->deadline) == ETIMEDOUT)
-            break;
+        if (cf__cond_wait(&it->w.cv, &it->w.mu, it->deadline) == ETIMEDOUT) break;
     if (it->w.nring > it->given) {
         size_t i = it->w.ring[it->given++];
         if (f) *f = it->fs[i];

@@ -13,7 +13,8 @@ unsigned char *cf__buf_room(cf_buf *b, size_t more) {
         }
         if (b->cap - b->len < more) {
             size_t cap = b->cap ? b->cap : 4096;
-            while (cap - b->len < more) cap *= 2;
+            while (cap - b->len < more)
+                cap *= 2;
             unsigned char *p = realloc(b->p, cap);
             if (!p) return NULL;
             b->p = p;
@@ -31,8 +32,8 @@ void cf__buf_free(cf_buf *b) {
 size_t cf__wire_frame(const unsigned char *buf, size_t len, cf_wire_hdr *h) {
     if (len < sizeof *h) return 0;
     memcpy(h, buf, sizeof *h);
-    if (h->magic != CF_WIRE_MAGIC || h->bytes > CF_WIRE_MAX ||
-        h->type < CF_MSG_TASK || h->type > CF_MSG_INIT_FAILED)
+    if (h->magic != CF_WIRE_MAGIC || h->bytes > CF_WIRE_MAX || h->type < CF_MSG_TASK ||
+        h->type > CF_MSG_INIT_FAILED)
         return (size_t)-1;
     if (len - sizeof *h < h->bytes) return 0;
     return sizeof *h + h->bytes;
@@ -50,9 +51,8 @@ int cf__wire_next_input(const unsigned char **p, const unsigned char *end,
     return 0;
 }
 
-int cf__wire_next_result(const unsigned char **p, const unsigned char *end,
-                         cf_wire_item *it, const unsigned char **out,
-                         const unsigned char **msg) {
+int cf__wire_next_result(const unsigned char **p, const unsigned char *end, cf_wire_item *it,
+                         const unsigned char **out, const unsigned char **msg) {
     if ((size_t)(end - *p) < sizeof *it) return -1;
     memcpy(it, *p, sizeof *it);
     size_t rest = (size_t)(end - *p) - sizeof *it;

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CF_WIRE_MAGIC 0x31574643u /* "CFW1" */
+#define CF_WIRE_MAGIC 0x31574643u       /* "CFW1" */
 #define CF_WIRE_MAX ((uint64_t)1 << 31) /* largest payload accepted */
 
 enum { CF_MSG_TASK = 1, CF_MSG_RESULT = 2, CF_MSG_INIT_FAILED = 3 };
@@ -50,8 +50,7 @@ int cf__wire_next_input(const unsigned char **p, const unsigned char *end,
 
 /* Reads the next result of a result payload at *p (advanced): the item
  * header and pointers to its output and message; 0 or -1. */
-int cf__wire_next_result(const unsigned char **p, const unsigned char *end,
-                         cf_wire_item *it, const unsigned char **out,
-                         const unsigned char **msg);
+int cf__wire_next_result(const unsigned char **p, const unsigned char *end, cf_wire_item *it,
+                         const unsigned char **out, const unsigned char **msg);
 
 #endif

@@ -21,8 +21,10 @@ static int spin(const void *in, size_t len, cf_out *out) {
     while (cf_now_ns() < until) {
         int now = atomic_fetch_add(&inside, 1) + 1;
         int m = atomic_load(&max_inside);
-        while (now > m && !atomic_compare_exchange_weak(&max_inside, &m, now)) {}
-        for (volatile int i = 0; i < 2000; i++) {}
+        while (now > m && !atomic_compare_exchange_weak(&max_inside, &m, now)) {
+        }
+        for (volatile int i = 0; i < 2000; i++) {
+        }
         atomic_fetch_sub(&inside, 1);
         cf_gil_check();
     }
@@ -37,7 +39,8 @@ static int release_and_meet(const void *in, size_t len, cf_out *out) {
     cf_gil_release();
     atomic_fetch_add(&released, 1);
     int64_t until = cf_now_ns() + 5000000000LL;
-    while (atomic_load(&released) < 2 && cf_now_ns() < until) usleep(1000);
+    while (atomic_load(&released) < 2 && cf_now_ns() < until)
+        usleep(1000);
     if (atomic_load(&released) >= 2) atomic_store(&both_released, 1);
     cf_gil_acquire();
     return 0;
@@ -107,7 +110,8 @@ START_TEST(test_gil_no_task_starves) {
     cf_executor *ex = gil_pool(2);
     double secs = 0.3;
     cf_future *fs[2];
-    for (int i = 0; i < 2; i++) ck_assert_int_eq(cf_submit(ex, t_spin, &secs, sizeof secs, &fs[i]), 0);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(cf_submit(ex, t_spin, &secs, sizeof secs, &fs[i]), 0);
     for (int i = 0; i < 2; i++) {
         ck_assert_int_eq(cf_future_result(fs[i], 30, NULL, NULL), 0);
         cf_future_free(fs[i]);
@@ -141,7 +145,8 @@ START_TEST(test_gil_calls_do_nothing_outside_gil_pools) {
     ck_assert_int_eq(cf_executor_new(CF_THREAD, NULL, &ex), 0);
     double secs = 0.05;
     cf_future *fs[2];
-    for (int i = 0; i < 2; i++) ck_assert_int_eq(cf_submit(ex, t_spin, &secs, sizeof secs, &fs[i]), 0);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(cf_submit(ex, t_spin, &secs, sizeof secs, &fs[i]), 0);
     for (int i = 0; i < 2; i++) {
         ck_assert_int_eq(cf_future_result(fs[i], CF_FOREVER, NULL, NULL), 0);
         cf_future_free(fs[i]);
