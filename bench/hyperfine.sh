@@ -61,8 +61,8 @@ awk -F, '
 echo
 echo "whole process (hyperfine) vs in-process timer, size quick; ms"
 awk -F, '
-    NR == 1 { printf "%-9s %-8s %7s %12s %13s %11s %8s\n", "workload", "mode", "workers", "in-process", "whole proc", "outside", "ratio"; next }
-    { printf "%-9s %-8s %7s %12.2f %13.2f %11.2f %7.1fx\n", $1, $2, $3, $4, $5, $8, $9 }' \
+    NR == 1 { printf "%-9s %-10s %7s %12s %13s %11s %8s\n", "workload", "mode", "workers", "in-process", "whole proc", "outside", "ratio"; next }
+    { printf "%-9s %-10s %7s %12.2f %13.2f %11.2f %7.1fx\n", $1, $2, $3, $4, $5, $8, $9 }' \
     "$results/hyperfine_vs_timeit.csv"
 echo "(outside = whole-process median - in-process median: exec, setup, output)"
 echo "files: $results/hyperfine.csv $results/hyperfine.json $results/hyperfine_vs_timeit.csv"
