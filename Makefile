@@ -51,17 +51,43 @@ check-sanitize: export TSAN_OPTIONS = halt_on_error=1:second_deadlock_stack=1
 check-sanitize:
 	$(MAKE) SANITIZE=asan test TIMEOUT=120
 	$(MAKE) SANITIZE=tsan test TIMEOUT=180
+	$(MAKE) fuzz FUZZ_SECS=10
+	$(MAKE) all && ./tests/leaks.sh build
+# libFuzzer targets (clang), each run FUZZ_SECS s; corpora grow in build/fuzz.
+FUZZ_CC   ?= clang
+FUZZ_SECS ?= 60
+FUZZERS   := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+build/fuzz/%: fuzz/%.c $(wildcard lib/*.c workloads/*.c) | deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -pthread -fsanitize=fuzzer,address,undefined \
+	    $(PKG_CFLAGS) $^ $(PKG_LIBS) -lm -o $@
+fuzz: $(FUZZERS)
+	@for f in $(FUZZERS); do mkdir -p $$f.corpus; \
+	    $$f -max_total_time=$(FUZZ_SECS) $$f.corpus fuzz/corpus/$${f##*/} > $$f.log 2>&1 \
+	    || { tail -n 40 $$f.log; exit 1; }; echo "$${f##*/}: $$(tail -n 1 $$f.log)"; done
 
 bench: all
 	$(CFBENCH) run --workload all --size $(SIZE) --out results
 	$(CFBENCH) run --workload hash --mode seq,thread,process --workers 1,2,4 --size $(SIZE) \
 	    --repeat 3 --warmup 0 --quiet --out results/sweep
+	$(CFBENCH) run --workload hash,prime --size quick --trace --repeat 3 --quiet --out results/trace
 	$(CFBENCH) overhead --tasks 20000 > results/overhead.csv
 	@./plots/draw results plots --terminal
 plots:
 	@./plots/draw results plots
 hyperfine: all
 	@./bench/hyperfine.sh $(CFBENCH) results
+# C and Python's concurrent.futures side by side (impl column): results/python, charts in it.
+compare-python: all
+	@if python3 -c 'import sys; sys.exit(sys.version_info < (3, 8))' 2>/dev/null; then \
+	    $(CFBENCH) run --impl all --workload all --size $(SIZE) --out results/python && \
+	    ./plots/draw results/python results/python/plots; \
+	else echo "compare-python: Python 3.8+ (python3) not available; skipped"; fi
+.PHONY: overhead
+overhead: all
+	@mkdir -p results
+	$(CFBENCH) overhead --impl all --tasks 20000 > results/overhead.csv
+	@./plots/draw results plots
 clean:
 	rm -rf build
 

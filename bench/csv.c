@@ -1,5 +1,6 @@
 /* csv.c -- CSV rows appended as they are measured, atomic file replace. */
 #include <errno.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,12 +20,72 @@ int csv_write_field(FILE *f, const char *s) {
 }
 
 int csv_write_row(FILE *f, const char *const *fields, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0 && fputc(',', f) == EOF) return -1;
-        if (csv_write_field(f, fields[i]) != 0) return -1;
+    /* The row is built in memory and written at once; if the disk fills
+     * part-way, the file is cut back to where the row began, so it never
+     * ends in half a row that a later run would read as data. */
+    char *row = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&row, &len);
+    if (m == NULL) return -1;
+    int bad = 0;
+    for (size_t i = 0; i < n && !bad; i++) {
+        if (i > 0 && fputc(',', m) == EOF) bad = 1;
+        if (!bad && csv_write_field(m, fields[i]) != 0) bad = 1;
     }
-    if (fputc('\n', f) == EOF) return -1;
-    return fflush(f) == 0 ? 0 : -1;
+    if (!bad && fputc('\n', m) == EOF) bad = 1;
+    if (fclose(m) != 0) bad = 1;
+    if (bad) {
+        free(row);
+        return -1;
+    }
+    if (fflush(f) != 0) {
+        free(row);
+        return -1;
+    }
+    off_t start = lseek(fileno(f), 0, SEEK_END);
+    int ok = fwrite(row, 1, len, f) == len && fflush(f) == 0;
+    free(row);
+    if (ok) return 0;
+    int saved = errno;
+    __fpurge(f);
+    clearerr(f);
+    if (start >= 0 && ftruncate(fileno(f), start) != 0) {
+        /* keep the first error: it says why the row was lost */
+    }
+    errno = saved;
+    return -1;
+}
+
+int csv_split(char *line, char **fields, size_t max) {
+    size_t n = 0;
+    char *r = line, *w = line;
+
+    for (;;) {
+        if (n == max) return -1;
+        fields[n++] = w;
+        if (*r == '"') {
+            /* Quoted: copy down over the quotes until the closing one. */
+            for (r++;; r++) {
+                if (*r == '\0') return -1;
+                if (*r == '"') {
+                    if (r[1] != '"') break;
+                    r++;
+                }
+                *w++ = *r;
+            }
+            r++;
+            if (*r != ',' && *r != '\0') return -1;
+        } else {
+            while (*r != ',' && *r != '\0')
+                *w++ = *r++;
+        }
+        if (*r == '\0') {
+            *w = '\0';
+            return (int)n;
+        }
+        *w++ = '\0'; /* the comma: w never passes r, so this is safe */
+        r++;
+    }
 }
 
 FILE *csv_open_append(const char *path, const char *header, char *err, size_t errlen) {

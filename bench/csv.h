@@ -19,6 +19,13 @@ int csv_write_field(FILE *f, const char *s);
  * or -1 (errno). */
 int csv_write_row(FILE *f, const char *const *fields, size_t n);
 
+/* Splits one CSV line (without its newline) in place into at most max
+ * fields, undoing the quoting csv_write_field() does: quotes are removed
+ * and doubled ones made single, so the fields point into `line`. Returns
+ * the number of fields, or -1 if the line has more than max or a quoted
+ * field is not closed. */
+int csv_split(char *line, char **fields, size_t max);
+
 /* Opens `path` for appending rows under `header` (the column names joined
  * by commas, no newline), creating it if missing. A new or empty file gets
  * the header. An existing file must start with exactly that header, so

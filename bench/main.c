@@ -14,6 +14,7 @@ static const struct {
     {"run", cmd_run, "run workloads in every mode, write CSV"},
     {"serve", cmd_serve, "serve test files on loopback (for download)"},
     {"overhead", cmd_overhead, "per-task cost of each executor, as CSV"},
+    {"compare", cmd_compare, "two result sets side by side, with a verdict"},
 };
 
 /* Hundreds of concurrent downloads (and the server's connections) need
@@ -36,7 +37,7 @@ static void usage(FILE *to) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        usage(stderr);
+        fprintf(stderr, "cfbench: no command given (try 'cfbench --help')\n");
         return 2;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -7,15 +7,31 @@
  * pool already started (start-up is its own row: create + shutdown of an
  * idle pool, "startup", in µs per pool). Prints CSV on stdout:
  * executor,method,chunksize,tasks,us_per_task
+ *
+ * --impl sets them beside their peers on the same machine in the same run:
+ * python (Python's ThreadPoolExecutor and ProcessPoolExecutor, measured the
+ * same way by workloads/python/overhead.py, executors py-thread and
+ * py-process) and peers (libuv's threadpool, OpenMP tasks, oneTBB and a
+ * forked pipe-echo worker as the floor of any process pool, built and run
+ * by ../shared/peers/run beside the project). Their rows are printed after
+ * the C ones in the same columns, the peer's name as the executor.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../lib/cfutures.h"
+#include "cli.h"
 #include "commands.h"
+#include "python.h"
+
+/* --impl bits. Python runs at most PY_TASKS_MAX tasks per figure: its
+ * process pool costs ~60 µs a task, and the figure is per task anyway. */
+enum { OV_C = 1, OV_PY = 2, OV_PEERS = 4 };
+#define PY_TASKS_MAX 20000
 
 static int noop(const void *in, size_t len, cf_out *out) {
     (void)in;
@@ -31,11 +47,12 @@ static int empty_input(void *arg, size_t i, const void **data, size_t *len) {
     return 0;
 }
 
-static double secs(int64_t ns) { return (double)ns / 1e9; }
+static double secs(int64_t ns) {
+    return (double)ns / 1e9;
+}
 
 /* One timed run; returns seconds or a negative CF_E* code. */
-static double run_submit(cf_executor *ex, const cf_task *t, size_t n,
-                         cf_future **fs) {
+static double run_submit(cf_executor *ex, const cf_task *t, size_t n, cf_future **fs) {
     int64_t t0 = cf_now_ns();
     for (size_t i = 0; i < n; i++)
         if (cf_submit(ex, t, NULL, 0, &fs[i])) return CF_ENOMEM;
@@ -56,7 +73,8 @@ static double run_map(cf_executor *ex, const cf_task *t, size_t n, int chunk) {
     int r = cf_map(ex, t, empty_input, &n, &mo, &m);
     if (r) return r;
     size_t got = 0;
-    while ((r = cf_map_next(m, NULL, NULL)) == 0) got++;
+    while ((r = cf_map_next(m, NULL, NULL)) == 0)
+        got++;
     cf_map_free(m);
     int64_t t1 = cf_now_ns();
     return r == CF_EOF && got == n ? secs(t1 - t0) : CF_ETASK;
@@ -74,21 +92,93 @@ static double run_startup(cf_kind kind, int workers) {
 }
 
 static int parse_pos(const char *opt, const char *s, long max, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 1 || v > max) {
-        fprintf(stderr, "cfbench overhead: %s: '%s' is not a whole number from 1 to %ld\n",
-                opt, s, max);
+    char err[256];
+    /* cli.c's parser takes the value whole: "+4" and " 4" are refused. */
+    if (cli_parse_long(opt, s, 1, max, out, err, sizeof err) != 0) {
+        fprintf(stderr, "cfbench overhead: %s\n", err);
         return -1;
     }
-    *out = v;
     return 0;
+}
+
+/* Runs argv and prints its CSV rows but the header line, as ours. Returns
+ * 0, or 1 (said on stderr) if it failed or printed something else. */
+static int relay_rows(char *const argv[], const char *what) {
+    char *out = NULL, *save = NULL, err[256];
+    int st, rc = 0;
+    if (py_capture(argv, &out, &st, err, sizeof err) != 0) {
+        fprintf(stderr, "cfbench overhead: %s: %s\n", what, err);
+        return 1;
+    }
+    for (char *line = strtok_r(out, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+        int commas = 0;
+        for (const char *p = line; *p; p++)
+            commas += *p == ',';
+        if (commas != 4) {
+            fprintf(stderr, "cfbench overhead: %s printed '%.60s', not a row\n", what, line);
+            rc = 1;
+        } else if (strcmp(line, "executor,method,chunksize,tasks,us_per_task") != 0 &&
+                   strcmp(line, "peer,method,chunksize,tasks,us_per_task") != 0) {
+            printf("%s\n", line);
+        }
+    }
+    fflush(stdout);
+    free(out);
+    if (st != 0) {
+        fprintf(stderr, "cfbench overhead: %s exited with status %d\n", what, st);
+        rc = 1;
+    }
+    return rc;
+}
+
+/* --impl python: workloads/python/overhead.py's rows, or one line saying
+ * why there are none (no Python is not an error: Python is optional). */
+static int python_rows(long tasks, long workers, long repeat) {
+    char exe[256], root[4096], why[256], script[4200], t[24], w[24], r[24];
+    if (py_find(exe, sizeof exe, why, sizeof why) != 0) {
+        fprintf(stderr, "cfbench overhead: Python is not available (%s); skipping --impl python\n",
+                why);
+        return 0;
+    }
+    if (py_root(root, sizeof root) != 0) {
+        fprintf(stderr, "cfbench overhead: workloads/python/overhead.py not found (set "
+                        "CFBENCH_ROOT); skipping --impl python\n");
+        return 0;
+    }
+    snprintf(script, sizeof script, "%s/workloads/python/overhead.py", root);
+    snprintf(t, sizeof t, "%ld", tasks < PY_TASKS_MAX ? tasks : PY_TASKS_MAX);
+    snprintf(w, sizeof w, "%ld", workers);
+    snprintf(r, sizeof r, "%ld", repeat);
+    char *const argv[] = {exe, script, "--tasks", t, "--workers", w, "--repeat", r, NULL};
+    return relay_rows(argv, "workloads/python/overhead.py");
+}
+
+/* --impl peers: ../shared/peers/run beside the project root (it builds
+ * the C peers, installing libuv and oneTBB if they are missing), or one
+ * line saying it is not there. */
+static int peer_rows(long tasks) {
+    char root[4096], script[4200], t[24];
+    if (py_root(root, sizeof root) != 0) {
+        fprintf(stderr, "cfbench overhead: project root not found (set CFBENCH_ROOT); "
+                        "skipping --impl peers\n");
+        return 0;
+    }
+    snprintf(script, sizeof script, "%s/../shared/peers/run", root);
+    if (access(script, R_OK) != 0) {
+        fprintf(stderr, "cfbench overhead: %s: %s; skipping --impl peers\n", script,
+                strerror(errno));
+        return 0;
+    }
+    snprintf(t, sizeof t, "%ld", tasks);
+    char *const argv[] = {"bash", script, t, NULL};
+    return relay_rows(argv, "../shared/peers/run");
 }
 
 static void usage(FILE *to) {
     fprintf(to,
-            "usage: cfbench overhead [--tasks N] [--workers N] [--repeat N]\n"
+            "usage: cfbench overhead [--tasks N] [--workers N] [--repeat N] [--trace]\n"
+            "                        [--impl c|python|peers|all]\n"
             "\n"
             "Per-task cost of each executor on no-op tasks, as CSV on stdout:\n"
             "executor,method,chunksize,tasks,us_per_task (best of --repeat).\n"
@@ -96,16 +186,27 @@ static void usage(FILE *to) {
             "and 64), startup (create and shut down an idle pool; the figure is\n"
             "µs per pool).\n"
             "\n"
-            "  --tasks N    tasks per run (default 100000)\n"
+            "  --tasks N    tasks per run (default 100000; python: at most %d)\n"
             "  --workers N  pool size (default 2)\n"
             "  --repeat N   runs per figure, the best is kept (default 5)\n"
+            "  --trace      pools record per-task times (cf_options.trace), as\n"
+            "               `cfbench run --trace` does: compare with a run without\n"
+            "  --impl LIST  c, python (py-thread, py-process: Python's pools, via\n"
+            "               workloads/python/overhead.py), peers (libuv, OpenMP,\n"
+            "               oneTBB, a pipe floor: ../shared/peers/run), or all\n"
+            "               (default c)\n"
             "\n"
-            "example: cfbench overhead --tasks 20000 > results/overhead.csv\n");
+            "example: cfbench overhead --tasks 20000 > results/overhead.csv\n",
+            PY_TASKS_MAX);
 }
 
 int cmd_overhead(int argc, char **argv) {
     long tasks = 100000, workers = 2, repeat = 5;
+    unsigned impls = OV_C;
+    int trace = 0;
     static const struct option opts[] = {
+        {"trace", no_argument, 0, 'T'},
+        {"impl", required_argument, 0, 'i'},
         {"tasks", required_argument, 0, 't'},
         {"workers", required_argument, 0, 'w'},
         {"repeat", required_argument, 0, 'r'},
@@ -116,9 +217,25 @@ int cmd_overhead(int argc, char **argv) {
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
         switch (c) {
-        case 't': if (parse_pos("--tasks", optarg, 10000000, &tasks)) return 2; break;
-        case 'w': if (parse_pos("--workers", optarg, 1024, &workers)) return 2; break;
-        case 'r': if (parse_pos("--repeat", optarg, 1000, &repeat)) return 2; break;
+        case 't':
+            if (parse_pos("--tasks", optarg, 10000000, &tasks)) return 2;
+            break;
+        case 'w':
+            if (parse_pos("--workers", optarg, 1024, &workers)) return 2;
+            break;
+        case 'r':
+            if (parse_pos("--repeat", optarg, 1000, &repeat)) return 2;
+            break;
+        case 'T': trace = 1; break;
+        case 'i': {
+            static const char *const names[] = {"c", "python", "peers", NULL};
+            char err[256];
+            if (cli_parse_choices("--impl", optarg, names, 1, &impls, err, sizeof err) != 0) {
+                fprintf(stderr, "cfbench overhead: %s\n", err);
+                return 2;
+            }
+            break;
+        }
         case 'h': usage(stdout); return 0;
         case ':':
             fprintf(stderr, "cfbench overhead: %s needs a value\n", argv[optind - 1]);
@@ -140,21 +257,24 @@ int cmd_overhead(int argc, char **argv) {
         return 1;
     }
     static const cf_kind kinds[] = {CF_SEQUENTIAL, CF_THREAD, CF_PROCESS};
-    static const struct { const char *method; int chunk; } methods[] = {
-        {"submit", 1}, {"map", 1}, {"map", 64}};
+    static const struct {
+        const char *method;
+        int chunk;
+    } methods[] = {{"submit", 1}, {"map", 1}, {"map", 64}};
     int status = 0;
     printf("executor,method,chunksize,tasks,us_per_task\n");
-    for (size_t k = 0; k < 3; k++) {
+    for (size_t k = 0; (impls & OV_C) && k < 3; k++) {
         cf_options o = CF_OPTIONS_INIT;
         o.max_workers = kinds[k] == CF_SEQUENTIAL ? 1 : (int)workers;
+        o.trace = trace; /* --trace: what recording per-task times costs */
         for (size_t m = 0; m < 3; m++) {
             double best = -1;
             for (long r = 0; r < repeat; r++) {
                 cf_executor *ex;
                 int e = cf_executor_new(kinds[k], &o, &ex);
                 if (e) {
-                    fprintf(stderr, "cfbench overhead: %s pool: %s\n",
-                            cf_kind_name(kinds[k]), cf_strerror(e));
+                    fprintf(stderr, "cfbench overhead: %s pool: %s\n", cf_kind_name(kinds[k]),
+                            cf_strerror(e));
                     free(fs);
                     return 1;
                 }
@@ -186,5 +306,11 @@ int cmd_overhead(int argc, char **argv) {
         }
     }
     free(fs);
+    if (impls & OV_PY) status |= python_rows(tasks, workers, repeat);
+    if (impls & OV_PEERS) status |= peer_rows(tasks);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "cfbench overhead: stdout: %s\n", strerror(errno));
+        status = 1;
+    }
     return status;
 }

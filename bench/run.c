@@ -16,10 +16,33 @@
  *
  * Everything the user typed is validated before any output is opened: a
  * bad command line exits 2 with one line on stderr and touches no file.
+ *
+ * Order (--order). By default the repetitions are interleaved: round k
+ * runs rep k of every point of the workload, so slow drift of a shared
+ * machine (another job, thermal throttling) lands on every mode alike
+ * instead of on whichever mode ran last. `grouped` runs all reps of one
+ * point before the next; `random` shuffles the points in each round.
+ *
+ * Tracing (--trace). The executor records each task's submit, start, end
+ * and collect times (cf_options.trace) and the worker that ran it; each
+ * timed run writes one row per task to tasks.csv, in µs from the run's
+ * start, and the summary gains the latency breakdown. Async runs have no
+ * executor and the workload reports no per-transfer times, so their rows
+ * carry the whole call's bounds and worker = the transfer's slot.
+ *
+ * Python (--impl python). Seq, thread and process also run with Python's
+ * concurrent.futures on the same inputs (bench/python.c drives
+ * workloads/python/bench.py), after the C points, each point's reps back
+ * to back in one runner process. Their results pass through the C
+ * verify() and their digest must be the C seq digest; rows say
+ * impl=python and speedups are against Python's own seq.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +50,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
 #include "../lib/cfutures.h"
 #include "../workloads/workload.h"
 #include "cli.h"
 #include "commands.h"
 #include "csv.h"
 #include "meta.h"
+#include "python.h"
 #include "stats.h"
 #include "table.h"
 #include "timer.h"
@@ -45,10 +72,18 @@
 
 #define BENCH_HEADER                                                                               \
     "run_id,impl,workload,mode,workers,chunksize,tasks,size,rep,wall_ms,"                          \
-    "user_ms,sys_ms,max_rss_kb,ok,failed,digest"
+    "user_ms,sys_ms,max_rss_kb,ok,failed,digest,vol_cs,invol_cs"
 #define SUMMARY_HEADER                                                                             \
     "impl,workload,mode,workers,chunksize,size,tasks,reps,mean_ms,"                                \
-    "stddev_ms,median_ms,min_ms,max_ms,speedup,speedup_err,outliers"
+    "stddev_ms,median_ms,min_ms,max_ms,speedup,speedup_err,outliers,"                              \
+    "speedup_lo,speedup_hi,util,queue_p50_us,queue_p95_us,queue_p99_us,"                           \
+    "run_p50_us,run_p95_us,run_p99_us,back_p50_us,back_p95_us,back_p99_us,notes"
+#define TASKS_HEADER                                                                               \
+    "run_id,impl,workload,mode,workers,chunksize,rep,task,worker,submit_us,"                       \
+    "start_us,end_us,collect_us,ok"
+#define RESAMPLES_MAX 1000000
+
+enum { ORDER_INTERLEAVE, ORDER_GROUPED, ORDER_RANDOM };
 
 /* The modes, in the order they run. Adding a mode is one entry here (and,
  * for a new kind of executor, one field of cf_options in `tune`). A mode
@@ -63,10 +98,16 @@ typedef struct mode_info {
 
 enum { M_SEQ, M_THREAD, M_PROCESS, M_ASYNC, M_THREAD_GIL, NMODES };
 
+/* --impl bits: which implementations run each point. */
+enum { IMPL_C = 1, IMPL_PY = 2 };
+static const char *const impl_names[] = {"c", "python"};
+
 /* --switch-interval, in ms: the emulated GIL's hand-off period. */
 static long switch_interval_ms = 5;
 
-static void tune_gil(cf_options *o) { o->gil_interval = (double)switch_interval_ms / 1000.0; }
+static void tune_gil(cf_options *o) {
+    o->gil_interval = (double)switch_interval_ms / 1000.0;
+}
 
 static const mode_info modes[NMODES] = {
     [M_SEQ] = {"seq", 1, 0, CF_SEQUENTIAL, NULL},
@@ -90,6 +131,11 @@ typedef struct run_config {
     char **urls; /* owned; NULL: embedded server */
     size_t nurls;
     int quiet, json, no_reference;
+    unsigned impls;    /* --impl: IMPL_C and/or IMPL_PY */
+    unsigned py_modes; /* modes Python runs (seq, thread, process of modes) */
+    int trace;         /* --trace: per-task times to tasks.csv */
+    int order;         /* ORDER_* */
+    long resamples;    /* bootstrap resamples for the speedup interval */
 } run_config;
 
 /* One (workload, mode, workers) point: its samples, then its summary. */
@@ -104,6 +150,17 @@ typedef struct group {
     stats_summary st;
     double speedup, speedup_err; /* NaN without a seq group */
     int summarized;
+    int impl;       /* 0: this C library; 1: Python's concurrent.futures */
+    double *cpu;    /* user + sys ms of each recorded rep */
+    double *lat[3]; /* traced: queue, run, hand-back µs of
+                       every task of every recorded rep */
+    size_t nlat;
+    double speedup_lo, speedup_hi; /* bootstrap 95% interval; NaN: none */
+    double util;                   /* median (user + sys) / (wall x
+                                      min(workers, cores)) */
+    stats_pcts pct[3];             /* of lat[]; NaN when not traced */
+    char notes[512];               /* teaching notes (stats_notes) */
+    int dead;                      /* a run could not start: no more */
 } group;
 
 /* What one run gives back. */
@@ -111,14 +168,54 @@ typedef struct run_result {
     bench_times t;
     char digest[65];
     size_t failed;
-    int verified;          /* verify() found every result right */
-    char first_error[160]; /* first failed task's message */
+    int verified;           /* verify() found every result right */
+    char first_error[160];  /* first failed task's message */
+    cf_times *times;        /* traced runs: n per-task times (caller's) */
+    unsigned char *task_ok; /* traced runs: n flags, 1 = task succeeded */
+    long long t0_ns;        /* when the run started (cf_now_ns clock) */
 } run_result;
 
-static volatile sig_atomic_t stop_signal;
+/* ^C and SIGTERM: the handler records the signal and wakes the watcher
+ * thread through a pipe; the watcher cancels what the current run has not
+ * started (cf_executor_shutdown is not async-signal-safe, so the handler
+ * cannot). The run then ends, unrecorded, and no further run starts. */
+static atomic_int stop_signal;
+static int sig_pipe[2] = {-1, -1};
+static pthread_mutex_t cur_mu = PTHREAD_MUTEX_INITIALIZER;
+static cf_executor *cur_ex; /* guarded by cur_mu: the pool now running */
 
 static void on_signal(int sig) {
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
     stop_signal = sig;
+    if (write(sig_pipe[1], &b, 1) < 0) {
+        /* the pipe is full: the watcher is awake already */
+    }
+    errno = saved;
+}
+
+static void *sig_watch(void *arg) {
+    sigset_t all;
+    unsigned char b;
+    (void)arg;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    for (;;) {
+        ssize_t r = read(sig_pipe[0], &b, 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return NULL; /* closed: the command is done */
+        pthread_mutex_lock(&cur_mu);
+        if (cur_ex != NULL) (void)cf_executor_shutdown(cur_ex, 0, 1);
+        pthread_mutex_unlock(&cur_mu);
+    }
+}
+
+/* Publishes the pool of the run in progress to the watcher (NULL: none). */
+static void set_current(cf_executor *ex) {
+    pthread_mutex_lock(&cur_mu);
+    cur_ex = ex;
+    pthread_mutex_unlock(&cur_mu);
+    if (ex != NULL && stop_signal) (void)cf_executor_shutdown(ex, 0, 1);
 }
 
 static void usage(FILE *f) {
@@ -144,6 +241,16 @@ static void usage(FILE *f) {
             "                    thread-gil: how long a thread waits for the emulated\n"
             "                    GIL before it forces a hand-off (1..10000; default 5,\n"
             "                    Python's sys.getswitchinterval())\n"
+            "  --trace           record each task's submit, start, end and collect times\n"
+            "                    and worker: DIR/tasks.csv, latency in the summary\n"
+            "  --order ORDER     interleave (rep k of every point, then rep k+1: drift\n"
+            "                    hits all modes alike), grouped or random (default\n"
+            "                    interleave)\n"
+            "  --resamples N     bootstrap resamples for the speedup's 95%% interval\n"
+            "                    (1..%d; default 2000)\n"
+            "  --impl LIST       c, python or all (default c): python runs seq, thread\n"
+            "                    and process with Python's concurrent.futures\n"
+            "                    (workloads/python/bench.py) on the same inputs\n"
             "  --out DIR         where the CSV go (default results)\n"
             "  --urls FILE|LIST  download real URLs: a file with one per line, or\n"
             "                    URL,URL,... (default: an embedded loopback server)\n"
@@ -161,8 +268,9 @@ static void usage(FILE *f) {
             "  cfbench run --workload hash,prime --mode seq,process --workers 1,2,4\n"
             "  cfbench run --workload prime --mode process --chunksize 16 --repeat 10\n"
             "  cfbench run --workload download --mode seq,thread,async --urls urls.txt\n"
-            "  cfbench run --size quick --json --out /tmp/r\n",
-            WORKERS_MAX, CHUNK_MAX, REPEAT_MAX, WARMUP_MAX);
+            "  cfbench run --size quick --json --out /tmp/r\n"
+            "  cfbench run --workload prime --size quick --trace\n",
+            WORKERS_MAX, CHUNK_MAX, REPEAT_MAX, WARMUP_MAX, RESAMPLES_MAX);
 }
 
 static int bad_usage(const char *msg) {
@@ -240,9 +348,10 @@ static int parse_urls(run_config *c, const char *val, char *err, size_t errlen) 
 }
 
 /* The options that take a value. */
-static const char *const value_opts[] = {"--workload", "--mode",   "--workers", "--chunksize",
-                                         "--size",     "--repeat", "--warmup",  "--out",
-                                         "--urls",     "--switch-interval", NULL};
+static const char *const value_opts[] = {
+    "--impl",      "--workload", "--mode", "--workers", "--chunksize",       "--size",
+    "--repeat",    "--warmup",   "--out",  "--urls",    "--switch-interval", "--order",
+    "--resamples", NULL};
 
 /* Parses argv into *c. Returns 0, 1 for --help (printed), or 2 after
  * printing the one-line error. */
@@ -268,6 +377,9 @@ static int parse_args(int argc, char **argv, run_config *c) {
     c->repeat = -1;
     c->warmup = -1;
     c->out = "results";
+    c->impls = IMPL_C;
+    c->order = ORDER_INTERLEAVE;
+    c->resamples = 2000;
 
     for (int i = 1; i < argc;) {
         const char *a = argv[i], *v = NULL;
@@ -277,7 +389,9 @@ static int parse_args(int argc, char **argv, run_config *c) {
             usage(stdout);
             return 1;
         }
-        if (!strcmp(a, "--quiet") || !strcmp(a, "--json") || !strcmp(a, "--no-reference")) {
+        if (!strcmp(a, "--quiet") || !strcmp(a, "--json") || !strcmp(a, "--no-reference") ||
+            !strcmp(a, "--trace")) {
+            c->trace |= !strcmp(a, "--trace");
             c->quiet |= !strcmp(a, "--quiet");
             c->json |= !strcmp(a, "--json");
             c->no_reference |= !strcmp(a, "--no-reference");
@@ -295,7 +409,7 @@ static int parse_args(int argc, char **argv, run_config *c) {
             const char *eq = strchr(a, '=');
             if (a[0] == '-' && eq != NULL &&
                 (!strncmp(a, "--quiet=", 8) || !strncmp(a, "--json=", 7) ||
-                 !strncmp(a, "--no-reference=", 15)))
+                 !strncmp(a, "--no-reference=", 15) || !strncmp(a, "--trace=", 8)))
                 snprintf(err, sizeof err, "%.*s: takes no value", (int)(eq - a), a);
             else if (a[0] == '-')
                 snprintf(err, sizeof err, "unknown option '%.60s' (try --help)", a);
@@ -336,6 +450,20 @@ static int parse_args(int argc, char **argv, run_config *c) {
         } else if (!strcmp(opt, "--switch-interval")) {
             if (cli_parse_long(opt, v, 1, 10000, &switch_interval_ms, err, sizeof err) != 0)
                 return bad_usage(err);
+        } else if (!strcmp(opt, "--order")) {
+            static const char *const orders[] = {"interleave", "grouped", "random", NULL};
+            unsigned mask = 0;
+            if (cli_parse_choices(opt, v, orders, 0, &mask, err, sizeof err) != 0)
+                return bad_usage(err);
+            if (mask & (mask - 1)) return bad_usage("--order: choose one order");
+            c->order = mask == 1 ? ORDER_INTERLEAVE : mask == 2 ? ORDER_GROUPED : ORDER_RANDOM;
+        } else if (!strcmp(opt, "--resamples")) {
+            if (cli_parse_long(opt, v, 1, RESAMPLES_MAX, &c->resamples, err, sizeof err) != 0)
+                return bad_usage(err);
+        } else if (!strcmp(opt, "--impl")) {
+            static const char *const impls[] = {"c", "python", NULL};
+            if (cli_parse_choices(opt, v, impls, 1, &c->impls, err, sizeof err) != 0)
+                return bad_usage(err);
         } else if (!strcmp(opt, "--out")) {
             c->out = v;
         } else if (!strcmp(opt, "--urls")) {
@@ -357,6 +485,8 @@ static int parse_args(int argc, char **argv, run_config *c) {
             return 2;
         }
     }
+    if (c->impls == IMPL_PY && !(c->modes & (1u << M_SEQ | 1u << M_THREAD | 1u << M_PROCESS)))
+        return bad_usage("--impl python: Python runs the seq, thread and process modes only");
     return 0;
 }
 
@@ -430,7 +560,7 @@ static int collected_init(collected *c, size_t n) {
  * could not start (task failures are not errors here: verify counts
  * them). */
 static int run_pool(const mode_info *m, int workers, long chunksize, wl_plan *plan, collected *col,
-                    char *err, size_t errlen) {
+                    cf_times *times, char *err, size_t errlen) {
     cf_options o = CF_OPTIONS_INIT;
     cf_map_options mo = CF_MAP_OPTIONS_INIT;
     cf_executor *ex = NULL;
@@ -439,8 +569,12 @@ static int run_pool(const mode_info *m, int workers, long chunksize, wl_plan *pl
     int rc = -1;
 
     o.max_workers = workers;
+    o.trace = times != NULL;
     if (m->tune != NULL) m->tune(&o);
     mo.chunksize = (int)chunksize;
+    /* The sequential executor runs a task when it is submitted: a lazy map
+     * submits one chunk at a time, so a ^C stops it between tasks. */
+    if (m->kind == CF_SEQUENTIAL) mo.buffersize = 1;
     seen = calloc(plan->n ? plan->n : 1, 1);
     if (seen == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -451,6 +585,7 @@ static int run_pool(const mode_info *m, int workers, long chunksize, wl_plan *pl
         snprintf(err, errlen, "cannot start the %s executor: %s", m->name, cf_strerror(e));
         goto cleanup;
     }
+    set_current(ex);
     e = cf_map_array(ex, plan->task, (const void *const *)plan->in, plan->in_len, plan->n, &mo,
                      &map);
     if (e != 0) {
@@ -467,6 +602,7 @@ static int run_pool(const mode_info *m, int workers, long chunksize, wl_plan *pl
         size_t i = cf_map_index(map);
         if (i >= plan->n || seen[i]) break;
         seen[i] = 1;
+        if (times != NULL) (void)cf_map_times(map, &times[i]);
         wl_result *r = &col->res[i];
         if (e == 0) {
             char *copy = malloc(len + 1);
@@ -495,6 +631,7 @@ static int run_pool(const mode_info *m, int workers, long chunksize, wl_plan *pl
 cleanup:
     cf_map_free(map);
     if (ex != NULL) {
+        set_current(NULL);
         (void)cf_executor_shutdown(ex, 1, 0);
         cf_executor_free(ex);
     }
@@ -512,7 +649,13 @@ static int run_once(const workload *wl, wl_plan *plan, int mode, int workers, lo
     char verr[256] = "";
     int rc = -1;
 
+    /* The trace buffers are the caller's: keep them across the reset. */
+    cf_times *times = out->times;
+    unsigned char *task_ok = out->task_ok;
     memset(out, 0, sizeof *out);
+    out->times = times;
+    out->task_ok = task_ok;
+    if (times != NULL) memset(times, 0, plan->n * sizeof *times);
     if (collected_init(&col, plan->n) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -521,10 +664,19 @@ static int run_once(const workload *wl, wl_plan *plan, int mode, int workers, lo
         snprintf(err, errlen, "clock: %s", strerror(errno));
         goto cleanup;
     }
+    out->t0_ns = timer_start_ns(&t);
     if (m->async) {
         /* The async bytes belong to the plan; col.own stays empty. */
         if (wl->run_async(plan, workers, col.res, err, errlen) != 0) goto cleanup;
-    } else if (run_pool(m, workers, chunksize, plan, &col, err, errlen) != 0) {
+        /* No executor and no per-transfer times from the workload: each
+         * task gets the call's bounds and its transfer slot. */
+        if (out->times != NULL) {
+            int64_t end = cf_now_ns();
+            for (size_t i = 0; i < plan->n; i++)
+                out->times[i] = (cf_times){out->t0_ns, out->t0_ns, end, end,
+                                           workers > 0 ? (int)(i % (size_t)workers) : (int)i};
+        }
+    } else if (run_pool(m, workers, chunksize, plan, &col, out->times, err, errlen) != 0) {
         goto cleanup;
     }
     if (timer_stop(&t, &out->t) != 0) {
@@ -532,6 +684,8 @@ static int run_once(const workload *wl, wl_plan *plan, int mode, int workers, lo
         goto cleanup;
     }
     out->verified = wl->verify(plan, col.res, out->digest, &out->failed, verr, sizeof verr) == 0;
+    for (size_t i = 0; task_ok != NULL && i < plan->n; i++)
+        task_ok[i] = col.res[i].status == 0;
     if (!out->verified)
         snprintf(out->first_error, sizeof out->first_error, "%s", verr);
     else
@@ -549,20 +703,98 @@ cleanup:
     return rc;
 }
 
-static int group_add(group *g, double wall_ms) {
+/* Records one timed rep of g: its wall and CPU time and, traced, each
+ * task's queue wait, run time and hand-back in µs. Returns 0 or -1. */
+static int group_add(group *g, const run_result *r) {
     double *grown = realloc(g->wall, (g->n + 1) * sizeof *grown);
     if (grown == NULL) return -1;
     g->wall = grown;
-    g->wall[g->n++] = wall_ms;
+    grown = realloc(g->cpu, (g->n + 1) * sizeof *grown);
+    if (grown == NULL) return -1;
+    g->cpu = grown;
+    g->wall[g->n] = r->t.wall_ms;
+    g->cpu[g->n++] = r->t.user_ms + r->t.sys_ms;
+    if (r->times == NULL || g->tasks == 0) return 0;
+    for (int k = 0; k < 3; k++) {
+        grown = realloc(g->lat[k], (g->nlat + g->tasks) * sizeof *grown);
+        if (grown == NULL) return -1;
+        g->lat[k] = grown;
+    }
+    for (size_t i = 0; i < g->tasks; i++, g->nlat++) {
+        const cf_times *t = &r->times[i];
+        g->lat[0][g->nlat] = (double)(t->start - t->submit) / 1e3;
+        g->lat[1][g->nlat] = (double)(t->end - t->start) / 1e3;
+        g->lat[2][g->nlat] = (double)(t->collect - t->end) / 1e3;
+    }
     return 0;
+}
+
+/* A no-op task: what the executor costs per task, without the work. */
+static int noop_task(const void *in, size_t len, cf_out *out) {
+    (void)in;
+    (void)len;
+    (void)out;
+    return 0;
+}
+
+/* The pool's own cost per task in µs at this size and chunksize: no-op
+ * tasks mapped through a started pool like the mode's, best of 3. NaN if
+ * it could not be measured. Runs after the timed runs, never inside one. */
+static double pool_cost_us(int mode, int workers, long chunksize) {
+    enum { N = 2000 };
+    const cf_task *t = cf_task_find("run.noop");
+    double best = NAN;
+    for (int r = 0; r < 3 && t != NULL; r++) {
+        cf_options o = CF_OPTIONS_INIT;
+        cf_map_options mo = CF_MAP_OPTIONS_INIT;
+        cf_executor *ex;
+        cf_map_iter *m;
+        const void *data[N];
+        size_t len[N];
+        for (size_t i = 0; i < N; i++) {
+            data[i] = "";
+            len[i] = 0;
+        }
+        o.max_workers = workers;
+        if (modes[mode].tune != NULL) modes[mode].tune(&o);
+        mo.chunksize = (int)chunksize;
+        if (cf_executor_new(modes[mode].kind, &o, &ex) != 0) break;
+        int64_t t0 = cf_now_ns();
+        size_t got = 0;
+        if (cf_map_array(ex, t, data, len, N, &mo, &m) == 0) {
+            while (cf_map_next(m, NULL, NULL) == 0)
+                got++;
+            cf_map_free(m);
+        }
+        double us = (double)(cf_now_ns() - t0) / 1e3 / N;
+        cf_executor_free(ex);
+        if (got == N && (isnan(best) || us < best)) best = us;
+    }
+    return best;
 }
 
 /* Summarizes a workload's groups g[0..n): stats, and speedups against its
  * seq group if there is one. */
-static void summarize(group *g, size_t n) {
+static void summarize(const run_config *c, group *g, size_t n) {
     const group *seq = NULL;
+    int cores = cf_default_workers(CF_PROCESS);
     for (size_t i = 0; i < n; i++) {
         g[i].speedup = g[i].speedup_err = NAN;
+        g[i].speedup_lo = g[i].speedup_hi = g[i].util = NAN;
+        g[i].notes[0] = '\0';
+        for (int k = 0; k < 3; k++)
+            (void)stats_percentiles(g[i].lat[k], g[i].nlat, &g[i].pct[k]);
+        if (g[i].n > 0) {
+            /* Utilization: the share of the cores the pool could use that
+             * the run kept busy. */
+            double *u = malloc(g[i].n * sizeof *u);
+            double p = g[i].workers < cores ? g[i].workers : cores;
+            for (size_t k = 0; u != NULL && k < g[i].n; k++)
+                u[k] = g[i].wall[k] > 0.0 ? g[i].cpu[k] / (g[i].wall[k] * (p > 0 ? p : 1)) : 0.0;
+            stats_pcts up;
+            if (u != NULL && stats_percentiles(u, g[i].n, &up) == 0) g[i].util = up.p50;
+            free(u);
+        }
         g[i].summarized = g[i].n > 0 && stats_summarize(g[i].wall, g[i].n, &g[i].st) == 0;
         if (g[i].summarized && g[i].mode == M_SEQ) seq = &g[i];
     }
@@ -574,8 +806,68 @@ static void summarize(group *g, size_t n) {
             g[i].speedup_err = 0.0;
         } else {
             (void)stats_speedup(&seq->st, &g[i].st, &g[i].speedup, &g[i].speedup_err);
+            /* Seeded by position, so one result set gives one interval. */
+            (void)stats_bootstrap_ratio(seq->wall, seq->n, g[i].wall, g[i].n, (size_t)c->resamples,
+                                        0.95, 1000 + i, &g[i].speedup_lo, &g[i].speedup_hi);
         }
     }
+    for (size_t i = 0; seq != NULL && i < n; i++)
+        if (&g[i] == seq) g[i].speedup_lo = g[i].speedup_hi = 1.0;
+    for (size_t i = 0; i < n; i++) {
+        if (!g[i].summarized) continue;
+        const mode_info *m = &modes[g[i].mode];
+        stats_note_input in = {0};
+        /* The probe measures this library's pools: not Python's. */
+        in.pool = !m->async && g[i].mode != M_SEQ && g[i].impl == 0;
+        in.workers = g[i].workers;
+        in.cores = cores;
+        in.speedup = g[i].speedup;
+        in.mean = g[i].st.mean;
+        in.stddev = g[i].st.stddev;
+        in.reps = g[i].n;
+        in.slow_first = g[i].st.slow_first;
+        in.task_us = in.pool_cost_us = NAN;
+        if (seq != NULL && g[i].tasks > 0) {
+            /* CPU-bound: the sequential run kept its one core busy. */
+            in.cpu_bound = seq->util >= 0.8;
+            in.task_us = seq->st.median * 1e3 / (double)g[i].tasks;
+            /* Only tiny tasks can lose to the pool: measure only then. */
+            if (in.pool && in.task_us < 1000.0)
+                in.pool_cost_us = pool_cost_us(g[i].mode, g[i].workers, g[i].chunksize);
+        }
+        (void)stats_notes(&in, g[i].notes, sizeof g[i].notes);
+    }
+}
+
+/* A group's mode as people read it: Python's rows are "py-thread" etc. */
+static const char *group_mode(const group *g) {
+    static const char *const py[NMODES] = {
+        [M_SEQ] = "py-seq", [M_THREAD] = "py-thread", [M_PROCESS] = "py-process"};
+    return g->impl && py[g->mode] != NULL ? py[g->mode] : modes[g->mode].name;
+}
+
+/* Below the table: the latency breakdown of traced runs, then each
+ * point's teaching notes. */
+static void print_details(const run_config *c, const group *g, size_t n) {
+    table_latency_row lat[NMODES * CLI_LIST_MAX];
+    size_t k = 0;
+    for (size_t i = 0; c->trace && i < n && k < sizeof lat / sizeof lat[0]; i++) {
+        if (!g[i].summarized || g[i].nlat == 0) continue;
+        table_latency_row *r = &lat[k++];
+        r->mode = modes[g[i].mode].name;
+        r->workers = g[i].workers;
+        const stats_pcts *p = g[i].pct;
+        double *dst[3] = {r->queue, r->run, r->back};
+        for (int j = 0; j < 3; j++) {
+            dst[j][0] = p[j].p50;
+            dst[j][1] = p[j].p95;
+            dst[j][2] = p[j].p99;
+        }
+    }
+    table_print_latency(stdout, lat, k);
+    for (size_t i = 0; i < n; i++)
+        if (g[i].summarized && g[i].notes[0])
+            printf("  note: %s x%d: %s\n", group_mode(&g[i]), g[i].workers, g[i].notes);
 }
 
 static void print_table(const run_config *c, const workload *wl, const wl_plan *plan, group *g,
@@ -586,9 +878,9 @@ static void print_table(const run_config *c, const workload *wl, const wl_plan *
 
     for (size_t i = 0; i < n && k < sizeof rows / sizeof rows[0]; i++) {
         if (!g[i].summarized) continue;
-        rows[k++] =
-            (table_row){modes[g[i].mode].name, g[i].workers, g[i].n,          g[i].st.median,
-                        g[i].st.stddev,        g[i].speedup, g[i].st.outliers};
+        rows[k++] = (table_row){group_mode(&g[i]), g[i].workers,    g[i].n,
+                                g[i].st.median,    g[i].st.stddev,  g[i].speedup,
+                                g[i].st.outliers,  g[i].speedup_lo, g[i].speedup_hi};
         outl += g[i].st.outliers > 0;
         slow += g[i].st.slow_first;
     }
@@ -603,6 +895,7 @@ static void print_table(const run_config *c, const workload *wl, const wl_plan *
         printf("  warning: outliers (beyond 1.5 IQR) in %zu row%s; try "
                "--warmup %ld or --repeat %ld, and a quieter machine\n",
                outl, outl > 1 ? "s" : "", c->warmup + 1, c->repeat * 2);
+    print_details(c, g, n);
     printf("\n");
     fflush(stdout);
 }
@@ -626,8 +919,16 @@ static int write_summary(const run_config *c, group *g, size_t n, char *err, siz
     if (atomic_open(&af, path, err, errlen) != 0) return -1;
     fprintf(af.f, "%s\n", SUMMARY_HEADER);
     for (size_t i = 0; i < n; i++) {
-        char f[9][32];
+        char f[9][32], x[12][32];
         if (!g[i].summarized) continue;
+        fmt_num(x[0], 32, g[i].speedup_lo);
+        fmt_num(x[1], 32, g[i].speedup_hi);
+        fmt_num(x[2], 32, g[i].util);
+        for (int k = 0; k < 3; k++) {
+            fmt_num(x[3 + 3 * k], 32, g[i].pct[k].p50);
+            fmt_num(x[4 + 3 * k], 32, g[i].pct[k].p95);
+            fmt_num(x[5 + 3 * k], 32, g[i].pct[k].p99);
+        }
         snprintf(f[0], 32, "%.3f", g[i].st.mean);
         snprintf(f[1], 32, "%.3f", g[i].st.stddev);
         snprintf(f[2], 32, "%.3f", g[i].st.median);
@@ -635,9 +936,16 @@ static int write_summary(const run_config *c, group *g, size_t n, char *err, siz
         snprintf(f[4], 32, "%.3f", g[i].st.max);
         fmt_num(f[5], 32, g[i].speedup);
         fmt_num(f[6], 32, g[i].speedup_err);
-        fprintf(af.f, "c,%s,%s,%d,%ld,%s,%zu,%zu,%s,%s,%s,%s,%s,%s,%s,%zu\n", g[i].wl->name,
-                modes[g[i].mode].name, g[i].workers, g[i].chunksize, wl_size_name(c->size),
-                g[i].tasks, g[i].n, f[0], f[1], f[2], f[3], f[4], f[5], f[6], g[i].st.outliers);
+        fprintf(af.f, "%s,%s,%s,%d,%ld,%s,%zu,%zu,%s,%s,%s,%s,%s,%s,%s,%zu", impl_names[g[i].impl],
+                g[i].wl->name, modes[g[i].mode].name, g[i].workers, g[i].chunksize,
+                wl_size_name(c->size), g[i].tasks, g[i].n, f[0], f[1], f[2], f[3], f[4], f[5], f[6],
+                g[i].st.outliers);
+        /* The new columns after the old ones, notes last (quoted if need be). */
+        for (int k = 0; k < 12; k++)
+            fprintf(af.f, ",%s", x[k]);
+        fputc(',', af.f);
+        (void)csv_write_field(af.f, g[i].notes);
+        fputc('\n', af.f);
     }
     if (ferror(af.f)) {
         snprintf(err, errlen, "%.300s: write failed", path);
@@ -660,11 +968,11 @@ static void print_json(const run_config *c, const group *g, size_t n) {
     for (size_t i = 0; i < n; i++) {
         if (!g[i].summarized) continue;
         /* Names come from our own tables: nothing to escape. */
-        printf("%s\n  {\"impl\": \"c\", \"workload\": \"%s\", \"mode\": "
+        printf("%s\n  {\"impl\": \"%s\", \"workload\": \"%s\", \"mode\": "
                "\"%s\", \"workers\": %d, \"chunksize\": %ld, \"size\": "
                "\"%s\", \"tasks\": %zu, \"reps\": %zu, ",
-               first ? "" : ",", g[i].wl->name, modes[g[i].mode].name, g[i].workers, g[i].chunksize,
-               wl_size_name(c->size), g[i].tasks, g[i].n);
+               first ? "" : ",", impl_names[g[i].impl], g[i].wl->name, modes[g[i].mode].name,
+               g[i].workers, g[i].chunksize, wl_size_name(c->size), g[i].tasks, g[i].n);
         printf("\"mean_ms\": ");
         json_num(g[i].st.mean);
         printf(", \"stddev_ms\": ");
@@ -679,6 +987,12 @@ static void print_json(const run_config *c, const group *g, size_t n) {
         json_num(g[i].speedup);
         printf(", \"speedup_err\": ");
         json_num(g[i].speedup_err);
+        printf(", \"speedup_lo\": ");
+        json_num(g[i].speedup_lo);
+        printf(", \"speedup_hi\": ");
+        json_num(g[i].speedup_hi);
+        printf(", \"util\": ");
+        json_num(g[i].util);
         printf(", \"outliers\": %zu}", g[i].st.outliers);
         first = 0;
     }
@@ -703,12 +1017,17 @@ static int default_workers(const workload *wl, int mode, const wl_plan *plan) {
 typedef struct bench_ctx {
     const run_config *c;
     FILE *csv;
+    FILE *tasks_csv; /* --trace: tasks.csv, else NULL */
+    cf_times *times; /* --trace: one run's per-task times */
+    unsigned char *task_ok;
+    size_t ntimes; /* capacity of times/task_ok */
     char run_prefix[64];
     size_t run_seq;
     progress prog;
     int failed; /* a run failed or disagreed */
     group *groups;
     size_t ngroups, cap;
+    char py_exe[256], py_root[4096]; /* --impl python: bench/python.c */
 } bench_ctx;
 
 static group *new_group(bench_ctx *b, const workload *wl, int mode, int workers, long chunksize,
@@ -730,13 +1049,29 @@ static group *new_group(bench_ctx *b, const workload *wl, int mode, int workers,
     return g;
 }
 
+/* Writes a traced run's tasks to tasks.csv under its run_id: times in µs
+ * from the run's start. Returns 0 or -1 (errno). */
+static int append_tasks(bench_ctx *b, const group *g, long rep, const char *run_id,
+                        const run_result *r) {
+    for (size_t i = 0; i < g->tasks; i++) {
+        const cf_times *t = &r->times[i];
+        double us[4] = {(double)(t->submit - r->t0_ns) / 1e3, (double)(t->start - r->t0_ns) / 1e3,
+                        (double)(t->end - r->t0_ns) / 1e3, (double)(t->collect - r->t0_ns) / 1e3};
+        if (fprintf(b->tasks_csv, "%s,%s,%s,%s,%d,%ld,%ld,%zu,%d,%.3f,%.3f,%.3f,%.3f,%d\n", run_id,
+                    impl_names[g->impl], g->wl->name, modes[g->mode].name, g->workers, g->chunksize,
+                    rep, i, t->worker, us[0], us[1], us[2], us[3], r->task_ok[i]) < 0)
+            return -1;
+    }
+    return fflush(b->tasks_csv) == 0 ? 0 : -1;
+}
+
 static int append_row(bench_ctx *b, const group *g, long rep, const run_result *r, int ok) {
-    char f[16][80];
-    const char *fields[16];
+    char f[18][80];
+    const char *fields[18];
     const run_config *c = b->c;
 
     snprintf(f[0], 80, "%s-%zu", b->run_prefix, ++b->run_seq);
-    snprintf(f[1], 80, "c");
+    snprintf(f[1], 80, "%s", impl_names[g->impl]);
     snprintf(f[2], 80, "%s", g->wl->name);
     snprintf(f[3], 80, "%s", modes[g->mode].name);
     snprintf(f[4], 80, "%d", g->workers);
@@ -751,26 +1086,32 @@ static int append_row(bench_ctx *b, const group *g, long rep, const run_result *
     snprintf(f[13], 80, "%d", ok);
     snprintf(f[14], 80, "%zu", r->failed);
     snprintf(f[15], 80, "%s", r->digest);
-    for (int i = 0; i < 16; i++)
+    snprintf(f[16], 80, "%ld", r->t.vol_cs);
+    snprintf(f[17], 80, "%ld", r->t.invol_cs);
+    for (int i = 0; i < 18; i++)
         fields[i] = f[i];
-    return csv_write_row(b->csv, fields, 16);
+    if (csv_write_row(b->csv, fields, 18) != 0) return -1;
+    if (b->tasks_csv != NULL && r->times != NULL && append_tasks(b, g, rep, f[0], r) != 0) {
+        fprintf(stderr, "cfbench run: %s/tasks.csv: %s\n", c->out, strerror(errno));
+        b->failed = 1;
+    }
+    return 0;
 }
 
-/* Runs warmups and reps of one point, recording each rep. `ref` is the
- * reference digest ("" until known: the first seq run sets it). */
-static void run_point(bench_ctx *b, const workload *wl, wl_plan *plan, int mode, int workers,
-                      char ref[65]) {
+/* Runs run k (warmups first, then reps) of the point b->groups[gi],
+ * recording it if it is a rep. `ref` is the reference digest ("" until
+ * known: the first seq run sets it). A point that cannot run is marked
+ * dead and skipped from then on. */
+static void run_step(bench_ctx *b, size_t gi, wl_plan *plan, long k, char ref[65]) {
     const run_config *c = b->c;
-    long chunk = modes[mode].async || mode == M_SEQ ? 1 : c->chunksize;
+    group *g = &b->groups[gi];
+    const workload *wl = g->wl;
+    int mode = g->mode, workers = g->workers;
+    long chunk = g->chunksize;
     char err[256], label[96];
-    group *g = new_group(b, wl, mode, workers, chunk, plan->n);
 
-    if (g == NULL) {
-        fprintf(stderr, "cfbench run: out of memory\n");
-        b->failed = 1;
-        return;
-    }
-    for (long k = 0; k < c->warmup + c->repeat && !stop_signal; k++) {
+    if (g->dead || stop_signal) return;
+    {
         int warm = k < c->warmup;
         long rep = k - c->warmup + 1;
         run_result r;
@@ -781,6 +1122,9 @@ static void run_point(bench_ctx *b, const workload *wl, wl_plan *plan, int mode,
             snprintf(label, sizeof label, "%s %s x%d rep %ld/%ld", wl->name, modes[mode].name,
                      workers, rep, c->repeat);
         progress_show(&b->prog, label);
+        memset(&r, 0, sizeof r);
+        r.times = warm ? NULL : b->times;
+        r.task_ok = warm ? NULL : b->task_ok;
         int rc = run_once(wl, plan, mode, workers, chunk, &r, err, sizeof err);
         progress_step(&b->prog);
         if (rc != 0) {
@@ -788,7 +1132,8 @@ static void run_point(bench_ctx *b, const workload *wl, wl_plan *plan, int mode,
             fprintf(stderr, "cfbench run: %s %s x%d: %s\n", wl->name, modes[mode].name, workers,
                     err);
             b->failed = 1;
-            return; /* the next reps would fail the same way */
+            g->dead = 1; /* the next reps would fail the same way */
+            return;
         }
         /* A run the signal cut short measured nothing worth keeping. */
         if (stop_signal && (r.failed > 0 || !r.verified)) return;
@@ -813,18 +1158,184 @@ static void run_point(bench_ctx *b, const workload *wl, wl_plan *plan, int mode,
                         r.first_error);
         }
         if (!ok) b->failed = 1;
-        if (warm) continue;
+        if (warm) return;
         if (append_row(b, g, rep, &r, ok) != 0) {
             progress_clear(&b->prog);
             fprintf(stderr, "cfbench run: %s/bench.csv: %s\n", c->out, strerror(errno));
             b->failed = 1;
         }
-        if (group_add(g, r.t.wall_ms) != 0) {
+        if (group_add(g, &r) != 0) {
             fprintf(stderr, "cfbench run: out of memory\n");
             b->failed = 1;
-            return;
+            g->dead = 1;
         }
     }
+}
+
+/* Adds the point (wl, mode, workers) to b->groups. Returns 0 or -1. */
+static int add_point(bench_ctx *b, const workload *wl, const wl_plan *plan, int mode, int workers) {
+    long chunk = modes[mode].async || mode == M_SEQ ? 1 : b->c->chunksize;
+    if (new_group(b, wl, mode, workers, chunk, plan->n) != NULL) return 0;
+    fprintf(stderr, "cfbench run: out of memory\n");
+    b->failed = 1;
+    return -1;
+}
+
+/* Runs every run of the points b->groups[first..first+n) in the order
+ * --order asks for. */
+static void run_points(bench_ctx *b, wl_plan *plan, size_t first, size_t n, char ref[65]) {
+    const run_config *c = b->c;
+    long rounds = c->warmup + c->repeat;
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    gsl_rng *rng = NULL;
+
+    if (order == NULL ||
+        (c->order == ORDER_RANDOM && (rng = gsl_rng_alloc(gsl_rng_mt19937)) == NULL)) {
+        fprintf(stderr, "cfbench run: out of memory\n");
+        b->failed = 1;
+        goto cleanup;
+    }
+    if (rng != NULL) gsl_rng_set(rng, (unsigned long)time(NULL) ^ (unsigned long)getpid());
+    for (size_t i = 0; i < n; i++)
+        order[i] = first + i;
+    if (c->order == ORDER_GROUPED) {
+        for (size_t i = 0; i < n && !stop_signal; i++)
+            for (long k = 0; k < rounds && !stop_signal; k++)
+                run_step(b, order[i], plan, k, ref);
+        goto cleanup;
+    }
+    for (long k = 0; k < rounds && !stop_signal; k++) {
+        if (rng != NULL) {
+            gsl_ran_shuffle(rng, order, n, sizeof *order);
+            /* Until seq has run, it goes first: its digest checks the rest. */
+            for (size_t i = 0; ref[0] == '\0' && i < n; i++)
+                if (b->groups[order[i]].mode == M_SEQ) {
+                    size_t t = order[0];
+                    order[0] = order[i];
+                    order[i] = t;
+                    break;
+                }
+        }
+        for (size_t i = 0; i < n && !stop_signal; i++)
+            run_step(b, order[i], plan, k, ref);
+    }
+
+cleanup:
+    gsl_rng_free(rng);
+    free(order);
+}
+
+/* Runs one point with Python's concurrent.futures (one runner process for
+ * its warmups and reps, bench/python.c) and records each rep as an
+ * impl=python row. A rep is ok only if the C verifier accepts the Python
+ * results and its digest equals both the verified one and `ref` (the C
+ * seq run's): identical work. */
+static void run_python_point(bench_ctx *b, const workload *wl, wl_plan *plan, int mode, int workers,
+                             const char ref[65]) {
+    const run_config *c = b->c;
+    long chunk = mode == M_SEQ ? 1 : c->chunksize;
+    py_point p = {modes[mode].name,
+                  workers,
+                  chunk,
+                  c->repeat,
+                  c->warmup,
+                  wl_size_name(c->size),
+                  (const char *const *)c->urls,
+                  c->nurls};
+    py_outcome o;
+    char err[256], label[96];
+    group *g = new_group(b, wl, mode, workers, chunk, plan->n);
+
+    if (g == NULL) {
+        fprintf(stderr, "cfbench run: out of memory\n");
+        b->failed = 1;
+        return;
+    }
+    g->impl = 1;
+    snprintf(label, sizeof label, "%s %s x%d (python)", wl->name, group_mode(g), workers);
+    progress_show(&b->prog, label);
+    int rc = py_run_point(b->py_exe, b->py_root, wl, plan, &p, &o, err, sizeof err);
+    for (long k = 0; k < c->warmup + c->repeat; k++)
+        progress_step(&b->prog);
+    if (rc != 0) {
+        progress_clear(&b->prog);
+        fprintf(stderr, "cfbench run: %s %s x%d: %s\n", wl->name, group_mode(g), workers, err);
+        b->failed = 1;
+        return;
+    }
+    for (size_t k = 0; k < o.nreps; k++) {
+        const py_rep *pr = &o.reps[k];
+        run_result r;
+        memset(&r, 0, sizeof r);
+        r.t = (bench_times){.wall_ms = pr->wall_ms,
+                            .user_ms = pr->user_ms,
+                            .sys_ms = pr->sys_ms,
+                            .max_rss_kb = pr->max_rss_kb,
+                            .vol_cs = pr->vol_cs,
+                            .invol_cs = pr->invol_cs};
+        r.failed = pr->failed;
+        r.verified = o.verified;
+        memcpy(r.digest, pr->digest, sizeof r.digest);
+        int ok = o.verified && !strcmp(pr->digest, o.digest) &&
+                 (ref[0] == '\0' || !strcmp(ref, pr->digest));
+        if (!ok && k == 0) {
+            progress_clear(&b->prog);
+            if (!o.verified)
+                fprintf(stderr, "cfbench run: %s %s x%d: wrong result: %s\n", wl->name,
+                        group_mode(g), workers, o.first_error);
+            else
+                fprintf(stderr,
+                        "cfbench run: %s %s x%d: digest %.12s differs from C seq's %.12s "
+                        "(%zu failed task%s%s%s)\n",
+                        wl->name, group_mode(g), workers, pr->digest, ref, pr->failed,
+                        pr->failed == 1 ? "" : "s", o.first_error[0] ? "; " : "", o.first_error);
+        } else if (ok && k == 0 && pr->failed > 0 && !c->quiet) {
+            progress_clear(&b->prog);
+            fprintf(stderr, "cfbench run: note: %s %s x%d: %zu failed task%s, as in C seq (%s)\n",
+                    wl->name, group_mode(g), workers, pr->failed, pr->failed == 1 ? "" : "s",
+                    o.first_error);
+        }
+        if (!ok) b->failed = 1;
+        if (append_row(b, g, pr->rep, &r, ok) != 0) {
+            progress_clear(&b->prog);
+            fprintf(stderr, "cfbench run: %s/bench.csv: %s\n", c->out, strerror(errno));
+            b->failed = 1;
+        }
+        if (group_add(g, &r) != 0) {
+            fprintf(stderr, "cfbench run: out of memory\n");
+            b->failed = 1;
+            break;
+        }
+    }
+    py_outcome_free(&o);
+}
+
+/* The Python points of one workload, after the C ones: seq, thread and
+ * process as asked, with the C run's worker counts and chunksize. */
+static void run_python(bench_ctx *b, const workload *wl, wl_plan *plan, const char ref[65]) {
+    const run_config *c = b->c;
+    for (int m = 0; m < NMODES && !stop_signal; m++) {
+        if (!(c->py_modes & 1u << m)) continue;
+        if (m == M_SEQ || c->nworkers == 0) {
+            run_python_point(b, wl, plan, m, default_workers(wl, m, plan), ref);
+            continue;
+        }
+        for (size_t w = 0; w < c->nworkers && !stop_signal; w++)
+            run_python_point(b, wl, plan, m, (int)c->workers[w], ref);
+    }
+}
+
+/* Speedups are per implementation: C rows against C's seq median, Python
+ * rows against Python's (its groups follow C's). The teaching notes weigh
+ * this library's pool cost, so Python rows carry none. */
+static void summarize_impls(const run_config *c, group *g, size_t n) {
+    size_t k = 0;
+    while (k < n && g[k].impl == 0)
+        k++;
+    summarize(c, g, k);
+    summarize(c, g + k, n - k);
+    for (size_t i = k; i < n; i++)
+        g[i].notes[0] = '\0';
 }
 
 /* Prepares one workload and runs all its points; seq first. */
@@ -838,6 +1349,10 @@ static void run_workload(bench_ctx *b, const workload *wl) {
     memset(&p, 0, sizeof p);
     memset(&plan, 0, sizeof plan);
     p.size = c->size;
+    /* Downloads land inside --out, never in the working folder. */
+    char dl_dir[4096];
+    snprintf(dl_dir, sizeof dl_dir, "%s/downloads", c->out);
+    p.out_dir = dl_dir;
     p.urls = (const char *const *)c->urls;
     p.nurls = c->nurls;
     progress_show(&b->prog, "preparing");
@@ -849,6 +1364,7 @@ static void run_workload(bench_ctx *b, const workload *wl) {
     }
     if (!(c->modes & 1u << M_SEQ) && !c->no_reference && !stop_signal) {
         run_result r;
+        memset(&r, 0, sizeof r);
         progress_show(&b->prog, "reference seq pass");
         if (run_once(wl, &plan, M_SEQ, 1, 1, &r, err, sizeof err) != 0) {
             progress_clear(&b->prog);
@@ -859,17 +1375,34 @@ static void run_workload(bench_ctx *b, const workload *wl) {
         }
         progress_step(&b->prog);
     }
-    for (int m = 0; m < NMODES && !stop_signal; m++) {
+    /* Seq first: in interleaved and grouped order its first run sets the
+     * reference digest before any other mode is checked. */
+    int added = 0;
+    for (int m = 0; m < NMODES && added == 0; m++) {
         if (!(c->modes & 1u << m) || !applies(wl, m)) continue;
         if (m == M_SEQ || c->nworkers == 0) {
-            run_point(b, wl, &plan, m, default_workers(wl, m, &plan), ref);
+            added = add_point(b, wl, &plan, m, default_workers(wl, m, &plan));
             continue;
         }
-        for (size_t w = 0; w < c->nworkers && !stop_signal; w++)
-            run_point(b, wl, &plan, m, (int)c->workers[w], ref);
+        for (size_t w = 0; w < c->nworkers && added == 0; w++)
+            added = add_point(b, wl, &plan, m, (int)c->workers[w]);
     }
+    if (c->trace && plan.n > b->ntimes) {
+        free(b->times);
+        free(b->task_ok);
+        b->times = calloc(plan.n, sizeof *b->times);
+        b->task_ok = calloc(plan.n, 1);
+        b->ntimes = b->times && b->task_ok ? plan.n : 0;
+        if (b->ntimes == 0) {
+            fprintf(stderr, "cfbench run: out of memory\n");
+            b->failed = 1;
+            added = -1;
+        }
+    }
+    if (added == 0) run_points(b, &plan, first_group, b->ngroups - first_group, ref);
+    if (c->py_modes != 0 && !stop_signal) run_python(b, wl, &plan, ref);
     progress_clear(&b->prog);
-    summarize(b->groups + first_group, b->ngroups - first_group);
+    summarize_impls(c, b->groups + first_group, b->ngroups - first_group);
     if (!c->quiet && !c->json)
         print_table(c, wl, &plan, b->groups + first_group, b->ngroups - first_group);
     wl->release(&plan);
@@ -887,6 +1420,10 @@ static size_t count_runs(const run_config *c) {
             size_t points = m == M_SEQ || c->nworkers == 0 ? 1 : c->nworkers;
             total += points * (size_t)(c->warmup + c->repeat);
         }
+        for (int m = 0; m < NMODES; m++) /* Python's points */
+            if (c->py_modes & 1u << m)
+                total += (m == M_SEQ || c->nworkers == 0 ? 1 : c->nworkers) *
+                         (size_t)(c->warmup + c->repeat);
     }
     return total;
 }
@@ -924,14 +1461,18 @@ static int check_plan(const run_config *c) {
     return 0;
 }
 
-static int install_signals(void) {
+/* Starts the watcher and installs the handler; *watcher is joined by
+ * stop_signals(). SA_RESTART: blocking calls carry on; pool workers ignore
+ * SIGINT (lib/process_pool.c), so a ^C sent to the whole terminal group
+ * does not kill them mid-task. */
+static int install_signals(pthread_t *watcher) {
     struct sigaction sa;
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+    /* Only the write end must never block (in the handler). */
+    if (fcntl(sig_pipe[0], F_SETFL, 0) != 0) return -1;
+    if (pthread_create(watcher, NULL, sig_watch, NULL) != 0) return -1;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
-    /* SA_RESTART: the pools' own blocking calls carry on; the flag is
-     * checked between runs. Forked workers inherit the handler, so a ^C
-     * at the terminal (sent to the whole group) does not kill them
-     * mid-task. */
     sa.sa_flags = SA_RESTART;
     if (sigemptyset(&sa.sa_mask) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
         sigaction(SIGTERM, &sa, NULL) != 0)
@@ -939,11 +1480,43 @@ static int install_signals(void) {
     return 0;
 }
 
+static void stop_signals(pthread_t watcher) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    close(sig_pipe[1]);
+    pthread_join(watcher, NULL);
+    close(sig_pipe[0]);
+}
+
+/* --impl python: finds python3 and the scripts and gives Python the modes
+ * it has (seq, thread, process); without --impl c the C modes go. Without
+ * a usable Python, says so in one line and drops it. Returns 0, or -1
+ * when nothing is left to run. */
+static int setup_python(run_config *c, bench_ctx *b) {
+    char why[256];
+    if (c->impls & IMPL_PY) {
+        if (py_find(b->py_exe, sizeof b->py_exe, why, sizeof why) != 0) {
+            fprintf(stderr, "cfbench run: Python is not available (%s); skipping --impl python\n",
+                    why);
+            c->impls &= ~(unsigned)IMPL_PY;
+        } else if (py_root(b->py_root, sizeof b->py_root) != 0) {
+            fprintf(stderr, "cfbench run: workloads/python/bench.py not found above the program "
+                            "or here (set CFBENCH_ROOT); skipping --impl python\n");
+            c->impls &= ~(unsigned)IMPL_PY;
+        } else {
+            c->py_modes = c->modes & (1u << M_SEQ | 1u << M_THREAD | 1u << M_PROCESS);
+        }
+    }
+    if (!(c->impls & IMPL_C)) c->modes = 0;
+    return c->impls != 0 ? 0 : -1;
+}
+
 int cmd_run(int argc, char **argv) {
     run_config c;
     bench_ctx b;
     char err[512], path[4096];
-    int status;
+    int status, watching = 0;
+    pthread_t watcher;
 
     memset(&b, 0, sizeof b);
     int p = parse_args(argc, argv, &c);
@@ -952,6 +1525,7 @@ int cmd_run(int argc, char **argv) {
         return p == 1 ? 0 : 2;
     }
     if ((status = check_plan(&c)) != 0) goto done;
+    if (setup_python(&c, &b) != 0) goto done; /* only Python was asked for: status 0 */
     status = 1;
 
     /* From here on files may be written. */
@@ -968,12 +1542,26 @@ int cmd_run(int argc, char **argv) {
         fprintf(stderr, "cfbench run: %s\n", err);
         goto done;
     }
-    if (meta_write(c.out, argc, argv, err, sizeof err) != 0)
-        fprintf(stderr, "cfbench run: warning: %s\n", err);
-    if (install_signals() != 0) {
-        fprintf(stderr, "cfbench run: sigaction: %s\n", strerror(errno));
+    if (c.trace) {
+        snprintf(path, sizeof path, "%s/tasks.csv", c.out);
+        b.tasks_csv = csv_open_append(path, TASKS_HEADER, err, sizeof err);
+        if (b.tasks_csv == NULL) {
+            fprintf(stderr, "cfbench run: %s\n", err);
+            goto done;
+        }
+    }
+    /* Before any process pool forks: the pool-cost probe's task. */
+    if (cf_task_register("run.noop", noop_task) == NULL) {
+        fprintf(stderr, "cfbench run: cannot register a task\n");
         goto done;
     }
+    if (meta_write(c.out, argc, argv, err, sizeof err) != 0)
+        fprintf(stderr, "cfbench run: warning: %s\n", err);
+    if (install_signals(&watcher) != 0) {
+        fprintf(stderr, "cfbench run: signals: %s\n", strerror(errno));
+        goto done;
+    }
+    watching = 1;
 
     time_t now = time(NULL);
     struct tm tm;
@@ -993,6 +1581,10 @@ int cmd_run(int argc, char **argv) {
         b.failed = 1;
     }
     if (c.json) print_json(&c, b.groups, b.ngroups);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "cfbench run: stdout: %s\n", strerror(errno));
+        b.failed = 1;
+    }
     if (stop_signal) {
         fprintf(stderr,
                 "cfbench run: interrupted; %s/summary.csv covers the "
@@ -1004,13 +1596,24 @@ int cmd_run(int argc, char **argv) {
     }
 
 done:
+    if (watching) stop_signals(watcher);
     if (b.csv != NULL && fclose(b.csv) != 0) {
         fprintf(stderr, "cfbench run: %s/bench.csv: %s\n", c.out, strerror(errno));
         if (status == 0) status = 1;
     }
-    for (size_t i = 0; i < b.ngroups; i++)
+    if (b.tasks_csv != NULL && fclose(b.tasks_csv) != 0) {
+        fprintf(stderr, "cfbench run: %s/tasks.csv: %s\n", c.out, strerror(errno));
+        if (status == 0) status = 1;
+    }
+    for (size_t i = 0; i < b.ngroups; i++) {
         free(b.groups[i].wall);
+        free(b.groups[i].cpu);
+        for (int k = 0; k < 3; k++)
+            free(b.groups[i].lat[k]);
+    }
     free(b.groups);
+    free(b.times);
+    free(b.task_ok);
     free_urls(&c);
     return status;
 }

@@ -16,34 +16,31 @@
 #include "commands.h"
 #include "server.h"
 
-static void usage(FILE *to)
-{
-    fprintf(to,
-            "usage: cfbench serve [--port N] [--ttfb-ms N] [--rate BYTES] "
-            "[--size BYTES]\n\n"
-            "Serves generated files on 127.0.0.1 like a slow wide-area link.\n"
-            "Prints the base URL (http://127.0.0.1:PORT) as its first line,\n"
-            "then serves until SIGINT or SIGTERM and exits 0.\n\n"
-            "  --port N       port to listen on; 0 lets the kernel pick "
-            "(default 0)\n"
-            "  --ttfb-ms N    delay before each response's headers "
-            "(default 100)\n"
-            "  --rate BYTES   body bytes per second per connection, K or M\n"
-            "                 suffix (powers of 1024); 0: unlimited "
-            "(default 1M)\n"
-            "  --size BYTES   size of /files/NAME bodies without ?size= "
-            "(default 256K)\n"
-            "  --die-with-parent\n"
-            "                 stop when the process that started it dies\n"
-            "                 (cfbench run starts it so)\n\n"
-            "routes: /files/NAME[?size=N]  /status/NNN  /stall  /reset  "
-            "/short\n"
-            "        /redirect/N[/NAME]   (failing routes take an optional "
-            "/NAME)\n");
+static void usage(FILE *to) {
+    fprintf(to, "usage: cfbench serve [--port N] [--ttfb-ms N] [--rate BYTES] "
+                "[--size BYTES]\n\n"
+                "Serves generated files on 127.0.0.1 like a slow wide-area link.\n"
+                "Prints the base URL (http://127.0.0.1:PORT) as its first line,\n"
+                "then serves until SIGINT or SIGTERM and exits 0.\n\n"
+                "  --port N       port to listen on; 0 lets the kernel pick "
+                "(default 0)\n"
+                "  --ttfb-ms N    delay before each response's headers "
+                "(default 100)\n"
+                "  --rate BYTES   body bytes per second per connection, K or M\n"
+                "                 suffix (powers of 1024); 0: unlimited "
+                "(default 1M)\n"
+                "  --size BYTES   size of /files/NAME bodies without ?size= "
+                "(default 256K)\n"
+                "  --die-with-parent\n"
+                "                 stop when the process that started it dies\n"
+                "                 (cfbench run starts it so)\n\n"
+                "routes: /files/NAME[?size=N]  /status/NNN  /stall  /reset  "
+                "/short\n"
+                "        /redirect/N[/NAME]   (failing routes take an optional "
+                "/NAME)\n");
 }
 
-int cmd_serve(int argc, char **argv)
-{
+int cmd_serve(int argc, char **argv) {
     srv_options o = {0, 100, 1 << 20, 256 << 10};
     char err[256];
 
@@ -59,38 +56,32 @@ int cmd_serve(int argc, char **argv)
         }
         if (strcmp(argv[i], "--die-with-parent") == 0) {
             /* Even a parent killed with SIGKILL leaves no server behind. */
-            if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
-                return 1;
+            if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return 1;
             i++;
             continue;
         }
-        if ((r = cli_take_value(argc, argv, &i, "--port", &val, err,
-                                sizeof err)) != 0) {
-            if (r < 0 ||
-                cli_parse_long("--port", val, 0, 65535, &v, err, sizeof err))
-                goto bad;
+        if ((r = cli_take_value(argc, argv, &i, "--port", &val, err, sizeof err)) != 0) {
+            if (r < 0 || cli_parse_long("--port", val, 0, 65535, &v, err, sizeof err)) goto bad;
             o.port = (int)v;
-        } else if ((r = cli_take_value(argc, argv, &i, "--ttfb-ms", &val, err,
-                                       sizeof err)) != 0) {
-            if (r < 0 || cli_parse_long("--ttfb-ms", val, 0, 600000, &v, err,
-                                        sizeof err))
-                goto bad;
+        } else if ((r = cli_take_value(argc, argv, &i, "--ttfb-ms", &val, err, sizeof err)) != 0) {
+            if (r < 0 || cli_parse_long("--ttfb-ms", val, 0, 600000, &v, err, sizeof err)) goto bad;
             o.ttfb_ms = (int)v;
-        } else if ((r = cli_take_value(argc, argv, &i, "--rate", &val, err,
-                                       sizeof err)) != 0) {
-            if (r < 0 || cli_parse_size("--rate", val, 0, 1ull << 30, &bytes,
-                                        err, sizeof err))
+        } else if ((r = cli_take_value(argc, argv, &i, "--rate", &val, err, sizeof err)) != 0) {
+            if (r < 0 || cli_parse_size("--rate", val, 0, 1ull << 30, &bytes, err, sizeof err))
                 goto bad;
             o.rate = (long)bytes;
-        } else if ((r = cli_take_value(argc, argv, &i, "--size", &val, err,
-                                       sizeof err)) != 0) {
-            if (r < 0 || cli_parse_size("--size", val, 1, 1ull << 34, &bytes,
-                                        err, sizeof err))
+        } else if ((r = cli_take_value(argc, argv, &i, "--size", &val, err, sizeof err)) != 0) {
+            if (r < 0 || cli_parse_size("--size", val, 1, 1ull << 34, &bytes, err, sizeof err))
                 goto bad;
             o.file_size = (long)bytes;
+        } else if (strncmp(argv[i], "--die-with-parent=", 18) == 0) {
+            snprintf(err, sizeof err, "--die-with-parent: takes no value");
+            goto bad;
+        } else if (argv[i][0] != '-') {
+            snprintf(err, sizeof err, "unexpected argument '%.60s' (try --help)", argv[i]);
+            goto bad;
         } else {
-            snprintf(err, sizeof err, "unknown option '%s' (try --help)",
-                     argv[i]);
+            snprintf(err, sizeof err, "unknown option '%.60s' (try --help)", argv[i]);
             goto bad;
         }
     }

@@ -48,4 +48,68 @@ double stats_median_se(const stats_summary *s);
  * median is not positive. */
 int stats_speedup(const stats_summary *base, const stats_summary *s, double *speedup, double *err);
 
+/* Quantiles of one distribution (per-task latencies), type 7 as above. */
+typedef struct stats_pcts {
+    double p50, p95, p99;
+} stats_pcts;
+
+/* Sorts x[0..n) in place and stores its 50/95/99% quantiles in *out.
+ * Returns 0, or -1 (outputs NaN) if n is 0. */
+int stats_percentiles(double *x, size_t n, stats_pcts *out);
+
+/* Percentile bootstrap of a ratio of medians, median(num) / median(den):
+ * `resamples` times, each side is resampled with replacement on its own
+ * (gsl_ran_sample; the two are independent runs), the ratio of the
+ * resampled medians recorded; *lo and *hi are its (1 - level) / 2 and
+ * (1 + level) / 2 quantiles. The generator (MT19937) is seeded with
+ * `seed`, so a result set gives the same interval every time. A side with
+ * one sample always resamples to itself: with one sample on each side the
+ * interval is the single ratio. Returns 0, or -1 (outputs NaN) if a side is
+ * empty, a median is not positive, resamples is 0 or memory runs out. */
+int stats_bootstrap_ratio(const double *num, size_t nn, const double *den, size_t nd,
+                          size_t resamples, double level, unsigned long seed, double *lo,
+                          double *hi);
+
+/* Mann-Whitney U test (Wilcoxon rank-sum), two-sided: are samples from a
+ * and b drawn from one distribution? u is a's U (pairs with a > b, ties
+ * counting one half). With no ties and both sides at most
+ * STATS_MW_EXACT_MAX, p is exact (the count of rankings as extreme as this
+ * one, from the rank-sum recurrence); otherwise it comes from the normal
+ * approximation with tie and continuity corrections (gsl_cdf_ugaussian_Q).
+ * p_min is the smallest two-sided p any outcome could give at these sizes
+ * (2 / C(na + nb, na)): when it is above the chosen level, no data of this
+ * size can show a difference, and the caller should say that there are
+ * too few repetitions rather than "no difference". */
+#define STATS_MW_EXACT_MAX 20
+typedef struct stats_mw {
+    double u, p, p_min;
+    int exact; /* 1: p is exact */
+} stats_mw;
+
+/* Runs the test on a[0..na) and b[0..nb). Returns 0, or -1 if a side is
+ * empty or memory runs out. */
+int stats_mann_whitney(const double *a, size_t na, const double *b, size_t nb, stats_mw *out);
+
+/* What the teaching notes look at, for one (workload, mode, workers)
+ * point. Unknown numbers are NaN (or 0 for the flags) and switch their
+ * note off. */
+typedef struct stats_note_input {
+    int pool;            /* a thread or process executor (not seq/async) */
+    int cpu_bound;       /* the workload keeps a core busy (seq's CPU/wall) */
+    int workers, cores;  /* pool size; usable cores */
+    double task_us;      /* time of one task alone (seq median / tasks) */
+    double pool_cost_us; /* the executor's measured cost per no-op task */
+    double speedup;      /* against seq */
+    double mean, stddev; /* of the wall times */
+    size_t reps;
+    int slow_first; /* the first timed run was the slowest by far */
+} stats_note_input;
+
+/* Writes the notes that apply to `in` into buf (one sentence each, joined
+ * by "; "; "" if none; no commas or newlines, so that a CSV field needs no
+ * quoting): tasks shorter than the pool's cost per task, more CPU-bound
+ * workers than cores, a speedup above the core count, noisy runs (stddev
+ * above 10% of the mean) or a slow first run. Returns the number of notes. */
+int stats_notes(const stats_note_input *in, char *buf, size_t len);
+
 #endif

@@ -45,7 +45,7 @@ void table_print(FILE *f, const char *title, const table_row *rows, size_t n, in
             "vs seq");
     for (size_t i = 0; i < n; i++) {
         const table_row *r = &rows[i];
-        char med[32], spr[32], sp[32];
+        char med[32], spr[32], sp[64];
         const char *on = "";
         table_format_ms(r->median_ms, med, sizeof med);
         /* One run has no spread to show. */
@@ -54,11 +54,47 @@ void table_print(FILE *f, const char *title, const table_row *rows, size_t n, in
         else
             snprintf(spr, sizeof spr, "-");
         table_speedup_words(r->speedup, sp, sizeof sp);
-        if (color && !isnan(r->speedup) && strcmp(r->mode, "seq") != 0)
+        /* The interval only where it says something: several runs. */
+        int base = !strcmp(r->mode, "seq") || !strcmp(r->mode, "py-seq");
+        if (r->reps > 1 && r->speedup_lo > 0.0 && r->speedup_hi > 0.0 && !base) {
+            size_t used = strlen(sp);
+            snprintf(sp + used, sizeof sp - used, " (%.2g-%.2gx)", r->speedup_lo, r->speedup_hi);
+        }
+        if (color && !isnan(r->speedup) && !base)
             on = r->speedup >= 1.05 ? GREEN : r->speedup <= 1 / 1.05 ? RED : "";
         /* "± " is 3 bytes and 2 columns: printf pads bytes, so pad by hand. */
         fprintf(f, "  %-10s %7d %5zu %11s   ± %-8s  %s%s%s%s\n", r->mode, r->workers, r->reps, med,
                 spr, on, sp, *on ? RESET : "", r->outliers ? "  (outliers)" : "");
+    }
+}
+
+/* "p50 / p95 / p99" of three µs values, for one cell of the detail view. */
+static void fmt_triple(const double q[3], char *buf, size_t len) {
+    char a[3][24];
+    for (int i = 0; i < 3; i++) {
+        if (isnan(q[i]))
+            snprintf(a[i], sizeof a[i], "-");
+        else if (q[i] >= 10000.0)
+            snprintf(a[i], sizeof a[i], "%.0fms", q[i] / 1e3);
+        else if (q[i] >= 100.0)
+            snprintf(a[i], sizeof a[i], "%.0f", q[i]);
+        else
+            snprintf(a[i], sizeof a[i], "%.1f", q[i]);
+    }
+    snprintf(buf, len, "%.20s / %.20s / %.20s", a[0], a[1], a[2]);
+}
+
+void table_print_latency(FILE *f, const table_latency_row *rows, size_t n) {
+    if (n == 0) return;
+    fprintf(f, "  per task, µs (p50 / p95 / p99):\n");
+    fprintf(f, "  %-10s %7s  %-22s %-22s %-22s\n", "mode", "workers", "queue wait", "run",
+            "hand-back");
+    for (size_t i = 0; i < n; i++) {
+        char q[80], r[80], b[80];
+        fmt_triple(rows[i].queue, q, sizeof q);
+        fmt_triple(rows[i].run, r, sizeof r);
+        fmt_triple(rows[i].back, b, sizeof b);
+        fprintf(f, "  %-10s %7d  %-22s %-22s %-22s\n", rows[i].mode, rows[i].workers, q, r, b);
     }
 }
 

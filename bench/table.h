@@ -31,10 +31,26 @@ typedef struct table_row {
     double spread_ms; /* shown as "± spread" */
     double speedup;   /* NaN: no sequential baseline */
     size_t outliers;
+    double speedup_lo, speedup_hi; /* 95% interval; 0 or NaN: none shown */
 } table_row;
 
-/* Prints a titled table of rows[0..n) to f, coloured if color is set. */
+/* Prints a titled table of rows[0..n) to f, coloured if color is set. The
+ * speedup carries its interval when there is one: "4.9x faster
+ * (4.5-5.2x)". */
 void table_print(FILE *f, const char *title, const table_row *rows, size_t n, int color);
+
+/* The detail view of a traced run: where each task's time went, as
+ * quantiles over every task of every repetition of the point. */
+typedef struct table_latency_row {
+    const char *mode;
+    int workers;
+    double queue[3]; /* start - submit, µs: p50, p95, p99 */
+    double run[3];   /* end - start */
+    double back[3];  /* collect - end: the result's trip to the caller */
+} table_latency_row;
+
+/* Prints the latency breakdown of rows[0..n) to f. */
+void table_print_latency(FILE *f, const table_latency_row *rows, size_t n);
 
 /* A one-line progress bar redrawn in place on stderr. */
 typedef struct progress {

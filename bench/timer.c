@@ -43,6 +43,12 @@ int timer_stop(const bench_timer *t, bench_times *out) {
         tv_ms(t->self0.ru_utime, self.ru_utime) + tv_ms(t->child0.ru_utime, child.ru_utime);
     out->sys_ms =
         tv_ms(t->self0.ru_stime, self.ru_stime) + tv_ms(t->child0.ru_stime, child.ru_stime);
+    out->vol_cs = (self.ru_nvcsw - t->self0.ru_nvcsw) + (child.ru_nvcsw - t->child0.ru_nvcsw);
+    out->invol_cs = (self.ru_nivcsw - t->self0.ru_nivcsw) + (child.ru_nivcsw - t->child0.ru_nivcsw);
     out->max_rss_kb = self.ru_maxrss > child.ru_maxrss ? self.ru_maxrss : child.ru_maxrss;
     return 0;
+}
+
+long long timer_start_ns(const bench_timer *t) {
+    return (long long)t->t0.tv_sec * 1000000000LL + (long long)t->t0.tv_nsec;
 }

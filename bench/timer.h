@@ -15,6 +15,10 @@
  *    timer_start() through /proc/self/clear_refs (Linux >= 4.0; if that
  *    fails the value is the process's lifetime peak). The children's peak
  *    cannot be reset: it is the largest reaped child so far.
+ *  - context switches: voluntary (the run blocked: a lock, a pipe, I/O)
+ *    and involuntary (the scheduler took the CPU away: more runnable
+ *    threads than cores), from the same two getrusage deltas, so a
+ *    process pool's workers count once reaped.
  */
 #ifndef BENCH_TIMER_H
 #define BENCH_TIMER_H
@@ -30,6 +34,7 @@ typedef struct bench_timer {
 typedef struct bench_times {
     double wall_ms, user_ms, sys_ms;
     long max_rss_kb;
+    long vol_cs, invol_cs; /* context switches, this process + children */
 } bench_times;
 
 /* Starts the clocks. Returns 0, or -1 if a clock could not be read (errno
@@ -39,5 +44,9 @@ int timer_start(bench_timer *t);
 /* Reads the clocks again and stores the run's times in *out. Returns 0 or
  * -1 (errno set). */
 int timer_stop(const bench_timer *t, bench_times *out);
+
+/* When the run started, in cf_now_ns()'s clock (CLOCK_MONOTONIC ns): the
+ * origin of a traced run's per-task times. */
+long long timer_start_ns(const bench_timer *t);
 
 #endif

@@ -17,7 +17,9 @@ if (outfile ne '') set output outfile
 set datafile separator ','
 set datafile missing ''
 dumb = (term eq 'dumb')
-# One colour per executor kind, the same in every chart.
+# One colour per executor kind, the same in every chart; Python's pools
+# (py-*) in a paler shade of their C counterpart.
 kind_color(k) = k eq 'seq' ? 0x777777 : k eq 'thread' ? 0x1f77b4 : \
     k eq 'process' ? 0xff7f0e : k eq 'async' ? 0x2ca02c : \
-    k eq 'thread-gil' ? 0x9467bd : 0x444444
+    k eq 'thread-gil' ? 0x9467bd : k eq 'py-thread' ? 0x9ecae1 : \
+    k eq 'py-process' ? 0xfdd0a2 : 0x444444

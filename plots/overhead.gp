@@ -1,45 +1,66 @@
 # overhead.gp -- per-task cost of each executor on no-op tasks, from
 # overhead.csv (executor,method,chunksize,tasks,us_per_task, written by
-# `cfbench overhead`): one bar per (executor, method, chunksize) on a log
-# axis, grouped by executor.
+# `cfbench overhead --impl all`): one bar per (executor, method, chunksize)
+# on a log axis, grouped by executor, and the executors by family: this C
+# library (seq, thread, process), Python's concurrent.futures (py-thread,
+# py-process, hatched) and real C pools as peers (libuv, OpenMP, oneTBB,
+# and a forked pipe-echo worker: the floor of any process pool). Startup
+# rows are per pool, not per task: they are listed under the chart.
 # gnuplot -e "infile='results/overhead.csv'; term='pngcairo';
 #             outfile='plots/overhead.png'" plots/overhead.gp
 if (!exists("infile")) infile = 'results/overhead.csv'
 load 'plots/common.gp'
 
-# x, executor, method, chunksize, us_per_task, tasks; a gap between
-# executors.
-prep = sprintf("< awk -F, 'NR > 1 && $5 != \"\" { if ($1 != e) { if (e != \"\") x++; e = $1 } x++; print x \",\" $1 \",\" $2 \",\" $3 \",\" $5 \",\" $4 }' '%s'", infile)
-groups = system(sprintf("awk -F, 'NR > 1 && $5 != \"\" { if ($1 != e) { if (e != \"\") { printf \"set label \\\"%%s\\\" at first %%g, graph -0.1 center font \\\",12\\\"; \", e, (a + x) / 2; x++ } e = $1; a = x + 1 } x++ } END { if (e != \"\") printf \"set label \\\"%%s\\\" at first %%g, graph -0.1 center font \\\",12\\\"\", e, (a + x) / 2 }' '%s'", infile))
-kinds = system(sprintf("awk -F, 'NR > 1 && !seen[$1]++ { printf \"%%s \", $1 }' '%s'", infile))
-yr = system(sprintf("awk -F, 'NR > 1 && $5 > 0 { if (n++ == 0 || $5 < a) a = $5; if ($5 > b) b = $5 } END { printf \"%%g %%g\", a, b }' '%s'", infile))
-if (words(kinds) == 0) { print "overhead: no rows in ".infile."; nothing to draw"; exit }
+# awk helpers (gnuplot single-quoted strings: '' is one quote for the shell).
+aw = 'function fam(e) { return e ~ /^py-/ ? "Python concurrent.futures" : (e == "seq" || e == "thread" || e == "process") ? "cfutures (C)" : "C peers" } ' . \
+     'function disp(e) { return e == "libuv-threadpool" ? "libuv" : e == "openmp-tasks" ? "OpenMP" : e == "tbb-task_group" ? "oneTBB" : e == "pipe-echo-process" ? "pipe floor" : e ~ /^py-/ ? substr(e, 4) : e } ' . \
+     'function mlab(m, c) { return m == "map" || m == "pipelined" ? "map c=" c : m == "queue_work" ? "queue" : m == "task+taskwait" ? "task" : m == "run+wait" ? "run" : m } ' . \
+     'function col(e) { return e ~ /seq$/ ? 7829367 : e ~ /thread$/ ? 2062260 : e ~ /process$/ && e !~ /^pipe/ ? 16744206 : e ~ /^pipe/ ? 9197131 : 2924588 } ' . \
+     'function bar(f) { return NR > 1 && $2 != "startup" && $5 != "" && f } '
+# Numbers the bars, a gap between executors and a wider one between
+# families: x, executor shown, method shown, family, us, colour, python,
+# and the executor's name on its first bar only.
+walk = 'if (fam($1) != f) { if (f != "") x += 1.5; f = fam($1) } if ($1 != e) { if (e != "") x += 1.4; e = $1 } x++; '
+prep = sprintf("< awk -F, '%s NR > 1 && $2 != \"startup\" && $5 != \"\" { %s print x \",\" disp($1) \",\" mlab($2, $3) \",\" f \",\" $5 \",\" col($1) \",\" ($1 ~ /^py-/) \",\" ($1 != p ? disp($1) : \" \"); p = $1 }' '%s'", aw, walk, infile)
+# Labels: each executor under its bars, each family under its executors,
+# a dotted line between families.
+labs = system(sprintf("awk -F, '%s NR > 1 && $2 != \"startup\" && $5 != \"\" { of = f; oe = e; %s if (e != oe) { if (oe != \"\") out = out sprintf(\"set label \\\"%%s\\\" at first %%g, graph -0.17 center font \\\",11\\\"; \", disp(oe), (ea + ez) / 2); ea = x } if (f != of) { if (of != \"\") { out = out sprintf(\"set label \\\"%%s\\\" at first %%g, graph -0.245 center font \\\",12\\\"; set arrow from first %%g, graph 0 to first %%g, graph 1.02 nohead dt 3 lc rgb \\\"#999999\\\"; \", of, (fa + fz) / 2, x - 1.95, x - 1.95) } fa = x } ez = x; fz = x } END { if (e != \"\") printf \"%%sset label \\\"%%s\\\" at first %%g, graph -0.17 center font \\\",11\\\"; set label \\\"%%s\\\" at first %%g, graph -0.245 center font \\\",12\\\"\", out, disp(e), (ea + ez) / 2, f, (fa + fz) / 2 }' '%s'", aw, walk, infile))
+starts = system(sprintf("awk -F, 'NR > 1 && $2 == \"startup\" && $5 != \"\" { u = $5 + 0; s = s (s == \"\" ? \"\" : \", \") $1 \" \" (u >= 1000 ? sprintf(\"%%.1f ms\", u / 1000) : sprintf(\"%%.0f us\", u)) } END { printf \"%%s\", s }' '%s'", infile))
+yr = system(sprintf("awk -F, 'NR > 1 && $2 != \"startup\" && $5 > 0 { if (n++ == 0 || $5 < a) a = $5; if ($5 > b) b = $5 } END { if (n) printf \"%%g %%g\", a, b }' '%s'", infile))
+if (words(yr) < 2) { print "overhead: no rows in ".infile."; nothing to draw"; exit }
 ymin = word(yr, 1) + 0.0
 ymax = word(yr, 2) + 0.0
 
-eval groups
-set title sprintf("Per-task overhead of each executor (no-op tasks)%s", subtitle eq '' ? '' : "\n".subtitle)
-set ylabel 'overhead per task (microseconds, log scale)'
+eval labs
+# The pool size is the tasks column of the startup rows.
+nw = system(sprintf("awk -F, 'NR > 1 && $2 == \"startup\" { printf \"%%s\", $4; exit }' '%s'", infile))
+set title sprintf("Per-task cost of each executor on no-op tasks%s%s", nw eq '' ? '' : " (".nw." workers)", subtitle eq '' ? '' : "\n".subtitle)
+set ylabel 'microseconds per task (log scale)'
 set logscale y 10
-set yrange [ymin / 3:ymax * 3]
+set yrange [ymin / 3:ymax * 4]
 set format y '%g'
 set grid ytics lc rgb '#dddddd'
-set xtics nomirror font ',9'
+set xtics nomirror rotate by 35 right font ',9'
 set ytics nomirror
 set border 3
-set bmargin 6
-set key top left opaque box title "executor"
-set offsets 0.5, 0.5, 0, 0
-set style fill solid 0.85 border -1
-bar = 0.38
-label(m, c) = m eq 'map' ? sprintf("map c=%s", c) : m
-usfmt(u) = u >= 10 ? sprintf("%.0f", u) : u >= 1 ? sprintf("%.1f", u) : sprintf("%.2f", u)
+set bmargin 11
+set offsets 0.8, 0.8, 0, 0
+unset key
+if (starts ne '') set label sprintf("pool start + shutdown (per pool, not per task): %s", starts) at screen 0.5, screen 0.025 center font ',9' tc rgb '#555555'
+bar = 0.4
+usfmt(u) = u >= 10 ? sprintf("%.0f", u) : u >= 1 ? sprintf("%.1f", u) : u >= 0.1 ? sprintf("%.2f", u) : sprintf("%.3f", u)
 
 if (dumb) {
     unset label
-    plot prep using 1:5:xtic(strcol(2)." ".label(strcol(3), strcol(4))) with impulses lw 2 notitle
+    unset arrow
+    set xtics norotate
+    set bmargin 3
+    plot prep using 1:5:xtic(strcol(8)) with impulses lw 2 notitle
 } else {
-    plot for [k in kinds] prep using 1:(strcol(2) eq k ? $5 : NaN):($1 - bar):($1 + bar):(ymin / 3):5:(kind_color(k)) \
-             with boxxyerror lc rgb variable title k, \
-         prep using 1:($5 * 1.25):(usfmt($5)):xtic(label(strcol(3), strcol(4))) with labels font ',9' notitle
+    set style fill solid 0.85 border -1
+    plot prep using 1:($7 == 0 ? $5 : NaN):($1 - bar):($1 + bar):(ymin / 3):5:6 \
+             with boxxyerror lc rgb variable notitle, \
+         prep using 1:($7 == 1 ? $5 : NaN):($1 - bar):($1 + bar):(ymin / 3):5:6 \
+             with boxxyerror fs pattern 4 border -1 lc rgb variable notitle, \
+         prep using 1:($5 * 1.3):(usfmt($5)):xtic(strcol(3)) with labels font ',8' notitle
 }

@@ -17,7 +17,7 @@ if (!exists("infile")) infile = 'results/summary.csv'
 load 'plots/common.gp'
 
 # Series with at least two worker counts, as "workload/mode" words.
-series = system(sprintf("awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\" { k = $2 \"/\" $3; if (!((k, $4) in seen)) { seen[k, $4] = 1; n[k]++ } if (!(k in order)) { order[k] = ++m; name[m] = k } } END { for (i = 1; i <= m; i++) if (n[name[i]] >= 2) printf \"%%s \", name[i] }' '%s'", infile))
+series = system(sprintf("awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\" { k = ($1 == \"python\" ? \"py/\" : \"\") $2 \"/\" $3; if (!((k, $4) in seen)) { seen[k, $4] = 1; n[k]++ } if (!(k in order)) { order[k] = ++m; name[m] = k } } END { for (i = 1; i <= m; i++) if (n[name[i]] >= 2) printf \"%%s \", name[i] }' '%s'", infile))
 if (words(series) == 0) {
     print "scaling: no worker sweep in ".infile." (run with --workers 1,2,4,...); nothing to draw"
     exit
@@ -28,9 +28,9 @@ fitmax = exists("cores") && cores > 0 ? cores : 1e9
 fitnote = fitmax < 1e9 ? sprintf(", fitted on workers <= %d cores", fitmax) : ""
 
 # The points of one series: workers, speedup, err, sorted by workers.
-data(k) = sprintf("< awk -F, -v k='%s' 'NR > 1 && $2 \"/\" $3 == k && $14 != \"\" { print $4 \",\" $14 \",\" ($15 == \"\" ? 0 : $15) }' '%s' | sort -t, -k1,1n", k, infile)
+data(k) = sprintf("< awk -F, -v k='%s' 'NR > 1 && ($1 == \"python\" ? \"py/\" : \"\") $2 \"/\" $3 == k && $14 != \"\" { print $4 \",\" $14 \",\" ($15 == \"\" ? 0 : $15) }' '%s' | sort -t, -k1,1n", k, infile)
 # "w0 S(w0) nfit": smallest worker count, its speedup, points within fitmax.
-info(k) = system(sprintf("awk -F, -v k='%s' -v fm=%g 'NR > 1 && $2 \"/\" $3 == k && $14 != \"\" { if (n++ == 0 || $4 + 0 < w) { w = $4 + 0; s = $14 } if ($4 + 0 <= fm) f++ } END { printf \"%%g %%g %%d\", w, s, f }' '%s'", k, fitmax, infile))
+info(k) = system(sprintf("awk -F, -v k='%s' -v fm=%g 'NR > 1 && ($1 == \"python\" ? \"py/\" : \"\") $2 \"/\" $3 == k && $14 != \"\" { if (n++ == 0 || $4 + 0 < w) { w = $4 + 0; s = $14 } if ($4 + 0 <= fm) f++ } END { printf \"%%g %%g %%d\", w, s, f }' '%s'", k, fitmax, infile))
 
 set fit quiet
 set fit logfile '/dev/null'

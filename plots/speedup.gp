@@ -8,13 +8,16 @@ load 'plots/common.gp'
 
 # awk numbers the bars, leaving a gap between workloads; the sequential
 # rows are the baseline (1 by definition) and get no bar. Output:
-# x, workload, mode, workers, speedup, err, size
-prep = sprintf("< awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\" { if ($2 != w) { if (w != \"\") x++; w = $2 } x++; print x \",\" $2 \",\" $3 \",\" $4 \",\" $14 \",\" ($15 == \"\" ? 0 : $15) \",\" $6 }' '%s'", infile)
+# x, workload, mode (py-MODE for Python's rows), workers, speedup, err,
+# size, lo, hi -- lo and hi are
+# the bootstrap interval (speedup_lo, speedup_hi), or speedup -/+ err in a
+# summary from before they existed.
+prep = sprintf("< awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\" { if ($2 != w) { if (w != \"\") x++; w = $2 } x++; e = ($15 == \"\" ? 0 : $15); m = ($1 == \"python\" ? \"py-\" : \"\") $3; print x \",\" $2 \",\" m \",\" $4 \",\" $14 \",\" e \",\" $6 \",\" ($17 == \"\" ? $14 - e : $17) \",\" ($18 == \"\" ? $14 + e : $18) }' '%s'", infile)
 # Gnuplot commands that label each workload under its group of bars.
 groups = system(sprintf("awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\" { if ($2 != w) { if (w != \"\") { printf \"set label \\\"%%s\\\" at first %%g, graph -0.13 center font \\\",12\\\"; \", w, (a + x) / 2; x++ } w = $2; a = x + 1 } x++ } END { if (w != \"\") printf \"set label \\\"%%s\\\" at first %%g, graph -0.13 center font \\\",12\\\"\", w, (a + x) / 2 }' '%s'", infile))
-kinds = system(sprintf("awk -F, 'NR > 1 && $3 != \"seq\" && !seen[$3]++ { printf \"%%s \", $3 }' '%s'", infile))
+kinds = system(sprintf("awk -F, 'NR > 1 && $3 != \"seq\" { m = ($1 == \"python\" ? \"py-\" : \"\") $3; if (!seen[m]++) printf \"%%s \", m }' '%s'", infile))
 size = system(sprintf("awk -F, 'NR == 2 { printf \"%%s\", $6 }' '%s'", infile))
-yr = system(sprintf("awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\" { lo = $14 - $15; hi = $14 + $15; if (n++ == 0 || lo < a) a = lo; if (n == 1 || hi > b) b = hi } END { if (a <= 0) a = $14 / 2; printf \"%%g %%g\", a, b }' '%s'", infile))
+yr = system(sprintf("awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\" { lo = ($17 == \"\" ? $14 - $15 : $17); hi = ($18 == \"\" ? $14 + $15 : $18); if (n++ == 0 || lo < a) a = lo; if (n == 1 || hi > b) b = hi } END { if (a <= 0) a = $14 / 2; printf \"%%g %%g\", a, b }' '%s'", infile))
 ymin = word(yr, 1) + 0.0
 ymax = word(yr, 2) + 0.0
 nbars = system(sprintf("awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\"' '%s' | wc -l", infile)) + 0
@@ -38,9 +41,12 @@ set offsets 0.5, 0.5, 0, 0
 set style fill solid 0.85 border -1
 set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 1.5 dt 2 lc rgb '#333333' front
 bar = 0.38
-# Value labels sit past the end of the error bar.
-up(s, e) = s >= 1 ? (s + e) * 1.1 : (s - e > 0 ? s - e : s) / 1.1
-short(m) = m eq 'thread' ? 'thr' : m eq 'process' ? 'proc' : m eq 'thread-gil' ? 'gil' : m
+# Value labels sit past the end of the error bar (lo..hi).
+up(s, lo, hi) = s >= 1 ? (hi > s ? hi : s) * 1.1 : (lo > 0 && lo < s ? lo : s) / 1.1
+short(m) = m eq 'thread' ? 'thr' : m eq 'process' ? 'proc' : m eq 'thread-gil' ? 'gil' : \
+    m eq 'py-thread' ? 'pythr' : m eq 'py-process' ? 'pyproc' : m
+# Many bars (C and Python side by side): shorter names under them.
+tic(m) = nbars > 12 ? short(m) : m
 fmtx(s) = s >= 10 ? sprintf("%.0fx", s) : sprintf("%.2gx", s)
 
 if (dumb) {
@@ -53,12 +59,12 @@ if (dumb) {
     unset arrow
     set arrow from graph 0, first 1 to graph 1, first 1 nohead
     plot prep using 1:5:($1 - bar):($1 + bar):(1):5:xtic(short(strcol(3))." x".strcol(4)) with boxxyerror notitle, \
-         prep using 1:(up($5, 0)):(fmtx($5)) with labels notitle
+         prep using 1:(up($5, $5, $5)):(fmtx($5)) with labels notitle
 } else {
-    set label "xN: N workers; bar: median speedup; whisker: +/- its standard error (MAD-based, see bench/stats.h)" at screen 0.99, screen 0.02 right font ',8' tc rgb '#666666'
+    set label "xN: N workers; bar: median speedup; whisker: its 95% bootstrap interval (speedup_lo..speedup_hi, see bench/stats.h)" at screen 0.99, screen 0.02 right font ',8' tc rgb '#666666'
     plot for [k in kinds] prep using 1:(strcol(3) eq k ? $5 : NaN):($1 - bar):($1 + bar):(1):5:(kind_color(k)) \
              with boxxyerror lc rgb variable title k, \
-         prep using 1:5:($5 - $6 > 0 ? $5 - $6 : $5 / 1e3):($5 + $6):xtic(strcol(3)."\nx".strcol(4)) \
+         prep using 1:5:($8 > 0 ? $8 : $5 / 1e3):9:xtic(tic(strcol(3))."\nx".strcol(4)) \
              with yerrorbars lc rgb '#000000' pt 7 ps 0.5 lw 1.2 notitle, \
-         prep using 1:(up($5, $6)):(fmtx($5)) with labels font ',9' notitle
+         prep using 1:(up($5, $8, $9)):(fmtx($5)) with labels font ',9' notitle
 }

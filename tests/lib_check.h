@@ -42,15 +42,13 @@ static const cf_kind lt_kinds[] = {CF_SEQUENTIAL, CF_THREAD, CF_PROCESS};
  * broken test cannot live for ever. Longer than any tcase timeout. */
 #define LT_GATE_MAX_S 60
 
-static inline void lt_sleep_ms(long ms)
-{
+static inline void lt_sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }
 
-static inline double lt_now(void)
-{
+static inline double lt_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
@@ -58,25 +56,23 @@ static inline double lt_now(void)
 
 /* Polls `expr` every millisecond until it holds or `secs` pass; evaluates
  * to its last value. Only for conditions that must become true soon. */
-#define LT_POLL(expr, secs)                                                    \
-    ({                                                                         \
-        double lt_deadline_ = lt_now() + (secs);                               \
-        int lt_ok_;                                                            \
-        while (!(lt_ok_ = !!(expr)) && lt_now() < lt_deadline_)                \
-            lt_sleep_ms(1);                                                    \
-        lt_ok_;                                                                \
+#define LT_POLL(expr, secs)                                                                        \
+    ({                                                                                             \
+        double lt_deadline_ = lt_now() + (secs);                                                   \
+        int lt_ok_;                                                                                \
+        while (!(lt_ok_ = !!(expr)) && lt_now() < lt_deadline_)                                    \
+            lt_sleep_ms(1);                                                                        \
+        lt_ok_;                                                                                    \
     })
 
 /* Copies a task's input into a NUL-terminated buffer of `cap` bytes. */
-static inline void lt_in_str(const void *in, size_t len, char *buf, size_t cap)
-{
+static inline void lt_in_str(const void *in, size_t len, char *buf, size_t cap) {
     size_t n = len < cap - 1 ? len : cap - 1;
     memcpy(buf, in, n);
     buf[n] = '\0';
 }
 
-static inline long lt_in_long(const void *in, size_t len)
-{
+static inline long lt_in_long(const void *in, size_t len) {
     char buf[32];
     lt_in_str(in, len, buf, sizeof buf);
     return strtol(buf, NULL, 10);
@@ -84,8 +80,7 @@ static inline long lt_in_long(const void *in, size_t len)
 
 static inline int lt_out_printf(cf_out *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static inline int lt_out_printf(cf_out *out, const char *fmt, ...)
-{
+static inline int lt_out_printf(cf_out *out, const char *fmt, ...) {
     char buf[256];
     va_list ap;
     va_start(ap, fmt);
@@ -97,21 +92,18 @@ static inline int lt_out_printf(cf_out *out, const char *fmt, ...)
 /* ---- tasks ------------------------------------------------------------ */
 
 /* Output = input. */
-static inline int lt_echo(const void *in, size_t len, cf_out *out)
-{
+static inline int lt_echo(const void *in, size_t len, cf_out *out) {
     return cf_out_set(out, in, len) == 0 ? 0 : 99;
 }
 
 /* Fails with status 7 and a message naming its input. */
-static inline int lt_fail(const void *in, size_t len, cf_out *out)
-{
+static inline int lt_fail(const void *in, size_t len, cf_out *out) {
     cf_out_error(out, "failed on '%.*s'", (int)len, (const char *)in);
     return 7;
 }
 
 /* Input: decimal n. Output: n*n; fails (status 3, "bad n") when n%5 == 3. */
-static inline int lt_sq5(const void *in, size_t len, cf_out *out)
-{
+static inline int lt_sq5(const void *in, size_t len, cf_out *out) {
     long n = lt_in_long(in, len);
     if (n % 5 == 3) {
         cf_out_error(out, "bad %ld", n);
@@ -121,27 +113,23 @@ static inline int lt_sq5(const void *in, size_t len, cf_out *out)
 }
 
 /* Input: decimal n. Output: n*n. */
-static inline int lt_sq(const void *in, size_t len, cf_out *out)
-{
+static inline int lt_sq(const void *in, size_t len, cf_out *out) {
     long n = lt_in_long(in, len);
     return lt_out_printf(out, "%ld", n * n) == 0 ? 0 : 99;
 }
 
 /* Input: milliseconds. Sleeps that long, output = input. */
-static inline int lt_sleep(const void *in, size_t len, cf_out *out)
-{
+static inline int lt_sleep(const void *in, size_t len, cf_out *out) {
     lt_sleep_ms(lt_in_long(in, len));
     return cf_out_set(out, in, len) == 0 ? 0 : 99;
 }
 
 /* Input: a path. Waits until the file exists; output "open". */
-static inline int lt_gate_task(const void *in, size_t len, cf_out *out)
-{
+static inline int lt_gate_task(const void *in, size_t len, cf_out *out) {
     char path[256];
     lt_in_str(in, len, path, sizeof path);
     for (long i = 0; i < LT_GATE_MAX_S * 1000L; i++) {
-        if (access(path, F_OK) == 0)
-            return cf_out_set(out, "open", 4) == 0 ? 0 : 99;
+        if (access(path, F_OK) == 0) return cf_out_set(out, "open", 4) == 0 ? 0 : 99;
         lt_sleep_ms(1);
     }
     cf_out_error(out, "gate %s never opened", path);
@@ -150,33 +138,26 @@ static inline int lt_gate_task(const void *in, size_t len, cf_out *out)
 
 /* Input: a path. Writes the worker's pid there (atomically, by rename), then
  * blocks like a gate that is never opened: the test kills it. */
-static inline int lt_pidfile(const void *in, size_t len, cf_out *out)
-{
+static inline int lt_pidfile(const void *in, size_t len, cf_out *out) {
     char path[256], tmp[300];
     lt_in_str(in, len, path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *fp = fopen(tmp, "w");
-    if (fp == NULL)
-        return 2;
+    if (fp == NULL) return 2;
     fprintf(fp, "%ld\n", (long)getpid());
-    if (fclose(fp) != 0 || rename(tmp, path) != 0)
-        return 2;
+    if (fclose(fp) != 0 || rename(tmp, path) != 0) return 2;
     snprintf(tmp, sizeof tmp, "%s.never", path);
     return lt_gate_task(tmp, strlen(tmp), out);
 }
 
 /* Output: "pid worker_index". */
-static inline int lt_whoami(const void *in, size_t len, cf_out *out)
-{
+static inline int lt_whoami(const void *in, size_t len, cf_out *out) {
     (void)in, (void)len;
-    return lt_out_printf(out, "%ld %d", (long)getpid(), cf_worker_index()) == 0
-               ? 0
-               : 99;
+    return lt_out_printf(out, "%ld %d", (long)getpid(), cf_worker_index()) == 0 ? 0 : 99;
 }
 
 /* Input: "segv", "abort", "exit" or "kill". Kills its own process. */
-static inline int lt_crash(const void *in, size_t len, cf_out *out)
-{
+static inline int lt_crash(const void *in, size_t len, cf_out *out) {
     char how[16];
     (void)out;
     lt_in_str(in, len, how, sizeof how);
@@ -196,29 +177,24 @@ static inline int lt_crash(const void *in, size_t len, cf_out *out)
 }
 
 /* Output: the input with every byte plus one. */
-static inline int lt_inc(const void *in, size_t len, cf_out *out)
-{
+static inline int lt_inc(const void *in, size_t len, cf_out *out) {
     unsigned char *p = cf_out_reserve(out, len);
-    if (p == NULL && len > 0)
-        return 99;
+    if (p == NULL && len > 0) return 99;
     for (size_t i = 0; i < len; i++)
         p[i] = (unsigned char)(((const unsigned char *)in)[i] + 1);
     return 0;
 }
 
 /* The byte at offset i of the pattern lt_gen writes. */
-static inline unsigned char lt_pattern(size_t i)
-{
+static inline unsigned char lt_pattern(size_t i) {
     return (unsigned char)((i * 31u + (i >> 11)) & 0xff);
 }
 
 /* Input: decimal n. Output: n bytes of lt_pattern. */
-static inline int lt_gen(const void *in, size_t len, cf_out *out)
-{
+static inline int lt_gen(const void *in, size_t len, cf_out *out) {
     size_t n = (size_t)lt_in_long(in, len);
     unsigned char *p = cf_out_reserve(out, n);
-    if (p == NULL && n > 0)
-        return 99;
+    if (p == NULL && n > 0) return 99;
     for (size_t i = 0; i < n; i++)
         p[i] = lt_pattern(i);
     return 0;
@@ -229,16 +205,14 @@ static atomic_int lt_init_calls;
 static _Thread_local int lt_tl_init_calls;
 static _Thread_local void *lt_tl_init_arg;
 
-static inline int lt_init_ok(void *arg)
-{
+static inline int lt_init_ok(void *arg) {
     atomic_fetch_add(&lt_init_calls, 1);
     lt_tl_init_calls++;
     lt_tl_init_arg = arg;
     return 0;
 }
 
-static inline int lt_init_fail(void *arg)
-{
+static inline int lt_init_fail(void *arg) {
     (void)arg;
     atomic_fetch_add(&lt_init_calls, 1);
     return -1;
@@ -246,20 +220,15 @@ static inline int lt_init_fail(void *arg)
 
 /* Output: "calls arg" as seen by the worker running it: how often the
  * initializer ran in this worker and the argument it was given. */
-static inline int lt_initinfo(const void *in, size_t len, cf_out *out)
-{
+static inline int lt_initinfo(const void *in, size_t len, cf_out *out) {
     (void)in, (void)len;
-    return lt_out_printf(out, "%d %p", lt_tl_init_calls, lt_tl_init_arg) == 0
-               ? 0
-               : 99;
+    return lt_out_printf(out, "%d %p", lt_tl_init_calls, lt_tl_init_arg) == 0 ? 0 : 99;
 }
 
-static const cf_task *lt_t_echo, *lt_t_fail, *lt_t_sq, *lt_t_sq5,
-    *lt_t_sleep, *lt_t_gate, *lt_t_pidfile, *lt_t_whoami, *lt_t_crash,
-    *lt_t_inc, *lt_t_gen, *lt_t_initinfo;
+static const cf_task *lt_t_echo, *lt_t_fail, *lt_t_sq, *lt_t_sq5, *lt_t_sleep, *lt_t_gate,
+    *lt_t_pidfile, *lt_t_whoami, *lt_t_crash, *lt_t_inc, *lt_t_gen, *lt_t_initinfo;
 
-static inline void lt_register_tasks(void)
-{
+static inline void lt_register_tasks(void) {
     struct {
         const cf_task **slot;
         const char *name;
@@ -294,30 +263,26 @@ typedef struct lt_gate {
     char path[128]; /* the file lt.gate waits for */
 } lt_gate;
 
-static inline void lt_gate_init(lt_gate *g)
-{
+static inline void lt_gate_init(lt_gate *g) {
     snprintf(g->dir, sizeof g->dir, "/tmp/cftest.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(g->dir));
     snprintf(g->path, sizeof g->path, "%s/gate", g->dir);
 }
 
-static inline void lt_gate_open(lt_gate *g)
-{
+static inline void lt_gate_open(lt_gate *g) {
     int fd = open(g->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(close(fd), 0);
 }
 
 /* Removes the gate and whatever a pidfile task left beside it. */
-static inline void lt_gate_fini(lt_gate *g)
-{
+static inline void lt_gate_fini(lt_gate *g) {
     DIR *d = opendir(g->dir);
     if (d != NULL) {
         struct dirent *e;
         char p[512];
         while ((e = readdir(d)) != NULL) {
-            if (e->d_name[0] == '.')
-                continue;
+            if (e->d_name[0] == '.') continue;
             snprintf(p, sizeof p, "%s/%s", g->dir, e->d_name);
             unlink(p);
         }
@@ -327,19 +292,16 @@ static inline void lt_gate_fini(lt_gate *g)
 }
 
 /* Submits lt.gate on g (asserting success) and returns the future. */
-static inline cf_future *lt_submit_gate(cf_executor *ex, const lt_gate *g)
-{
+static inline cf_future *lt_submit_gate(cf_executor *ex, const lt_gate *g) {
     cf_future *f = NULL;
-    ck_assert_int_eq(cf_submit(ex, lt_t_gate, g->path, strlen(g->path), &f),
-                     0);
+    ck_assert_int_eq(cf_submit(ex, lt_t_gate, g->path, strlen(g->path), &f), 0);
     ck_assert_ptr_nonnull(f);
     return f;
 }
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static inline cf_executor *lt_new(cf_kind kind, int workers)
-{
+static inline cf_executor *lt_new(cf_kind kind, int workers) {
     cf_options o = CF_OPTIONS_INIT;
     cf_executor *ex = NULL;
     o.max_workers = workers;
@@ -348,9 +310,7 @@ static inline cf_executor *lt_new(cf_kind kind, int workers)
     return ex;
 }
 
-static inline cf_future *lt_submit_str(cf_executor *ex, const cf_task *t,
-                                       const char *s)
-{
+static inline cf_future *lt_submit_str(cf_executor *ex, const cf_task *t, const char *s) {
     cf_future *f = NULL;
     ck_assert_int_eq(cf_submit(ex, t, s, strlen(s), &f), 0);
     ck_assert_ptr_nonnull(f);
@@ -358,8 +318,7 @@ static inline cf_future *lt_submit_str(cf_executor *ex, const cf_task *t,
 }
 
 /* Waits for f and asserts it succeeded with output `want`. */
-static inline void lt_expect_result(cf_future *f, const char *want)
-{
+static inline void lt_expect_result(cf_future *f, const char *want) {
     const void *data = NULL;
     size_t len = 0;
     int rc = cf_future_result(f, 20.0, &data, &len);
@@ -374,21 +333,18 @@ static inline void lt_expect_result(cf_future *f, const char *want)
 }
 
 /* Entries in /proc/self/fd, which counts this process's open descriptors. */
-static inline int lt_count_fds(void)
-{
+static inline int lt_count_fds(void) {
     DIR *d = opendir("/proc/self/fd");
     ck_assert_ptr_nonnull(d);
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
+        if (e->d_name[0] != '.') n++;
     closedir(d);
     return n - 1; /* the directory stream's own descriptor */
 }
 
-static inline int lt_cpus(void)
-{
+static inline int lt_cpus(void) {
     cpu_set_t set;
     CPU_ZERO(&set);
     ck_assert_int_eq(sched_getaffinity(0, sizeof set, &set), 0);
@@ -396,8 +352,7 @@ static inline int lt_cpus(void)
 }
 
 /* Runs a suite and turns its result into main()'s exit status. */
-static inline int lt_run_suite(Suite *s)
-{
+static inline int lt_run_suite(Suite *s) {
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

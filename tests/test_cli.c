@@ -17,10 +17,12 @@
 
 #define BENCH_HEADER                                                                               \
     "run_id,impl,workload,mode,workers,chunksize,tasks,size,rep,wall_ms,"                          \
-    "user_ms,sys_ms,max_rss_kb,ok,failed,digest"
+    "user_ms,sys_ms,max_rss_kb,ok,failed,digest,vol_cs,invol_cs"
 #define SUMMARY_HEADER                                                                             \
     "impl,workload,mode,workers,chunksize,size,tasks,reps,mean_ms,"                                \
-    "stddev_ms,median_ms,min_ms,max_ms,speedup,speedup_err,outliers"
+    "stddev_ms,median_ms,min_ms,max_ms,speedup,speedup_err,outliers,"                              \
+    "speedup_lo,speedup_hi,util,queue_p50_us,queue_p95_us,queue_p99_us,"                           \
+    "run_p50_us,run_p95_us,run_p99_us,back_p50_us,back_p95_us,back_p99_us,notes"
 
 static char tmp[64];
 static char outdir[128];
@@ -166,6 +168,12 @@ static const bad_case bad[] = {
     {{"stray", NULL}, "stray"},
     {{"--quiet=1", NULL}, "--quiet"},
     {{"--json=yes", NULL}, "--json"},
+    {{"--trace=1", NULL}, "--trace"},
+    {{"--order", NULL}, "--order"},
+    {{"--order", "sorted", NULL}, "--order"},
+    {{"--order", "grouped,random", NULL}, "--order"},
+    {{"--resamples", "0", NULL}, "--resamples"},
+    {{"--resamples", "1000001", NULL}, "--resamples"},
 };
 
 START_TEST(bad_value_exits_2_with_one_line_naming_the_option_and_no_files) {
@@ -192,8 +200,9 @@ END_TEST
 
 START_TEST(help_documents_every_option_and_exits_0) {
     const char *args[] = {"--help", NULL};
-    const char *opts[] = {"--workload", "--mode", "--workers", "--chunksize", "--size", "--repeat",
-                          "--warmup",   "--out",  "--urls",    "--quiet",     "--json", "examples"};
+    const char *opts[] = {"--workload", "--mode",   "--workers", "--chunksize", "--size",
+                          "--repeat",   "--warmup", "--out",     "--urls",      "--quiet",
+                          "--json",     "--trace",  "--order",   "--resamples", "examples"};
     outcome o;
     run_cfbench(args, &o);
     ck_assert_int_eq(o.status, 0);
@@ -237,7 +246,7 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns) {
     ck_assert_str_eq(line, BENCH_HEADER);
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
         char *f[20];
-        ck_assert_uint_eq(split(line, f, 20), 16);
+        ck_assert_uint_eq(split(line, f, 40), 18);
         ck_assert_str_eq(f[1], "c");
         ck_assert(!strcmp(f[2], "prime") || !strcmp(f[2], "hash"));
         ck_assert(!strcmp(f[3], "seq") || !strcmp(f[3], "thread") || !strcmp(f[3], "process") ||
@@ -248,6 +257,7 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns) {
         ck_assert_str_eq(f[13], "1"); /* digest matched seq */
         ck_assert_str_eq(f[14], "0"); /* no task failed */
         ck_assert_uint_eq(strlen(f[15]), 64);
+        ck_assert(atol(f[16]) >= 0 && atol(f[17]) >= 0); /* context switches */
         rows++;
     }
     /* 2 workloads x (seq, thread, process, thread-gil) x 1 rep; warmups
@@ -262,10 +272,15 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns) {
     ck_assert_ptr_nonnull(line);
     ck_assert_str_eq(line, SUMMARY_HEADER);
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
-        char *f[20];
-        ck_assert_uint_eq(split(line, f, 20), 16);
+        char *f[40];
+        /* Notes may hold no comma: the split is exact. */
+        ck_assert_uint_eq(split(line, f, 40), 29);
         ck_assert_str_eq(f[7], "1");  /* reps */
         ck_assert(atof(f[13]) > 0.0); /* speedup against seq */
+        /* One rep a side: the bootstrap interval is the speedup itself. */
+        ck_assert_str_eq(f[16], f[13]);
+        ck_assert_str_eq(f[17], f[13]);
+        ck_assert(atof(f[18]) > 0.0); /* utilization */
         if (!strcmp(f[2], "seq")) ck_assert_str_eq(f[13], "1.000");
         rows++;
     }
@@ -341,13 +356,63 @@ START_TEST(download_runs_against_the_embedded_server_in_every_mode) {
     ck_assert_ptr_nonnull(strstr(csv, ",download,async,"));
     char *save = NULL, *line = strtok_r(csv, "\n", &save);
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
-        char *f[20];
-        ck_assert_uint_eq(split(line, f, 20), 16);
+        char *f[40];
+        ck_assert_uint_eq(split(line, f, 40), 18);
         ck_assert_str_eq(f[13], "1");
         ck_assert_str_eq(f[14], "0");
     }
     free(csv);
     outcome_free(&o);
+}
+END_TEST
+
+/* The (mode, rep) of each bench.csv row, joined: "seq1 thread1 seq2 ...". */
+static void row_order(const char *path, char *buf, size_t len) {
+    char *csv = slurp(path), *save = NULL, *line = strtok_r(csv, "\n", &save);
+    buf[0] = '\0';
+    while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+        char *f[40];
+        ck_assert_uint_eq(split(line, f, 40), 18);
+        size_t used = strlen(buf);
+        snprintf(buf + used, len - used, "%s%s%s", used ? " " : "", f[3], f[8]);
+    }
+    free(csv);
+}
+
+START_TEST(order_interleaves_reps_by_default_and_groups_on_request) {
+    const char *args[] = {"--size",   "quick", "--workload", "prime", "--mode",  "seq,thread",
+                          "--repeat", "2",     "--warmup",   "1",     "--quiet", "--out",
+                          outdir,     NULL,    NULL,         NULL};
+    char path[256], got[512];
+    outcome o;
+
+    snprintf(path, sizeof path, "%s/bench.csv", outdir);
+    run_cfbench(args, &o);
+    ck_assert_msg(o.status == 0, "exit %d, stderr: %s", o.status, o.err);
+    outcome_free(&o);
+    row_order(path, got, sizeof got);
+    ck_assert_str_eq(got, "seq1 thread1 seq2 thread2");
+
+    ck_assert_int_eq(unlink(path), 0);
+    args[13] = "--order";
+    args[14] = "grouped";
+    run_cfbench(args, &o);
+    ck_assert_msg(o.status == 0, "exit %d, stderr: %s", o.status, o.err);
+    outcome_free(&o);
+    row_order(path, got, sizeof got);
+    ck_assert_str_eq(got, "seq1 seq2 thread1 thread2");
+
+    /* Random: every run once, whatever the order. */
+    ck_assert_int_eq(unlink(path), 0);
+    args[14] = "random";
+    run_cfbench(args, &o);
+    ck_assert_msg(o.status == 0, "exit %d, stderr: %s", o.status, o.err);
+    outcome_free(&o);
+    row_order(path, got, sizeof got);
+    ck_assert_uint_eq(strlen(got), strlen("seq1 thread1 seq2 thread2"));
+    ck_assert_ptr_nonnull(strstr(got, "thread1"));
+    ck_assert_ptr_nonnull(strstr(got, "thread2"));
+    ck_assert_ptr_nonnull(strstr(got, "seq2"));
 }
 END_TEST
 
@@ -400,6 +465,7 @@ static Suite *cli_suite(void) {
     tcase_add_test(run_tc, second_run_appends_rows_and_rewrites_summary);
     tcase_add_test(run_tc, json_prints_the_summary_instead_of_the_table);
     tcase_add_test(run_tc, download_runs_against_the_embedded_server_in_every_mode);
+    tcase_add_test(run_tc, order_interleaves_reps_by_default_and_groups_on_request);
     suite_add_tcase(s, run_tc);
     return s;
 }

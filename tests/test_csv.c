@@ -175,6 +175,37 @@ START_TEST(atomic_open_in_missing_folder_fails_with_message) {
 }
 END_TEST
 
+START_TEST(split_undoes_the_quoting_the_writer_adds) {
+    const char *in[] = {"plain", "a,b", "say \"hi\"", "", "multi\nline", "last"};
+    char path[256], line[512];
+    snprintf(path, sizeof path, "%s/split.csv", dir);
+    FILE *f = fopen(path, "w+");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(csv_write_row(f, in, 4), 0);
+    rewind(f);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    fclose(f);
+    line[strcspn(line, "\n")] = '\0';
+    char *out[8];
+    ck_assert_int_eq(csv_split(line, out, 8), 4);
+    for (int i = 0; i < 4; i++)
+        ck_assert_str_eq(out[i], in[i]);
+    /* Empty fields at the ends count; too many fields and an unclosed
+     * quote are refused. */
+    char a[] = ",x,";
+    ck_assert_int_eq(csv_split(a, out, 8), 3);
+    ck_assert_str_eq(out[0], "");
+    ck_assert_str_eq(out[1], "x");
+    ck_assert_str_eq(out[2], "");
+    char b[] = "1,2,3";
+    ck_assert_int_eq(csv_split(b, out, 2), -1);
+    char c[] = "\"open,2";
+    ck_assert_int_eq(csv_split(c, out, 8), -1);
+    char d[] = "\"x\"y,2";
+    ck_assert_int_eq(csv_split(d, out, 8), -1);
+}
+END_TEST
+
 static Suite *csv_suite(void) {
     Suite *s = suite_create("csv");
     TCase *tc = tcase_create("core");
@@ -188,6 +219,7 @@ static Suite *csv_suite(void) {
     tcase_add_test(tc, atomic_commit_replaces_content_and_leaves_no_temp_file);
     tcase_add_test(tc, atomic_abort_keeps_old_content_and_removes_temp_file);
     tcase_add_test(tc, atomic_open_in_missing_folder_fails_with_message);
+    tcase_add_test(tc, split_undoes_the_quoting_the_writer_adds);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -20,17 +20,14 @@ static char root[64];    /* fresh mkdtemp folder per test */
 static char out_dir[96]; /* root/out: where downloads must land */
 static const workload *wl;
 
-static int rm_one(const char *path, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
     (void)sb;
     (void)flag;
     (void)ftw;
     return remove(path);
 }
 
-static void setup(void)
-{
+static void setup(void) {
     ck_assert_int_eq(workloads_init(), 0);
     wl = workload_find("download");
     ck_assert_ptr_nonnull(wl);
@@ -45,26 +42,22 @@ static void setup(void)
     snprintf(out_dir, sizeof out_dir, "%s/out", root);
 }
 
-static void teardown(void)
-{
+static void teardown(void) {
     srv_stop(server);
     server = NULL;
     nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Names in folder dir, sorted, joined by ' ' into buf. Returns the count. */
-static int list_dir(const char *dir, char *buf, size_t cap)
-{
+static int list_dir(const char *dir, char *buf, size_t cap) {
     struct dirent **ents;
     int n = scandir(dir, &ents, NULL, alphasort), count = 0;
     ck_assert_int_ge(n, 0);
     buf[0] = '\0';
     for (int i = 0; i < n; i++) {
-        if (strcmp(ents[i]->d_name, ".") != 0 &&
-            strcmp(ents[i]->d_name, "..") != 0) {
+        if (strcmp(ents[i]->d_name, ".") != 0 && strcmp(ents[i]->d_name, "..") != 0) {
             size_t len = strlen(buf);
-            snprintf(buf + len, cap - len, "%s%s", count ? " " : "",
-                     ents[i]->d_name);
+            snprintf(buf + len, cap - len, "%s%s", count ? " " : "", ents[i]->d_name);
             count++;
         }
         free(ents[i]);
@@ -75,8 +68,7 @@ static int list_dir(const char *dir, char *buf, size_t cap)
 
 /* ---- file names -------------------------------------------------------- */
 
-START_TEST(test_file_name_rules_accept_plain_names_and_refuse_the_rest)
-{
+START_TEST(test_file_name_rules_accept_plain_names_and_refuse_the_rest) {
     char longname[400], longurl[450], maxname[300], maxurl[350];
     memset(longname, 'a', 296);
     memcpy(longname + 296, ".txt", 5); /* 300 bytes */
@@ -122,9 +114,8 @@ START_TEST(test_file_name_rules_accept_plain_names_and_refuse_the_rest)
             ck_assert_str_eq(name, cases[i].want);
         } else {
             ck_assert_msg(rc == -1, "%s accepted as '%s'", cases[i].url, name);
-            ck_assert_msg(strstr(err, cases[i].why) != NULL,
-                          "%s: message '%s' lacks '%s'", cases[i].url, err,
-                          cases[i].why);
+            ck_assert_msg(strstr(err, cases[i].why) != NULL, "%s: message '%s' lacks '%s'",
+                          cases[i].url, err, cases[i].why);
         }
     }
     ck_assert_int_eq(dl_file_name(longurl, name, err, sizeof err), -1);
@@ -134,8 +125,7 @@ START_TEST(test_file_name_rules_accept_plain_names_and_refuse_the_rest)
 }
 END_TEST
 
-START_TEST(test_body_is_a_prefix_whatever_the_pieces)
-{
+START_TEST(test_body_is_a_prefix_whatever_the_pieces) {
     unsigned char whole[1000], parts[1000];
     dl_body_fill("x.pdf", 0, whole, sizeof whole);
     dl_body_fill("x.pdf", 0, parts, 3);
@@ -156,8 +146,7 @@ typedef struct run {
 } run;
 
 /* Runs every task of plan on a fresh executor of `kind`, waits for all. */
-static void run_on(cf_kind kind, const wl_plan *plan, run *r)
-{
+static void run_on(cf_kind kind, const wl_plan *plan, run *r) {
     cf_options o = CF_OPTIONS_INIT;
     o.max_workers = kind == CF_SEQUENTIAL ? 0 : 4;
     cf_executor *ex;
@@ -167,31 +156,24 @@ static void run_on(cf_kind kind, const wl_plan *plan, run *r)
     r->res = calloc(plan->n, sizeof *r->res);
     ck_assert(r->fs != NULL && r->res != NULL);
     for (size_t i = 0; i < plan->n; i++)
-        ck_assert_int_eq(cf_submit(ex, plan->task, plan->in[i],
-                                   plan->in_len[i], &r->fs[i]),
-                         0);
+        ck_assert_int_eq(cf_submit(ex, plan->task, plan->in[i], plan->in_len[i], &r->fs[i]), 0);
     for (size_t i = 0; i < plan->n; i++) {
-        int rc = cf_future_result(r->fs[i], 60, &r->res[i].data,
-                                  &r->res[i].len);
-        ck_assert_msg(rc == 0 || rc == CF_ETASK, "task %zu: %s", i,
-                      cf_strerror(rc));
+        int rc = cf_future_result(r->fs[i], 60, &r->res[i].data, &r->res[i].len);
+        ck_assert_msg(rc == 0 || rc == CF_ETASK, "task %zu: %s", i, cf_strerror(rc));
         r->res[i].status = cf_future_error(r->fs[i], &r->res[i].msg);
-        if (rc != 0 && r->res[i].status == 0)
-            r->res[i].status = rc;
+        if (rc != 0 && r->res[i].status == 0) r->res[i].status = rc;
     }
     cf_executor_free(ex);
 }
 
-static void run_free(run *r)
-{
+static void run_free(run *r) {
     for (size_t i = 0; i < r->n; i++)
         cf_future_free(r->fs[i]);
     free(r->fs);
     free(r->res);
 }
 
-static void prepare_base(wl_plan *plan)
-{
+static void prepare_base(wl_plan *plan) {
     wl_params p;
     memset(&p, 0, sizeof p);
     p.size = WL_QUICK;
@@ -203,8 +185,7 @@ static void prepare_base(wl_plan *plan)
     ck_assert_int_eq(plan->n, 4);
 }
 
-START_TEST(test_quick_size_verifies_with_one_digest_in_every_mode)
-{
+START_TEST(test_quick_size_verifies_with_one_digest_in_every_mode) {
     wl_plan plan;
     prepare_base(&plan);
     char first[65] = "", digest[65], err[256], list[512];
@@ -215,28 +196,22 @@ START_TEST(test_quick_size_verifies_with_one_digest_in_every_mode)
         run r;
         run_on(kinds[k], &plan, &r);
         for (size_t i = 0; i < r.n; i++)
-            ck_assert_msg(r.res[i].status == 0, "%s task %zu: %s",
-                          cf_kind_name(kinds[k]), i, r.res[i].msg);
-        ck_assert_msg(wl->verify(&plan, r.res, digest, &failed, err,
-                                 sizeof err) == 0,
-                      "%s: %s", cf_kind_name(kinds[k]), err);
+            ck_assert_msg(r.res[i].status == 0, "%s task %zu: %s", cf_kind_name(kinds[k]), i,
+                          r.res[i].msg);
+        ck_assert_msg(wl->verify(&plan, r.res, digest, &failed, err, sizeof err) == 0, "%s: %s",
+                      cf_kind_name(kinds[k]), err);
         ck_assert_int_eq(failed, 0);
-        if (k == 0)
-            memcpy(first, digest, 65);
+        if (k == 0) memcpy(first, digest, 65);
         ck_assert_str_eq(digest, first);
         run_free(&r);
     }
     for (int conc = 0; conc <= 2; conc += 2) {
         wl_result res[4];
         memset(res, 0, sizeof res);
-        ck_assert_msg(wl->run_async(&plan, conc, res, err, sizeof err) == 0,
-                      "%s", err);
+        ck_assert_msg(wl->run_async(&plan, conc, res, err, sizeof err) == 0, "%s", err);
         for (size_t i = 0; i < 4; i++)
-            ck_assert_msg(res[i].status == 0, "async task %zu: %s", i,
-                          res[i].msg);
-        ck_assert_int_eq(wl->verify(&plan, res, digest, &failed, err,
-                                    sizeof err),
-                         0);
+            ck_assert_msg(res[i].status == 0, "async task %zu: %s", i, res[i].msg);
+        ck_assert_int_eq(wl->verify(&plan, res, digest, &failed, err, sizeof err), 0);
         ck_assert_int_eq(failed, 0);
         ck_assert_str_eq(digest, first);
     }
@@ -255,8 +230,7 @@ START_TEST(test_quick_size_verifies_with_one_digest_in_every_mode)
 }
 END_TEST
 
-START_TEST(test_verify_rejects_a_wrong_body_and_counts_failures)
-{
+START_TEST(test_verify_rejects_a_wrong_body_and_counts_failures) {
     wl_plan plan;
     prepare_base(&plan);
     wl_result res[4];
@@ -267,20 +241,17 @@ START_TEST(test_verify_rejects_a_wrong_body_and_counts_failures)
     memcpy(bad, res[1].data, DL_RESULT_LEN);
     bad[0] ^= 1;
     res[1].data = bad;
-    ck_assert_int_eq(wl->verify(&plan, res, digest, &failed, err, sizeof err),
-                     -1);
+    ck_assert_int_eq(wl->verify(&plan, res, digest, &failed, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "doc-01.pdf") != NULL, "%s", err);
     res[1].status = 1;
     res[1].msg = "failed on purpose";
-    ck_assert_int_eq(wl->verify(&plan, res, digest, &failed, err, sizeof err),
-                     0);
+    ck_assert_int_eq(wl->verify(&plan, res, digest, &failed, err, sizeof err), 0);
     ck_assert_int_eq(failed, 1);
     wl->release(&plan);
 }
 END_TEST
 
-START_TEST(test_earlier_files_are_replaced_and_parents_made)
-{
+START_TEST(test_earlier_files_are_replaced_and_parents_made) {
     snprintf(out_dir, sizeof out_dir, "%s/a/b/out", root);
     wl_plan plan;
     prepare_base(&plan);
@@ -319,8 +290,7 @@ static const struct {
 };
 #define NMIXED (sizeof mixed / sizeof mixed[0])
 
-static void prepare_mixed(wl_plan *plan, const char **urls, char (*buf)[256])
-{
+static void prepare_mixed(wl_plan *plan, const char **urls, char (*buf)[256]) {
     for (size_t i = 0; i < NMIXED; i++) {
         snprintf(buf[i], 256, "%s%s", srv_base_url(server), mixed[i].path);
         urls[i] = buf[i];
@@ -336,21 +306,17 @@ static void prepare_mixed(wl_plan *plan, const char **urls, char (*buf)[256])
     ck_assert_int_eq(plan->n, NMIXED);
 }
 
-static void check_mixed(const wl_result *res, const char *mode)
-{
+static void check_mixed(const wl_result *res, const char *mode) {
     char list[512];
     for (size_t i = 0; i < NMIXED; i++) {
         if (mixed[i].why == NULL) {
-            ck_assert_msg(res[i].status == 0, "%s %s: %s", mode,
-                          mixed[i].path, res[i].msg);
+            ck_assert_msg(res[i].status == 0, "%s %s: %s", mode, mixed[i].path, res[i].msg);
             ck_assert_int_eq(res[i].len, DL_RESULT_LEN);
         } else {
-            ck_assert_msg(res[i].status != 0, "%s %s succeeded", mode,
-                          mixed[i].path);
+            ck_assert_msg(res[i].status != 0, "%s %s succeeded", mode, mixed[i].path);
             ck_assert_msg(strstr(res[i].msg, mixed[i].why) != NULL &&
                               strstr(res[i].msg, "127.0.0.1") != NULL,
-                          "%s %s: message '%s'", mode, mixed[i].path,
-                          res[i].msg);
+                          "%s %s: message '%s'", mode, mixed[i].path, res[i].msg);
         }
     }
     /* Only the successes have files; no temporary file is left behind and
@@ -361,8 +327,7 @@ static void check_mixed(const wl_result *res, const char *mode)
     ck_assert_str_eq(list, "out");
 }
 
-START_TEST(test_failing_routes_fail_their_task_and_leave_no_file_threads)
-{
+START_TEST(test_failing_routes_fail_their_task_and_leave_no_file_threads) {
     const char *urls[NMIXED];
     char buf[NMIXED][256];
     wl_plan plan;
@@ -373,17 +338,14 @@ START_TEST(test_failing_routes_fail_their_task_and_leave_no_file_threads)
     /* Real URLs: verify counts failures but has no bodies to compare. */
     char digest[65], err[256];
     size_t failed;
-    ck_assert_int_eq(wl->verify(&plan, r.res, digest, &failed, err,
-                                sizeof err),
-                     0);
+    ck_assert_int_eq(wl->verify(&plan, r.res, digest, &failed, err, sizeof err), 0);
     ck_assert_int_eq(failed, NMIXED - 3);
     run_free(&r);
     wl->release(&plan);
 }
 END_TEST
 
-START_TEST(test_failing_routes_fail_their_task_and_leave_no_file_processes)
-{
+START_TEST(test_failing_routes_fail_their_task_and_leave_no_file_processes) {
     const char *urls[NMIXED];
     char buf[NMIXED][256];
     wl_plan plan;
@@ -396,23 +358,20 @@ START_TEST(test_failing_routes_fail_their_task_and_leave_no_file_processes)
 }
 END_TEST
 
-START_TEST(test_failing_routes_fail_their_transfer_and_leave_no_file_async)
-{
+START_TEST(test_failing_routes_fail_their_transfer_and_leave_no_file_async) {
     const char *urls[NMIXED];
     char buf[NMIXED][256];
     wl_plan plan;
     prepare_mixed(&plan, urls, buf);
     wl_result res[NMIXED];
     char err[256] = "";
-    ck_assert_msg(wl->run_async(&plan, 0, res, err, sizeof err) == 0, "%s",
-                  err);
+    ck_assert_msg(wl->run_async(&plan, 0, res, err, sizeof err) == 0, "%s", err);
     check_mixed(res, "async");
     wl->release(&plan);
 }
 END_TEST
 
-START_TEST(test_malformed_input_fails_the_task)
-{
+START_TEST(test_malformed_input_fails_the_task) {
     const cf_task *t = cf_task_find(DL_TASK);
     ck_assert_ptr_nonnull(t);
     cf_executor *ex;
@@ -428,8 +387,7 @@ START_TEST(test_malformed_input_fails_the_task)
 }
 END_TEST
 
-START_TEST(test_missing_folder_fails_the_task_with_its_name)
-{
+START_TEST(test_missing_folder_fails_the_task_with_its_name) {
     char dir[128];
     snprintf(dir, sizeof dir, "%s/missing", root);
     char url[256];
@@ -453,8 +411,7 @@ END_TEST
 
 /* ---- the server child -------------------------------------------------- */
 
-START_TEST(test_prepare_reports_a_server_that_never_gives_a_url)
-{
+START_TEST(test_prepare_reports_a_server_that_never_gives_a_url) {
     static const struct {
         const char *exe, *why;
     } cases[] = {{"/bin/false", "exited"},
@@ -470,16 +427,14 @@ START_TEST(test_prepare_reports_a_server_that_never_gives_a_url)
         memset(&plan, 0, sizeof plan);
         char err[256] = "";
         ck_assert_int_eq(wl->prepare(&p, &plan, err, sizeof err), -1);
-        ck_assert_msg(strstr(err, cases[i].why) != NULL, "%s: %s",
-                      cases[i].exe, err);
+        ck_assert_msg(strstr(err, cases[i].why) != NULL, "%s: %s", cases[i].exe, err);
         ck_assert_ptr_null(plan.state);
         ck_assert_ptr_null(plan.in);
     }
 }
 END_TEST
 
-START_TEST(test_prepare_starts_and_release_stops_cfbench_serve)
-{
+START_TEST(test_prepare_starts_and_release_stops_cfbench_serve) {
     const char *exe = getenv("CFBENCH");
     if (exe == NULL || access(exe, X_OK) != 0)
         return; /* only under `make test`, which names the binary */
@@ -496,32 +451,26 @@ START_TEST(test_prepare_starts_and_release_stops_cfbench_serve)
     wl_result res[4];
     size_t failed;
     ck_assert_int_eq(wl->run_async(&plan, 0, res, err, sizeof err), 0);
-    ck_assert_int_eq(wl->verify(&plan, res, digest, &failed, err, sizeof err),
-                     0);
+    ck_assert_int_eq(wl->verify(&plan, res, digest, &failed, err, sizeof err), 0);
     ck_assert_int_eq(failed, 0);
     wl->release(&plan);
     ck_assert_ptr_null(plan.state);
 }
 END_TEST
 
-static Suite *download_suite(void)
-{
+static Suite *download_suite(void) {
     Suite *s = suite_create("download");
     TCase *tc = tcase_create("download");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
-    tcase_add_test(tc,
-                   test_file_name_rules_accept_plain_names_and_refuse_the_rest);
+    tcase_add_test(tc, test_file_name_rules_accept_plain_names_and_refuse_the_rest);
     tcase_add_test(tc, test_body_is_a_prefix_whatever_the_pieces);
     tcase_add_test(tc, test_quick_size_verifies_with_one_digest_in_every_mode);
     tcase_add_test(tc, test_verify_rejects_a_wrong_body_and_counts_failures);
     tcase_add_test(tc, test_earlier_files_are_replaced_and_parents_made);
-    tcase_add_test(tc,
-                   test_failing_routes_fail_their_task_and_leave_no_file_threads);
-    tcase_add_test(
-        tc, test_failing_routes_fail_their_task_and_leave_no_file_processes);
-    tcase_add_test(
-        tc, test_failing_routes_fail_their_transfer_and_leave_no_file_async);
+    tcase_add_test(tc, test_failing_routes_fail_their_task_and_leave_no_file_threads);
+    tcase_add_test(tc, test_failing_routes_fail_their_task_and_leave_no_file_processes);
+    tcase_add_test(tc, test_failing_routes_fail_their_transfer_and_leave_no_file_async);
     tcase_add_test(tc, test_malformed_input_fails_the_task);
     tcase_add_test(tc, test_missing_folder_fails_the_task_with_its_name);
     tcase_add_test(tc, test_prepare_reports_a_server_that_never_gives_a_url);
@@ -530,8 +479,7 @@ static Suite *download_suite(void)
     return s;
 }
 
-int main(void)
-{
+int main(void) {
     SRunner *sr = srunner_create(download_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -2,8 +2,7 @@
  * worker counts, shutdown (wait, cancel_futures), initializer, volume. */
 #include "lib_check.h"
 
-START_TEST(test_create_shutdown_free)
-{
+START_TEST(test_create_shutdown_free) {
     cf_kind kind = lt_kinds[_i];
     cf_executor *ex = NULL;
     ck_assert_int_eq(cf_executor_new(kind, NULL, &ex), 0);
@@ -18,8 +17,7 @@ START_TEST(test_create_shutdown_free)
 }
 END_TEST
 
-START_TEST(test_free_without_shutdown_finishes_tasks)
-{
+START_TEST(test_free_without_shutdown_finishes_tasks) {
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
     cf_future *f[6];
     for (int i = 0; i < 6; i++)
@@ -33,8 +31,7 @@ START_TEST(test_free_without_shutdown_finishes_tasks)
 }
 END_TEST
 
-START_TEST(test_default_worker_counts_follow_python)
-{
+START_TEST(test_default_worker_counts_follow_python) {
     int cpus = lt_cpus();
     int threads = cpus + 4 < 32 ? cpus + 4 : 32;
     ck_assert_int_eq(cf_default_workers(CF_THREAD), threads);
@@ -43,8 +40,7 @@ START_TEST(test_default_worker_counts_follow_python)
 }
 END_TEST
 
-START_TEST(test_explicit_worker_count_is_kept)
-{
+START_TEST(test_explicit_worker_count_is_kept) {
     cf_kind kind = lt_kinds[_i];
     cf_executor *ex = lt_new(kind, 3);
     ck_assert_int_eq(cf_executor_workers(ex), 3);
@@ -52,21 +48,18 @@ START_TEST(test_explicit_worker_count_is_kept)
 }
 END_TEST
 
-START_TEST(test_bad_options_are_refused)
-{
+START_TEST(test_bad_options_are_refused) {
     cf_kind kind = lt_kinds[_i];
     cf_executor *ex = NULL;
     cf_options o = CF_OPTIONS_INIT;
     o.max_workers = -1;
-    if (kind != CF_SEQUENTIAL)
-        ck_assert_int_eq(cf_executor_new(kind, &o, &ex), CF_EINVAL);
+    if (kind != CF_SEQUENTIAL) ck_assert_int_eq(cf_executor_new(kind, &o, &ex), CF_EINVAL);
     ck_assert_int_eq(cf_executor_new((cf_kind)7, NULL, &ex), CF_EINVAL);
     ck_assert_int_eq(cf_executor_new(kind, NULL, NULL), CF_EINVAL);
 }
 END_TEST
 
-START_TEST(test_submit_after_shutdown_is_refused)
-{
+START_TEST(test_submit_after_shutdown_is_refused) {
     cf_executor *ex = lt_new(lt_kinds[_i], 1);
     cf_future *f = NULL;
     ck_assert_int_eq(cf_executor_shutdown(ex, 1, 0), 0);
@@ -79,8 +72,7 @@ END_TEST
 
 /* shutdown(wait=0) returns while a task is still held; the task finishes
  * afterwards and its future gets the result. */
-START_TEST(test_shutdown_without_wait_returns_at_once)
-{
+START_TEST(test_shutdown_without_wait_returns_at_once) {
     lt_gate g;
     lt_gate_init(&g);
     cf_executor *ex = lt_new(lt_kinds[_i], 1);
@@ -101,8 +93,7 @@ END_TEST
 /* With one worker held, the futures queued behind it are cancelled by
  * shutdown(cancel_futures). A process pool may already have handed one or
  * two to a worker (then they run); the last one cannot have been. */
-START_TEST(test_shutdown_cancel_futures_cancels_pending)
-{
+START_TEST(test_shutdown_cancel_futures_cancels_pending) {
     cf_kind kind = lt_kinds[_i];
     lt_gate g;
     lt_gate_init(&g);
@@ -135,8 +126,7 @@ START_TEST(test_shutdown_cancel_futures_cancels_pending)
 END_TEST
 
 /* shutdown(wait=1) returns only once started tasks are finished. */
-START_TEST(test_shutdown_with_wait_waits_for_running_tasks)
-{
+START_TEST(test_shutdown_with_wait_waits_for_running_tasks) {
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
     cf_future *f[4];
     for (int i = 0; i < 4; i++)
@@ -153,8 +143,7 @@ END_TEST
 
 /* The sequential executor runs the task in the caller, inside submit. */
 static pthread_t ran_on;
-static int record_thread(const void *in, size_t len, cf_out *out)
-{
+static int record_thread(const void *in, size_t len, cf_out *out) {
     (void)in, (void)len, (void)out;
     ran_on = pthread_self();
     return 0;
@@ -162,8 +151,7 @@ static int record_thread(const void *in, size_t len, cf_out *out)
 
 static const cf_task *t_record;
 
-START_TEST(test_sequential_runs_task_inside_submit)
-{
+START_TEST(test_sequential_runs_task_inside_submit) {
     cf_executor *ex = lt_new(CF_SEQUENTIAL, 0);
     ck_assert_int_eq(cf_executor_workers(ex), 1);
     cf_future *f = lt_submit_str(ex, t_record, "");
@@ -179,8 +167,7 @@ END_TEST
 
 static int dummy_arg;
 
-START_TEST(test_initializer_runs_once_in_each_worker)
-{
+START_TEST(test_initializer_runs_once_in_each_worker) {
     cf_kind kind = lt_kinds[_i];
     cf_options o = CF_OPTIONS_INIT;
     o.max_workers = 3;
@@ -210,8 +197,7 @@ END_TEST
 
 /* A failing initializer breaks the pool: the first future fails with
  * CF_EBROKEN (or submit already says so), and then submit does. */
-START_TEST(test_failing_initializer_breaks_pool)
-{
+START_TEST(test_failing_initializer_breaks_pool) {
     cf_options o = CF_OPTIONS_INIT;
     o.max_workers = 2;
     o.initializer = lt_init_fail;
@@ -237,8 +223,7 @@ END_TEST
 
 /* ---- volume ----------------------------------------------------------- */
 
-START_TEST(test_many_tasks_all_get_their_own_result)
-{
+START_TEST(test_many_tasks_all_get_their_own_result) {
     cf_kind kind = lt_kinds[_i];
     int n = kind == CF_PROCESS ? 500 : 2000;
     cf_executor *ex = lt_new(kind, 4);
@@ -259,8 +244,7 @@ START_TEST(test_many_tasks_all_get_their_own_result)
 }
 END_TEST
 
-static Suite *executor_suite(void)
-{
+static Suite *executor_suite(void) {
     Suite *s = suite_create("executor");
     TCase *life = tcase_create("lifecycle");
     tcase_set_timeout(life, 30);
@@ -293,8 +277,7 @@ static Suite *executor_suite(void)
     return s;
 }
 
-int main(void)
-{
+int main(void) {
     lt_register_tasks();
     t_record = cf_task_register("ex.record_thread", record_thread);
     return lt_run_suite(executor_suite());

@@ -2,8 +2,7 @@
  * references, task errors and traced times, on every executor kind. */
 #include "lib_check.h"
 
-START_TEST(test_result_gives_task_output)
-{
+START_TEST(test_result_gives_task_output) {
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
     cf_future *f = lt_submit_str(ex, lt_t_sq, "12");
     const void *data = NULL;
@@ -24,8 +23,7 @@ START_TEST(test_result_gives_task_output)
 }
 END_TEST
 
-START_TEST(test_empty_input_gives_empty_terminated_output)
-{
+START_TEST(test_empty_input_gives_empty_terminated_output) {
     cf_executor *ex = lt_new(lt_kinds[_i], 1);
     cf_future *f = NULL;
     ck_assert_int_eq(cf_submit(ex, lt_t_echo, NULL, 0, &f), 0);
@@ -40,8 +38,7 @@ START_TEST(test_empty_input_gives_empty_terminated_output)
 }
 END_TEST
 
-START_TEST(test_task_status_and_message_reach_caller)
-{
+START_TEST(test_task_status_and_message_reach_caller) {
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
     cf_future *f = lt_submit_str(ex, lt_t_fail, "input-42");
     ck_assert_int_eq(cf_future_result(f, 20.0, NULL, NULL), CF_ETASK);
@@ -55,8 +52,7 @@ START_TEST(test_task_status_and_message_reach_caller)
 }
 END_TEST
 
-START_TEST(test_submit_rejects_bad_arguments)
-{
+START_TEST(test_submit_rejects_bad_arguments) {
     cf_executor *ex = lt_new(lt_kinds[_i], 1);
     cf_future *f = NULL;
     ck_assert_int_eq(cf_submit(ex, NULL, "x", 1, &f), CF_EINVAL);
@@ -70,8 +66,7 @@ START_TEST(test_submit_rejects_bad_arguments)
 }
 END_TEST
 
-START_TEST(test_result_times_out_while_task_blocked)
-{
+START_TEST(test_result_times_out_while_task_blocked) {
     lt_gate g;
     lt_gate_init(&g);
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
@@ -95,8 +90,7 @@ START_TEST(test_result_times_out_while_task_blocked)
 }
 END_TEST
 
-START_TEST(test_running_future_cannot_be_cancelled)
-{
+START_TEST(test_running_future_cannot_be_cancelled) {
     lt_gate g;
     lt_gate_init(&g);
     cf_executor *ex = lt_new(lt_kinds[_i], 1);
@@ -114,17 +108,14 @@ START_TEST(test_running_future_cannot_be_cancelled)
 END_TEST
 
 static atomic_int cancel_cb_calls;
-static void count_cancel_cb(cf_future *f, void *arg)
-{
+static void count_cancel_cb(cf_future *f, void *arg) {
     (void)arg;
-    if (cf_future_cancelled(f) && cf_future_done(f))
-        atomic_fetch_add(&cancel_cb_calls, 1);
+    if (cf_future_cancelled(f) && cf_future_done(f)) atomic_fetch_add(&cancel_cb_calls, 1);
 }
 
 /* One worker held by a gate; of the tasks queued behind it, the last cannot
  * have started (a pool may hand one or two ahead to a worker's queue). */
-START_TEST(test_pending_future_can_be_cancelled)
-{
+START_TEST(test_pending_future_can_be_cancelled) {
     lt_gate g;
     lt_gate_init(&g);
     cf_executor *ex = lt_new(lt_kinds[_i], 1);
@@ -135,8 +126,7 @@ START_TEST(test_pending_future_can_be_cancelled)
     ck_assert_msg(LT_POLL(cf_future_running(held), 10.0), "never ran");
 
     atomic_store(&cancel_cb_calls, 0);
-    ck_assert_int_eq(cf_future_add_done_callback(q[3], count_cancel_cb, NULL),
-                     0);
+    ck_assert_int_eq(cf_future_add_done_callback(q[3], count_cancel_cb, NULL), 0);
     ck_assert_int_eq(atomic_load(&cancel_cb_calls), 0);
     ck_assert_int_eq(cf_future_running(q[3]), 0);
     ck_assert_int_eq(cf_future_cancel(q[3]), 1);
@@ -145,8 +135,7 @@ START_TEST(test_pending_future_can_be_cancelled)
     ck_assert_int_eq(cf_future_done(q[3]), 1);
     ck_assert_int_eq(cf_future_running(q[3]), 0);
     ck_assert_int_eq(cf_future_outcome(q[3]), CF_ECANCELLED);
-    ck_assert_int_eq(cf_future_result(q[3], CF_FOREVER, NULL, NULL),
-                     CF_ECANCELLED);
+    ck_assert_int_eq(cf_future_result(q[3], CF_FOREVER, NULL, NULL), CF_ECANCELLED);
     const char *msg = NULL;
     ck_assert_int_eq(cf_future_error(q[3], &msg), 0);
     ck_assert_ptr_nonnull(msg);
@@ -166,8 +155,7 @@ START_TEST(test_pending_future_can_be_cancelled)
 }
 END_TEST
 
-START_TEST(test_done_future_cannot_be_cancelled)
-{
+START_TEST(test_done_future_cannot_be_cancelled) {
     cf_executor *ex = lt_new(lt_kinds[_i], 1);
     cf_future *f = lt_submit_str(ex, lt_t_echo, "x");
     lt_expect_result(f, "x");
@@ -194,29 +182,24 @@ typedef struct cb_arg {
     int id;
 } cb_arg;
 
-static void log_cb(cf_future *f, void *arg)
-{
+static void log_cb(cf_future *f, void *arg) {
     cb_arg *a = arg;
     pthread_mutex_lock(&a->log->mu);
-    if (a->log->n < 8)
-        a->log->order[a->log->n] = a->id;
+    if (a->log->n < 8) a->log->order[a->log->n] = a->id;
     a->log->n++;
-    if (!cf_future_done(f))
-        a->log->saw_not_done = 1;
+    if (!cf_future_done(f)) a->log->saw_not_done = 1;
     a->log->thread = pthread_self();
     pthread_mutex_unlock(&a->log->mu);
 }
 
-static int log_count(cb_log *log)
-{
+static int log_count(cb_log *log) {
     pthread_mutex_lock(&log->mu);
     int n = log->n;
     pthread_mutex_unlock(&log->mu);
     return n;
 }
 
-START_TEST(test_callbacks_run_once_in_order_added)
-{
+START_TEST(test_callbacks_run_once_in_order_added) {
     lt_gate g;
     lt_gate_init(&g);
     cb_log log = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -241,8 +224,7 @@ START_TEST(test_callbacks_run_once_in_order_added)
 }
 END_TEST
 
-START_TEST(test_callback_on_done_future_runs_at_once_in_caller)
-{
+START_TEST(test_callback_on_done_future_runs_at_once_in_caller) {
     cb_log log = {.mu = PTHREAD_MUTEX_INITIALIZER};
     cb_arg a1 = {&log, 1}, a2 = {&log, 2};
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
@@ -264,19 +246,16 @@ START_TEST(test_callback_on_done_future_runs_at_once_in_caller)
 END_TEST
 
 /* A callback may query the future it is given, even its result. */
-static void result_cb(cf_future *f, void *arg)
-{
+static void result_cb(cf_future *f, void *arg) {
     const void *data = NULL;
     size_t len = 0;
-    if (cf_future_result(f, 0, &data, &len) == 0 && len == 2 &&
-        memcmp(data, "ok", 2) == 0)
+    if (cf_future_result(f, 0, &data, &len) == 0 && len == 2 && memcmp(data, "ok", 2) == 0)
         atomic_store((atomic_int *)arg, 1);
     else
         atomic_store((atomic_int *)arg, -1);
 }
 
-START_TEST(test_callback_can_read_result)
-{
+START_TEST(test_callback_can_read_result) {
     atomic_int seen = 0;
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
     cf_future *f = lt_submit_str(ex, lt_t_echo, "ok");
@@ -291,8 +270,7 @@ END_TEST
 
 /* ---- references and lifetime ------------------------------------------ */
 
-START_TEST(test_ref_keeps_future_alive_after_first_free)
-{
+START_TEST(test_ref_keeps_future_alive_after_first_free) {
     cf_executor *ex = lt_new(lt_kinds[_i], 1);
     cf_future *f = lt_submit_str(ex, lt_t_echo, "kept");
     cf_future *g = cf_future_ref(f);
@@ -306,8 +284,7 @@ START_TEST(test_ref_keeps_future_alive_after_first_free)
 END_TEST
 
 /* The worker still holds the future the caller dropped; ASan sees misuse. */
-START_TEST(test_free_while_running_is_safe)
-{
+START_TEST(test_free_while_running_is_safe) {
     lt_gate g;
     lt_gate_init(&g);
     cb_log log = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -324,8 +301,7 @@ START_TEST(test_free_while_running_is_safe)
 }
 END_TEST
 
-START_TEST(test_future_outlives_its_executor)
-{
+START_TEST(test_future_outlives_its_executor) {
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
     cf_future *f = lt_submit_str(ex, lt_t_sq, "9");
     cf_executor_free(ex); /* waits for the task */
@@ -337,8 +313,7 @@ END_TEST
 
 /* ---- times ------------------------------------------------------------ */
 
-START_TEST(test_times_recorded_in_order_with_trace)
-{
+START_TEST(test_times_recorded_in_order_with_trace) {
     cf_kind kind = lt_kinds[_i];
     cf_options o = CF_OPTIONS_INIT;
     o.max_workers = 2;
@@ -359,8 +334,7 @@ START_TEST(test_times_recorded_in_order_with_trace)
     ck_assert_int_le(t.end, t.collect);
     ck_assert_int_le(t.collect, after);
     ck_assert_int_ge(t.end - t.start, 20000000); /* the task slept 20 ms */
-    if (kind == CF_THREAD)
-        ck_assert_int_eq(t.collect, t.end);
+    if (kind == CF_THREAD) ck_assert_int_eq(t.collect, t.end);
     if (kind == CF_SEQUENTIAL)
         ck_assert(t.worker == -1 || t.worker == 0);
     else
@@ -370,8 +344,7 @@ START_TEST(test_times_recorded_in_order_with_trace)
 }
 END_TEST
 
-START_TEST(test_times_zero_without_trace)
-{
+START_TEST(test_times_zero_without_trace) {
     cf_executor *ex = lt_new(lt_kinds[_i], 1);
     cf_future *f = lt_submit_str(ex, lt_t_echo, "x");
     lt_expect_result(f, "x");
@@ -387,8 +360,7 @@ START_TEST(test_times_zero_without_trace)
 }
 END_TEST
 
-static Suite *future_suite(void)
-{
+static Suite *future_suite(void) {
     Suite *s = suite_create("future");
     TCase *res = tcase_create("result");
     tcase_set_timeout(res, 30);
@@ -428,8 +400,7 @@ static Suite *future_suite(void)
     return s;
 }
 
-int main(void)
-{
+int main(void) {
     lt_register_tasks();
     return lt_run_suite(future_suite());
 }

@@ -10,56 +10,46 @@
 #include "../workloads/hash.h"
 #include "../workloads/workload.h"
 
-static void setup(void)
-{
+static void setup(void) {
     ck_assert_int_eq(workloads_init(), 0);
 }
 
-static void hex(const unsigned char *b, size_t n, char *out)
-{
+static void hex(const unsigned char *b, size_t n, char *out) {
     for (size_t i = 0; i < n; i++)
         sprintf(out + 2 * i, "%02x", b[i]);
 }
 
-START_TEST(test_pbkdf2_matches_published_vectors)
-{
+START_TEST(test_pbkdf2_matches_published_vectors) {
     static const struct {
         uint32_t c;
         const char *dk;
     } v[] = {
         {1, "120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b"},
         {2, "ae4d0c95af6b46d32d0adff928f06dd02a303f8ef3c251dfd6e2d85a95474c43"},
-        {4096,
-         "c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a"},
+        {4096, "c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a"},
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         unsigned char dk[32];
         char h[65];
-        ck_assert_int_eq(
-            wl_pbkdf2_sha256("password", 8, "salt", 4, v[i].c, dk, 32), 0);
+        ck_assert_int_eq(wl_pbkdf2_sha256("password", 8, "salt", 4, v[i].c, dk, 32), 0);
         hex(dk, 32, h);
         ck_assert_str_eq(h, v[i].dk);
     }
 }
 END_TEST
 
-START_TEST(test_pbkdf2_refuses_zero_iterations)
-{
+START_TEST(test_pbkdf2_refuses_zero_iterations) {
     unsigned char dk[32];
-    ck_assert_int_eq(wl_pbkdf2_sha256("password", 8, "salt", 4, 0, dk, 32),
-                     -1);
+    ck_assert_int_eq(wl_pbkdf2_sha256("password", 8, "salt", 4, 0, dk, 32), -1);
 }
 END_TEST
 
-START_TEST(test_hash_one_digests_the_keys_in_order)
-{
+START_TEST(test_hash_one_digests_the_keys_in_order) {
     /* hash_one(3) at unit 2: keys at 2 and 4 iterations, hashed in order. */
     unsigned char keys[64], want[32], got[32];
     unsigned int len = 0;
-    ck_assert_int_eq(
-        wl_pbkdf2_sha256("password", 8, "salt", 4, 2, keys, 32), 0);
-    ck_assert_int_eq(
-        wl_pbkdf2_sha256("password", 8, "salt", 4, 4, keys + 32, 32), 0);
+    ck_assert_int_eq(wl_pbkdf2_sha256("password", 8, "salt", 4, 2, keys, 32), 0);
+    ck_assert_int_eq(wl_pbkdf2_sha256("password", 8, "salt", 4, 4, keys + 32, 32), 0);
     ck_assert_int_eq(EVP_Digest(keys, 64, want, &len, EVP_sha256(), NULL), 1);
     ck_assert_int_eq(wl_hash_one(3, 2, got), 0);
     ck_assert_mem_eq(got, want, 32);
@@ -69,20 +59,17 @@ START_TEST(test_hash_one_digests_the_keys_in_order)
 }
 END_TEST
 
-START_TEST(test_hash_one_of_one_hashes_no_key)
-{
+START_TEST(test_hash_one_of_one_hashes_no_key) {
     /* range(1, 1) is empty: the digest of nothing. */
     unsigned char got[32];
     char h[65];
     ck_assert_int_eq(wl_hash_one(1, 10000, got), 0);
     hex(got, 32, h);
-    ck_assert_str_eq(
-        h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    ck_assert_str_eq(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 END_TEST
 
-START_TEST(test_hash_one_refuses_absurd_arguments)
-{
+START_TEST(test_hash_one_refuses_absurd_arguments) {
     unsigned char got[32];
     ck_assert_int_eq(wl_hash_one(0, 1, got), -1);
     ck_assert_int_eq(wl_hash_one(WL_HASH_MAX_N + 1, 1, got), -1);
@@ -93,31 +80,24 @@ END_TEST
 
 /* Runs the plan's tasks on an executor of `kind` through cf_submit and
  * collects them into res; the futures stay alive in fs until freed. */
-static void run_plan(cf_kind kind, const wl_plan *plan, cf_future **fs,
-                     wl_result *res)
-{
+static void run_plan(cf_kind kind, const wl_plan *plan, cf_future **fs, wl_result *res) {
     cf_options opts = CF_OPTIONS_INIT;
     cf_executor *ex = NULL;
     opts.max_workers = 2;
     ck_assert_int_eq(cf_executor_new(kind, &opts, &ex), 0);
     for (size_t i = 0; i < plan->n; i++)
-        ck_assert_int_eq(cf_submit(ex, plan->task, plan->in[i],
-                                   plan->in_len[i], &fs[i]),
-                         0);
+        ck_assert_int_eq(cf_submit(ex, plan->task, plan->in[i], plan->in_len[i], &fs[i]), 0);
     for (size_t i = 0; i < plan->n; i++) {
         res[i].data = NULL;
         res[i].len = 0;
-        res[i].status =
-            cf_future_result(fs[i], 10.0, &res[i].data, &res[i].len);
+        res[i].status = cf_future_result(fs[i], 10.0, &res[i].data, &res[i].len);
         res[i].msg = "";
-        if (res[i].status != 0)
-            cf_future_error(fs[i], &res[i].msg);
+        if (res[i].status != 0) cf_future_error(fs[i], &res[i].msg);
     }
     cf_executor_free(ex);
 }
 
-START_TEST(test_quick_size_verifies_with_equal_digests_on_every_kind)
-{
+START_TEST(test_quick_size_verifies_with_equal_digests_on_every_kind) {
     static const cf_kind kinds[] = {CF_SEQUENTIAL, CF_THREAD, CF_PROCESS};
     const workload *w = workload_find("hash");
     wl_params p = {.size = WL_QUICK};
@@ -139,14 +119,12 @@ START_TEST(test_quick_size_verifies_with_equal_digests_on_every_kind)
         ck_assert_ptr_nonnull(res);
         run_plan(kinds[k], &plan, fs, res);
         for (size_t i = 0; i < plan.n; i++) {
-            ck_assert_msg(res[i].status == 0, "%s task %zu: %d %s",
-                          cf_kind_name(kinds[k]), i, res[i].status,
-                          res[i].msg);
+            ck_assert_msg(res[i].status == 0, "%s task %zu: %d %s", cf_kind_name(kinds[k]), i,
+                          res[i].status, res[i].msg);
             ck_assert_uint_eq(res[i].len, 32);
         }
-        ck_assert_msg(w->verify(&plan, res, digest, &failed, err,
-                                sizeof err) == 0,
-                      "%s: %s", cf_kind_name(kinds[k]), err);
+        ck_assert_msg(w->verify(&plan, res, digest, &failed, err, sizeof err) == 0, "%s: %s",
+                      cf_kind_name(kinds[k]), err);
         ck_assert_uint_eq(failed, 0);
         if (k == 0)
             strcpy(first, digest);
@@ -162,8 +140,7 @@ START_TEST(test_quick_size_verifies_with_equal_digests_on_every_kind)
 }
 END_TEST
 
-START_TEST(test_bad_input_fails_the_task_with_a_message)
-{
+START_TEST(test_bad_input_fails_the_task_with_a_message) {
     static const cf_kind kinds[] = {CF_SEQUENTIAL, CF_THREAD, CF_PROCESS};
     const cf_task *task = cf_task_find("hash_one");
     unsigned char zero_n[WL_HASH_INPUT_LEN], huge[WL_HASH_INPUT_LEN];
@@ -187,14 +164,12 @@ START_TEST(test_bad_input_fails_the_task_with_a_message)
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
             cf_future *f = NULL;
             const char *msg = NULL;
-            ck_assert_int_eq(cf_submit(ex, task, bad[i].in, bad[i].len, &f),
-                             0);
+            ck_assert_int_eq(cf_submit(ex, task, bad[i].in, bad[i].len, &f), 0);
             ck_assert_int_eq(cf_future_result(f, 10.0, NULL, NULL), CF_ETASK);
             ck_assert_int_ne(cf_future_error(f, &msg), 0);
             ck_assert_ptr_nonnull(msg);
             ck_assert_msg(strstr(msg, "hash_one") && strstr(msg, bad[i].says),
-                          "%s case %zu: message '%s'",
-                          cf_kind_name(kinds[k]), i, msg);
+                          "%s case %zu: message '%s'", cf_kind_name(kinds[k]), i, msg);
             cf_future_free(f);
         }
         cf_executor_free(ex);
@@ -203,9 +178,7 @@ START_TEST(test_bad_input_fails_the_task_with_a_message)
 END_TEST
 
 /* A hand-made run of the quick plan: each result the right 32 bytes. */
-static void fake_run(const wl_plan *plan, unsigned char (*bytes)[32],
-                     wl_result *res)
-{
+static void fake_run(const wl_plan *plan, unsigned char (*bytes)[32], wl_result *res) {
     unsigned char in[WL_HASH_INPUT_LEN];
     wl_hash_input(4, 1000, in);
     ck_assert_mem_eq(plan->in[0], in, sizeof in);
@@ -219,8 +192,7 @@ static void fake_run(const wl_plan *plan, unsigned char (*bytes)[32],
     }
 }
 
-START_TEST(test_verify_rejects_a_wrong_result_and_counts_failures)
-{
+START_TEST(test_verify_rejects_a_wrong_result_and_counts_failures) {
     const workload *w = workload_find("hash");
     wl_params p = {.size = WL_QUICK};
     wl_plan plan;
@@ -233,8 +205,7 @@ START_TEST(test_verify_rejects_a_wrong_result_and_counts_failures)
     ck_assert_uint_eq(plan.n, 4);
 
     fake_run(&plan, bytes, res);
-    ck_assert_int_eq(w->verify(&plan, res, good, &failed, err, sizeof err),
-                     0);
+    ck_assert_int_eq(w->verify(&plan, res, good, &failed, err, sizeof err), 0);
     ck_assert_uint_eq(failed, 0);
 
     bytes[2][5] ^= 0x80;
@@ -260,8 +231,7 @@ START_TEST(test_verify_rejects_a_wrong_result_and_counts_failures)
 }
 END_TEST
 
-START_TEST(test_sizes_follow_the_blog_and_default)
-{
+START_TEST(test_sizes_follow_the_blog_and_default) {
     const workload *w = workload_find("hash");
     static const struct {
         wl_size size;
@@ -291,8 +261,7 @@ START_TEST(test_sizes_follow_the_blog_and_default)
 }
 END_TEST
 
-static Suite *hash_suite(void)
-{
+static Suite *hash_suite(void) {
     Suite *s = suite_create("hash");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, NULL);
@@ -302,8 +271,7 @@ static Suite *hash_suite(void)
     tcase_add_test(tc, test_hash_one_digests_the_keys_in_order);
     tcase_add_test(tc, test_hash_one_of_one_hashes_no_key);
     tcase_add_test(tc, test_hash_one_refuses_absurd_arguments);
-    tcase_add_test(tc,
-                   test_quick_size_verifies_with_equal_digests_on_every_kind);
+    tcase_add_test(tc, test_quick_size_verifies_with_equal_digests_on_every_kind);
     tcase_add_test(tc, test_bad_input_fails_the_task_with_a_message);
     tcase_add_test(tc, test_verify_rejects_a_wrong_result_and_counts_failures);
     tcase_add_test(tc, test_sizes_follow_the_blog_and_default);
@@ -311,8 +279,7 @@ static Suite *hash_suite(void)
     return s;
 }
 
-int main(void)
-{
+int main(void) {
     SRunner *sr = srunner_create(hash_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -7,38 +7,33 @@
  * or from the executor: the counter is atomic either way. */
 typedef struct numbers {
     long n;
-    long fail_at; /* return -EIO for this index; -1: never */
+    long fail_at;     /* return -EIO for this index; -1: never */
     atomic_long read; /* highest index asked for, plus one */
     char buf[32];
 } numbers;
 
-static int number_input(void *arg, size_t i, const void **data, size_t *len)
-{
+static int number_input(void *arg, size_t i, const void **data, size_t *len) {
     numbers *in = arg;
     long at = (long)i + 1;
     long seen = atomic_load(&in->read);
     while (at > seen && !atomic_compare_exchange_weak(&in->read, &seen, at))
         ;
-    if ((long)i == in->fail_at)
-        return -EIO;
-    if (in->n >= 0 && (long)i >= in->n)
-        return CF_EOF;
+    if ((long)i == in->fail_at) return -EIO;
+    if (in->n >= 0 && (long)i >= in->n) return CF_EOF;
     int k = snprintf(in->buf, sizeof in->buf, "%zu", i);
     *data = in->buf;
     *len = (size_t)k;
     return 0;
 }
 
-static void numbers_init(numbers *in, long n)
-{
+static void numbers_init(numbers *in, long n) {
     in->n = n;
     in->fail_at = -1;
     atomic_store(&in->read, 0);
 }
 
 /* Reads every result of m, which squares 0..n-1, asserting order. */
-static void expect_squares(cf_map_iter *m, long n)
-{
+static void expect_squares(cf_map_iter *m, long n) {
     const void *data;
     size_t len;
     char want[32];
@@ -54,8 +49,7 @@ static void expect_squares(cf_map_iter *m, long n)
     ck_assert_int_eq(cf_map_next(m, &data, &len), CF_EOF);
 }
 
-START_TEST(test_results_come_in_input_order)
-{
+START_TEST(test_results_come_in_input_order) {
     numbers in;
     numbers_init(&in, 200);
     cf_executor *ex = lt_new(lt_kinds[_i], 3);
@@ -69,8 +63,7 @@ START_TEST(test_results_come_in_input_order)
 END_TEST
 
 /* Order holds even when early items finish last. */
-START_TEST(test_order_kept_when_early_items_are_slow)
-{
+START_TEST(test_order_kept_when_early_items_are_slow) {
     const char *ms[] = {"60", "40", "20", "0", "0", "0"};
     const void *data[6];
     size_t len[6];
@@ -97,8 +90,7 @@ END_TEST
 static const int chunksizes[] = {1, 7, 64};
 
 /* _i walks kinds x chunksizes; 100 is a multiple of none but 1. */
-START_TEST(test_chunksizes_give_every_result_in_order)
-{
+START_TEST(test_chunksizes_give_every_result_in_order) {
     cf_kind kind = lt_kinds[_i / 3];
     cf_map_options mo = CF_MAP_OPTIONS_INIT;
     mo.chunksize = chunksizes[_i % 3];
@@ -115,8 +107,7 @@ START_TEST(test_chunksizes_give_every_result_in_order)
 }
 END_TEST
 
-START_TEST(test_empty_input_ends_at_once)
-{
+START_TEST(test_empty_input_ends_at_once) {
     numbers in;
     numbers_init(&in, 0);
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
@@ -131,8 +122,7 @@ START_TEST(test_empty_input_ends_at_once)
 }
 END_TEST
 
-START_TEST(test_map_array_copies_inputs)
-{
+START_TEST(test_map_array_copies_inputs) {
     char bufs[50][16];
     const void *data[50];
     size_t len[50];
@@ -154,10 +144,9 @@ END_TEST
 
 /* buffersize: at most that many chunks submitted and not yet consumed.
  * Before item k is handed out, its chunk c and at most buffersize after it
- * may have been read (Python refills one chunk as it hands one out). The input never ends, which only a lazy map survives.
- * _i walks kinds x (chunksize 1, 3). */
-START_TEST(test_buffersize_reads_lazily)
-{
+ * may have been read (Python refills one chunk as it hands one out). The input never ends, which
+ * only a lazy map survives. _i walks kinds x (chunksize 1, 3). */
+START_TEST(test_buffersize_reads_lazily) {
     cf_kind kind = lt_kinds[_i / 2];
     long chunk = _i % 2 ? 3 : 1;
     long buffer = 2;
@@ -181,9 +170,7 @@ START_TEST(test_buffersize_reads_lazily)
         long c = k / chunk;
         long limit = (c + 1 + buffer) * chunk;
         read = atomic_load(&in.read);
-        ck_assert_msg(read <= limit,
-                      "after item %ld, %ld inputs read (limit %ld)", k, read,
-                      limit);
+        ck_assert_msg(read <= limit, "after item %ld, %ld inputs read (limit %ld)", k, read, limit);
     }
     read = atomic_load(&in.read);
     ck_assert_int_ge(read, 40);
@@ -192,8 +179,7 @@ START_TEST(test_buffersize_reads_lazily)
 }
 END_TEST
 
-START_TEST(test_map_timeout_then_goes_on)
-{
+START_TEST(test_map_timeout_then_goes_on) {
     lt_gate g;
     lt_gate_init(&g);
     const void *data[2] = {g.path, g.path};
@@ -226,8 +212,7 @@ START_TEST(test_map_timeout_then_goes_on)
 END_TEST
 
 /* _i walks kinds x (chunksize 1, 4): a failing item fails alone. */
-START_TEST(test_failing_item_reports_and_iteration_goes_on)
-{
+START_TEST(test_failing_item_reports_and_iteration_goes_on) {
     cf_kind kind = lt_kinds[_i / 2];
     numbers in;
     numbers_init(&in, 20);
@@ -264,8 +249,7 @@ END_TEST
 /* The input's error is never lost and nothing past it is given. The
  * header allows it from cf_map itself (all inputs are read at once without
  * buffersize) or from cf_map_next once the items before it were given. */
-START_TEST(test_input_error_stops_map)
-{
+START_TEST(test_input_error_stops_map) {
     numbers in;
     numbers_init(&in, 100);
     in.fail_at = 5;
@@ -287,8 +271,7 @@ END_TEST
 
 /* With buffersize the input is read during iteration: the error comes out
  * of cf_map_next once the items before it were given. */
-START_TEST(test_lazy_input_error_comes_from_next)
-{
+START_TEST(test_lazy_input_error_comes_from_next) {
     numbers in;
     numbers_init(&in, 100);
     in.fail_at = 5;
@@ -308,23 +291,20 @@ START_TEST(test_lazy_input_error_comes_from_next)
 }
 END_TEST
 
-START_TEST(test_map_after_shutdown_is_refused)
-{
+START_TEST(test_map_after_shutdown_is_refused) {
     numbers in;
     numbers_init(&in, 3);
     cf_executor *ex = lt_new(lt_kinds[_i], 1);
     ck_assert_int_eq(cf_executor_shutdown(ex, 1, 0), 0);
     cf_map_iter *m = NULL;
-    ck_assert_int_eq(cf_map(ex, lt_t_sq, number_input, &in, NULL, &m),
-                     CF_ESHUTDOWN);
+    ck_assert_int_eq(cf_map(ex, lt_t_sq, number_input, &in, NULL, &m), CF_ESHUTDOWN);
     cf_executor_free(ex);
 }
 END_TEST
 
 /* Freeing the map with most items pending cancels them: 100 tasks of 50 ms
  * on 2 workers would take 2.5 s if they all ran. */
-START_TEST(test_free_with_items_pending_cancels_them)
-{
+START_TEST(test_free_with_items_pending_cancels_them) {
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
     const void *data[100];
     size_t len[100];
@@ -334,8 +314,7 @@ START_TEST(test_free_with_items_pending_cancels_them)
     }
     cf_map_iter *m = NULL;
     double t0 = lt_now();
-    ck_assert_int_eq(cf_map_array(ex, lt_t_sleep, data, len, 100, NULL, &m),
-                     0);
+    ck_assert_int_eq(cf_map_array(ex, lt_t_sleep, data, len, 100, NULL, &m), 0);
     ck_assert_int_eq(cf_map_next(m, NULL, NULL), 0);
     cf_map_free(m);
     ck_assert_int_eq(cf_executor_shutdown(ex, 1, 0), 0);
@@ -345,15 +324,13 @@ START_TEST(test_free_with_items_pending_cancels_them)
 }
 END_TEST
 
-static Suite *map_suite(void)
-{
+static Suite *map_suite(void) {
     Suite *s = suite_create("map");
     TCase *ord = tcase_create("order");
     tcase_set_timeout(ord, 30);
     LT_ALL_KINDS(ord, test_results_come_in_input_order);
     LT_ALL_KINDS(ord, test_order_kept_when_early_items_are_slow);
-    tcase_add_loop_test(ord, test_chunksizes_give_every_result_in_order, 0,
-                        9);
+    tcase_add_loop_test(ord, test_chunksizes_give_every_result_in_order, 0, 9);
     LT_ALL_KINDS(ord, test_empty_input_ends_at_once);
     LT_ALL_KINDS(ord, test_map_array_copies_inputs);
     suite_add_tcase(s, ord);
@@ -367,8 +344,7 @@ static Suite *map_suite(void)
     TCase *err = tcase_create("errors");
     tcase_set_timeout(err, 30);
     LT_POOL_KINDS(err, test_map_timeout_then_goes_on);
-    tcase_add_loop_test(err, test_failing_item_reports_and_iteration_goes_on,
-                        0, 6);
+    tcase_add_loop_test(err, test_failing_item_reports_and_iteration_goes_on, 0, 6);
     LT_ALL_KINDS(err, test_input_error_stops_map);
     LT_ALL_KINDS(err, test_map_after_shutdown_is_refused);
     LT_POOL_KINDS(err, test_free_with_items_pending_cancels_them);
@@ -376,8 +352,7 @@ static Suite *map_suite(void)
     return s;
 }
 
-int main(void)
-{
+int main(void) {
     lt_register_tasks();
     return lt_run_suite(map_suite());
 }

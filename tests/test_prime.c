@@ -7,13 +7,11 @@
 #include "../workloads/prime.h"
 #include "../workloads/workload.h"
 
-static void setup(void)
-{
+static void setup(void) {
     ck_assert_int_eq(workloads_init(), 0);
 }
 
-START_TEST(test_blog_range_has_104_primes)
-{
+START_TEST(test_blog_range_has_104_primes) {
     int count = 0;
     for (uint64_t n = 19000; n < 20000; n++)
         count += wl_is_prime(n);
@@ -24,8 +22,7 @@ START_TEST(test_blog_range_has_104_primes)
 }
 END_TEST
 
-START_TEST(test_is_prime_edge_cases)
-{
+START_TEST(test_is_prime_edge_cases) {
     ck_assert_int_eq(wl_is_prime(0), 0);
     ck_assert_int_eq(wl_is_prime(1), 0);
     ck_assert_int_eq(wl_is_prime(2), 1);
@@ -48,31 +45,24 @@ END_TEST
 
 /* Runs the plan's tasks on an executor of `kind` through cf_submit and
  * collects them into res; the futures stay alive in fs until freed. */
-static void run_plan(cf_kind kind, const wl_plan *plan, cf_future **fs,
-                     wl_result *res)
-{
+static void run_plan(cf_kind kind, const wl_plan *plan, cf_future **fs, wl_result *res) {
     cf_options opts = CF_OPTIONS_INIT;
     cf_executor *ex = NULL;
     opts.max_workers = 2;
     ck_assert_int_eq(cf_executor_new(kind, &opts, &ex), 0);
     for (size_t i = 0; i < plan->n; i++)
-        ck_assert_int_eq(cf_submit(ex, plan->task, plan->in[i],
-                                   plan->in_len[i], &fs[i]),
-                         0);
+        ck_assert_int_eq(cf_submit(ex, plan->task, plan->in[i], plan->in_len[i], &fs[i]), 0);
     for (size_t i = 0; i < plan->n; i++) {
         res[i].data = NULL;
         res[i].len = 0;
-        res[i].status =
-            cf_future_result(fs[i], 10.0, &res[i].data, &res[i].len);
+        res[i].status = cf_future_result(fs[i], 10.0, &res[i].data, &res[i].len);
         res[i].msg = "";
-        if (res[i].status != 0)
-            cf_future_error(fs[i], &res[i].msg);
+        if (res[i].status != 0) cf_future_error(fs[i], &res[i].msg);
     }
     cf_executor_free(ex);
 }
 
-START_TEST(test_every_kind_verifies_with_the_same_digest)
-{
+START_TEST(test_every_kind_verifies_with_the_same_digest) {
     static const cf_kind kinds[] = {CF_SEQUENTIAL, CF_THREAD, CF_PROCESS};
     const workload *w = workload_find("prime");
     wl_params p = {.size = WL_QUICK};
@@ -92,16 +82,14 @@ START_TEST(test_every_kind_verifies_with_the_same_digest)
         ck_assert_ptr_nonnull(res);
         run_plan(kinds[k], &plan, fs, res);
         for (size_t i = 0; i < plan.n; i++) {
-            ck_assert_msg(res[i].status == 0, "%s task %zu: %d %s",
-                          cf_kind_name(kinds[k]), i, res[i].status,
-                          res[i].msg);
+            ck_assert_msg(res[i].status == 0, "%s task %zu: %d %s", cf_kind_name(kinds[k]), i,
+                          res[i].status, res[i].msg);
             ck_assert_uint_eq(res[i].len, 1);
             primes += *(const unsigned char *)res[i].data;
         }
         ck_assert_uint_eq(primes, 104);
-        ck_assert_msg(w->verify(&plan, res, digest, &failed, err,
-                                sizeof err) == 0,
-                      "%s: %s", cf_kind_name(kinds[k]), err);
+        ck_assert_msg(w->verify(&plan, res, digest, &failed, err, sizeof err) == 0, "%s: %s",
+                      cf_kind_name(kinds[k]), err);
         ck_assert_uint_eq(failed, 0);
         if (k == 0)
             strcpy(first, digest);
@@ -118,8 +106,7 @@ START_TEST(test_every_kind_verifies_with_the_same_digest)
 }
 END_TEST
 
-START_TEST(test_task_takes_several_numbers_and_refuses_bad_input)
-{
+START_TEST(test_task_takes_several_numbers_and_refuses_bad_input) {
     static const cf_kind kinds[] = {CF_SEQUENTIAL, CF_THREAD, CF_PROCESS};
     static const uint64_t nums[] = {0, 1, 2, 3, 4, 25, 1000003, 19998};
     static const unsigned char want[] = {0, 0, 1, 1, 0, 0, 1, 0};
@@ -145,12 +132,10 @@ START_TEST(test_task_takes_several_numbers_and_refuses_bad_input)
         ck_assert_uint_eq(len, sizeof want);
         ck_assert_mem_eq(data, want, sizeof want);
         for (int i = 0; i < 3; i++) {
-            ck_assert_int_eq(cf_future_result(bad[i], 10.0, NULL, NULL),
-                             CF_ETASK);
+            ck_assert_int_eq(cf_future_result(bad[i], 10.0, NULL, NULL), CF_ETASK);
             ck_assert_int_ne(cf_future_error(bad[i], &msg), 0);
-            ck_assert_msg(strstr(msg, "is_prime") != NULL,
-                          "%s bad %d: message '%s'", cf_kind_name(kinds[k]),
-                          i, msg);
+            ck_assert_msg(strstr(msg, "is_prime") != NULL, "%s bad %d: message '%s'",
+                          cf_kind_name(kinds[k]), i, msg);
             cf_future_free(bad[i]);
         }
         cf_future_free(f);
@@ -160,9 +145,7 @@ START_TEST(test_task_takes_several_numbers_and_refuses_bad_input)
 END_TEST
 
 /* A hand-made run of a plan: the right byte for each number. */
-static void fake_run(const wl_plan *plan, unsigned char *bytes,
-                     wl_result *res)
-{
+static void fake_run(const wl_plan *plan, unsigned char *bytes, wl_result *res) {
     for (size_t i = 0; i < plan->n; i++) {
         const unsigned char *in = plan->in[i];
         uint64_t n = 0;
@@ -177,8 +160,7 @@ static void fake_run(const wl_plan *plan, unsigned char *bytes,
     }
 }
 
-START_TEST(test_verify_detects_a_tampered_result)
-{
+START_TEST(test_verify_detects_a_tampered_result) {
     const workload *w = workload_find("prime");
     wl_params p = {.size = WL_BLOG};
     wl_plan plan;
@@ -192,8 +174,7 @@ START_TEST(test_verify_detects_a_tampered_result)
     ck_assert_str_eq(plan.label, "1000 numbers from 19000, 1/task");
 
     fake_run(&plan, bytes, res);
-    ck_assert_int_eq(w->verify(&plan, res, good, &failed, err, sizeof err),
-                     0);
+    ck_assert_int_eq(w->verify(&plan, res, good, &failed, err, sizeof err), 0);
     ck_assert_uint_eq(failed, 0);
 
     /* 19009 (index 9) is prime: claim it is not. */
@@ -224,8 +205,7 @@ START_TEST(test_verify_detects_a_tampered_result)
 }
 END_TEST
 
-START_TEST(test_default_size_counts_the_larger_range)
-{
+START_TEST(test_default_size_counts_the_larger_range) {
     const workload *w = workload_find("prime");
     wl_params p = {.size = WL_DEFAULT};
     wl_plan plan;
@@ -240,8 +220,7 @@ START_TEST(test_default_size_counts_the_larger_range)
     ck_assert_ptr_nonnull(res);
     fake_run(&plan, bytes, res);
     /* The known count holds, so verify accepts an honest run... */
-    ck_assert_msg(w->verify(&plan, res, d, &failed, err, sizeof err) == 0,
-                  "%s", err);
+    ck_assert_msg(w->verify(&plan, res, d, &failed, err, sizeof err) == 0, "%s", err);
     ck_assert_uint_eq(failed, 0);
     free(bytes);
     free(res);
@@ -249,8 +228,7 @@ START_TEST(test_default_size_counts_the_larger_range)
 }
 END_TEST
 
-static Suite *prime_suite(void)
-{
+static Suite *prime_suite(void) {
     Suite *s = suite_create("prime");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, NULL);
@@ -265,8 +243,7 @@ static Suite *prime_suite(void)
     return s;
 }
 
-int main(void)
-{
+int main(void) {
     SRunner *sr = srunner_create(prime_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -6,8 +6,7 @@
 
 #define MIB (1u << 20)
 
-static cf_executor *new_pool(int workers, int per_child, double timeout)
-{
+static cf_executor *new_pool(int workers, int per_child, double timeout) {
     cf_options o = CF_OPTIONS_INIT;
     o.max_workers = workers;
     o.max_tasks_per_child = per_child;
@@ -20,16 +19,14 @@ static cf_executor *new_pool(int workers, int per_child, double timeout)
 /* After the pool is freed no child of this process may remain, reaped or
  * not (Check runs each test in its own process, so the pool's workers are
  * its only children). */
-static void expect_no_children(void)
-{
+static void expect_no_children(void) {
     int st;
     errno = 0;
     ck_assert_int_eq(waitpid(-1, &st, WNOHANG), -1);
     ck_assert_int_eq(errno, ECHILD);
 }
 
-START_TEST(test_one_mib_crosses_both_ways)
-{
+START_TEST(test_one_mib_crosses_both_ways) {
     int fds = lt_count_fds();
     cf_executor *ex = new_pool(2, 0, 0);
     unsigned char *in = malloc(MIB);
@@ -62,8 +59,7 @@ START_TEST(test_one_mib_crosses_both_ways)
 }
 END_TEST
 
-START_TEST(test_task_error_crosses_boundary)
-{
+START_TEST(test_task_error_crosses_boundary) {
     cf_executor *ex = new_pool(2, 0, 0);
     cf_future *f = lt_submit_str(ex, lt_t_fail, "far away");
     ck_assert_int_eq(cf_future_result(f, 20.0, NULL, NULL), CF_ETASK);
@@ -79,8 +75,7 @@ START_TEST(test_task_error_crosses_boundary)
 }
 END_TEST
 
-START_TEST(test_tasks_run_in_other_processes)
-{
+START_TEST(test_tasks_run_in_other_processes) {
     cf_executor *ex = new_pool(2, 0, 0);
     for (int i = 0; i < 10; i++) {
         cf_future *f = lt_submit_str(ex, lt_t_whoami, "");
@@ -102,8 +97,7 @@ END_TEST
 static const char *deaths[] = {"segv", "abort", "exit", "kill", "outside"};
 
 /* Reads the pid a lt.pidfile task wrote at path, once it is there. */
-static pid_t read_pidfile(const char *path)
-{
+static pid_t read_pidfile(const char *path) {
     ck_assert_msg(LT_POLL(access(path, F_OK) == 0, 10.0), "no pid file");
     FILE *fp = fopen(path, "r");
     ck_assert_ptr_nonnull(fp);
@@ -118,8 +112,7 @@ static pid_t read_pidfile(const char *path)
  * more tasks wait behind them. Everything unfinished fails with CF_EBROKEN
  * and a message, later submits are refused, and freeing the pool returns
  * (the held worker must be stopped) leaving no child and no descriptor. */
-START_TEST(test_dying_worker_breaks_pool)
-{
+START_TEST(test_dying_worker_breaks_pool) {
     const char *how = deaths[_i];
     lt_gate g;
     lt_gate_init(&g);
@@ -139,11 +132,9 @@ START_TEST(test_dying_worker_breaks_pool)
         /* The pool may already know it is broken. */
         after[i] = NULL;
         int rc = cf_submit(ex, lt_t_echo, "after", 5, &after[i]);
-        ck_assert_msg(rc == 0 || rc == CF_EBROKEN, "submit: %s",
-                      cf_err_name(rc));
+        ck_assert_msg(rc == 0 || rc == CF_EBROKEN, "submit: %s", cf_err_name(rc));
     }
-    if (strcmp(how, "outside") == 0)
-        ck_assert_int_eq(kill(read_pidfile(pidpath), SIGKILL), 0);
+    if (strcmp(how, "outside") == 0) ck_assert_int_eq(kill(read_pidfile(pidpath), SIGKILL), 0);
 
     ck_assert_int_eq(cf_future_result(dying, 20.0, NULL, NULL), CF_EBROKEN);
     ck_assert_int_eq(cf_future_outcome(dying), CF_EBROKEN);
@@ -158,11 +149,9 @@ START_TEST(test_dying_worker_breaks_pool)
     for (int i = 0; i < 3; i++) {
         /* One may have slipped onto the dying worker's queue and run
          * before its neighbour died; none may hang or fail otherwise. */
-        if (after[i] == NULL)
-            continue;
+        if (after[i] == NULL) continue;
         int rc = cf_future_result(after[i], 20.0, NULL, NULL);
-        ck_assert_msg(rc == 0 || rc == CF_EBROKEN, "after[%d]: %s", i,
-                      cf_err_name(rc));
+        ck_assert_msg(rc == 0 || rc == CF_EBROKEN, "after[%d]: %s", i, cf_err_name(rc));
     }
     cf_future *late = NULL;
     ck_assert_int_eq(cf_submit(ex, lt_t_echo, "x", 1, &late), CF_EBROKEN);
@@ -178,24 +167,21 @@ START_TEST(test_dying_worker_breaks_pool)
 END_TEST
 
 /* A broken pool also refuses map. */
-START_TEST(test_broken_pool_refuses_map)
-{
+START_TEST(test_broken_pool_refuses_map) {
     cf_executor *ex = new_pool(1, 0, 0);
     cf_future *f = lt_submit_str(ex, lt_t_crash, "exit");
     ck_assert_int_eq(cf_future_result(f, 20.0, NULL, NULL), CF_EBROKEN);
     const void *data[1] = {"1"};
     size_t len[1] = {1};
     cf_map_iter *m = NULL;
-    ck_assert_int_eq(cf_map_array(ex, lt_t_sq, data, len, 1, NULL, &m),
-                     CF_EBROKEN);
+    ck_assert_int_eq(cf_map_array(ex, lt_t_sq, data, len, 1, NULL, &m), CF_EBROKEN);
     cf_future_free(f);
     cf_executor_free(ex);
     expect_no_children();
 }
 END_TEST
 
-START_TEST(test_normal_lifecycle_leaves_no_child_or_descriptor)
-{
+START_TEST(test_normal_lifecycle_leaves_no_child_or_descriptor) {
     int fds = lt_count_fds();
     for (int round = 0; round < 3; round++) {
         cf_executor *ex = new_pool(2, 0, 0);
@@ -211,8 +197,7 @@ END_TEST
 
 /* ---- max_tasks_per_child ---------------------------------------------- */
 
-static int count_distinct_pids(cf_future **fs, int n, int workers)
-{
+static int count_distinct_pids(cf_future **fs, int n, int workers) {
     long pids[64];
     int distinct = 0;
     ck_assert_int_le(n, 64);
@@ -225,16 +210,13 @@ static int count_distinct_pids(cf_future **fs, int n, int workers)
         ck_assert(idx >= 0 && idx < workers);
         int j;
         for (j = 0; j < distinct; j++)
-            if (pids[j] == pid)
-                break;
-        if (j == distinct)
-            pids[distinct++] = pid;
+            if (pids[j] == pid) break;
+        if (j == distinct) pids[distinct++] = pid;
     }
     return distinct;
 }
 
-START_TEST(test_max_tasks_per_child_replaces_workers)
-{
+START_TEST(test_max_tasks_per_child_replaces_workers) {
     int fds = lt_count_fds();
     cf_executor *ex = new_pool(2, 2, 0);
     cf_future *fs[20];
@@ -251,8 +233,7 @@ START_TEST(test_max_tasks_per_child_replaces_workers)
 }
 END_TEST
 
-START_TEST(test_without_max_tasks_workers_are_kept)
-{
+START_TEST(test_without_max_tasks_workers_are_kept) {
     cf_executor *ex = new_pool(2, 0, 0);
     cf_future *fs[20];
     for (int i = 0; i < 20; i++)
@@ -266,8 +247,7 @@ END_TEST
 
 /* ---- task_timeout ----------------------------------------------------- */
 
-START_TEST(test_task_timeout_kills_and_replaces_worker)
-{
+START_TEST(test_task_timeout_kills_and_replaces_worker) {
     lt_gate g;
     lt_gate_init(&g);
     int fds = lt_count_fds();
@@ -318,12 +298,11 @@ END_TEST
 
 typedef struct busy {
     atomic_int stop;
-    pthread_mutex_t mu; /* held often and long by its thread */
+    pthread_mutex_t mu;   /* held often and long by its thread */
     cf_executor *threads; /* a thread pool kept busy at the same time */
 } busy;
 
-static void *hammer(void *arg)
-{
+static void *hammer(void *arg) {
     busy *b = arg;
     char name[32];
     unsigned i = 0;
@@ -351,8 +330,7 @@ static void *hammer(void *arg)
     return NULL;
 }
 
-START_TEST(test_pool_works_while_caller_threads_hold_locks)
-{
+START_TEST(test_pool_works_while_caller_threads_hold_locks) {
     busy b = {.mu = PTHREAD_MUTEX_INITIALIZER};
     b.threads = lt_new(CF_THREAD, 2);
     pthread_t th[2];
@@ -372,8 +350,7 @@ START_TEST(test_pool_works_while_caller_threads_hold_locks)
             size_t len;
             ck_assert_int_eq(cf_future_result(fs[i], 20.0, &data, &len), 0);
             ck_assert_uint_eq(len, 1000u * (i + 1));
-            ck_assert_int_eq(((const unsigned char *)data)[len - 1],
-                             lt_pattern(len - 1));
+            ck_assert_int_eq(((const unsigned char *)data)[len - 1], lt_pattern(len - 1));
             cf_future_free(fs[i]);
         }
         cf_executor_free(ex);
@@ -385,8 +362,7 @@ START_TEST(test_pool_works_while_caller_threads_hold_locks)
 }
 END_TEST
 
-static Suite *process_pool_suite(void)
-{
+static Suite *process_pool_suite(void) {
     Suite *s = suite_create("process_pool");
     TCase *io = tcase_create("bytes");
     tcase_set_timeout(io, 30);
@@ -417,8 +393,7 @@ static Suite *process_pool_suite(void)
     return s;
 }
 
-int main(void)
-{
+int main(void) {
     lt_register_tasks();
     return lt_run_suite(process_pool_suite());
 }

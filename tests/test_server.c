@@ -27,15 +27,13 @@ typedef struct fetch {
     double seconds;
 } fetch;
 
-static size_t keep(char *data, size_t size, size_t nmemb, void *arg)
-{
+static size_t keep(char *data, size_t size, size_t nmemb, void *arg) {
     fetch *f = arg;
     size_t n = size * nmemb;
     if (f->len + n > f->cap) {
         size_t cap = (f->len + n) * 2;
         unsigned char *b = realloc(f->body, cap);
-        if (b == NULL)
-            return 0;
+        if (b == NULL) return 0;
         f->body = b;
         f->cap = cap;
     }
@@ -44,8 +42,7 @@ static size_t keep(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
-static CURL *easy_for(const char *path, fetch *f, long stall_s)
-{
+static CURL *easy_for(const char *path, fetch *f, long stall_s) {
     char url[512];
     snprintf(url, sizeof url, "%s%s", srv_base_url(server), path);
     CURL *e = curl_easy_init();
@@ -64,16 +61,14 @@ static CURL *easy_for(const char *path, fetch *f, long stall_s)
     return e;
 }
 
-static double now_s(void)
-{
+static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* GETs base + path; the caller frees f->body. */
-static fetch get(const char *path)
-{
+static fetch get(const char *path) {
     fetch f;
     memset(&f, 0, sizeof f);
     CURL *e = easy_for(path, &f, 2);
@@ -86,10 +81,8 @@ static fetch get(const char *path)
     return f;
 }
 
-static int is_body_of(const fetch *f, const char *name, size_t size)
-{
-    if (f->len != size)
-        return 0;
+static int is_body_of(const fetch *f, const char *name, size_t size) {
+    if (f->len != size) return 0;
     unsigned char *want = malloc(size ? size : 1);
     ck_assert_ptr_nonnull(want);
     dl_body_fill(name, 0, want, size);
@@ -98,28 +91,24 @@ static int is_body_of(const fetch *f, const char *name, size_t size)
     return same;
 }
 
-static void start_with(int ttfb_ms, long rate, long file_size)
-{
+static void start_with(int ttfb_ms, long rate, long file_size) {
     srv_options o = {0, ttfb_ms, rate, file_size};
     char err[256] = "";
     ck_assert_msg(srv_start(&o, &server, err, sizeof err) == 0, "%s", err);
 }
 
-static void setup(void)
-{
+static void setup(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     start_with(0, 0, 5000);
 }
 
-static void teardown(void)
-{
+static void teardown(void) {
     srv_stop(server);
     server = NULL;
     curl_global_cleanup();
 }
 
-START_TEST(test_base_url_is_loopback_with_the_chosen_port)
-{
+START_TEST(test_base_url_is_loopback_with_the_chosen_port) {
     char want[64];
     snprintf(want, sizeof want, "http://127.0.0.1:%d", srv_port(server));
     ck_assert_int_gt(srv_port(server), 0);
@@ -127,8 +116,7 @@ START_TEST(test_base_url_is_loopback_with_the_chosen_port)
 }
 END_TEST
 
-START_TEST(test_file_body_is_generated_for_name_and_size)
-{
+START_TEST(test_file_body_is_generated_for_name_and_size) {
     fetch f = get("/files/report.pdf?size=100000");
     ck_assert_int_eq(f.rc, CURLE_OK);
     ck_assert_int_eq(f.code, 200);
@@ -137,8 +125,7 @@ START_TEST(test_file_body_is_generated_for_name_and_size)
 }
 END_TEST
 
-START_TEST(test_file_without_size_uses_the_default_size)
-{
+START_TEST(test_file_without_size_uses_the_default_size) {
     fetch f = get("/files/noext");
     ck_assert_int_eq(f.rc, CURLE_OK);
     ck_assert_msg(is_body_of(&f, "noext", 5000), "got %zu bytes", f.len);
@@ -146,8 +133,7 @@ START_TEST(test_file_without_size_uses_the_default_size)
 }
 END_TEST
 
-START_TEST(test_same_name_gives_same_body_other_name_differs)
-{
+START_TEST(test_same_name_gives_same_body_other_name_differs) {
     fetch a = get("/files/a.bin?size=4096");
     fetch b = get("/files/a.bin?size=4096");
     fetch c = get("/files/c.bin?size=4096");
@@ -162,8 +148,7 @@ START_TEST(test_same_name_gives_same_body_other_name_differs)
 }
 END_TEST
 
-START_TEST(test_zero_size_file_is_empty)
-{
+START_TEST(test_zero_size_file_is_empty) {
     fetch f = get("/files/empty.txt?size=0");
     ck_assert_int_eq(f.rc, CURLE_OK);
     ck_assert_int_eq(f.code, 200);
@@ -172,8 +157,7 @@ START_TEST(test_zero_size_file_is_empty)
 }
 END_TEST
 
-START_TEST(test_bad_size_is_400)
-{
+START_TEST(test_bad_size_is_400) {
     fetch f = get("/files/a.bin?size=12x");
     ck_assert_int_eq(f.rc, CURLE_HTTP_RETURNED_ERROR);
     ck_assert_int_eq(f.code, 400);
@@ -181,23 +165,16 @@ START_TEST(test_bad_size_is_400)
 }
 END_TEST
 
-START_TEST(test_status_routes_answer_their_code)
-{
+START_TEST(test_status_routes_answer_their_code) {
     static const struct {
         const char *path;
         long code;
-    } cases[] = {{"/status/404", 404},
-                 {"/status/500", 500},
-                 {"/status/503/x.pdf", 503},
-                 {"/status/418", 418},
-                 {"/nowhere", 404},
-                 {"/status/99", 404}};
+    } cases[] = {{"/status/404", 404}, {"/status/500", 500}, {"/status/503/x.pdf", 503},
+                 {"/status/418", 418}, {"/nowhere", 404},    {"/status/99", 404}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         fetch f = get(cases[i].path);
-        ck_assert_msg(f.rc == CURLE_HTTP_RETURNED_ERROR, "%s: curl %d",
-                      cases[i].path, f.rc);
-        ck_assert_msg(f.code == cases[i].code, "%s: HTTP %ld",
-                      cases[i].path, f.code);
+        ck_assert_msg(f.rc == CURLE_HTTP_RETURNED_ERROR, "%s: curl %d", cases[i].path, f.rc);
+        ck_assert_msg(f.code == cases[i].code, "%s: HTTP %ld", cases[i].path, f.code);
         free(f.body);
     }
     fetch ok = get("/status/200");
@@ -207,8 +184,7 @@ START_TEST(test_status_routes_answer_their_code)
 }
 END_TEST
 
-START_TEST(test_stall_times_out_on_the_client)
-{
+START_TEST(test_stall_times_out_on_the_client) {
     fetch f;
     memset(&f, 0, sizeof f);
     CURL *e = easy_for("/stall/s.pdf?size=100000", &f, 1);
@@ -221,18 +197,15 @@ START_TEST(test_stall_times_out_on_the_client)
 }
 END_TEST
 
-START_TEST(test_reset_cuts_the_body_with_an_error)
-{
+START_TEST(test_reset_cuts_the_body_with_an_error) {
     fetch f = get("/reset/r.pdf?size=200000");
-    ck_assert_msg(f.rc == CURLE_RECV_ERROR || f.rc == CURLE_PARTIAL_FILE,
-                  "curl %d", f.rc);
+    ck_assert_msg(f.rc == CURLE_RECV_ERROR || f.rc == CURLE_PARTIAL_FILE, "curl %d", f.rc);
     ck_assert_int_lt(f.len, 200000);
     free(f.body);
 }
 END_TEST
 
-START_TEST(test_short_announces_more_than_it_sends)
-{
+START_TEST(test_short_announces_more_than_it_sends) {
     fetch f = get("/short/s.pdf?size=200000");
     ck_assert_int_eq(f.rc, CURLE_PARTIAL_FILE);
     ck_assert_int_eq(f.len, 100000);
@@ -240,8 +213,7 @@ START_TEST(test_short_announces_more_than_it_sends)
 }
 END_TEST
 
-START_TEST(test_redirects_end_at_the_named_file)
-{
+START_TEST(test_redirects_end_at_the_named_file) {
     fetch f = get("/redirect/3/x%20y.pdf?size=777");
     ck_assert_int_eq(f.rc, CURLE_OK);
     ck_assert_int_eq(f.redirects, 3);
@@ -259,8 +231,7 @@ START_TEST(test_redirects_end_at_the_named_file)
 }
 END_TEST
 
-START_TEST(test_ttfb_and_rate_slow_each_response)
-{
+START_TEST(test_ttfb_and_rate_slow_each_response) {
     srv_stop(server);
     /* 200 ms to first byte, then 40000 bytes at 200000 B/s: >= 0.4 s. */
     start_with(200, 200000, 40000);
@@ -276,8 +247,7 @@ START_TEST(test_ttfb_and_rate_slow_each_response)
 }
 END_TEST
 
-START_TEST(test_port_in_use_fails_with_a_reason)
-{
+START_TEST(test_port_in_use_fails_with_a_reason) {
     srv_options o = {srv_port(server), 0, 0, 0};
     srv *other = NULL;
     char err[256] = "";
@@ -287,8 +257,7 @@ START_TEST(test_port_in_use_fails_with_a_reason)
 }
 END_TEST
 
-START_TEST(test_stop_ends_a_stalled_response)
-{
+START_TEST(test_stop_ends_a_stalled_response) {
     fetch f;
     memset(&f, 0, sizeof f);
     CURL *e = easy_for("/stall/s.pdf?size=100000", &f, 60);
@@ -320,8 +289,7 @@ START_TEST(test_stop_ends_a_stalled_response)
 }
 END_TEST
 
-START_TEST(test_500_concurrent_connections_all_succeed)
-{
+START_TEST(test_500_concurrent_connections_all_succeed) {
     enum { N = 500 };
     srv_stop(server);
     /* A ttfb holds every connection open at once. */
@@ -340,8 +308,7 @@ START_TEST(test_500_concurrent_connections_all_succeed)
     int running = 1, q;
     while (running) {
         ck_assert_int_eq(curl_multi_perform(m, &running), CURLM_OK);
-        if (running)
-            curl_multi_poll(m, NULL, 0, 200, NULL);
+        if (running) curl_multi_poll(m, NULL, 0, 200, NULL);
     }
     int ok = 0;
     CURLMsg *msg;
@@ -350,8 +317,7 @@ START_TEST(test_500_concurrent_connections_all_succeed)
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&f);
         int i = (int)(f - fs);
         snprintf(path, sizeof path, "c%03d.bin", i);
-        ck_assert_msg(msg->data.result == CURLE_OK, "%s: curl %d", path,
-                      msg->data.result);
+        ck_assert_msg(msg->data.result == CURLE_OK, "%s: curl %d", path, msg->data.result);
         ck_assert_msg(is_body_of(f, path, 2048), "%s: body differs", path);
         ok++;
     }
@@ -365,29 +331,24 @@ START_TEST(test_500_concurrent_connections_all_succeed)
 }
 END_TEST
 
-START_TEST(test_serve_refuses_bad_values_with_status_2)
-{
-    static const char *const bad[][3] = {{"serve", "--rate", "12x"},
-                                         {"serve", "--port", "70000"},
-                                         {"serve", "--ttfb-ms", "-1"},
-                                         {"serve", "--size", "0"},
-                                         {"serve", "--bogus", NULL},
-                                         {"serve", "--port", NULL}};
+START_TEST(test_serve_refuses_bad_values_with_status_2) {
+    static const char *const bad[][3] = {{"serve", "--rate", "12x"},   {"serve", "--port", "70000"},
+                                         {"serve", "--ttfb-ms", "-1"}, {"serve", "--size", "0"},
+                                         {"serve", "--bogus", NULL},   {"serve", "--port", NULL}};
     /* Check runs each test in its own process: quiet its usage lines. */
     ck_assert_ptr_nonnull(freopen("/dev/null", "w", stdout));
     ck_assert_ptr_nonnull(freopen("/dev/null", "w", stderr));
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int argc = bad[i][2] != NULL ? 3 : 2;
-        ck_assert_msg(cmd_serve(argc, (char **)bad[i]) == 2, "%s %s",
-                      bad[i][1], bad[i][2] ? bad[i][2] : "");
+        ck_assert_msg(cmd_serve(argc, (char **)bad[i]) == 2, "%s %s", bad[i][1],
+                      bad[i][2] ? bad[i][2] : "");
     }
     char *help[] = {"serve", "--help", NULL};
     ck_assert_int_eq(cmd_serve(2, help), 0);
 }
 END_TEST
 
-START_TEST(test_serve_prints_its_url_and_exits_0_on_sigterm)
-{
+START_TEST(test_serve_prints_its_url_and_exits_0_on_sigterm) {
     int pfd[2];
     ck_assert_int_eq(pipe(pfd), 0);
     pid_t pid = fork();
@@ -413,8 +374,7 @@ START_TEST(test_serve_prints_its_url_and_exits_0_on_sigterm)
 }
 END_TEST
 
-static Suite *server_suite(void)
-{
+static Suite *server_suite(void) {
     Suite *s = suite_create("server");
     TCase *tc = tcase_create("routes");
     tcase_add_checked_fixture(tc, setup, teardown);
@@ -445,8 +405,7 @@ static Suite *server_suite(void)
     return s;
 }
 
-int main(void)
-{
+int main(void) {
     SRunner *sr = srunner_create(server_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -2,6 +2,7 @@
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../bench/stats.h"
 
@@ -125,6 +126,158 @@ START_TEST(speedup_of_nonpositive_median_is_nan_and_fails) {
 }
 END_TEST
 
+START_TEST(percentiles_follow_type_7_and_sort_in_place) {
+    /* 0..100 shuffled: quantile q sits at exactly 100 q. */
+    double x[101];
+    for (int i = 0; i <= 100; i++)
+        x[i] = (double)((i * 37) % 101);
+    stats_pcts p;
+    ck_assert_int_eq(stats_percentiles(x, 101, &p), 0);
+    ck_assert_double_eq_tol(p.p50, 50.0, 1e-12);
+    ck_assert_double_eq_tol(p.p95, 95.0, 1e-12);
+    ck_assert_double_eq_tol(p.p99, 99.0, 1e-12);
+    ck_assert(x[0] == 0.0 && x[100] == 100.0);
+    ck_assert_int_eq(stats_percentiles(x, 0, &p), -1);
+    ck_assert(isnan(p.p50));
+}
+END_TEST
+
+START_TEST(bootstrap_of_single_samples_is_the_plain_ratio) {
+    const double a[] = {100}, b[] = {25};
+    double lo, hi;
+    ck_assert_int_eq(stats_bootstrap_ratio(a, 1, b, 1, 500, 0.95, 7, &lo, &hi), 0);
+    ck_assert_double_eq_tol(lo, 4.0, 1e-12);
+    ck_assert_double_eq_tol(hi, 4.0, 1e-12);
+}
+END_TEST
+
+START_TEST(bootstrap_interval_brackets_the_ratio_and_is_reproducible) {
+    const double seq[] = {95, 100, 105, 98, 102, 110, 90};
+    const double par[] = {48, 50, 52, 49, 51, 55, 45};
+    double lo, hi, lo2, hi2;
+    ck_assert_int_eq(stats_bootstrap_ratio(seq, 7, par, 7, 2000, 0.95, 42, &lo, &hi), 0);
+    ck_assert(lo < 2.0 && hi > 2.0); /* medians 100 and 50 */
+    ck_assert(lo > 1.6 && hi < 2.5);
+    ck_assert_int_eq(stats_bootstrap_ratio(seq, 7, par, 7, 2000, 0.95, 42, &lo2, &hi2), 0);
+    ck_assert(lo == lo2 && hi == hi2);
+    /* A narrower level gives a narrower interval. */
+    ck_assert_int_eq(stats_bootstrap_ratio(seq, 7, par, 7, 2000, 0.5, 42, &lo2, &hi2), 0);
+    ck_assert(lo2 >= lo && hi2 <= hi);
+}
+END_TEST
+
+START_TEST(bootstrap_refuses_empty_or_nonpositive_data) {
+    const double a[] = {1, 2}, z[] = {0, 0};
+    double lo, hi;
+    ck_assert_int_eq(stats_bootstrap_ratio(a, 0, a, 2, 100, 0.95, 1, &lo, &hi), -1);
+    ck_assert(isnan(lo) && isnan(hi));
+    ck_assert_int_eq(stats_bootstrap_ratio(a, 2, z, 2, 100, 0.95, 1, &lo, &hi), -1);
+    ck_assert_int_eq(stats_bootstrap_ratio(a, 2, a, 2, 0, 0.95, 1, &lo, &hi), -1);
+}
+END_TEST
+
+START_TEST(mann_whitney_exact_p_of_separated_samples) {
+    const double a[] = {1, 2, 3, 4, 5}, b[] = {6, 7, 8, 9, 10};
+    stats_mw mw;
+    ck_assert_int_eq(stats_mann_whitney(a, 5, b, 5, &mw), 0);
+    ck_assert_int_eq(mw.exact, 1);
+    ck_assert_double_eq_tol(mw.u, 0.0, 1e-12);
+    ck_assert_double_eq_tol(mw.p, 2.0 / 252.0, 1e-12); /* C(10, 5) = 252 */
+    ck_assert_double_eq_tol(mw.p_min, 2.0 / 252.0, 1e-12);
+    /* The test is symmetric: swapping sides keeps p, U becomes m n - U. */
+    ck_assert_int_eq(stats_mann_whitney(b, 5, a, 5, &mw), 0);
+    ck_assert_double_eq_tol(mw.u, 25.0, 1e-12);
+    ck_assert_double_eq_tol(mw.p, 2.0 / 252.0, 1e-12);
+}
+END_TEST
+
+START_TEST(mann_whitney_exact_p_matches_a_hand_count) {
+    /* a = {1, 4}, b = {2, 3}: U_a = 2 (4 beats both). Of the C(4, 2) = 6
+     * rankings, U <= 2 in 4 (U = 0, 1, 2, 2): P = 4/6, two-sided 1. And
+     * a = {1, 2}, b = {3, 4}: U = 0, P(U <= 0) = 1/6, p = 1/3. */
+    const double a[] = {1, 4}, b[] = {2, 3}, c[] = {1, 2}, d[] = {3, 4};
+    stats_mw mw;
+    ck_assert_int_eq(stats_mann_whitney(a, 2, b, 2, &mw), 0);
+    ck_assert_double_eq_tol(mw.u, 2.0, 1e-12);
+    ck_assert_double_eq_tol(mw.p, 1.0, 1e-12);
+    ck_assert_int_eq(stats_mann_whitney(c, 2, d, 2, &mw), 0);
+    ck_assert_double_eq_tol(mw.p, 1.0 / 3.0, 1e-12);
+    ck_assert_double_eq_tol(mw.p_min, 1.0 / 3.0, 1e-12);
+}
+END_TEST
+
+START_TEST(mann_whitney_with_ties_uses_the_normal_approximation) {
+    const double a[] = {10, 10, 10, 10, 10, 10}, b[] = {20, 20, 20, 20, 20, 20};
+    stats_mw mw;
+    ck_assert_int_eq(stats_mann_whitney(a, 6, b, 6, &mw), 0);
+    ck_assert_int_eq(mw.exact, 0);
+    ck_assert_double_eq_tol(mw.u, 0.0, 1e-12);
+    /* var = 36/12 (13 - 420/132); z = (18 - 0.5) / sqrt(var). */
+    double var = 3.0 * (13.0 - 420.0 / 132.0);
+    double z = 17.5 / sqrt(var);
+    ck_assert_double_eq_tol(mw.p, erfc(z / sqrt(2.0)), 1e-9);
+    /* Every value equal: nothing tells the sides apart. */
+    ck_assert_int_eq(stats_mann_whitney(a, 6, a, 6, &mw), 0);
+    ck_assert_double_eq_tol(mw.p, 1.0, 1e-12);
+}
+END_TEST
+
+START_TEST(mann_whitney_too_few_reps_cannot_reach_five_percent) {
+    const double a[] = {1, 2, 3}, b[] = {4, 5, 6};
+    stats_mw mw;
+    ck_assert_int_eq(stats_mann_whitney(a, 3, b, 3, &mw), 0);
+    ck_assert_double_eq_tol(mw.p_min, 0.1, 1e-12); /* 2 / C(6, 3) */
+    ck_assert(mw.p_min > 0.05);
+    ck_assert_int_eq(stats_mann_whitney(a, 0, b, 3, &mw), -1);
+}
+END_TEST
+
+START_TEST(notes_fire_on_each_condition_and_stay_quiet_otherwise) {
+    char buf[512];
+    stats_note_input in = {0};
+    in.pool = 1;
+    in.cpu_bound = 1;
+    in.workers = 2;
+    in.cores = 2;
+    in.task_us = 500.0;
+    in.pool_cost_us = 2.0;
+    in.speedup = 1.9;
+    in.mean = 100.0;
+    in.stddev = 2.0;
+    in.reps = 5;
+    ck_assert_int_eq(stats_notes(&in, buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, "");
+
+    in.task_us = 0.4;
+    ck_assert_int_eq(stats_notes(&in, buf, sizeof buf), 1);
+    ck_assert_ptr_nonnull(strstr(buf, "0.4 µs"));
+    ck_assert_ptr_nonnull(strstr(buf, "2 µs per task"));
+    ck_assert_ptr_nonnull(strstr(buf, "chunksize"));
+    in.task_us = 500.0;
+
+    in.workers = 6;
+    ck_assert_int_eq(stats_notes(&in, buf, sizeof buf), 1);
+    ck_assert_ptr_nonnull(strstr(buf, "6 CPU-bound workers on 2 cores"));
+    in.cpu_bound = 0; /* I/O-bound pools may be larger than the machine */
+    ck_assert_int_eq(stats_notes(&in, buf, sizeof buf), 0);
+    in.cpu_bound = 1;
+    in.workers = 2;
+
+    in.speedup = 3.5;
+    ck_assert_int_eq(stats_notes(&in, buf, sizeof buf), 1);
+    ck_assert_ptr_nonnull(strstr(buf, "above the 2 cores"));
+    in.speedup = 1.9;
+
+    in.stddev = 15.0;
+    in.slow_first = 1;
+    ck_assert_int_eq(stats_notes(&in, buf, sizeof buf), 2);
+    ck_assert_ptr_nonnull(strstr(buf, "noisy"));
+    ck_assert_ptr_nonnull(strstr(buf, "; "));
+    ck_assert_ptr_nonnull(strstr(buf, "--warmup"));
+    ck_assert_ptr_null(strchr(buf, ',')); /* a CSV field without quoting */
+}
+END_TEST
+
 static Suite *stats_suite(void) {
     Suite *s = suite_create("stats");
     TCase *tc = tcase_create("core");
@@ -137,6 +290,15 @@ static Suite *stats_suite(void) {
     tcase_add_test(tc, speedup_is_ratio_of_medians);
     tcase_add_test(tc, speedup_error_propagates_relative_errors_in_quadrature);
     tcase_add_test(tc, speedup_of_nonpositive_median_is_nan_and_fails);
+    tcase_add_test(tc, percentiles_follow_type_7_and_sort_in_place);
+    tcase_add_test(tc, bootstrap_of_single_samples_is_the_plain_ratio);
+    tcase_add_test(tc, bootstrap_interval_brackets_the_ratio_and_is_reproducible);
+    tcase_add_test(tc, bootstrap_refuses_empty_or_nonpositive_data);
+    tcase_add_test(tc, mann_whitney_exact_p_of_separated_samples);
+    tcase_add_test(tc, mann_whitney_exact_p_matches_a_hand_count);
+    tcase_add_test(tc, mann_whitney_with_ties_uses_the_normal_approximation);
+    tcase_add_test(tc, mann_whitney_too_few_reps_cannot_reach_five_percent);
+    tcase_add_test(tc, notes_fire_on_each_condition_and_stay_quiet_otherwise);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,13 +1,11 @@
 /* test_task.c -- the task registry, cf_out_* inside tasks, error codes. */
 #include "lib_check.h"
 
-static int other_fn(const void *in, size_t len, cf_out *out)
-{
+static int other_fn(const void *in, size_t len, cf_out *out) {
     return lt_echo(in, len, out);
 }
 
-START_TEST(test_register_gives_named_findable_handle)
-{
+START_TEST(test_register_gives_named_findable_handle) {
     const cf_task *t = cf_task_register("tt.named", other_fn);
     ck_assert_ptr_nonnull(t);
     ck_assert_str_eq(cf_task_name(t), "tt.named");
@@ -16,8 +14,7 @@ START_TEST(test_register_gives_named_findable_handle)
 }
 END_TEST
 
-START_TEST(test_register_same_name_same_fn_returns_first_handle)
-{
+START_TEST(test_register_same_name_same_fn_returns_first_handle) {
     const cf_task *a = cf_task_register("tt.twice", other_fn);
     const cf_task *b = cf_task_register("tt.twice", other_fn);
     ck_assert_ptr_nonnull(a);
@@ -25,15 +22,13 @@ START_TEST(test_register_same_name_same_fn_returns_first_handle)
 }
 END_TEST
 
-START_TEST(test_register_same_name_other_fn_fails)
-{
+START_TEST(test_register_same_name_other_fn_fails) {
     ck_assert_ptr_null(cf_task_register("lt.echo", other_fn));
     ck_assert_ptr_eq(cf_task_find("lt.echo"), lt_t_echo);
 }
 END_TEST
 
-START_TEST(test_register_copies_name)
-{
+START_TEST(test_register_copies_name) {
     char name[32];
     snprintf(name, sizeof name, "tt.copied");
     const cf_task *t = cf_task_register(name, other_fn);
@@ -44,15 +39,13 @@ START_TEST(test_register_copies_name)
 }
 END_TEST
 
-START_TEST(test_find_unknown_name_is_null)
-{
+START_TEST(test_find_unknown_name_is_null) {
     ck_assert_ptr_null(cf_task_find("tt.never-registered"));
     ck_assert_ptr_null(cf_task_find(""));
 }
 END_TEST
 
-static void *register_many(void *arg)
-{
+static void *register_many(void *arg) {
     long id = (long)arg;
     char name[32];
     for (int i = 0; i < 200; i++) {
@@ -62,19 +55,16 @@ static void *register_many(void *arg)
         else
             snprintf(name, sizeof name, "tt.t%ld.%d", id, i);
         const cf_task *t = cf_task_register(name, other_fn);
-        if (t == NULL || cf_task_find(name) != t ||
-            strcmp(cf_task_name(t), name) != 0)
+        if (t == NULL || cf_task_find(name) != t || strcmp(cf_task_name(t), name) != 0)
             return (void *)1;
     }
     return NULL;
 }
 
-START_TEST(test_register_from_many_threads_at_once)
-{
+START_TEST(test_register_from_many_threads_at_once) {
     pthread_t th[4];
     for (long i = 0; i < 4; i++)
-        ck_assert_int_eq(pthread_create(&th[i], NULL, register_many,
-                                        (void *)i), 0);
+        ck_assert_int_eq(pthread_create(&th[i], NULL, register_many, (void *)i), 0);
     for (int i = 0; i < 4; i++) {
         void *ret;
         ck_assert_int_eq(pthread_join(th[i], &ret), 0);
@@ -87,42 +77,34 @@ END_TEST
 
 /* ---- cf_out_* through every executor kind ----------------------------- */
 
-static int set_twice(const void *in, size_t len, cf_out *out)
-{
+static int set_twice(const void *in, size_t len, cf_out *out) {
     (void)in, (void)len;
-    if (cf_out_set(out, "first result", 12) != 0)
-        return 1;
+    if (cf_out_set(out, "first result", 12) != 0) return 1;
     return cf_out_set(out, "second", 6) == 0 ? 0 : 1;
 }
 
-static int reserve_exact(const void *in, size_t len, cf_out *out)
-{
+static int reserve_exact(const void *in, size_t len, cf_out *out) {
     (void)in, (void)len;
-    if (cf_out_set(out, "something longer than five", 26) != 0)
-        return 1;
+    if (cf_out_set(out, "something longer than five", 26) != 0) return 1;
     char *p = cf_out_reserve(out, 5);
-    if (p == NULL)
-        return 1;
+    if (p == NULL) return 1;
     memcpy(p, "abcde", 5);
     return 0;
 }
 
 /* Reports what the size limits return, from inside a task. */
-static int too_big(const void *in, size_t len, cf_out *out)
-{
+static int too_big(const void *in, size_t len, cf_out *out) {
     (void)in, (void)len;
     size_t big = (size_t)CF_MAX_BYTES + 1;
     char *buf = calloc(1, big); /* untouched pages: cheap */
-    if (buf == NULL)
-        return 1;
+    if (buf == NULL) return 1;
     int set_rc = cf_out_set(out, buf, big);
     free(buf);
     void *p = cf_out_reserve(out, big);
     return lt_out_printf(out, "%d %d", set_rc, p == NULL) == 0 ? 0 : 1;
 }
 
-static int long_error(const void *in, size_t len, cf_out *out)
-{
+static int long_error(const void *in, size_t len, cf_out *out) {
     (void)in, (void)len;
     char msg[1000];
     memset(msg, 'x', sizeof msg - 1);
@@ -131,26 +113,22 @@ static int long_error(const void *in, size_t len, cf_out *out)
     return 5;
 }
 
-static int bare_failure(const void *in, size_t len, cf_out *out)
-{
+static int bare_failure(const void *in, size_t len, cf_out *out) {
     (void)in, (void)len, (void)out;
     return -3;
 }
 
 /* Output: "len sum" of the input bytes, to prove binary input arrives. */
-static int checksum(const void *in, size_t len, cf_out *out)
-{
+static int checksum(const void *in, size_t len, cf_out *out) {
     unsigned long sum = 0;
     for (size_t i = 0; i < len; i++)
         sum = sum * 31 + ((const unsigned char *)in)[i];
     return lt_out_printf(out, "%zu %lu", len, sum) == 0 ? 0 : 1;
 }
 
-static const cf_task *t_set_twice, *t_reserve, *t_too_big, *t_long_error,
-    *t_bare, *t_checksum;
+static const cf_task *t_set_twice, *t_reserve, *t_too_big, *t_long_error, *t_bare, *t_checksum;
 
-START_TEST(test_out_set_second_call_replaces_first)
-{
+START_TEST(test_out_set_second_call_replaces_first) {
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
     cf_future *f = lt_submit_str(ex, t_set_twice, "");
     lt_expect_result(f, "second");
@@ -159,8 +137,7 @@ START_TEST(test_out_set_second_call_replaces_first)
 }
 END_TEST
 
-START_TEST(test_out_reserve_makes_result_exactly_that_long)
-{
+START_TEST(test_out_reserve_makes_result_exactly_that_long) {
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
     cf_future *f = lt_submit_str(ex, t_reserve, "");
     lt_expect_result(f, "abcde");
@@ -169,8 +146,7 @@ START_TEST(test_out_reserve_makes_result_exactly_that_long)
 }
 END_TEST
 
-START_TEST(test_out_over_max_bytes_is_refused)
-{
+START_TEST(test_out_over_max_bytes_is_refused) {
     cf_executor *ex = lt_new(lt_kinds[_i], 1);
     cf_future *f = lt_submit_str(ex, t_too_big, "");
     char want[32];
@@ -181,8 +157,7 @@ START_TEST(test_out_over_max_bytes_is_refused)
 }
 END_TEST
 
-START_TEST(test_out_error_message_truncated_to_255_bytes)
-{
+START_TEST(test_out_error_message_truncated_to_255_bytes) {
     cf_executor *ex = lt_new(lt_kinds[_i], 1);
     cf_future *f = lt_submit_str(ex, t_long_error, "");
     ck_assert_int_eq(cf_future_result(f, 20.0, NULL, NULL), CF_ETASK);
@@ -198,8 +173,7 @@ START_TEST(test_out_error_message_truncated_to_255_bytes)
 }
 END_TEST
 
-START_TEST(test_status_without_message_gives_empty_message)
-{
+START_TEST(test_status_without_message_gives_empty_message) {
     cf_executor *ex = lt_new(lt_kinds[_i], 1);
     cf_future *f = lt_submit_str(ex, t_bare, "");
     ck_assert_int_eq(cf_future_result(f, 20.0, NULL, NULL), CF_ETASK);
@@ -211,8 +185,7 @@ START_TEST(test_status_without_message_gives_empty_message)
 }
 END_TEST
 
-START_TEST(test_task_sees_exact_binary_input)
-{
+START_TEST(test_task_sees_exact_binary_input) {
     unsigned char in[300];
     unsigned long sum = 0;
     for (size_t i = 0; i < sizeof in; i++) {
@@ -236,25 +209,29 @@ static const struct {
     int code;
     const char *name;
 } codes[] = {
-    {CF_EOF, "CF_EOF"},           {CF_ETASK, "CF_ETASK"},
-    {CF_ECANCELLED, "CF_ECANCELLED"}, {CF_ETIMEDOUT, "CF_ETIMEDOUT"},
-    {CF_EBROKEN, "CF_EBROKEN"},   {CF_EDEADLK, "CF_EDEADLK"},
-    {CF_ESHUTDOWN, "CF_ESHUTDOWN"}, {CF_EINVAL, "CF_EINVAL"},
-    {CF_ENOMEM, "CF_ENOMEM"},     {CF_ENOTASK, "CF_ENOTASK"},
-    {CF_ESYS, "CF_ESYS"},         {CF_EPROTO, "CF_EPROTO"},
+    {CF_EOF, "CF_EOF"},
+    {CF_ETASK, "CF_ETASK"},
+    {CF_ECANCELLED, "CF_ECANCELLED"},
+    {CF_ETIMEDOUT, "CF_ETIMEDOUT"},
+    {CF_EBROKEN, "CF_EBROKEN"},
+    {CF_EDEADLK, "CF_EDEADLK"},
+    {CF_ESHUTDOWN, "CF_ESHUTDOWN"},
+    {CF_EINVAL, "CF_EINVAL"},
+    {CF_ENOMEM, "CF_ENOMEM"},
+    {CF_ENOTASK, "CF_ENOTASK"},
+    {CF_ESYS, "CF_ESYS"},
+    {CF_EPROTO, "CF_EPROTO"},
     {CF_ETOOBIG, "CF_ETOOBIG"},
 };
 #define NCODES (sizeof codes / sizeof codes[0])
 
-START_TEST(test_err_name_names_every_code)
-{
+START_TEST(test_err_name_names_every_code) {
     for (size_t i = 0; i < NCODES; i++)
         ck_assert_str_eq(cf_err_name(codes[i].code), codes[i].name);
 }
 END_TEST
 
-START_TEST(test_strerror_distinct_text_for_every_code)
-{
+START_TEST(test_strerror_distinct_text_for_every_code) {
     for (size_t i = 0; i < NCODES; i++) {
         const char *a = cf_strerror(codes[i].code);
         ck_assert_ptr_nonnull(a);
@@ -265,16 +242,14 @@ START_TEST(test_strerror_distinct_text_for_every_code)
 }
 END_TEST
 
-START_TEST(test_negative_errno_is_named_and_described)
-{
+START_TEST(test_negative_errno_is_named_and_described) {
     ck_assert_str_eq(cf_err_name(-ENOENT), "ENOENT");
     ck_assert_str_eq(cf_err_name(-EPIPE), "EPIPE");
     ck_assert_str_eq(cf_strerror(-ENOENT), strerror(ENOENT));
 }
 END_TEST
 
-START_TEST(test_unknown_code_still_gives_text)
-{
+START_TEST(test_unknown_code_still_gives_text) {
     int odd[] = {-99999, 12345, -4099, -4000};
     for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
         ck_assert_ptr_nonnull(cf_strerror(odd[i]));
@@ -283,22 +258,19 @@ START_TEST(test_unknown_code_still_gives_text)
 }
 END_TEST
 
-START_TEST(test_kind_names)
-{
+START_TEST(test_kind_names) {
     ck_assert_str_eq(cf_kind_name(CF_SEQUENTIAL), "seq");
     ck_assert_str_eq(cf_kind_name(CF_THREAD), "thread");
     ck_assert_str_eq(cf_kind_name(CF_PROCESS), "process");
 }
 END_TEST
 
-START_TEST(test_worker_index_outside_pool_is_minus_one)
-{
+START_TEST(test_worker_index_outside_pool_is_minus_one) {
     ck_assert_int_eq(cf_worker_index(), -1);
 }
 END_TEST
 
-START_TEST(test_now_ns_is_monotonic_and_matches_clock)
-{
+START_TEST(test_now_ns_is_monotonic_and_matches_clock) {
     struct timespec ts;
     int64_t a = cf_now_ns();
     ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
@@ -311,8 +283,7 @@ START_TEST(test_now_ns_is_monotonic_and_matches_clock)
 }
 END_TEST
 
-static Suite *task_suite(void)
-{
+static Suite *task_suite(void) {
     Suite *s = suite_create("task");
     TCase *reg = tcase_create("registry");
     tcase_add_test(reg, test_register_gives_named_findable_handle);
@@ -345,8 +316,7 @@ static Suite *task_suite(void)
     return s;
 }
 
-int main(void)
-{
+int main(void) {
     lt_register_tasks();
     t_set_twice = cf_task_register("tt.set_twice", set_twice);
     t_reserve = cf_task_register("tt.reserve", reserve_exact);

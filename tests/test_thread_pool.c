@@ -11,8 +11,7 @@ static struct {
     unsigned seen_workers; /* bit per worker index that arrived */
 } meet = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
 
-static void meet_reset(int need)
-{
+static void meet_reset(int need) {
     pthread_mutex_lock(&meet.mu);
     meet.need = need;
     meet.arrived = 0;
@@ -20,8 +19,7 @@ static void meet_reset(int need)
     pthread_mutex_unlock(&meet.mu);
 }
 
-static int rendezvous(const void *in, size_t len, cf_out *out)
-{
+static int rendezvous(const void *in, size_t len, cf_out *out) {
     (void)in, (void)len;
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -30,8 +28,7 @@ static int rendezvous(const void *in, size_t len, cf_out *out)
     int rc = 0;
     pthread_mutex_lock(&meet.mu);
     meet.arrived++;
-    if (idx >= 0 && idx < 32)
-        meet.seen_workers |= 1u << idx;
+    if (idx >= 0 && idx < 32) meet.seen_workers |= 1u << idx;
     pthread_cond_broadcast(&meet.cv);
     while (meet.arrived < meet.need && rc == 0)
         rc = pthread_cond_timedwait(&meet.cv, &meet.mu, &until);
@@ -47,8 +44,7 @@ static int rendezvous(const void *in, size_t len, cf_out *out)
 static const cf_task *t_meet;
 
 /* Two tasks that can only finish together need two workers at once. */
-START_TEST(test_two_workers_run_two_tasks_at_once)
-{
+START_TEST(test_two_workers_run_two_tasks_at_once) {
     meet_reset(2);
     cf_executor *ex = lt_new(CF_THREAD, 2);
     cf_future *a = lt_submit_str(ex, t_meet, "");
@@ -64,8 +60,7 @@ START_TEST(test_two_workers_run_two_tasks_at_once)
 END_TEST
 
 /* As many tasks as workers, all meeting: each worker index shows once. */
-START_TEST(test_every_worker_has_its_own_index)
-{
+START_TEST(test_every_worker_has_its_own_index) {
     int n = 5;
     meet_reset(n);
     cf_executor *ex = lt_new(CF_THREAD, n);
@@ -81,8 +76,7 @@ START_TEST(test_every_worker_has_its_own_index)
 }
 END_TEST
 
-START_TEST(test_worker_index_in_range)
-{
+START_TEST(test_worker_index_in_range) {
     cf_executor *ex = lt_new(CF_THREAD, 3);
     for (int i = 0; i < 30; i++) {
         cf_future *f = lt_submit_str(ex, lt_t_whoami, "");
@@ -101,8 +95,7 @@ START_TEST(test_worker_index_in_range)
 END_TEST
 
 /* The default pool runs min(32, cpus + 4) tasks at once. */
-START_TEST(test_default_pool_runs_all_workers_at_once)
-{
+START_TEST(test_default_pool_runs_all_workers_at_once) {
     cf_executor *ex = NULL;
     ck_assert_int_eq(cf_executor_new(CF_THREAD, NULL, &ex), 0);
     int n = cf_executor_workers(ex);
@@ -125,8 +118,7 @@ typedef struct submitter {
     int bad; /* results that were wrong */
 } submitter;
 
-static void *submit_many(void *arg)
-{
+static void *submit_many(void *arg) {
     submitter *s = arg;
     enum { N = 300 };
     cf_future *f[N];
@@ -142,18 +134,14 @@ static void *submit_many(void *arg)
         const void *data;
         long v = (long)(s->id * 1000 + i);
         snprintf(buf, sizeof buf, "%ld", v * v);
-        if (f[i] == NULL)
-            continue;
-        if (cf_future_result(f[i], 20.0, &data, NULL) != 0 ||
-            strcmp(data, buf) != 0)
-            s->bad++;
+        if (f[i] == NULL) continue;
+        if (cf_future_result(f[i], 20.0, &data, NULL) != 0 || strcmp(data, buf) != 0) s->bad++;
         cf_future_free(f[i]);
     }
     return NULL;
 }
 
-START_TEST(test_many_submitting_threads_get_their_results)
-{
+START_TEST(test_many_submitting_threads_get_their_results) {
     cf_executor *ex = lt_new(CF_THREAD, 3);
     pthread_t th[4];
     submitter s[4];
@@ -171,31 +159,26 @@ END_TEST
 
 /* Shutdown from another thread while submitters run: every submit either
  * gets a future that completes, or CF_ESHUTDOWN. */
-static void *submit_until_refused(void *arg)
-{
+static void *submit_until_refused(void *arg) {
     submitter *s = arg;
     for (int i = 0; i < 100000; i++) {
         cf_future *f = NULL;
         int rc = cf_submit(s->ex, lt_t_echo, "e", 1, &f);
-        if (rc == CF_ESHUTDOWN)
-            return NULL;
-        if (rc != 0 || cf_future_result(f, 20.0, NULL, NULL) != 0)
-            s->bad++;
+        if (rc == CF_ESHUTDOWN) return NULL;
+        if (rc != 0 || cf_future_result(f, 20.0, NULL, NULL) != 0) s->bad++;
         cf_future_free(f);
     }
     s->bad++; /* never refused */
     return NULL;
 }
 
-START_TEST(test_shutdown_while_threads_submit)
-{
+START_TEST(test_shutdown_while_threads_submit) {
     cf_executor *ex = lt_new(CF_THREAD, 2);
     pthread_t th[3];
     submitter s[3];
     for (int i = 0; i < 3; i++) {
         s[i] = (submitter){ex, i, 0};
-        ck_assert_int_eq(
-            pthread_create(&th[i], NULL, submit_until_refused, &s[i]), 0);
+        ck_assert_int_eq(pthread_create(&th[i], NULL, submit_until_refused, &s[i]), 0);
     }
     lt_sleep_ms(20);
     ck_assert_int_eq(cf_executor_shutdown(ex, 1, 0), 0);
@@ -207,8 +190,7 @@ START_TEST(test_shutdown_while_threads_submit)
 }
 END_TEST
 
-static Suite *thread_pool_suite(void)
-{
+static Suite *thread_pool_suite(void) {
     Suite *s = suite_create("thread_pool");
     TCase *tc = tcase_create("concurrency");
     tcase_set_timeout(tc, 30);
@@ -222,8 +204,7 @@ static Suite *thread_pool_suite(void)
     return s;
 }
 
-int main(void)
-{
+int main(void) {
     lt_register_tasks();
     t_meet = cf_task_register("tp.meet", rendezvous);
     return lt_run_suite(thread_pool_suite());

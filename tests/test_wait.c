@@ -2,8 +2,7 @@
  * order, timeout and end, on every executor kind. */
 #include "lib_check.h"
 
-START_TEST(test_wait_first_completed_returns_on_first)
-{
+START_TEST(test_wait_first_completed_returns_on_first) {
     lt_gate g;
     lt_gate_init(&g);
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
@@ -24,8 +23,7 @@ START_TEST(test_wait_first_completed_returns_on_first)
 }
 END_TEST
 
-START_TEST(test_wait_first_exception_returns_on_failure)
-{
+START_TEST(test_wait_first_exception_returns_on_failure) {
     lt_gate g;
     lt_gate_init(&g);
     cf_executor *ex = lt_new(lt_kinds[_i], 3);
@@ -49,8 +47,7 @@ START_TEST(test_wait_first_exception_returns_on_failure)
 END_TEST
 
 /* Without a failure, FIRST_EXCEPTION waits for all, like ALL_COMPLETED. */
-START_TEST(test_wait_first_exception_without_failure_waits_for_all)
-{
+START_TEST(test_wait_first_exception_without_failure_waits_for_all) {
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
     cf_future *fs[3];
     fs[0] = lt_submit_str(ex, lt_t_sleep, "40");
@@ -68,8 +65,7 @@ START_TEST(test_wait_first_exception_without_failure_waits_for_all)
 END_TEST
 
 /* A cancelled future counts as done and as an exception. */
-START_TEST(test_wait_first_exception_counts_cancelled)
-{
+START_TEST(test_wait_first_exception_counts_cancelled) {
     lt_gate g;
     lt_gate_init(&g);
     cf_executor *ex = lt_new(lt_kinds[_i], 1);
@@ -92,8 +88,7 @@ START_TEST(test_wait_first_exception_counts_cancelled)
 }
 END_TEST
 
-START_TEST(test_wait_all_completed_waits_for_every_future)
-{
+START_TEST(test_wait_all_completed_waits_for_every_future) {
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
     cf_future *fs[4];
     fs[0] = lt_submit_str(ex, lt_t_sleep, "50");
@@ -111,8 +106,7 @@ START_TEST(test_wait_all_completed_waits_for_every_future)
 }
 END_TEST
 
-START_TEST(test_wait_timeout_returns_count_so_far)
-{
+START_TEST(test_wait_timeout_returns_count_so_far) {
     lt_gate g;
     lt_gate_init(&g);
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
@@ -137,17 +131,14 @@ START_TEST(test_wait_timeout_returns_count_so_far)
 }
 END_TEST
 
-START_TEST(test_wait_on_nothing_returns_zero)
-{
+START_TEST(test_wait_on_nothing_returns_zero) {
     unsigned char done[1] = {7};
     ck_assert_int_eq(cf_wait(NULL, 0, CF_FOREVER, CF_ALL_COMPLETED, done), 0);
-    ck_assert_int_eq(cf_wait(NULL, 0, CF_FOREVER, CF_FIRST_COMPLETED, NULL),
-                     0);
+    ck_assert_int_eq(cf_wait(NULL, 0, CF_FOREVER, CF_FIRST_COMPLETED, NULL), 0);
 }
 END_TEST
 
-START_TEST(test_wait_on_done_futures_returns_all)
-{
+START_TEST(test_wait_on_done_futures_returns_all) {
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
     cf_future *fs[3];
     for (int i = 0; i < 3; i++)
@@ -166,8 +157,7 @@ END_TEST
 
 /* Already-done futures come first, then the others as they finish: two
  * gates opened in reverse order of submission decide the rest. */
-START_TEST(test_as_completed_gives_futures_in_completion_order)
-{
+START_TEST(test_as_completed_gives_futures_in_completion_order) {
     lt_gate ga, gb;
     lt_gate_init(&ga);
     lt_gate_init(&gb);
@@ -206,8 +196,7 @@ START_TEST(test_as_completed_gives_futures_in_completion_order)
 END_TEST
 
 /* Each future exactly once, whatever finishes first; failures included. */
-START_TEST(test_as_completed_gives_each_future_once)
-{
+START_TEST(test_as_completed_gives_each_future_once) {
     cf_executor *ex = lt_new(lt_kinds[_i], 3);
     cf_future *fs[20];
     char buf[16];
@@ -237,8 +226,7 @@ START_TEST(test_as_completed_gives_each_future_once)
 }
 END_TEST
 
-START_TEST(test_as_completed_times_out_from_creation)
-{
+START_TEST(test_as_completed_times_out_from_creation) {
     lt_gate g;
     lt_gate_init(&g);
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
@@ -268,8 +256,7 @@ START_TEST(test_as_completed_times_out_from_creation)
 }
 END_TEST
 
-START_TEST(test_as_completed_on_nothing_ends_at_once)
-{
+START_TEST(test_as_completed_on_nothing_ends_at_once) {
     cf_as_completed *it = NULL;
     ck_assert_int_eq(cf_as_completed_new(NULL, 0, CF_FOREVER, &it), 0);
     ck_assert_int_eq(cf_as_completed_next(it, NULL, NULL), CF_EOF);
@@ -278,8 +265,7 @@ START_TEST(test_as_completed_on_nothing_ends_at_once)
 }
 END_TEST
 
-static Suite *wait_suite(void)
-{
+static Suite *wait_suite(void) {
     Suite *s = suite_create("wait");
     TCase *w = tcase_create("wait");
     tcase_set_timeout(w, 30);
@@ -303,8 +289,7 @@ static Suite *wait_suite(void)
     return s;
 }
 
-int main(void)
-{
+int main(void) {
     lt_register_tasks();
     return lt_run_suite(wait_suite());
 }

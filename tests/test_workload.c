@@ -7,13 +7,11 @@
 
 #include "../workloads/workload.h"
 
-static void setup(void)
-{
+static void setup(void) {
     ck_assert_int_eq(workloads_init(), 0);
 }
 
-START_TEST(test_size_names_round_trip)
-{
+START_TEST(test_size_names_round_trip) {
     static const wl_size all[] = {WL_QUICK, WL_DEFAULT, WL_BLOG};
     for (size_t i = 0; i < 3; i++) {
         wl_size s = (wl_size)-1;
@@ -26,8 +24,7 @@ START_TEST(test_size_names_round_trip)
 }
 END_TEST
 
-START_TEST(test_size_parse_refuses_unknown_names)
-{
+START_TEST(test_size_parse_refuses_unknown_names) {
     wl_size s = WL_BLOG;
     ck_assert_int_eq(wl_size_parse("Quick", &s), -1);
     ck_assert_int_eq(wl_size_parse("", &s), -1);
@@ -39,8 +36,7 @@ START_TEST(test_size_parse_refuses_unknown_names)
 }
 END_TEST
 
-START_TEST(test_workload_find_knows_the_three_workloads)
-{
+START_TEST(test_workload_find_knows_the_three_workloads) {
     static const char *const names[] = {"download", "hash", "prime"};
     const workload *const *all = workload_all();
     size_t n = 0;
@@ -59,19 +55,16 @@ START_TEST(test_workload_find_knows_the_three_workloads)
 }
 END_TEST
 
-static void *init_thread(void *arg)
-{
+static void *init_thread(void *arg) {
     *(int *)arg = workloads_init();
     return NULL;
 }
 
-START_TEST(test_workloads_init_is_idempotent_and_registers_tasks)
-{
+START_TEST(test_workloads_init_is_idempotent_and_registers_tasks) {
     pthread_t th[4];
     int rc[4];
     for (int i = 0; i < 4; i++)
-        ck_assert_int_eq(pthread_create(&th[i], NULL, init_thread, &rc[i]),
-                         0);
+        ck_assert_int_eq(pthread_create(&th[i], NULL, init_thread, &rc[i]), 0);
     for (int i = 0; i < 4; i++) {
         ck_assert_int_eq(pthread_join(th[i], NULL), 0);
         ck_assert_int_eq(rc[i], 0);
@@ -83,8 +76,7 @@ START_TEST(test_workloads_init_is_idempotent_and_registers_tasks)
 END_TEST
 
 /* Three ok-or-failed results over small byte strings. */
-static void sample(wl_result res[3], unsigned char bytes[3][4])
-{
+static void sample(wl_result res[3], unsigned char bytes[3][4]) {
     for (int i = 0; i < 3; i++) {
         for (int j = 0; j < 4; j++)
             bytes[i][j] = (unsigned char)(16 * i + j);
@@ -95,15 +87,13 @@ static void sample(wl_result res[3], unsigned char bytes[3][4])
     }
 }
 
-static void digest_of(const wl_result *res, size_t n, char out[65])
-{
+static void digest_of(const wl_result *res, size_t n, char out[65]) {
     wl_digest(res, n, out);
     ck_assert_uint_eq(strlen(out), 64);
     ck_assert_uint_eq(strspn(out, "0123456789abcdef"), 64);
 }
 
-START_TEST(test_digest_is_stable_for_equal_results)
-{
+START_TEST(test_digest_is_stable_for_equal_results) {
     wl_result a[3], b[3];
     unsigned char ba[3][4], bb[3][4];
     char da[65], db[65];
@@ -114,13 +104,11 @@ START_TEST(test_digest_is_stable_for_equal_results)
     ck_assert_str_eq(da, db);
     /* SHA-256 of nothing: no task, no bytes hashed. */
     digest_of(a, 0, da);
-    ck_assert_str_eq(
-        da, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    ck_assert_str_eq(da, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 END_TEST
 
-START_TEST(test_digest_changes_when_a_byte_changes)
-{
+START_TEST(test_digest_changes_when_a_byte_changes) {
     wl_result r[3];
     unsigned char bytes[3][4];
     char d0[65], d1[65];
@@ -136,8 +124,7 @@ START_TEST(test_digest_changes_when_a_byte_changes)
 }
 END_TEST
 
-START_TEST(test_digest_changes_with_order)
-{
+START_TEST(test_digest_changes_with_order) {
     wl_result r[3];
     unsigned char bytes[3][4];
     char d0[65], d1[65];
@@ -151,8 +138,7 @@ START_TEST(test_digest_changes_with_order)
 }
 END_TEST
 
-START_TEST(test_digest_counts_failures_but_not_their_details)
-{
+START_TEST(test_digest_counts_failures_but_not_their_details) {
     wl_result r[3];
     unsigned char bytes[3][4];
     char ok[65], f1[65], f2[65];
@@ -180,8 +166,7 @@ START_TEST(test_digest_counts_failures_but_not_their_details)
 }
 END_TEST
 
-START_TEST(test_plan_alloc_gives_zeroed_slots)
-{
+START_TEST(test_plan_alloc_gives_zeroed_slots) {
     wl_plan plan;
     memset(&plan, 0, sizeof plan);
     ck_assert_int_eq(wl_plan_alloc(&plan, 5), 0);
@@ -198,8 +183,7 @@ START_TEST(test_plan_alloc_gives_zeroed_slots)
 }
 END_TEST
 
-START_TEST(test_plan_set_copies_and_replaces)
-{
+START_TEST(test_plan_set_copies_and_replaces) {
     wl_plan plan;
     char src[6] = "hello";
     memset(&plan, 0, sizeof plan);
@@ -221,8 +205,7 @@ START_TEST(test_plan_set_copies_and_replaces)
 }
 END_TEST
 
-START_TEST(test_plan_free_inputs_is_safe_on_zeroed_plan_and_twice)
-{
+START_TEST(test_plan_free_inputs_is_safe_on_zeroed_plan_and_twice) {
     wl_plan plan;
     memset(&plan, 0, sizeof plan);
     wl_plan_free_inputs(&plan);
@@ -236,8 +219,7 @@ START_TEST(test_plan_free_inputs_is_safe_on_zeroed_plan_and_twice)
 }
 END_TEST
 
-static Suite *workload_suite(void)
-{
+static Suite *workload_suite(void) {
     Suite *s = suite_create("workload");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, NULL);
@@ -257,8 +239,7 @@ static Suite *workload_suite(void)
     return s;
 }
 
-int main(void)
-{
+int main(void) {
     SRunner *sr = srunner_create(workload_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

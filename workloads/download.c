@@ -64,10 +64,10 @@ static const struct {
 
 /* What prepare() keeps for verify(), run_async() and release(). */
 typedef struct dl_state {
-    pid_t server;                  /* the `serve` child, or 0 */
-    int generated;                 /* bodies come from our server */
-    char (*names)[DL_NAME_MAX + 1]; /* n file names, when generated */
-    unsigned char (*expect)[DL_RESULT_LEN]; /* n results, when generated */
+    pid_t server;                              /* the `serve` child, or 0 */
+    int generated;                             /* bodies come from our server */
+    char (*names)[DL_NAME_MAX + 1];            /* n file names, when generated */
+    unsigned char (*expect)[DL_RESULT_LEN];    /* n results, when generated */
     unsigned char (*async_out)[DL_RESULT_LEN]; /* run_async's results */
     char (*async_msg)[DL_MSG_MAX];             /* and messages */
 } dl_state;
@@ -88,20 +88,14 @@ typedef struct xfer {
 
 /* ---- file names and inputs --------------------------------------------- */
 
-static int hex_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
+static int hex_value(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
-int dl_file_name(const char *url, char name[DL_NAME_MAX + 1], char *err,
-                 size_t errlen)
-{
+int dl_file_name(const char *url, char name[DL_NAME_MAX + 1], char *err, size_t errlen) {
     const char *end = url + strcspn(url, "?#");
     const char *path = url;
     const char *scheme = strstr(url, "://");
@@ -116,8 +110,7 @@ int dl_file_name(const char *url, char name[DL_NAME_MAX + 1], char *err,
     }
     const char *seg = path;
     for (const char *p = path; p < end; p++)
-        if (*p == '/')
-            seg = p + 1;
+        if (*p == '/') seg = p + 1;
 
     size_t len = 0;
     for (const char *p = seg; p < end; p++) {
@@ -133,8 +126,7 @@ int dl_file_name(const char *url, char name[DL_NAME_MAX + 1], char *err,
             p += 2;
         }
         if (len == DL_NAME_MAX) {
-            snprintf(err, errlen, "file name longer than %d bytes",
-                     DL_NAME_MAX);
+            snprintf(err, errlen, "file name longer than %d bytes", DL_NAME_MAX);
             return -1;
         }
         /* Checked per byte so that a decoded NUL cannot hide what follows. */
@@ -170,12 +162,10 @@ int dl_file_name(const char *url, char name[DL_NAME_MAX + 1], char *err,
     return 0;
 }
 
-void *dl_input(const char *url, const char *dir, size_t *len)
-{
+void *dl_input(const char *url, const char *dir, size_t *len) {
     size_t ul = strlen(url) + 1, dl = strlen(dir) + 1;
     char *in = malloc(ul + dl);
-    if (in == NULL)
-        return NULL;
+    if (in == NULL) return NULL;
     memcpy(in, url, ul);
     memcpy(in + ul, dir, dl);
     *len = ul + dl;
@@ -183,17 +173,13 @@ void *dl_input(const char *url, const char *dir, size_t *len)
 }
 
 /* Splits "URL\0DIR\0" into its two non-empty strings. */
-static int parse_input(const void *in, size_t len, const char **url,
-                       const char **dir)
-{
+static int parse_input(const void *in, size_t len, const char **url, const char **dir) {
     const char *s = in;
     size_t ul = strnlen(s, len);
-    if (ul == 0 || ul + 1 >= len)
-        return -1;
+    if (ul == 0 || ul + 1 >= len) return -1;
     size_t rest = len - ul - 1;
     size_t dl = strnlen(s + ul + 1, rest);
-    if (dl == 0 || dl + 1 != rest)
-        return -1;
+    if (dl == 0 || dl + 1 != rest) return -1;
     *url = s;
     *dir = s + ul + 1;
     return 0;
@@ -201,8 +187,7 @@ static int parse_input(const void *in, size_t len, const char **url,
 
 /* ---- generated bodies -------------------------------------------------- */
 
-static uint64_t name_seed(const char *name)
-{
+static uint64_t name_seed(const char *name) {
     uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
         h = (h ^ *p) * 0x100000001b3u;
@@ -211,15 +196,13 @@ static uint64_t name_seed(const char *name)
 
 /* splitmix64's finaliser: each 8-byte block of a body is a pure function of
  * the seed and the block number, so any range can be made on its own. */
-static uint64_t mix(uint64_t z)
-{
+static uint64_t mix(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
     return z ^ (z >> 31);
 }
 
-void dl_body_fill(const char *name, uint64_t off, void *buf, size_t len)
-{
+void dl_body_fill(const char *name, uint64_t off, void *buf, size_t len) {
     uint64_t seed = name_seed(name);
     unsigned char *b = buf;
     while (len > 0) {
@@ -234,29 +217,23 @@ void dl_body_fill(const char *name, uint64_t off, void *buf, size_t len)
     }
 }
 
-static void put_be64(unsigned char b[8], uint64_t v)
-{
+static void put_be64(unsigned char b[8], uint64_t v) {
     for (int i = 7; i >= 0; i--, v >>= 8)
         b[i] = (unsigned char)v;
 }
 
-int dl_body_result(const char *name, uint64_t size,
-                   unsigned char out[DL_RESULT_LEN])
-{
+int dl_body_result(const char *name, uint64_t size, unsigned char out[DL_RESULT_LEN]) {
     unsigned char buf[16384];
     int rc = -1;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-        goto out;
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) goto out;
     for (uint64_t off = 0; off < size;) {
         size_t n = size - off < sizeof buf ? (size_t)(size - off) : sizeof buf;
         dl_body_fill(name, off, buf, n);
-        if (EVP_DigestUpdate(md, buf, n) != 1)
-            goto out;
+        if (EVP_DigestUpdate(md, buf, n) != 1) goto out;
         off += n;
     }
-    if (EVP_DigestFinal_ex(md, out, NULL) != 1)
-        goto out;
+    if (EVP_DigestFinal_ex(md, out, NULL) != 1) goto out;
     put_be64(out + 32, size);
     rc = 0;
 out:
@@ -272,10 +249,8 @@ out:
 
 /* snprintf for messages that may be cut short on purpose (the compiler
  * warns about every direct snprintf that might truncate). */
-static void msgf(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void msgf(char *buf, size_t len, const char *fmt, ...)
-{
+static void msgf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void msgf(char *buf, size_t len, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, len, fmt, ap);
@@ -283,21 +258,17 @@ static void msgf(char *buf, size_t len, const char *fmt, ...)
 }
 #define URL_ARG(u) (u), strlen(u) > 100 ? "..." : ""
 
-static long env_seconds(const char *var, long dflt)
-{
+static long env_seconds(const char *var, long dflt) {
     const char *s = getenv(var);
-    if (s == NULL || *s == '\0')
-        return dflt;
+    if (s == NULL || *s == '\0') return dflt;
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < 1 || v > 86400)
-        return dflt;
+    if (errno != 0 || *end != '\0' || v < 1 || v > 86400) return dflt;
     return v;
 }
 
-static size_t on_write(char *data, size_t size, size_t nmemb, void *arg)
-{
+static size_t on_write(char *data, size_t size, size_t nmemb, void *arg) {
     xfer *x = arg;
     size_t n = size * nmemb;
     if (EVP_DigestUpdate(x->md, data, n) != 1) {
@@ -307,8 +278,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *arg)
     for (size_t done = 0; done < n;) {
         ssize_t w = write(x->fd, data + done, n - done);
         if (w < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             x->write_errno = errno;
             return 0;
         }
@@ -319,28 +289,23 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* Sets every field so that xfer_free() is safe whatever happens next. */
-static void xfer_init(xfer *x)
-{
+static void xfer_init(xfer *x) {
     memset(x, 0, sizeof *x);
     x->fd = -1;
 }
 
-static int is_loopback(const char *url)
-{
+static int is_loopback(const char *url) {
     static const char *const hosts[] = {"http://127.0.0.1:", "http://127.0.0.1/",
                                         "http://localhost:", "http://localhost/"};
     for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++)
-        if (strncmp(url, hosts[i], strlen(hosts[i])) == 0)
-            return 1;
+        if (strncmp(url, hosts[i], strlen(hosts[i])) == 0) return 1;
     return 0;
 }
 
-static char *join_path(const char *dir, const char *name)
-{
+static char *join_path(const char *dir, const char *name) {
     size_t dl = strlen(dir), nl = strlen(name);
     char *p = malloc(dl + 1 + nl + 1);
-    if (p == NULL)
-        return NULL;
+    if (p == NULL) return NULL;
     memcpy(p, dir, dl);
     p[dl] = '/';
     memcpy(p + dl + 1, name, nl + 1);
@@ -350,9 +315,7 @@ static char *join_path(const char *dir, const char *name)
 /* Prepares transfer x for input in[0..len): file name, temporary file,
  * digest, easy handle. Returns 0, or -1 with msg set. Either way the caller
  * ends with xfer_free(x). */
-static int xfer_open(xfer *x, const void *in, size_t len, char *msg,
-                     size_t msglen)
-{
+static int xfer_open(xfer *x, const void *in, size_t len, char *msg, size_t msglen) {
     char why[128];
 
     xfer_init(x);
@@ -378,8 +341,7 @@ static int xfer_open(xfer *x, const void *in, size_t len, char *msg,
         int e = errno;
         free(x->tmp); /* nothing was created under this name */
         x->tmp = NULL;
-        msgf(msg, msglen, "%.100s: cannot create a temporary file: %s",
-                 x->dir, strerror(e));
+        msgf(msg, msglen, "%.100s: cannot create a temporary file: %s", x->dir, strerror(e));
         return -1;
     }
     /* mkostemp makes the file 0600; the result is an ordinary download. */
@@ -390,10 +352,9 @@ static int xfer_open(xfer *x, const void *in, size_t len, char *msg,
 
     CURL *e = x->easy;
     CURLcode rc = CURLE_OK;
-#define SET(opt, val)                                                          \
-    do {                                                                       \
-        if (rc == CURLE_OK)                                                    \
-            rc = curl_easy_setopt(e, opt, val);                                \
+#define SET(opt, val)                                                                              \
+    do {                                                                                           \
+        if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val);                                    \
     } while (0)
     SET(CURLOPT_URL, x->url);
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -418,12 +379,10 @@ static int xfer_open(xfer *x, const void *in, size_t len, char *msg,
     SET(CURLOPT_ERRORBUFFER, x->curl_err);
     SET(CURLOPT_PRIVATE, x);
     /* A proxy from the environment must not take loopback traffic. */
-    if (is_loopback(x->url))
-        SET(CURLOPT_PROXY, "");
+    if (is_loopback(x->url)) SET(CURLOPT_PROXY, "");
 #undef SET
     if (rc != CURLE_OK) {
-        msgf(msg, msglen, URL_FMT ": curl setup: %s", URL_ARG(x->url),
-                 curl_easy_strerror(rc));
+        msgf(msg, msglen, URL_FMT ": curl setup: %s", URL_ARG(x->url), curl_easy_strerror(rc));
         return -1;
     }
     return 0;
@@ -433,49 +392,39 @@ static int xfer_open(xfer *x, const void *in, size_t len, char *msg,
  * writes the result to out and renames the temporary file into place.
  * Returns 0, or -1 with msg set (the temporary file is then left for
  * xfer_free() to remove). */
-static int xfer_finish(xfer *x, CURLcode rc, unsigned char out[DL_RESULT_LEN],
-                       char *msg, size_t msglen)
-{
+static int xfer_finish(xfer *x, CURLcode rc, unsigned char out[DL_RESULT_LEN], char *msg,
+                       size_t msglen) {
     long code = 0;
     curl_off_t want = -1;
     const char *detail = x->curl_err[0] ? x->curl_err : curl_easy_strerror(rc);
 
-    if (curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK)
-        code = 0;
+    if (curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK) code = 0;
     switch (rc) {
-    case CURLE_OK:
-        break;
+    case CURLE_OK: break;
     case CURLE_HTTP_RETURNED_ERROR:
         msgf(msg, msglen, URL_FMT ": HTTP %ld", URL_ARG(x->url), code);
         return -1;
     case CURLE_WRITE_ERROR:
-        msgf(msg, msglen, URL_FMT ": writing %.60s: %s", URL_ARG(x->url),
-                 x->name,
-                 x->write_errno ? strerror(x->write_errno) : detail);
+        msgf(msg, msglen, URL_FMT ": writing %.60s: %s", URL_ARG(x->url), x->name,
+             x->write_errno ? strerror(x->write_errno) : detail);
         return -1;
     case CURLE_OPERATION_TIMEDOUT:
-        msgf(msg, msglen, URL_FMT ": timed out or stalled: %s",
-                 URL_ARG(x->url), detail);
+        msgf(msg, msglen, URL_FMT ": timed out or stalled: %s", URL_ARG(x->url), detail);
         return -1;
     case CURLE_PARTIAL_FILE:
-        msgf(msg, msglen, URL_FMT ": body cut short: %s", URL_ARG(x->url),
-                 detail);
+        msgf(msg, msglen, URL_FMT ": body cut short: %s", URL_ARG(x->url), detail);
         return -1;
-    default:
-        msgf(msg, msglen, URL_FMT ": %s", URL_ARG(x->url), detail);
-        return -1;
+    default: msgf(msg, msglen, URL_FMT ": %s", URL_ARG(x->url), detail); return -1;
     }
     /* A 3xx that was not followed (no Location) is not the file. */
     if (code != 0 && (code < 200 || code > 299)) {
         msgf(msg, msglen, URL_FMT ": HTTP %ld", URL_ARG(x->url), code);
         return -1;
     }
-    if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &want) ==
-            CURLE_OK &&
+    if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &want) == CURLE_OK &&
         want >= 0 && (uint64_t)want != x->size) {
-        msgf(msg, msglen, URL_FMT ": got %llu of %lld bytes",
-                 URL_ARG(x->url), (unsigned long long)x->size,
-                 (long long)want);
+        msgf(msg, msglen, URL_FMT ": got %llu of %lld bytes", URL_ARG(x->url),
+             (unsigned long long)x->size, (long long)want);
         return -1;
     }
     if (EVP_DigestFinal_ex(x->md, out, NULL) != 1) {
@@ -487,13 +436,12 @@ static int xfer_finish(xfer *x, CURLcode rc, unsigned char out[DL_RESULT_LEN],
     int fd = x->fd;
     x->fd = -1;
     if (close(fd) != 0) {
-        msgf(msg, msglen, URL_FMT ": closing %.60s: %s", URL_ARG(x->url),
-                 x->name, strerror(errno));
+        msgf(msg, msglen, URL_FMT ": closing %.60s: %s", URL_ARG(x->url), x->name, strerror(errno));
         return -1;
     }
     if (rename(x->tmp, x->dst) != 0) {
-        msgf(msg, msglen, URL_FMT ": renaming into %.60s: %s",
-                 URL_ARG(x->url), x->name, strerror(errno));
+        msgf(msg, msglen, URL_FMT ": renaming into %.60s: %s", URL_ARG(x->url), x->name,
+             strerror(errno));
         return -1;
     }
     free(x->tmp);
@@ -503,26 +451,21 @@ static int xfer_finish(xfer *x, CURLcode rc, unsigned char out[DL_RESULT_LEN],
 
 /* Releases everything x holds and removes its temporary file if it is
  * still there. */
-static void xfer_free(xfer *x)
-{
+static void xfer_free(xfer *x) {
     /* Errors are ignored on purpose: the file is being thrown away, and
      * one we cannot remove keeps a hidden name that is never reused. */
-    if (x->fd >= 0)
-        (void)close(x->fd);
-    if (x->tmp != NULL)
-        (void)unlink(x->tmp);
+    if (x->fd >= 0) (void)close(x->fd);
+    if (x->tmp != NULL) (void)unlink(x->tmp);
     free(x->tmp);
     free(x->dst);
     EVP_MD_CTX_free(x->md);
-    if (x->easy != NULL)
-        curl_easy_cleanup(x->easy);
+    if (x->easy != NULL) curl_easy_cleanup(x->easy);
     xfer_init(x);
 }
 
 /* ---- the task ---------------------------------------------------------- */
 
-static int download_one(const void *in, size_t len, cf_out *out)
-{
+static int download_one(const void *in, size_t len, cf_out *out) {
     xfer x;
     char msg[DL_MSG_MAX];
     unsigned char res[DL_RESULT_LEN];
@@ -550,37 +493,30 @@ static int download_one(const void *in, size_t len, cf_out *out)
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
 
-static void curl_init(void)
-{
+static void curl_init(void) {
     curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-int wl_download_init(void)
-{
-    if (pthread_once(&curl_once, curl_init) != 0 || curl_init_rc != CURLE_OK)
-        return CF_ESYS;
+int wl_download_init(void) {
+    if (pthread_once(&curl_once, curl_init) != 0 || curl_init_rc != CURLE_OK) return CF_ESYS;
     return cf_task_register(DL_TASK, download_one) != NULL ? 0 : CF_ENOMEM;
 }
 
 /* ---- the server child -------------------------------------------------- */
 
-static int64_t mono_ms(void)
-{
+static int64_t mono_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Stops the `serve` child: SIGTERM, then SIGKILL if it lingers. */
-static void server_stop(pid_t pid)
-{
-    if (kill(pid, SIGTERM) != 0)
-        return; /* already gone and reaped: nothing to wait for */
+static void server_stop(pid_t pid) {
+    if (kill(pid, SIGTERM) != 0) return; /* already gone and reaped: nothing to wait for */
     int64_t deadline = mono_ms() + 5000;
     for (;;) {
         pid_t r = waitpid(pid, NULL, WNOHANG);
-        if (r == pid || (r < 0 && errno != EINTR))
-            return;
+        if (r == pid || (r < 0 && errno != EINTR)) return;
         if (mono_ms() > deadline) {
             if (kill(pid, SIGKILL) == 0) {
                 while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
@@ -595,34 +531,27 @@ static void server_stop(pid_t pid)
 
 /* Reads the first line of fd into line (without '\n') within the start
  * limit. Returns 0, or -1 with err set. */
-static int read_first_line(int fd, char *line, size_t cap, char *err,
-                           size_t errlen)
-{
+static int read_first_line(int fd, char *line, size_t cap, char *err, size_t errlen) {
     size_t len = 0;
     int64_t deadline = mono_ms() + SERVER_START_MS;
     for (;;) {
         int64_t left = deadline - mono_ms();
         if (left <= 0) {
-            snprintf(err, errlen, "server gave no URL within %d ms",
-                     SERVER_START_MS);
+            snprintf(err, errlen, "server gave no URL within %d ms", SERVER_START_MS);
             return -1;
         }
         struct pollfd p = {fd, POLLIN, 0};
         int r = poll(&p, 1, (int)left);
-        if (r < 0 && errno == EINTR)
-            continue;
+        if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
             snprintf(err, errlen, "poll: %s", strerror(errno));
             return -1;
         }
-        if (r == 0)
-            continue;
+        if (r == 0) continue;
         ssize_t n = read(fd, line + len, cap - 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
+        if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
-            snprintf(err, errlen, "reading the server's URL: %s",
-                     strerror(errno));
+            snprintf(err, errlen, "reading the server's URL: %s", strerror(errno));
             return -1;
         }
         if (n == 0) {
@@ -645,16 +574,14 @@ static int read_first_line(int fd, char *line, size_t cap, char *err,
 
 /* Starts `exe serve ...` with the size's settings, stores its pid and base
  * URL. Returns 0, or -1 with err set (nothing left running). */
-static int server_spawn(const char *exe, wl_size size, pid_t *pid, char *base,
-                        size_t baselen, char *err, size_t errlen)
-{
+static int server_spawn(const char *exe, wl_size size, pid_t *pid, char *base, size_t baselen,
+                        char *err, size_t errlen) {
     char ttfb[32], rate[32], fsize[32], why[128];
     snprintf(ttfb, sizeof ttfb, "%d", sizes[size].ttfb_ms);
     snprintf(rate, sizeof rate, "%ld", sizes[size].rate);
     snprintf(fsize, sizeof fsize, "%ld", sizes[size].size);
-    char *const argv[] = {(char *)exe, "serve",   "--port", "0",
-                          "--ttfb-ms", ttfb,      "--rate", rate,
-                          "--size",    fsize,     "--die-with-parent", NULL};
+    char *const argv[] = {(char *)exe, "serve", "--port", "0",   "--ttfb-ms",         ttfb,
+                          "--rate",    rate,    "--size", fsize, "--die-with-parent", NULL};
     int pfd[2] = {-1, -1}, rc = -1, e;
     posix_spawn_file_actions_t fa;
     int fa_ok = 0;
@@ -673,8 +600,7 @@ static int server_spawn(const char *exe, wl_size size, pid_t *pid, char *base,
     if ((e = posix_spawn_file_actions_adddup2(&fa, pfd[1], 1)) != 0 ||
         (e = posix_spawn(pid, exe, &fa, NULL, argv, environ)) != 0) {
         *pid = 0;
-        snprintf(err, errlen, "embedded server: cannot run %s: %s", exe,
-                 strerror(e));
+        snprintf(err, errlen, "embedded server: cannot run %s: %s", exe, strerror(e));
         goto out;
     }
     if (close(pfd[1]) != 0) {
@@ -688,20 +614,19 @@ static int server_spawn(const char *exe, wl_size size, pid_t *pid, char *base,
         goto out;
     }
     if (strncmp(base, "http://", 7) != 0) {
-        snprintf(err, errlen, "embedded server (%s serve) printed '%.60s', "
-                 "not a URL", exe, base);
+        snprintf(err, errlen,
+                 "embedded server (%s serve) printed '%.60s', "
+                 "not a URL",
+                 exe, base);
         goto out;
     }
     rc = 0;
 out:
-    if (fa_ok)
-        posix_spawn_file_actions_destroy(&fa);
+    if (fa_ok) posix_spawn_file_actions_destroy(&fa);
     /* The child prints nothing after its URL (and ignores SIGPIPE), so the
      * read end can go now. */
-    if (pfd[0] >= 0)
-        (void)close(pfd[0]); /* a pipe end: nothing to flush or lose */
-    if (pfd[1] >= 0)
-        (void)close(pfd[1]);
+    if (pfd[0] >= 0) (void)close(pfd[0]); /* a pipe end: nothing to flush or lose */
+    if (pfd[1] >= 0) (void)close(pfd[1]);
     if (rc != 0 && *pid > 0) {
         server_stop(*pid);
         *pid = 0;
@@ -712,14 +637,11 @@ out:
 /* ---- the workload ------------------------------------------------------ */
 
 /* mkdir -p: makes dir and its missing parents. Returns 0 or -1 (errno). */
-static int make_dirs(const char *dir)
-{
+static int make_dirs(const char *dir) {
     char *p = strdup(dir);
-    if (p == NULL)
-        return -1;
+    if (p == NULL) return -1;
     for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
+        if (*s != '/') continue;
         *s = '\0';
         if (mkdir(p, 0755) != 0 && errno != EEXIST) {
             free(p);
@@ -729,11 +651,9 @@ static int make_dirs(const char *dir)
     }
     int rc = mkdir(p, 0755);
     free(p);
-    if (rc != 0 && errno != EEXIST)
-        return -1;
+    if (rc != 0 && errno != EEXIST) return -1;
     struct stat st;
-    if (stat(dir, &st) != 0)
-        return -1;
+    if (stat(dir, &st) != 0) return -1;
     if (!S_ISDIR(st.st_mode)) {
         errno = ENOTDIR;
         return -1;
@@ -741,12 +661,9 @@ static int make_dirs(const char *dir)
     return 0;
 }
 
-static void state_free(dl_state *st)
-{
-    if (st == NULL)
-        return;
-    if (st->server > 0)
-        server_stop(st->server);
+static void state_free(dl_state *st) {
+    if (st == NULL) return;
+    if (st->server > 0) server_stop(st->server);
     free(st->names);
     free(st->expect);
     free(st->async_out);
@@ -754,8 +671,7 @@ static void state_free(dl_state *st)
     free(st);
 }
 
-static void dl_release(wl_plan *plan)
-{
+static void dl_release(wl_plan *plan) {
     state_free(plan->state);
     plan->state = NULL;
     wl_plan_free_inputs(plan);
@@ -763,8 +679,7 @@ static void dl_release(wl_plan *plan)
     plan->task = NULL;
 }
 
-static void size_words(long bytes, char *buf, size_t len)
-{
+static void size_words(long bytes, char *buf, size_t len) {
     if (bytes >= (1 << 20) && bytes % (1 << 20) == 0)
         snprintf(buf, len, "%ld MiB", bytes >> 20);
     else if (bytes >= 1024 && bytes % 1024 == 0)
@@ -773,9 +688,7 @@ static void size_words(long bytes, char *buf, size_t len)
         snprintf(buf, len, "%ld B", bytes);
 }
 
-static int dl_prepare(const wl_params *p, wl_plan *plan, char *err,
-                      size_t errlen)
-{
+static int dl_prepare(const wl_params *p, wl_plan *plan, char *err, size_t errlen) {
     const char *dir = p->out_dir ? p->out_dir : "downloads";
     char base[256], url[512], fsize[32], rate[32];
     dl_state *st = NULL;
@@ -787,33 +700,29 @@ static int dl_prepare(const wl_params *p, wl_plan *plan, char *err,
     }
     plan->task = cf_task_find(DL_TASK);
     if (plan->task == NULL) {
-        snprintf(err, errlen, "download: task not registered "
+        snprintf(err, errlen,
+                 "download: task not registered "
                  "(call workloads_init first)");
         return -1;
     }
     if (make_dirs(dir) != 0) {
-        snprintf(err, errlen, "download: cannot make folder %s: %s", dir,
-                 strerror(errno));
+        snprintf(err, errlen, "download: cannot make folder %s: %s", dir, strerror(errno));
         goto fail;
     }
     st = calloc(1, sizeof *st);
-    if (st == NULL)
-        goto nomem;
+    if (st == NULL) goto nomem;
     plan->state = st;
 
     if (p->urls != NULL) {
         n = p->nurls;
-        if (wl_plan_alloc(plan, n) != 0)
-            goto nomem;
+        if (wl_plan_alloc(plan, n) != 0) goto nomem;
         for (size_t i = 0; i < n; i++) {
             size_t len;
             void *in = dl_input(p->urls[i], dir, &len);
-            if (in == NULL)
-                goto nomem;
+            if (in == NULL) goto nomem;
             int rc = wl_plan_set(plan, i, in, len);
             free(in);
-            if (rc != 0)
-                goto nomem;
+            if (rc != 0) goto nomem;
         }
         plan->n = n;
         msgf(plan->label, sizeof plan->label, "%zu URLs given", n);
@@ -832,46 +741,40 @@ static int dl_prepare(const wl_params *p, wl_plan *plan, char *err,
         base[bl] = '\0';
     } else {
         const char *exe = p->server_exe ? p->server_exe : "/proc/self/exe";
-        if (server_spawn(exe, p->size, &st->server, base, sizeof base, err,
-                         errlen) != 0)
-            goto fail;
+        if (server_spawn(exe, p->size, &st->server, base, sizeof base, err, errlen) != 0) goto fail;
     }
 
     n = sizes[p->size].files;
     st->generated = 1;
     st->names = calloc(n, sizeof *st->names);
     st->expect = calloc(n, sizeof *st->expect);
-    if (st->names == NULL || st->expect == NULL || wl_plan_alloc(plan, n) != 0)
-        goto nomem;
+    if (st->names == NULL || st->expect == NULL || wl_plan_alloc(plan, n) != 0) goto nomem;
     for (size_t i = 0; i < n; i++) {
         /* ?size= makes the body independent of the server's default. */
         snprintf(st->names[i], sizeof st->names[i], "doc-%02zu.pdf", i);
-        snprintf(url, sizeof url, "%s/files/%s?size=%ld", base, st->names[i],
-                 sizes[p->size].size);
-        if (dl_body_result(st->names[i], (uint64_t)sizes[p->size].size,
-                           st->expect[i]) != 0) {
+        snprintf(url, sizeof url, "%s/files/%s?size=%ld", base, st->names[i], sizes[p->size].size);
+        if (dl_body_result(st->names[i], (uint64_t)sizes[p->size].size, st->expect[i]) != 0) {
             snprintf(err, errlen, "download: SHA-256 failed");
             goto fail;
         }
         size_t len;
         void *in = dl_input(url, dir, &len);
-        if (in == NULL)
-            goto nomem;
+        if (in == NULL) goto nomem;
         int rc = wl_plan_set(plan, i, in, len);
         free(in);
-        if (rc != 0)
-            goto nomem;
+        if (rc != 0) goto nomem;
     }
     plan->n = n;
     size_words(sizes[p->size].size, fsize, sizeof fsize);
     size_words(sizes[p->size].rate, rate, sizeof rate);
     if (p->base_url != NULL)
-        msgf(plan->label, sizeof plan->label, "%zu files x %s (given "
-                 "server)", n, fsize);
-    else
         msgf(plan->label, sizeof plan->label,
-                 "%zu files x %s, ttfb %d ms, %s/s", n, fsize,
-                 sizes[p->size].ttfb_ms, rate);
+             "%zu files x %s (given "
+             "server)",
+             n, fsize);
+    else
+        msgf(plan->label, sizeof plan->label, "%zu files x %s, ttfb %d ms, %s/s", n, fsize,
+             sizes[p->size].ttfb_ms, rate);
     return 0;
 
 nomem:
@@ -881,10 +784,8 @@ fail:
     return -1;
 }
 
-static int dl_verify(const wl_plan *plan, const wl_result *res,
-                     char digest[65], size_t *failed, char *err,
-                     size_t errlen)
-{
+static int dl_verify(const wl_plan *plan, const wl_result *res, char digest[65], size_t *failed,
+                     char *err, size_t errlen) {
     const dl_state *st = plan->state;
     size_t nfail = 0;
 
@@ -895,15 +796,18 @@ static int dl_verify(const wl_plan *plan, const wl_result *res,
             continue;
         }
         if (res[i].len != DL_RESULT_LEN) {
-            snprintf(err, errlen, "download task %zu: result has %zu bytes, "
-                     "want %d", i, res[i].len, DL_RESULT_LEN);
+            snprintf(err, errlen,
+                     "download task %zu: result has %zu bytes, "
+                     "want %d",
+                     i, res[i].len, DL_RESULT_LEN);
             *failed = nfail;
             return -1;
         }
-        if (st != NULL && st->generated &&
-            memcmp(res[i].data, st->expect[i], DL_RESULT_LEN) != 0) {
-            snprintf(err, errlen, "download task %zu (%s): SHA-256 or size "
-                     "differs from the served body", i, st->names[i]);
+        if (st != NULL && st->generated && memcmp(res[i].data, st->expect[i], DL_RESULT_LEN) != 0) {
+            snprintf(err, errlen,
+                     "download task %zu (%s): SHA-256 or size "
+                     "differs from the served body",
+                     i, st->names[i]);
             *failed = nfail;
             return -1;
         }
@@ -913,17 +817,15 @@ static int dl_verify(const wl_plan *plan, const wl_result *res,
 }
 
 /* Records transfer i's outcome in res[i], results in the state's arrays. */
-static void async_record(dl_state *st, wl_result *res, size_t i, int ok)
-{
+static void async_record(dl_state *st, wl_result *res, size_t i, int ok) {
     res[i].status = ok ? 0 : 1;
     res[i].data = ok ? st->async_out[i] : NULL;
     res[i].len = ok ? DL_RESULT_LEN : 0;
     res[i].msg = ok ? "" : st->async_msg[i];
 }
 
-static int dl_run_async(wl_plan *plan, int max_concurrent, wl_result *res,
-                        char *err, size_t errlen)
-{
+static int dl_run_async(wl_plan *plan, int max_concurrent, wl_result *res, char *err,
+                        size_t errlen) {
     dl_state *st = plan->state;
     size_t n = plan->n, next = 0, running = 0, done = 0;
     size_t limit = max_concurrent > 0 ? (size_t)max_concurrent : n;
@@ -941,8 +843,8 @@ static int dl_run_async(wl_plan *plan, int max_concurrent, wl_result *res,
     }
     xs = calloc(n ? n : 1, sizeof *xs);
     multi = curl_multi_init();
-    if ((n > 0 && (st->async_out == NULL || st->async_msg == NULL)) ||
-        xs == NULL || multi == NULL) {
+    if ((n > 0 && (st->async_out == NULL || st->async_msg == NULL)) || xs == NULL ||
+        multi == NULL) {
         snprintf(err, errlen, "download: out of memory");
         goto out;
     }
@@ -953,8 +855,7 @@ static int dl_run_async(wl_plan *plan, int max_concurrent, wl_result *res,
         while (running < limit && next < n) {
             size_t i = next++;
             char *msg = st->async_msg[i];
-            if (xfer_open(&xs[i], plan->in[i], plan->in_len[i], msg,
-                          DL_MSG_MAX) != 0) {
+            if (xfer_open(&xs[i], plan->in[i], plan->in_len[i], msg, DL_MSG_MAX) != 0) {
                 xfer_free(&xs[i]);
                 async_record(st, res, i, 0);
                 done++;
@@ -962,8 +863,7 @@ static int dl_run_async(wl_plan *plan, int max_concurrent, wl_result *res,
             }
             CURLMcode mc = curl_multi_add_handle(multi, xs[i].easy);
             if (mc != CURLM_OK) {
-                msgf(msg, DL_MSG_MAX, URL_FMT ": %s", URL_ARG(xs[i].url),
-                         curl_multi_strerror(mc));
+                msgf(msg, DL_MSG_MAX, URL_FMT ": %s", URL_ARG(xs[i].url), curl_multi_strerror(mc));
                 xfer_free(&xs[i]);
                 async_record(st, res, i, 0);
                 done++;
@@ -971,35 +871,29 @@ static int dl_run_async(wl_plan *plan, int max_concurrent, wl_result *res,
             }
             running++;
         }
-        if (running == 0)
-            continue;
+        if (running == 0) continue;
 
         int still = 0, queued;
         CURLMcode mc = curl_multi_perform(multi, &still);
         if (mc != CURLM_OK) {
-            snprintf(err, errlen, "download: curl_multi_perform: %s",
-                     curl_multi_strerror(mc));
+            snprintf(err, errlen, "download: curl_multi_perform: %s", curl_multi_strerror(mc));
             goto out;
         }
         size_t finished = 0;
         CURLMsg *m;
         while ((m = curl_multi_info_read(multi, &queued)) != NULL) {
-            if (m->msg != CURLMSG_DONE)
-                continue;
+            if (m->msg != CURLMSG_DONE) continue;
             /* m is invalid after remove_handle: copy what we need first. */
             CURL *easy = m->easy_handle;
             CURLcode cc = m->data.result;
             xfer *x = NULL;
-            if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x) !=
-                    CURLE_OK ||
-                x == NULL) {
+            if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x) != CURLE_OK || x == NULL) {
                 snprintf(err, errlen, "download: lost a transfer");
                 goto out;
             }
             curl_multi_remove_handle(multi, easy);
             size_t i = (size_t)(x - xs);
-            int ok = xfer_finish(x, cc, st->async_out[i], st->async_msg[i],
-                                 DL_MSG_MAX) == 0;
+            int ok = xfer_finish(x, cc, st->async_out[i], st->async_msg[i], DL_MSG_MAX) == 0;
             xfer_free(x);
             async_record(st, res, i, ok);
             running--;
@@ -1011,8 +905,7 @@ static int dl_run_async(wl_plan *plan, int max_concurrent, wl_result *res,
         if (finished == 0 && running > 0) {
             mc = curl_multi_poll(multi, NULL, 0, 1000, NULL);
             if (mc != CURLM_OK) {
-                snprintf(err, errlen, "download: curl_multi_poll: %s",
-                         curl_multi_strerror(mc));
+                snprintf(err, errlen, "download: curl_multi_poll: %s", curl_multi_strerror(mc));
                 goto out;
             }
         }
@@ -1022,20 +915,17 @@ out:
     /* After an error, transfers still in the multi handle are failed so
      * that res[] is complete and no temporary file stays behind. */
     for (size_t i = 0; xs != NULL && i < n; i++) {
-        if (xs[i].easy == NULL)
-            continue;
+        if (xs[i].easy == NULL) continue;
         curl_multi_remove_handle(multi, xs[i].easy);
         xfer_free(&xs[i]);
         msgf(st->async_msg[i], DL_MSG_MAX, "download aborted: %s", err);
         async_record(st, res, i, 0);
     }
     for (size_t i = next; rc != 0 && i < n && st->async_msg != NULL; i++) {
-        msgf(st->async_msg[i], DL_MSG_MAX, "download not started: %s",
-                 err);
+        msgf(st->async_msg[i], DL_MSG_MAX, "download not started: %s", err);
         async_record(st, res, i, 0);
     }
-    if (multi != NULL)
-        curl_multi_cleanup(multi);
+    if (multi != NULL) curl_multi_cleanup(multi);
     free(xs);
     return rc;
 }

@@ -43,8 +43,7 @@
  * character). A name that passes is one plain entry of the folder, so the
  * file cannot land outside it. Writes the name (NUL-terminated) to
  * name[DL_NAME_MAX + 1]. Returns 0 or -1. */
-int dl_file_name(const char *url, char name[DL_NAME_MAX + 1], char *err,
-                 size_t errlen);
+int dl_file_name(const char *url, char name[DL_NAME_MAX + 1], char *err, size_t errlen);
 
 /* Builds a task input from url and dir into a new buffer (malloc, owned by
  * the caller) and sets *len. Returns NULL if out of memory. */
@@ -58,7 +57,6 @@ void dl_body_fill(const char *name, uint64_t off, void *buf, size_t len);
 
 /* The result bytes a task must give for the generated body of `name` with
  * `size` bytes. Returns 0, or -1 if OpenSSL fails. */
-int dl_body_result(const char *name, uint64_t size,
-                   unsigned char out[DL_RESULT_LEN]);
+int dl_body_result(const char *name, uint64_t size, unsigned char out[DL_RESULT_LEN]);
 
 #endif

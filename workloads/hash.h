@@ -25,9 +25,8 @@
 
 /* Derives dklen bytes into out with PBKDF2-HMAC-SHA256 (OpenSSL). Returns 0,
  * or -1 if OpenSSL fails or an argument is out of its range. */
-int wl_pbkdf2_sha256(const void *pass, size_t passlen, const void *salt,
-                     size_t saltlen, uint32_t iter, unsigned char *out,
-                     size_t dklen);
+int wl_pbkdf2_sha256(const void *pass, size_t passlen, const void *salt, size_t saltlen,
+                     uint32_t iter, unsigned char *out, size_t dklen);
 
 /* The blog's hash_one(n) at `unit` iterations per step: writes SHA-256 over
  * the n-1 derived 32-byte keys, in order, to out. Returns 0, or -1 if the
@@ -35,7 +34,6 @@ int wl_pbkdf2_sha256(const void *pass, size_t passlen, const void *salt,
 int wl_hash_one(uint32_t n, uint32_t unit, unsigned char out[32]);
 
 /* Encodes a task input for hash_one(n) at `unit` into in. */
-void wl_hash_input(uint32_t n, uint32_t unit,
-                   unsigned char in[WL_HASH_INPUT_LEN]);
+void wl_hash_input(uint32_t n, uint32_t unit, unsigned char in[WL_HASH_INPUT_LEN]);
 
 #endif

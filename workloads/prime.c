@@ -34,70 +34,58 @@ typedef struct prime_state {
     uint32_t expect_primes;
 } prime_state;
 
-int wl_is_prime(uint64_t n)
-{
+int wl_is_prime(uint64_t n) {
     /* The blog's algorithm: odd divisors up to floor(sqrt(n)). The double
      * square root can be off by one for large n, so it is corrected with
      * divisions, which cannot overflow as r * r could near 2^64. */
-    if (n < 2)
-        return 0;
-    if (n == 2)
-        return 1;
-    if (n % 2 == 0)
-        return 0;
+    if (n < 2) return 0;
+    if (n == 2) return 1;
+    if (n % 2 == 0) return 0;
     uint64_t r = (uint64_t)floor(sqrt((double)n));
     while (r > n / r)
         r--;
     while (r + 1 <= n / (r + 1))
         r++;
     for (uint64_t d = 3; d <= r; d += 2) {
-        if (n % d == 0)
-            return 0;
+        if (n % d == 0) return 0;
         /* Where the interpreter could switch threads (thread-gil mode). */
-        if ((d & 1023) == 1)
-            cf_gil_check();
+        if ((d & 1023) == 1) cf_gil_check();
     }
     return 1;
 }
 
-static uint64_t get_le64(const unsigned char *b)
-{
+static uint64_t get_le64(const unsigned char *b) {
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--)
         v = v << 8 | b[i];
     return v;
 }
 
-static void put_le64(unsigned char *b, uint64_t v)
-{
+static void put_le64(unsigned char *b, uint64_t v) {
     for (int i = 0; i < 8; i++)
         b[i] = (unsigned char)(v >> (8 * i));
 }
 
-void wl_prime_input(const uint64_t *nums, size_t count, unsigned char *in)
-{
+void wl_prime_input(const uint64_t *nums, size_t count, unsigned char *in) {
     for (size_t i = 0; i < count; i++)
         put_le64(in + 8 * i, nums[i]);
 }
 
 /* The registered task: one result byte per input number. */
-static int prime_task(const void *in, size_t in_len, cf_out *out)
-{
+static int prime_task(const void *in, size_t in_len, cf_out *out) {
     const unsigned char *p = in;
     unsigned char *res;
     size_t count;
 
     if (in == NULL || in_len == 0 || in_len % 8 != 0) {
-        cf_out_error(out, "is_prime: input is %zu bytes, want a multiple of 8",
-                     in_len);
+        cf_out_error(out, "is_prime: input is %zu bytes, want a multiple of 8", in_len);
         return 1;
     }
     count = in_len / 8;
     for (size_t i = 0; i < count; i++) {
         uint64_t n = get_le64(p + 8 * i);
         if (n > WL_PRIME_MAX) {
-            cf_out_error(out, "is_prime: %llu is above the limit %llu",
-                         (unsigned long long)n,
+            cf_out_error(out, "is_prime: %llu is above the limit %llu", (unsigned long long)n,
                          (unsigned long long)WL_PRIME_MAX);
             return 1;
         }
@@ -112,15 +100,11 @@ static int prime_task(const void *in, size_t in_len, cf_out *out)
     return 0;
 }
 
-int wl_prime_init(void)
-{
-    return cf_task_register(WL_PRIME_TASK, prime_task) != NULL ? 0
-                                                              : CF_ENOMEM;
+int wl_prime_init(void) {
+    return cf_task_register(WL_PRIME_TASK, prime_task) != NULL ? 0 : CF_ENOMEM;
 }
 
-static int prime_prepare(const wl_params *p, wl_plan *plan, char *err,
-                         size_t errlen)
-{
+static int prime_prepare(const wl_params *p, wl_plan *plan, char *err, size_t errlen) {
     unsigned char *buf = NULL;
     uint64_t *nums = NULL;
     prime_state *st = NULL;
@@ -140,22 +124,18 @@ static int prime_prepare(const wl_params *p, wl_plan *plan, char *err,
     buf = malloc(8 * per);
     nums = malloc(sizeof *nums * per);
     st = malloc(sizeof *st);
-    if (buf == NULL || nums == NULL || st == NULL ||
-        wl_plan_alloc(plan, ntasks) != 0)
-        goto nomem;
+    if (buf == NULL || nums == NULL || st == NULL || wl_plan_alloc(plan, ntasks) != 0) goto nomem;
     for (size_t t = 0; t < ntasks; t++) {
         size_t lo = t * per, k = 0;
         for (; k < per && lo + k < sizes[p->size].count; k++)
             nums[k] = sizes[p->size].first + lo + k;
         wl_prime_input(nums, k, buf);
-        if (wl_plan_set(plan, t, buf, 8 * k) != 0)
-            goto nomem;
+        if (wl_plan_set(plan, t, buf, 8 * k) != 0) goto nomem;
     }
     st->expect_primes = sizes[p->size].primes;
     plan->state = st;
     snprintf(plan->label, sizeof plan->label, "%u numbers from %llu, %zu/task",
-             sizes[p->size].count,
-             (unsigned long long)sizes[p->size].first, per);
+             sizes[p->size].count, (unsigned long long)sizes[p->size].first, per);
     free(buf);
     free(nums);
     return 0;
@@ -172,22 +152,16 @@ nomem:
 
 /* An independent primality check for verify: divides by 2, 3 and then
  * 6k +- 1 only, so a bug in the task's loop is not repeated here. */
-static int check_prime(uint64_t n)
-{
-    if (n < 4)
-        return n >= 2;
-    if (n % 2 == 0 || n % 3 == 0)
-        return 0;
+static int check_prime(uint64_t n) {
+    if (n < 4) return n >= 2;
+    if (n % 2 == 0 || n % 3 == 0) return 0;
     for (uint64_t d = 5; d <= n / d; d += 6)
-        if (n % d == 0 || n % (d + 2) == 0)
-            return 0;
+        if (n % d == 0 || n % (d + 2) == 0) return 0;
     return 1;
 }
 
-static int prime_verify(const wl_plan *plan, const wl_result *res,
-                        char digest[65], size_t *failed, char *err,
-                        size_t errlen)
-{
+static int prime_verify(const wl_plan *plan, const wl_result *res, char digest[65], size_t *failed,
+                        char *err, size_t errlen) {
     const prime_state *st = plan->state;
     size_t nfailed = 0, nprimes = 0;
     int rc = 0;
@@ -199,19 +173,16 @@ static int prime_verify(const wl_plan *plan, const wl_result *res,
             nfailed++;
             continue;
         }
-        if (rc != 0)
-            continue;
+        if (rc != 0) continue;
         if (res[t].len != count || (count > 0 && out == NULL)) {
-            snprintf(err, errlen, "prime: task %zu gave %zu bytes, want %zu",
-                     t, res[t].len, count);
+            snprintf(err, errlen, "prime: task %zu gave %zu bytes, want %zu", t, res[t].len, count);
             rc = -1;
             continue;
         }
         for (size_t i = 0; i < count; i++) {
             uint64_t n = get_le64(in + 8 * i);
             if (out[i] != check_prime(n)) {
-                snprintf(err, errlen, "prime: task %zu says %llu is %s", t,
-                         (unsigned long long)n,
+                snprintf(err, errlen, "prime: task %zu says %llu is %s", t, (unsigned long long)n,
                          out[i] == 1   ? "prime"
                          : out[i] == 0 ? "not prime"
                                        : "neither (bad byte)");
@@ -227,15 +198,13 @@ static int prime_verify(const wl_plan *plan, const wl_result *res,
      * agree with a broken task but not with the known count. */
     if (rc == 0 && nfailed == 0 && st != NULL && st->expect_primes != 0 &&
         nprimes != st->expect_primes) {
-        snprintf(err, errlen, "prime: %zu primes, the range has %u", nprimes,
-                 st->expect_primes);
+        snprintf(err, errlen, "prime: %zu primes, the range has %u", nprimes, st->expect_primes);
         rc = -1;
     }
     return rc;
 }
 
-static void prime_release(wl_plan *plan)
-{
+static void prime_release(wl_plan *plan) {
     wl_plan_free_inputs(plan);
     free(plan->state);
     plan->state = NULL;

@@ -24,26 +24,26 @@ int wl_size_parse(const char *name, wl_size *out);
 /* What the harness tells a workload; zero it and set what applies. */
 typedef struct wl_params {
     wl_size size;
-    const char *out_dir;        /* download: folder the files go to (made if
-                                   missing); NULL: "downloads" */
-    const char *const *urls;    /* download: real URLs to fetch instead of the
-                                   embedded server's; NULL: embedded server */
+    const char *out_dir;     /* download: folder the files go to (made if
+                                missing); NULL: "downloads" */
+    const char *const *urls; /* download: real URLs to fetch instead of the
+                                embedded server's; NULL: embedded server */
     size_t nurls;
-    const char *server_exe;     /* download: program run as `EXE serve ...`
-                                   for the embedded server; NULL:
-                                   /proc/self/exe */
-    const char *base_url;       /* download: use this running server instead
-                                   of starting one (tests); NULL: start one */
+    const char *server_exe; /* download: program run as `EXE serve ...`
+                               for the embedded server; NULL:
+                               /proc/self/exe */
+    const char *base_url;   /* download: use this running server instead
+                               of starting one (tests); NULL: start one */
 } wl_params;
 
 /* A prepared run: what prepare() builds and release() frees. */
 typedef struct wl_plan {
-    const cf_task *task;   /* the registered task that runs one input */
-    size_t n;              /* number of tasks */
-    void **in;             /* n inputs, owned by the plan */
+    const cf_task *task; /* the registered task that runs one input */
+    size_t n;            /* number of tasks */
+    void **in;           /* n inputs, owned by the plan */
     size_t *in_len;
-    char label[96];        /* the size in words: "16 files x 256 KiB" */
-    void *state;           /* the workload's own (e.g. the server child) */
+    char label[96]; /* the size in words: "16 files x 256 KiB" */
+    void *state;    /* the workload's own (e.g. the server child) */
 } wl_plan;
 
 /* One task's outcome as the harness collected it (borrowed pointers). */
@@ -51,11 +51,11 @@ typedef struct wl_result {
     int status;       /* 0: ok; else the task's status or a CF_E* code */
     const void *data; /* result bytes when status == 0 */
     size_t len;
-    const char *msg;  /* failure message, "" if none */
+    const char *msg; /* failure message, "" if none */
 } wl_result;
 
 typedef struct workload {
-    const char *name;  /* "download", "hash", "prime" */
+    const char *name; /* "download", "hash", "prime" */
 
     /* Builds the task list for p->size into *plan (zeroed by the caller).
      * Returns 0, or -1 with a one-line reason in err. On failure the plan
@@ -66,15 +66,14 @@ typedef struct workload {
      * *failed and writes the run's digest (64 hex digits + NUL) to digest.
      * Returns 0 if every successful result is right, -1 with the reason in
      * err if one is wrong (a wrong result is worse than a failed task). */
-    int (*verify)(const wl_plan *plan, const wl_result *res, char digest[65],
-                  size_t *failed, char *err, size_t errlen);
+    int (*verify)(const wl_plan *plan, const wl_result *res, char digest[65], size_t *failed,
+                  char *err, size_t errlen);
 
     /* async mode, or NULL where the workload has none: runs every task of
      * the plan from the calling thread, at most max_concurrent at once (0:
      * all), filling res[0..n) (the bytes stay valid until release()).
      * Returns 0, or -1 with err set if the run could not start at all. */
-    int (*run_async)(wl_plan *plan, int max_concurrent, wl_result *res,
-                     char *err, size_t errlen);
+    int (*run_async)(wl_plan *plan, int max_concurrent, wl_result *res, char *err, size_t errlen);
 
     /* Frees what prepare() built and stops what it started. Safe on a
      * zeroed plan. */

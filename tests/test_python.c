@@ -1,0 +1,371 @@
+/* test_python.c -- tests for bench/python.c and `--impl python`: the
+ * Python runner (workloads/python/bench.py) does the C workloads' work
+ * exactly (its results pass the C verifier and its digest is the C
+ * sequential one) in every mode; wrong or missing Python output is caught;
+ * bad --impl values exit 2; no Python means one line and a skip.
+ *
+ * Needs python3 (3.8+); without it the Python tests say so and pass.
+ * Runs the built program: $CFBENCH (set by `make test`), else
+ * build/cfbench. */
+#include <check.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../bench/python.h"
+#include "../workloads/workload.h"
+
+static char tmp[64];
+static char exe[256], root[PATH_MAX];
+static int have_python;
+
+static void setup(void) {
+    char why[256];
+    ck_assert_int_eq(workloads_init(), 0);
+    strcpy(tmp, "/tmp/cfbench-test-py-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    have_python = py_find(exe, sizeof exe, why, sizeof why) == 0;
+    if (!have_python) fprintf(stderr, "test_python: %s: Python tests skipped\n", why);
+    ck_assert_int_eq(py_root(root, sizeof root), 0);
+}
+
+static void teardown(void) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* The C sequential digest of wl at size quick: every input through the
+ * sequential executor, checked by verify(). */
+static void c_seq_digest(const workload *wl, wl_plan *plan, char digest[65]) {
+    cf_executor *ex;
+    wl_result *res = calloc(plan->n, sizeof *res);
+    cf_future **fs = calloc(plan->n, sizeof *fs);
+    char err[256];
+    size_t failed = 1;
+    ck_assert_ptr_nonnull(res);
+    ck_assert_ptr_nonnull(fs);
+    ck_assert_int_eq(cf_executor_new(CF_SEQUENTIAL, NULL, &ex), 0);
+    for (size_t i = 0; i < plan->n; i++) {
+        ck_assert_int_eq(cf_submit(ex, plan->task, plan->in[i], plan->in_len[i], &fs[i]), 0);
+        ck_assert_int_eq(cf_future_result(fs[i], CF_FOREVER, &res[i].data, &res[i].len), 0);
+        res[i].msg = "";
+    }
+    ck_assert_int_eq(wl->verify(plan, res, digest, &failed, err, sizeof err), 0);
+    ck_assert_uint_eq(failed, 0);
+    for (size_t i = 0; i < plan->n; i++)
+        cf_future_free(fs[i]);
+    ck_assert_int_eq(cf_executor_shutdown(ex, 1, 0), 0);
+    cf_executor_free(ex);
+    free(fs);
+    free(res);
+}
+
+static void prepare(const workload *wl, wl_plan *plan) {
+    wl_params p;
+    char err[256];
+    memset(&p, 0, sizeof p);
+    memset(plan, 0, sizeof *plan);
+    p.size = WL_QUICK;
+    ck_assert_msg(wl->prepare(&p, plan, err, sizeof err) == 0, "%s", err);
+}
+
+/* loop index: workload (0 prime, 1 hash) x mode (seq, thread, process). */
+START_TEST(python_digest_equals_the_c_seq_digest_in_every_mode) {
+    static const char *const wls[] = {"prime", "hash"};
+    static const char *const modes[] = {"seq", "thread", "process"};
+    const workload *wl = workload_find(wls[_i / 3]);
+    const char *mode = modes[_i % 3];
+    wl_plan plan;
+    char want[65], err[256];
+    py_outcome o;
+
+    if (!have_python) return;
+    ck_assert_ptr_nonnull(wl);
+    prepare(wl, &plan);
+    c_seq_digest(wl, &plan, want);
+    /* Chunksize 3 does not divide the task count: the last chunk is short. */
+    py_point p = {mode, _i % 3 == 0 ? 1 : 2, _i % 3 == 0 ? 1 : 3, 2, 0, "quick", NULL, 0};
+    ck_assert_msg(py_run_point(exe, root, wl, &plan, &p, &o, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(o.verified, "%s %s: %s", wl->name, mode, o.first_error);
+    ck_assert_uint_eq(o.failed, 0);
+    ck_assert_str_eq(o.digest, want);
+    ck_assert_uint_eq(o.nreps, 2);
+    for (size_t k = 0; k < o.nreps; k++) {
+        ck_assert_str_eq(o.reps[k].digest, want);
+        ck_assert_int_eq(o.reps[k].rep, (long)k + 1);
+        ck_assert_uint_eq(o.reps[k].tasks, plan.n);
+        ck_assert_int_eq(o.reps[k].workers, p.workers);
+        ck_assert(o.reps[k].wall_ms > 0.0);
+    }
+    py_outcome_free(&o);
+    wl->release(&plan);
+}
+END_TEST
+
+/* Writes a copy of the Python scripts under tmp/NAME with `sed` applied to
+ * cf_workloads.py (or bench.py replaced by `runner` if not NULL). */
+static void fake_root(const char *name, const char *sed, const char *runner, char *out,
+                      size_t len) {
+    char cmd[PATH_MAX * 3];
+    snprintf(out, len, "%s/%s", tmp, name);
+    snprintf(
+        cmd, sizeof cmd,
+        "mkdir -p '%s/workloads/python' && cp '%s'/workloads/python/*.py '%s/workloads/python/'",
+        out, root, out);
+    ck_assert_int_eq(system(cmd), 0);
+    if (sed != NULL) {
+        snprintf(cmd, sizeof cmd, "sed -i '%s' '%s/workloads/python/cf_workloads.py'", sed, out);
+        ck_assert_int_eq(system(cmd), 0);
+    }
+    if (runner != NULL) {
+        snprintf(cmd, sizeof cmd, "printf '%%s\\n' '%s' > '%s/workloads/python/bench.py'", runner,
+                 out);
+        ck_assert_int_eq(system(cmd), 0);
+    }
+}
+
+START_TEST(wrong_python_results_fail_the_c_verifier) {
+    const workload *wl = workload_find("prime");
+    wl_plan plan;
+    char fake[PATH_MAX], err[256];
+    py_outcome o;
+
+    if (!have_python) return;
+    /* Every number "not prime": same shape, wrong answers. */
+    fake_root("wrong", "s/1 if is_prime(n) else 0/0/", NULL, fake, sizeof fake);
+    prepare(wl, &plan);
+    py_point p = {"seq", 1, 1, 1, 0, "quick", NULL, 0};
+    ck_assert_msg(py_run_point(exe, fake, wl, &plan, &p, &o, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(o.verified, 0);
+    ck_assert_ptr_nonnull(strstr(o.first_error, "prime"));
+    py_outcome_free(&o);
+    wl->release(&plan);
+}
+END_TEST
+
+START_TEST(other_work_in_python_is_refused) {
+    const workload *wl = workload_find("hash");
+    wl_plan plan;
+    char fake[PATH_MAX], err[256];
+    py_outcome o;
+
+    if (!have_python) return;
+    /* One task fewer than the C plan: not the same work. */
+    fake_root("fewer", "s/return \\[(n, unit)\\] \\* tasks/return [(n, unit)] * (tasks - 1)/", NULL,
+              fake, sizeof fake);
+    prepare(wl, &plan);
+    py_point p = {"seq", 1, 1, 1, 0, "quick", NULL, 0};
+    ck_assert_int_eq(py_run_point(exe, fake, wl, &plan, &p, &o, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "tasks") != NULL, "%s", err);
+    wl->release(&plan);
+}
+END_TEST
+
+START_TEST(a_failing_runner_is_an_error_not_a_row) {
+    const workload *wl = workload_find("prime");
+    wl_plan plan;
+    char fake[PATH_MAX], err[256];
+    py_outcome o;
+
+    if (!have_python) return;
+    fake_root("exit3", NULL, "import sys; sys.exit(3)", fake, sizeof fake);
+    prepare(wl, &plan);
+    py_point p = {"seq", 1, 1, 1, 0, "quick", NULL, 0};
+    ck_assert_int_eq(py_run_point(exe, fake, wl, &plan, &p, &o, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "status 3") != NULL, "%s", err);
+    ck_assert_ptr_null(o.reps);
+
+    fake_root("garbage", NULL, "print(\"rep,nonsense\")", fake, sizeof fake);
+    ck_assert_int_eq(py_run_point(exe, fake, wl, &plan, &p, &o, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "header") != NULL, "%s", err);
+    wl->release(&plan);
+}
+END_TEST
+
+static const char *cfbench(void) {
+    const char *p = getenv("CFBENCH");
+    return p && *p ? p : "build/cfbench";
+}
+
+/* Runs cfbench with args (NULL-terminated), env var `env` set if not
+ * NULL, stdout to tmp/stdout and stderr to tmp/stderr; returns its exit
+ * status and stderr's lines in *lines. */
+static int run_cfbench(const char *const *args, const char *env, size_t *lines, char *errbuf,
+                       size_t errlen) {
+    const char *argv[32];
+    char errp[128];
+    size_t n = 0;
+    argv[n++] = cfbench();
+    for (size_t i = 0; args[i] != NULL && n < 31; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    snprintf(errp, sizeof errp, "%s/stderr", tmp);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        char outp[128];
+        snprintf(outp, sizeof outp, "%s/stdout", tmp);
+        int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0) _exit(126);
+        if (env != NULL) putenv((char *)env);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    FILE *f = fopen(errp, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t got = fread(errbuf, 1, errlen - 1, f);
+    errbuf[got] = '\0';
+    fclose(f);
+    *lines = 0;
+    for (const char *s = errbuf; *s; s++)
+        *lines += *s == '\n';
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 127, "cannot run %s", argv[0]);
+    return WEXITSTATUS(st);
+}
+
+START_TEST(bad_impl_exits_2_with_one_line_and_no_files) {
+    char out[128], err[4096];
+    size_t lines;
+    struct stat st;
+    snprintf(out, sizeof out, "%s/out", tmp);
+    const char *run[] = {"run", "--impl", "ruby", "--size", "quick", "--out", out, NULL};
+    ck_assert_int_eq(run_cfbench(run, NULL, &lines, err, sizeof err), 2);
+    ck_assert_uint_eq(lines, 1);
+    ck_assert_ptr_nonnull(strstr(err, "--impl"));
+    ck_assert_int_ne(stat(out, &st), 0);
+
+    const char *empty[] = {"run", "--impl", "", "--out", out, NULL};
+    ck_assert_int_eq(run_cfbench(empty, NULL, &lines, err, sizeof err), 2);
+    ck_assert_uint_eq(lines, 1);
+    ck_assert_ptr_nonnull(strstr(err, "--impl"));
+
+    /* Python has no async or thread-gil mode: nothing to run. */
+    const char *gil[] = {"run", "--impl", "python", "--mode", "thread-gil", "--out", out, NULL};
+    ck_assert_int_eq(run_cfbench(gil, NULL, &lines, err, sizeof err), 2);
+    ck_assert_uint_eq(lines, 1);
+    ck_assert_ptr_nonnull(strstr(err, "--impl"));
+    ck_assert_int_ne(stat(out, &st), 0);
+
+    const char *ov[] = {"overhead", "--impl", "java", NULL};
+    ck_assert_int_eq(run_cfbench(ov, NULL, &lines, err, sizeof err), 2);
+    ck_assert_uint_eq(lines, 1);
+    ck_assert_ptr_nonnull(strstr(err, "--impl"));
+}
+END_TEST
+
+START_TEST(without_python_impl_python_says_so_and_skips) {
+    char out[128], err[4096];
+    size_t lines;
+    struct stat st;
+    snprintf(out, sizeof out, "%s/out", tmp);
+    const char *run[] = {"run",    "--impl", "python", "--workload", "prime",
+                         "--size", "quick",  "--out",  out,          NULL};
+    ck_assert_int_eq(
+        run_cfbench(run, "CFBENCH_PYTHON=/nonexistent/python3", &lines, err, sizeof err), 0);
+    ck_assert_uint_eq(lines, 1);
+    ck_assert_ptr_nonnull(strstr(err, "Python is not available"));
+    ck_assert_int_ne(stat(out, &st), 0);
+}
+END_TEST
+
+/* Counts lines of path that contain `needle`. */
+static size_t count_matching(const char *path, const char *needle) {
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    size_t n = 0;
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof line, f) != NULL)
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+START_TEST(impl_all_writes_python_rows_beside_c_with_their_own_speedup) {
+    char out[128], path[160], err[8192];
+    size_t lines;
+    if (!have_python) return;
+    snprintf(out, sizeof out, "%s/out", tmp);
+    const char *run[] = {"run",     "--impl",   "all",    "--workload",  "prime",
+                         "--size",  "quick",    "--mode", "seq,process", "--workers",
+                         "2",       "--repeat", "2",      "--warmup",    "0",
+                         "--quiet", "--out",    out,      NULL};
+    ck_assert_msg(run_cfbench(run, NULL, &lines, err, sizeof err) == 0, "%s", err);
+    snprintf(path, sizeof path, "%s/bench.csv", out);
+    ck_assert_uint_eq(count_matching(path, ",c,prime,seq,1,1,"), 2);
+    ck_assert_uint_eq(count_matching(path, ",python,prime,seq,1,1,"), 2);
+    ck_assert_uint_eq(count_matching(path, ",python,prime,process,2,1,"), 2);
+    ck_assert_uint_eq(count_matching(path, ",0,0,"), 0); /* no ok=0 row */
+    /* Python's seq is Python's baseline: speedup exactly 1. */
+    snprintf(path, sizeof path, "%s/summary.csv", out);
+    ck_assert_uint_eq(count_matching(path, "python,prime,seq,1,1,quick,1000,2,"), 1);
+    FILE *f = fopen(path, "r");
+    char line[2048];
+    int seen = 0;
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "python,prime,seq,", 17) != 0) continue;
+        /* field 14 is the speedup */
+        char *p = line;
+        for (int k = 1; k < 14; k++)
+            p = strchr(p, ',') + 1;
+        ck_assert_msg(strncmp(p, "1.000,", 6) == 0, "%s", line);
+        seen = 1;
+    }
+    fclose(f);
+    ck_assert(seen);
+}
+END_TEST
+
+START_TEST(overhead_impl_python_prints_py_rows_in_the_same_columns) {
+    char path[128], err[4096];
+    size_t lines;
+    if (!have_python) return;
+    const char *ov[] = {"overhead", "--impl", "python", "--tasks", "200", "--repeat", "1", NULL};
+    ck_assert_msg(run_cfbench(ov, NULL, &lines, err, sizeof err) == 0, "%s", err);
+    snprintf(path, sizeof path, "%s/stdout", tmp);
+    ck_assert_uint_eq(count_matching(path, "executor,method,chunksize,tasks,us_per_task"), 1);
+    ck_assert_uint_eq(count_matching(path, "py-thread,submit,1,200,"), 1);
+    ck_assert_uint_eq(count_matching(path, "py-process,map,64,200,"), 1);
+    ck_assert_uint_eq(count_matching(path, "py-process,startup,0,2,"), 1);
+    ck_assert_uint_eq(count_matching(path, "seq,"), 0); /* no C rows asked for */
+}
+END_TEST
+
+static Suite *python_suite(void) {
+    Suite *s = suite_create("python");
+    TCase *tc = tcase_create("runner");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, python_digest_equals_the_c_seq_digest_in_every_mode, 0, 6);
+    tcase_add_test(tc, wrong_python_results_fail_the_c_verifier);
+    tcase_add_test(tc, other_work_in_python_is_refused);
+    tcase_add_test(tc, a_failing_runner_is_an_error_not_a_row);
+    suite_add_tcase(s, tc);
+
+    TCase *cli = tcase_create("cli");
+    tcase_add_checked_fixture(cli, setup, teardown);
+    tcase_set_timeout(cli, 60);
+    tcase_add_test(cli, bad_impl_exits_2_with_one_line_and_no_files);
+    tcase_add_test(cli, without_python_impl_python_says_so_and_skips);
+    tcase_add_test(cli, impl_all_writes_python_rows_beside_c_with_their_own_speedup);
+    tcase_add_test(cli, overhead_impl_python_prints_py_rows_in_the_same_columns);
+    suite_add_tcase(s, cli);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(python_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed != 0;
+}
