@@ -20,12 +20,13 @@ MAKEFLAGS += -j$(shell nproc)
 LIB_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/*.c))
 APP_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard workloads/*.c) $(filter-out bench/main.c,$(wildcard bench/*.c)))
 TESTS     := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 LIBA      := $(BUILD)/libcfutures.a
 CFBENCH   := $(BUILD)/cfbench
 
 .SECONDARY:
 .PHONY: all deps test check-sanitize bench plots hyperfine compare-python fuzz clean
-all: $(CFBENCH) $(TESTS)
+all: $(CFBENCH) $(TESTS) $(EXAMPLES)
 
 deps:
 	@./.ci/deps
@@ -38,6 +39,8 @@ $(LIBA): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 $(CFBENCH): $(BUILD)/bench/main.o $(APP_OBJ) $(LIBA)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(LDLIBS) -o $@
+$(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIBA)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(LDLIBS) -o $@
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(APP_OBJ) $(LIBA)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(LDLIBS) -o $@
 
@@ -47,7 +50,8 @@ test: all
 # A sanitizer report ends the test process, so Check counts it as an error.
 check-sanitize: export ASAN_OPTIONS = halt_on_error=1:detect_leaks=1
 check-sanitize: export UBSAN_OPTIONS = halt_on_error=1:print_stacktrace=1
-check-sanitize: export TSAN_OPTIONS = halt_on_error=1:second_deadlock_stack=1
+# die_after_fork=0: libcurl's resolver starts a thread inside forked workers.
+check-sanitize: export TSAN_OPTIONS = halt_on_error=1:second_deadlock_stack=1:die_after_fork=0
 check-sanitize:
 	$(MAKE) SANITIZE=asan test TIMEOUT=120
 	$(MAKE) SANITIZE=tsan test TIMEOUT=180

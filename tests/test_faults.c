@@ -321,7 +321,12 @@ START_TEST(test_bad_urls_fail_their_tasks_in_every_mode_and_write_nothing_outsid
     snprintf(urls[nurl++], 512, "%s/files/%%2e%%2e%%2fevil.pdf", base);
     snprintf(urls[nurl++], 512, "%s/files/%%2e%%2e", base);
     snprintf(urls[nurl++], 512, "%s/files/%s", base, too_long);
+#ifndef __SANITIZE_THREAD__
+    /* Resolving a name starts a thread in libcurl, and ThreadSanitizer
+     * cannot run threads in a child forked from a threaded process (it
+     * kills the worker): the process pool would break. Elsewhere it runs. */
     snprintf(urls[nurl++], 512, "http://no-such-host.invalid/u.pdf");
+#endif
     snprintf(urls[nurl++], 512, "http://127.0.0.1:%d/files/refused.pdf", ntohs(sin.sin_port));
     snprintf(urls[nurl++], 512, "http://127.0.0.1:99999/files/badport.pdf");
     snprintf(urls[nurl++], 512, "http://[::1/files/bracket.pdf");
@@ -349,12 +354,13 @@ START_TEST(test_bad_urls_fail_their_tasks_in_every_mode_and_write_nothing_outsid
     size_t len;
     char *csv = slurp(file_in(out, "bench.csv"), &len);
     ck_assert_uint_eq(csv_rows(csv, "bench.csv"), 4);
-    char want_failed[16], buf[80], digest[80] = "";
+    char want_failed[16], want_tasks[16], buf[80], digest[80] = "";
     snprintf(want_failed, sizeof want_failed, "%d", nurl - good);
+    snprintf(want_tasks, sizeof want_tasks, "%d", nurl);
     for (const char *line = strchr(csv, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
         ck_assert_str_eq(field(line, col(csv, "ok"), buf, sizeof buf), "1");
         ck_assert_str_eq(field(line, col(csv, "failed"), buf, sizeof buf), want_failed);
-        ck_assert_str_eq(field(line, col(csv, "tasks"), buf, sizeof buf), "16");
+        ck_assert_str_eq(field(line, col(csv, "tasks"), buf, sizeof buf), want_tasks);
         if (digest[0] == '\0') field(line, col(csv, "digest"), digest, sizeof digest);
         ck_assert_str_eq(field(line, col(csv, "digest"), buf, sizeof buf), digest);
     }
