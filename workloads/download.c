@@ -295,8 +295,9 @@ static void xfer_init(xfer *x) {
 }
 
 static int is_loopback(const char *url) {
-    static const char *const hosts[] = {"http://127.0.0.1:", "http://127.0.0.1/",
-                                        "http://localhost:", "http://localhost/"};
+    static const char *const hosts[] = {
+        "http://127.0.0.1:",  "http://127.0.0.1/",  "http://localhost:",  "http://localhost/",
+        "https://127.0.0.1:", "https://127.0.0.1/", "https://localhost:", "https://localhost/"};
     for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++)
         if (strncmp(url, hosts[i], strlen(hosts[i])) == 0) return 1;
     return 0;
