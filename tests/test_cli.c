@@ -5,19 +5,14 @@
  * Runs the built program: $CFBENCH (set by `make test`), else
  * build/cfbench. */
 #include <check.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../bench/cli.h"
+#include "cfbench_check.h"
 
-#define BENCH_HEADER                                                                               \
-    "run_id,impl,workload,mode,workers,chunksize,tasks,size,rep,wall_ms,"                          \
-    "user_ms,sys_ms,max_rss_kb,ok,failed,digest,vol_cs,invol_cs"
 #define SUMMARY_HEADER                                                                             \
     "impl,workload,mode,workers,chunksize,size,tasks,reps,mean_ms,"                                \
     "stddev_ms,median_ms,min_ms,max_ms,speedup,speedup_err,outliers,"                              \
@@ -27,81 +22,19 @@
 static char tmp[64];
 static char outdir[128];
 
-typedef struct outcome {
-    int status;      /* exit status, or -1 if killed */
-    char *out, *err; /* what it printed (malloc) */
-} outcome;
-
 static void setup(void) {
-    strcpy(tmp, "/tmp/cfbench-test-cli-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    cb_mkdtemp(tmp, sizeof tmp, "/tmp/cfbench-test-cli-XXXXXX");
     snprintf(outdir, sizeof outdir, "%s/out", tmp);
 }
 
 static void teardown(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static const char *cfbench(void) {
-    const char *p = getenv("CFBENCH");
-    return p && *p ? p : "build/cfbench";
-}
-
-static char *slurp(const char *p) {
-    FILE *f = fopen(p, "r");
-    char *buf = calloc(1, 1 << 20);
-    ck_assert_ptr_nonnull(buf);
-    if (f == NULL) return buf;
-    size_t n = fread(buf, 1, (1 << 20) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    ck_assert_int_eq(cb_rm_tree(tmp), 0);
 }
 
 /* Runs `cfbench run ARGS...` (args NULL-terminated) with stdout and stderr
  * in files, and waits for it. */
-static void run_cfbench(const char *const *args, outcome *o) {
-    char outp[128], errp[128];
-    const char *argv[32];
-    size_t n = 0;
-
-    argv[n++] = cfbench();
-    argv[n++] = "run";
-    for (size_t i = 0; args[i] != NULL && n < 31; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    snprintf(outp, sizeof outp, "%s/stdout", tmp);
-    snprintf(errp, sizeof errp, "%s/stderr", tmp);
-
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0) _exit(126);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    o->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    o->out = slurp(outp);
-    o->err = slurp(errp);
-    ck_assert_msg(o->status != 127, "cannot run %s", argv[0]);
-}
-
-static void outcome_free(outcome *o) {
-    free(o->out);
-    free(o->err);
-}
-
-static size_t count_lines(const char *s) {
-    size_t n = 0;
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
+static void run_cfbench(const char *const *args, cb_outcome *o) {
+    cb_run(cb_exe(), "run", args, tmp, NULL, o);
 }
 
 /* A bad command line: the arguments after "--out OUTDIR" and the text its
@@ -180,21 +113,17 @@ START_TEST(bad_value_exits_2_with_one_line_naming_the_option_and_no_files) {
     const bad_case *c = &bad[_i];
     const char *args[12] = {"--out", outdir, "--size", "quick"};
     size_t n = 4;
-    outcome o;
+    char what[128];
+    cb_outcome o;
 
     for (size_t i = 0; c->args[i] != NULL; i++)
         args[n++] = c->args[i];
     args[n] = NULL;
     run_cfbench(args, &o);
-    ck_assert_msg(o.status == 2, "case %d (%s %s): exit %d, stderr: %s", _i, c->args[0],
-                  c->args[1] ? c->args[1] : "", o.status, o.err);
-    ck_assert_msg(count_lines(o.err) == 1 && o.err[strlen(o.err) - 1] == '\n',
-                  "case %d: want one line, got: %s", _i, o.err);
-    ck_assert_msg(strstr(o.err, c->names) != NULL, "case %d: '%s' not named in: %s", _i, c->names,
-                  o.err);
-    ck_assert_str_eq(o.out, "");
+    snprintf(what, sizeof what, "case %d (%s %s)", _i, c->args[0], c->args[1] ? c->args[1] : "");
+    cb_expect_refused(&o, c->names, what);
     ck_assert_msg(access(outdir, F_OK) != 0, "case %d: %s was created", _i, outdir);
-    outcome_free(&o);
+    cb_outcome_free(&o);
 }
 END_TEST
 
@@ -203,13 +132,13 @@ START_TEST(help_documents_every_option_and_exits_0) {
     const char *opts[] = {"--workload", "--mode",   "--workers", "--chunksize", "--size",
                           "--repeat",   "--warmup", "--out",     "--urls",      "--quiet",
                           "--json",     "--trace",  "--order",   "--resamples", "examples"};
-    outcome o;
+    cb_outcome o;
     run_cfbench(args, &o);
     ck_assert_int_eq(o.status, 0);
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         ck_assert_msg(strstr(o.out, opts[i]) != NULL, "help lacks %s", opts[i]);
     ck_assert_str_eq(o.err, "");
-    outcome_free(&o);
+    cb_outcome_free(&o);
 }
 END_TEST
 
@@ -229,7 +158,7 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns) {
     const char *args[] = {"--size", "quick", "--workload", "prime,hash", "--repeat",
                           "1",      "--out", outdir,       NULL};
     char path[256];
-    outcome o;
+    cb_outcome o;
 
     run_cfbench(args, &o);
     ck_assert_msg(o.status == 0, "exit %d, stderr: %s", o.status, o.err);
@@ -239,13 +168,13 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns) {
     ck_assert_ptr_nonnull(strstr(o.out, "process"));
 
     snprintf(path, sizeof path, "%s/bench.csv", outdir);
-    char *csv = slurp(path), *save = NULL, *line;
+    char *csv = cb_slurp(path, NULL), *save = NULL, *line;
     size_t rows = 0;
     line = strtok_r(csv, "\n", &save);
     ck_assert_ptr_nonnull(line);
-    ck_assert_str_eq(line, BENCH_HEADER);
+    ck_assert_str_eq(line, CB_BENCH_HEADER);
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
-        char *f[20];
+        char *f[40];
         ck_assert_uint_eq(split(line, f, 40), 18);
         ck_assert_str_eq(f[1], "c");
         ck_assert(!strcmp(f[2], "prime") || !strcmp(f[2], "hash"));
@@ -266,7 +195,7 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns) {
     free(csv);
 
     snprintf(path, sizeof path, "%s/summary.csv", outdir);
-    csv = slurp(path);
+    csv = cb_slurp(path, NULL);
     rows = 0;
     line = strtok_r(csv, "\n", &save);
     ck_assert_ptr_nonnull(line);
@@ -288,11 +217,11 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns) {
     free(csv);
 
     snprintf(path, sizeof path, "%s/meta.txt", outdir);
-    char *meta = slurp(path);
+    char *meta = cb_slurp(path, NULL);
     ck_assert_ptr_nonnull(strstr(meta, "cpu_model: "));
     ck_assert_ptr_nonnull(strstr(meta, "command: cfbench run"));
     free(meta);
-    outcome_free(&o);
+    cb_outcome_free(&o);
 }
 END_TEST
 
@@ -301,25 +230,25 @@ START_TEST(second_run_appends_rows_and_rewrites_summary) {
                           "--workers", "1,2",   "--repeat",   "2",     "--warmup", "0",
                           "--quiet",   "--out", outdir,       NULL};
     char path[256];
-    outcome o;
+    cb_outcome o;
 
     run_cfbench(args, &o);
     ck_assert_msg(o.status == 0, "exit %d, stderr: %s", o.status, o.err);
     ck_assert_str_eq(o.out, ""); /* --quiet */
-    outcome_free(&o);
+    cb_outcome_free(&o);
     run_cfbench(args, &o);
     ck_assert_int_eq(o.status, 0);
-    outcome_free(&o);
+    cb_outcome_free(&o);
 
     snprintf(path, sizeof path, "%s/bench.csv", outdir);
-    char *csv = slurp(path);
+    char *csv = cb_slurp(path, NULL);
     /* header + 2 invocations x (seq + thread x1 + thread x2) x 2 reps. */
-    ck_assert_uint_eq(count_lines(csv), 1 + 2 * 3 * 2);
+    ck_assert_uint_eq(cb_count_lines(csv), 1 + 2 * 3 * 2);
     free(csv);
     snprintf(path, sizeof path, "%s/summary.csv", outdir);
-    csv = slurp(path);
+    csv = cb_slurp(path, NULL);
     /* Summary covers this invocation only: seq, thread x1, thread x2. */
-    ck_assert_uint_eq(count_lines(csv), 1 + 3);
+    ck_assert_uint_eq(cb_count_lines(csv), 1 + 3);
     ck_assert_ptr_nonnull(strstr(csv, "c,prime,thread,2,1,quick,"));
     free(csv);
 }
@@ -329,14 +258,14 @@ START_TEST(json_prints_the_summary_instead_of_the_table) {
     const char *args[] = {"--size",      "quick",    "--workload", "prime",    "--mode",
                           "seq,process", "--repeat", "1",          "--warmup", "0",
                           "--json",      "--out",    outdir,       NULL};
-    outcome o;
+    cb_outcome o;
     run_cfbench(args, &o);
     ck_assert_msg(o.status == 0, "exit %d, stderr: %s", o.status, o.err);
     ck_assert_int_eq(o.out[0], '[');
     ck_assert_ptr_nonnull(strstr(o.out, "\"mode\": \"process\""));
     ck_assert_ptr_nonnull(strstr(o.out, "\"speedup\": "));
     ck_assert_ptr_null(strstr(o.out, "vs seq")); /* no table */
-    outcome_free(&o);
+    cb_outcome_free(&o);
 }
 END_TEST
 
@@ -344,15 +273,15 @@ START_TEST(download_runs_against_the_embedded_server_in_every_mode) {
     const char *args[] = {"--size",   "quick", "--workload", "download", "--repeat", "1",
                           "--warmup", "0",     "--quiet",    "--out",    outdir,     NULL};
     char path[256];
-    outcome o;
+    cb_outcome o;
 
     run_cfbench(args, &o);
     ck_assert_msg(o.status == 0, "exit %d, stderr: %s", o.status, o.err);
     snprintf(path, sizeof path, "%s/bench.csv", outdir);
-    char *csv = slurp(path);
+    char *csv = cb_slurp(path, NULL);
     /* seq, thread, process, async (download is the async workload) and
      * thread-gil, each with every task done and the seq digest. */
-    ck_assert_uint_eq(count_lines(csv), 1 + 5);
+    ck_assert_uint_eq(cb_count_lines(csv), 1 + 5);
     ck_assert_ptr_nonnull(strstr(csv, ",download,async,"));
     char *save = NULL, *line = strtok_r(csv, "\n", &save);
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
@@ -362,13 +291,13 @@ START_TEST(download_runs_against_the_embedded_server_in_every_mode) {
         ck_assert_str_eq(f[14], "0");
     }
     free(csv);
-    outcome_free(&o);
+    cb_outcome_free(&o);
 }
 END_TEST
 
 /* The (mode, rep) of each bench.csv row, joined: "seq1 thread1 seq2 ...". */
 static void row_order(const char *path, char *buf, size_t len) {
-    char *csv = slurp(path), *save = NULL, *line = strtok_r(csv, "\n", &save);
+    char *csv = cb_slurp(path, NULL), *save = NULL, *line = strtok_r(csv, "\n", &save);
     buf[0] = '\0';
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
         char *f[40];
@@ -384,12 +313,12 @@ START_TEST(order_interleaves_reps_by_default_and_groups_on_request) {
                           "--repeat", "2",     "--warmup",   "1",     "--quiet", "--out",
                           outdir,     NULL,    NULL,         NULL};
     char path[256], got[512];
-    outcome o;
+    cb_outcome o;
 
     snprintf(path, sizeof path, "%s/bench.csv", outdir);
     run_cfbench(args, &o);
     ck_assert_msg(o.status == 0, "exit %d, stderr: %s", o.status, o.err);
-    outcome_free(&o);
+    cb_outcome_free(&o);
     row_order(path, got, sizeof got);
     ck_assert_str_eq(got, "seq1 thread1 seq2 thread2");
 
@@ -398,7 +327,7 @@ START_TEST(order_interleaves_reps_by_default_and_groups_on_request) {
     args[14] = "grouped";
     run_cfbench(args, &o);
     ck_assert_msg(o.status == 0, "exit %d, stderr: %s", o.status, o.err);
-    outcome_free(&o);
+    cb_outcome_free(&o);
     row_order(path, got, sizeof got);
     ck_assert_str_eq(got, "seq1 seq2 thread1 thread2");
 
@@ -407,7 +336,7 @@ START_TEST(order_interleaves_reps_by_default_and_groups_on_request) {
     args[14] = "random";
     run_cfbench(args, &o);
     ck_assert_msg(o.status == 0, "exit %d, stderr: %s", o.status, o.err);
-    outcome_free(&o);
+    cb_outcome_free(&o);
     row_order(path, got, sizeof got);
     ck_assert_uint_eq(strlen(got), strlen("seq1 thread1 seq2 thread2"));
     ck_assert_ptr_nonnull(strstr(got, "thread1"));

@@ -6,76 +6,31 @@
  * Runs the built program: $CFBENCH (set by `make test`), else
  * build/cfbench. */
 #include <check.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "../bench/csv.h"
-
-#define BENCH_HEADER                                                                               \
-    "run_id,impl,workload,mode,workers,chunksize,tasks,size,rep,wall_ms,"                          \
-    "user_ms,sys_ms,max_rss_kb,ok,failed,digest,vol_cs,invol_cs"
+#include "cfbench_check.h"
 
 static char tmp[64];
 
 static void setup(void) {
-    strcpy(tmp, "/tmp/cfbench-test-compare-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    cb_mkdtemp(tmp, sizeof tmp, "/tmp/cfbench-test-compare-XXXXXX");
 }
 
 static void teardown(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static const char *cfbench(void) {
-    const char *p = getenv("CFBENCH");
-    return p && *p ? p : "build/cfbench";
-}
-
-static char *slurp(const char *p) {
-    FILE *f = fopen(p, "r");
-    char *buf = calloc(1, 1 << 16);
-    ck_assert_ptr_nonnull(buf);
-    if (f == NULL) return buf;
-    size_t n = fread(buf, 1, (1 << 16) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
+    ck_assert_int_eq(cb_rm_tree(tmp), 0);
 }
 
 /* Runs `cfbench compare ARGS...`; *out and *err get what it printed. */
 static int run_compare(const char *const *args, char **out, char **err) {
-    char outp[128], errp[128];
-    const char *argv[16];
-    size_t n = 0;
-
-    argv[n++] = cfbench();
-    argv[n++] = "compare";
-    for (size_t i = 0; args[i] != NULL && n < 15; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    snprintf(outp, sizeof outp, "%s/stdout", tmp);
-    snprintf(errp, sizeof errp, "%s/stderr", tmp);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0) _exit(126);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    *out = slurp(outp);
-    *err = slurp(errp);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    cb_outcome o;
+    cb_run(cb_exe(), "compare", args, tmp, NULL, &o);
+    *out = o.out;
+    *err = o.err;
+    return o.status;
 }
 
 /* Appends rows of one configuration to f: wall times w[0..n), ok flag. */
@@ -93,8 +48,8 @@ static void write_sets(void) {
     snprintf(pb, sizeof pb, "%s/b.csv", tmp);
     FILE *a = fopen(pa, "w"), *b = fopen(pb, "w");
     ck_assert(a != NULL && b != NULL);
-    fprintf(a, "%s\n", BENCH_HEADER);
-    fprintf(b, "%s\n", BENCH_HEADER);
+    fprintf(a, "%s\n", CB_BENCH_HEADER);
+    fprintf(b, "%s\n", CB_BENCH_HEADER);
     const double slow[] = {10, 11, 12, 13, 14}, fast[] = {5, 5.5, 6, 6.5, 7};
     const double mixed[] = {10.5, 11.5, 12.5, 13.5, 11.2};
     const double ten[] = {10, 10, 10, 10, 10, 10}, twenty[] = {20, 20, 20, 20, 20, 20};
@@ -202,7 +157,7 @@ START_TEST(two_impls_in_one_file_need_a_choice) {
     snprintf(p, sizeof p, "%s/both.csv", tmp);
     FILE *f = fopen(p, "w");
     ck_assert_ptr_nonnull(f);
-    fprintf(f, "%s\n", BENCH_HEADER);
+    fprintf(f, "%s\n", CB_BENCH_HEADER);
     const double c[] = {1, 1.1, 1.2, 1.3, 1.4}, py[] = {10, 11, 12, 13, 14};
     rows(f, "c", "prime", "seq", 1, c, 5, 1);
     rows(f, "python", "prime", "seq", 1, py, 5, 1);
@@ -223,7 +178,8 @@ START_TEST(two_impls_in_one_file_need_a_choice) {
 }
 END_TEST
 
-static const char *const bad[][4] = {
+/* Bad command lines, each ended by NULL (the fifth slot ends a full row). */
+static const char *const bad[][5] = {
     {"only-one.csv", NULL},           {"a", "b", "c", NULL},
     {"a", "b", "--frobnicate", NULL}, {"a", "b", "--resamples", "0"},
     {"a", "b", "--resamples", NULL},  {"a", "b", "--impl-a", NULL},
@@ -232,10 +188,7 @@ static const char *const bad[][4] = {
 START_TEST(bad_command_line_exits_2_with_one_line) {
     char *out, *err;
     ck_assert_int_eq(run_compare(bad[_i], &out, &err), 2);
-    size_t lines = 0;
-    for (char *p = err; *p; p++)
-        lines += *p == '\n';
-    ck_assert_msg(lines == 1, "case %d: %s", _i, err);
+    ck_assert_msg(cb_count_lines(err) == 1, "case %d: %s", _i, err);
     ck_assert_str_eq(out, "");
     free(out);
     free(err);

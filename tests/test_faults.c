@@ -12,11 +12,8 @@
  * subreaper, so any process cfbench leaves behind (a worker, the server)
  * becomes our child and is seen and reaped here. */
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
-#include <grp.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -24,11 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -36,6 +31,7 @@
 #include "../bench/server.h"
 #include "../workloads/download.h"
 #include "../workloads/workload.h"
+#include "cfbench_check.h"
 
 /* Longest a cfbench run may take here before the test calls it a hang. */
 #define RUN_LIMIT_S 60
@@ -46,25 +42,10 @@ static char out[128]; /* work/out: the --out folder */
 static char exe[PATH_MAX];
 static srv *server; /* in-process server, for tests that start one */
 
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void setup(void) {
-    const char *p = getenv("CFBENCH");
-    ck_assert_ptr_nonnull(realpath(p && *p ? p : "build/cfbench", exe));
+    cb_exe_path(exe);
     ck_assert_int_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-    strcpy(tmp, "/tmp/cfbench-faults-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    cb_mkdtemp(tmp, sizeof tmp, "/tmp/cfbench-faults-XXXXXX");
     snprintf(work, sizeof work, "%s/work", tmp);
     snprintf(out, sizeof out, "%s/out", work);
     ck_assert_int_eq(mkdir(work, 0755), 0);
@@ -80,7 +61,7 @@ static void teardown(void) {
     srv_stop(server);
     server = NULL;
     (void)chmod(tmp, 0700);
-    nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    (void)cb_rm_tree(tmp);
 }
 
 /* ---- running cfbench ----------------------------------------------------- */
@@ -96,57 +77,22 @@ typedef struct spawn_opts {
 static pid_t start(const char *const *args, const spawn_opts *so) {
     static const spawn_opts none;
     char outp[128], errp[128];
-    const char *argv[40];
-    size_t n = 0;
+    const char *argv[CB_ARGV_MAX];
 
     if (so == NULL) so = &none;
-    argv[n++] = exe;
-    for (size_t i = 0; args[i] != NULL && n < 39; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
+    cb_argv(argv, exe, NULL, args);
     snprintf(outp, sizeof outp, "%s/stdout", tmp);
     snprintf(errp, sizeof errp, "%s/stderr", tmp);
     if (so->out_path != NULL) snprintf(outp, sizeof outp, "%s", so->out_path);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0 || setpgid(0, 0) != 0 ||
-            chdir(work) != 0)
-            _exit(126);
-        if (so->fsize > 0) {
-            struct rlimit rl = {(rlim_t)so->fsize, (rlim_t)so->fsize};
-            /* Ignored, SIGXFSZ stays ignored across exec: writes past
-             * the limit then fail with EFBIG, as a full disk fails. */
-            if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR || setrlimit(RLIMIT_FSIZE, &rl) != 0)
-                _exit(126);
-        }
-        if (so->drop_root && geteuid() == 0 &&
-            (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0))
-            _exit(126);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    (void)setpgid(pid, pid); /* either this or the child's call wins */
-    return pid;
+    cb_opts co = {.cwd = work, .own_group = 1, .drop_root = so->drop_root, .fsize = so->fsize};
+    return cb_spawn(argv, outp, errp, &co);
 }
 
 /* Waits for pid at most RUN_LIMIT_S; returns its exit status, or fails the
  * test (after killing its group) if it hangs or dies by a signal. */
 static int finish(pid_t pid) {
-    int st = 0;
-    pid_t r = 0;
-    for (int i = 0; i < RUN_LIMIT_S * 100 && r == 0; i++) {
-        r = waitpid(pid, &st, WNOHANG);
-        if (r == 0) sleep_ms(10);
-    }
-    if (r == 0) {
-        kill(-pid, SIGKILL);
-        waitpid(pid, &st, 0);
-        ck_abort_msg("cfbench did not finish within %d s", RUN_LIMIT_S);
-    }
-    ck_assert_int_eq(r, pid);
+    int hung, st = cb_wait(pid, RUN_LIMIT_S, 1, &hung);
+    if (hung) ck_abort_msg("cfbench did not finish within %d s", RUN_LIMIT_S);
     ck_assert_msg(WIFEXITED(st), "cfbench died by signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
     ck_assert_msg(WEXITSTATUS(st) != 126 && WEXITSTATUS(st) != 127, "cannot run %s", exe);
     return WEXITSTATUS(st);
@@ -165,25 +111,10 @@ static void expect_group_gone(pid_t pgid) {
         while (waitpid(-1, NULL, WNOHANG) > 0) {
         }
         gone = kill(-pgid, 0) != 0 && errno == ESRCH;
-        if (!gone) sleep_ms(10);
+        if (!gone) cb_sleep_ms(10);
     }
     if (!gone) kill(-pgid, SIGKILL);
     ck_assert_msg(gone, "processes of cfbench's group outlived it");
-}
-
-/* The whole file (malloc, NUL-terminated; "" if missing) and its size. */
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "r");
-    size_t cap = 1 << 20, n = 0;
-    char *buf = calloc(1, cap);
-    ck_assert_ptr_nonnull(buf);
-    if (f != NULL) {
-        n = fread(buf, 1, cap - 1, f);
-        fclose(f);
-    }
-    buf[n] = '\0';
-    if (len != NULL) *len = n;
-    return buf;
 }
 
 static char *file_in(const char *dir, const char *name) {
@@ -195,7 +126,7 @@ static char *file_in(const char *dir, const char *name) {
 }
 
 static char *err_text(void) {
-    return slurp(file_in(tmp, "stderr"), NULL);
+    return cb_slurp(file_in(tmp, "stderr"), NULL);
 }
 
 /* Checks that text is whole CSV lines, each with as many fields as the
@@ -248,13 +179,11 @@ static const char *field(const char *line, int k, char *buf, size_t cap) {
 /* Polls until path holds at least `lines` lines; fails after RUN_LIMIT_S. */
 static void wait_lines(const char *path, size_t lines) {
     for (int i = 0; i < RUN_LIMIT_S * 100; i++) {
-        size_t len, n = 0;
-        char *t = slurp(path, &len);
-        for (size_t k = 0; k < len; k++)
-            n += t[k] == '\n';
+        char *t = cb_slurp(path, NULL);
+        size_t n = cb_count_lines(t);
         free(t);
         if (n >= lines) return;
-        sleep_ms(10);
+        cb_sleep_ms(10);
     }
     ck_abort_msg("%s never reached %zu lines", path, lines);
 }
@@ -282,22 +211,29 @@ static void list_files(const char *dir) {
     ck_assert_int_eq(nftw(dir, note_file, 16, FTW_PHYS), 0);
 }
 
+/* A loopback port that refuses connections: a socket bound to it, never
+ * listening. Returns the socket (close it at the end) and the port. */
+static int refusing_port(int *port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin;
+    socklen_t sl = sizeof sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+    *port = ntohs(sin.sin_port);
+    return fd;
+}
+
 START_TEST(test_bad_urls_fail_their_tasks_in_every_mode_and_write_nothing_outside_out) {
     srv_options so = {0, 0, 0, 4096};
     char err[256] = "";
     ck_assert_msg(srv_start(&so, &server, err, sizeof err) == 0, "%s", err);
     const char *base = srv_base_url(server);
 
-    /* A port that refuses: bound, never listening, held until the end. */
-    int refuse = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sin;
-    socklen_t sl = sizeof sin;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_ge(refuse, 0);
-    ck_assert_int_eq(bind(refuse, (struct sockaddr *)&sin, sizeof sin), 0);
-    ck_assert_int_eq(getsockname(refuse, (struct sockaddr *)&sin, &sl), 0);
+    int port, refuse = refusing_port(&port);
 
     char longest[DL_NAME_MAX + 1], too_long[DL_NAME_MAX + 32];
     memset(longest, 'n', sizeof longest);
@@ -327,7 +263,7 @@ START_TEST(test_bad_urls_fail_their_tasks_in_every_mode_and_write_nothing_outsid
      * kills the worker): the process pool would break. Elsewhere it runs. */
     snprintf(urls[nurl++], 512, "http://no-such-host.invalid/u.pdf");
 #endif
-    snprintf(urls[nurl++], 512, "http://127.0.0.1:%d/files/refused.pdf", ntohs(sin.sin_port));
+    snprintf(urls[nurl++], 512, "http://127.0.0.1:%d/files/refused.pdf", port);
     snprintf(urls[nurl++], 512, "http://127.0.0.1:99999/files/badport.pdf");
     snprintf(urls[nurl++], 512, "http://[::1/files/bracket.pdf");
 
@@ -352,7 +288,7 @@ START_TEST(test_bad_urls_fail_their_tasks_in_every_mode_and_write_nothing_outsid
     ck_assert_msg(status == 0, "exit %d: %s", status, e);
 
     size_t len;
-    char *csv = slurp(file_in(out, "bench.csv"), &len);
+    char *csv = cb_slurp(file_in(out, "bench.csv"), &len);
     ck_assert_uint_eq(csv_rows(csv, "bench.csv"), 4);
     char want_failed[16], want_tasks[16], buf[80], digest[80] = "";
     snprintf(want_failed, sizeof want_failed, "%d", nurl - good);
@@ -395,18 +331,10 @@ END_TEST
 /* The reasons a task gives for the bad URLs test_download.c does not try. */
 START_TEST(test_each_bad_url_fails_with_its_own_reason) {
     const workload *wl = workload_find("download");
-    int refuse = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sin;
-    socklen_t sl = sizeof sin;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_ge(refuse, 0);
-    ck_assert_int_eq(bind(refuse, (struct sockaddr *)&sin, sizeof sin), 0);
-    ck_assert_int_eq(getsockname(refuse, (struct sockaddr *)&sin, &sl), 0);
+    int port, refuse = refusing_port(&port);
 
     char refused[128], too_long[DL_NAME_MAX + 64];
-    snprintf(refused, sizeof refused, "http://127.0.0.1:%d/files/r.pdf", ntohs(sin.sin_port));
+    snprintf(refused, sizeof refused, "http://127.0.0.1:%d/files/r.pdf", port);
     snprintf(too_long, sizeof too_long, "http://127.0.0.1:1/files/%0*d.pdf", DL_NAME_MAX, 0);
     const struct {
         const char *url, *why;
@@ -456,13 +384,13 @@ END_TEST
  * recorded row. */
 static void expect_rows_kept(const char *before, size_t before_len) {
     size_t len;
-    char *csv = slurp(file_in(out, "bench.csv"), &len);
+    char *csv = cb_slurp(file_in(out, "bench.csv"), &len);
     ck_assert_uint_ge(len, before_len);
     ck_assert_msg(memcmp(csv, before, before_len) == 0, "rows measured before the signal changed");
     size_t rows = csv_rows(csv, "bench.csv");
     free(csv);
 
-    char *sum = slurp(file_in(out, "summary.csv"), NULL);
+    char *sum = cb_slurp(file_in(out, "summary.csv"), NULL);
     ck_assert_msg(sum[0] != '\0', "no summary.csv after the interruption");
     size_t reps = 0;
     int reps_col = col(sum, "reps");
@@ -473,25 +401,34 @@ static void expect_rows_kept(const char *before, size_t before_len) {
     free(sum);
 }
 
+/* Starts args, sends sig (to cfbench, or to its whole group when
+ * whole_group is set) once bench.csv holds `lines` lines, and checks that
+ * it exits `want` (saying `says` on stderr, when not NULL), that its group
+ * is gone and that every row measured before the signal was kept. */
+static void interrupt(const char *const *args, size_t lines, int sig, int whole_group, int want,
+                      const char *says) {
+    pid_t pid = start(args, NULL);
+    char *bench = file_in(out, "bench.csv");
+    wait_lines(bench, lines);
+    size_t before_len;
+    char *before = cb_slurp(bench, &before_len);
+    ck_assert_int_eq(kill(whole_group ? -pid : pid, sig), 0);
+    int status = finish(pid);
+    expect_group_gone(pid);
+    char *e = err_text();
+    ck_assert_msg(status == want, "exit %d: %s", status, e);
+    if (says != NULL) ck_assert_msg(strstr(e, says) != NULL, "stderr: %s", e);
+    free(e);
+    expect_rows_kept(before, before_len);
+    free(before);
+}
+
 START_TEST(test_sigint_keeps_every_measured_row_stops_workers_exits_130) {
     const char *args[] = {
         "run",       "--workload", "prime",    "--size", "quick",    "--mode", "seq,thread,process",
         "--workers", "2",          "--repeat", "10000",  "--warmup", "0",      "--quiet",
         "--out",     out,          NULL};
-    pid_t pid = start(args, NULL);
-    char *bench = file_in(out, "bench.csv");
-    wait_lines(bench, 5);
-    size_t before_len;
-    char *before = slurp(bench, &before_len);
-    ck_assert_int_eq(kill(pid, SIGINT), 0);
-    int status = finish(pid);
-    expect_group_gone(pid);
-    char *e = err_text();
-    ck_assert_msg(status == 130, "exit %d: %s", status, e);
-    ck_assert_msg(strstr(e, "interrupted") != NULL, "stderr: %s", e);
-    free(e);
-    expect_rows_kept(before, before_len);
-    free(before);
+    interrupt(args, 5, SIGINT, 0, 130, "interrupted");
 }
 END_TEST
 
@@ -500,21 +437,9 @@ START_TEST(test_sigterm_to_the_group_stops_server_and_workers_exits_143) {
         "run",       "--workload", "download", "--size", "quick",    "--mode", "seq,process,async",
         "--workers", "2",          "--repeat", "10000",  "--warmup", "0",      "--quiet",
         "--out",     out,          NULL};
-    pid_t pid = start(args, NULL);
-    char *bench = file_in(out, "bench.csv");
-    wait_lines(bench, 4);
-    size_t before_len;
-    char *before = slurp(bench, &before_len);
     /* As `kill -TERM -PGID` or a terminal's hang-up would: cfbench, its
      * workers and the embedded server all get the signal. */
-    ck_assert_int_eq(kill(-pid, SIGTERM), 0);
-    int status = finish(pid);
-    expect_group_gone(pid);
-    char *e = err_text();
-    ck_assert_msg(status == 143, "exit %d: %s", status, e);
-    free(e);
-    expect_rows_kept(before, before_len);
-    free(before);
+    interrupt(args, 4, SIGTERM, 1, 143, NULL);
 }
 END_TEST
 
@@ -548,7 +473,7 @@ START_TEST(test_sigint_cancels_the_tasks_that_have_not_started) {
         "--quiet", "--out",          out,        "--urls", list,       NULL};
     pid_t pid = start(args, NULL);
     for (int i = 0; i < RUN_LIMIT_S * 100 && downloaded() == 0; i++)
-        sleep_ms(10);
+        cb_sleep_ms(10);
     ck_assert_int_ge(downloaded(), 1);
     ck_assert_int_eq(kill(pid, SIGINT), 0);
     int status = finish(pid);
@@ -615,7 +540,7 @@ START_TEST(test_disk_filling_mid_run_keeps_earlier_rows_whole) {
     prime_args(args, NULL);
     ck_assert_int_eq(run_cfbench(args, NULL), 0);
     size_t before_len;
-    char *before = slurp(file_in(out, "bench.csv"), &before_len);
+    char *before = cb_slurp(file_in(out, "bench.csv"), &before_len);
     ck_assert_uint_eq(csv_rows(before, "bench.csv"), 4);
 
     /* Room for a fraction of one more row: the next write fails half-way. */
@@ -626,13 +551,13 @@ START_TEST(test_disk_filling_mid_run_keeps_earlier_rows_whole) {
     ck_assert_msg(strstr(e, "bench.csv") && strstr(e, "File too large"), "stderr: %s", e);
     free(e);
     size_t len;
-    char *after = slurp(file_in(out, "bench.csv"), &len);
+    char *after = cb_slurp(file_in(out, "bench.csv"), &len);
     ck_assert_msg(len >= before_len && memcmp(after, before, before_len) == 0,
                   "rows written before the disk filled changed");
     /* No torn row: a later run appends under whole rows only. */
     free(after);
     ck_assert_int_eq(run_cfbench(args, NULL), 0);
-    after = slurp(file_in(out, "bench.csv"), &len);
+    after = cb_slurp(file_in(out, "bench.csv"), &len);
     ck_assert_uint_ge(csv_rows(after, "bench.csv"), 8);
     free(after);
     free(before);

@@ -9,6 +9,7 @@
 
 #include "../workloads/hash.h"
 #include "../workloads/workload.h"
+#include "workload_check.h"
 
 static void setup(void) {
     ck_assert_int_eq(workloads_init(), 0);
@@ -78,31 +79,11 @@ START_TEST(test_hash_one_refuses_absurd_arguments) {
 }
 END_TEST
 
-/* Runs the plan's tasks on an executor of `kind` through cf_submit and
- * collects them into res; the futures stay alive in fs until freed. */
-static void run_plan(cf_kind kind, const wl_plan *plan, cf_future **fs, wl_result *res) {
-    cf_options opts = CF_OPTIONS_INIT;
-    cf_executor *ex = NULL;
-    opts.max_workers = 2;
-    ck_assert_int_eq(cf_executor_new(kind, &opts, &ex), 0);
-    for (size_t i = 0; i < plan->n; i++)
-        ck_assert_int_eq(cf_submit(ex, plan->task, plan->in[i], plan->in_len[i], &fs[i]), 0);
-    for (size_t i = 0; i < plan->n; i++) {
-        res[i].data = NULL;
-        res[i].len = 0;
-        res[i].status = cf_future_result(fs[i], 10.0, &res[i].data, &res[i].len);
-        res[i].msg = "";
-        if (res[i].status != 0) cf_future_error(fs[i], &res[i].msg);
-    }
-    cf_executor_free(ex);
-}
-
 START_TEST(test_quick_size_verifies_with_equal_digests_on_every_kind) {
-    static const cf_kind kinds[] = {CF_SEQUENTIAL, CF_THREAD, CF_PROCESS};
     const workload *w = workload_find("hash");
     wl_params p = {.size = WL_QUICK};
     wl_plan plan;
-    char err[256] = "", first[65] = "";
+    char err[256] = "";
     ck_assert_ptr_nonnull(w);
     memset(&plan, 0, sizeof plan);
     ck_assert_int_eq(w->prepare(&p, &plan, err, sizeof err), 0);
@@ -110,38 +91,13 @@ START_TEST(test_quick_size_verifies_with_equal_digests_on_every_kind) {
     ck_assert_uint_eq(plan.n, 4);
     ck_assert_str_eq(plan.label, "4 x hash_one(4), 1000 iter/step");
 
-    for (size_t k = 0; k < 3; k++) {
-        cf_future **fs = calloc(plan.n, sizeof *fs);
-        wl_result *res = calloc(plan.n, sizeof *res);
-        char digest[65];
-        size_t failed = 99;
-        ck_assert_ptr_nonnull(fs);
-        ck_assert_ptr_nonnull(res);
-        run_plan(kinds[k], &plan, fs, res);
-        for (size_t i = 0; i < plan.n; i++) {
-            ck_assert_msg(res[i].status == 0, "%s task %zu: %d %s", cf_kind_name(kinds[k]), i,
-                          res[i].status, res[i].msg);
-            ck_assert_uint_eq(res[i].len, 32);
-        }
-        ck_assert_msg(w->verify(&plan, res, digest, &failed, err, sizeof err) == 0, "%s: %s",
-                      cf_kind_name(kinds[k]), err);
-        ck_assert_uint_eq(failed, 0);
-        if (k == 0)
-            strcpy(first, digest);
-        else
-            ck_assert_str_eq(digest, first);
-        for (size_t i = 0; i < plan.n; i++)
-            cf_future_free(fs[i]);
-        free(fs);
-        free(res);
-    }
+    wc_verify_on_every_kind(w, &plan, 32, NULL);
     w->release(&plan);
     ck_assert_ptr_null(plan.in);
 }
 END_TEST
 
 START_TEST(test_bad_input_fails_the_task_with_a_message) {
-    static const cf_kind kinds[] = {CF_SEQUENTIAL, CF_THREAD, CF_PROCESS};
     const cf_task *task = cf_task_find("hash_one");
     unsigned char zero_n[WL_HASH_INPUT_LEN], huge[WL_HASH_INPUT_LEN];
     ck_assert_ptr_nonnull(task);
@@ -158,9 +114,9 @@ START_TEST(test_bad_input_fails_the_task_with_a_message) {
         {zero_n, sizeof zero_n, "n=0"},
         {huge, sizeof huge, "out of range"},
     };
-    for (size_t k = 0; k < 3; k++) {
+    for (size_t k = 0; k < WC_NKINDS; k++) {
         cf_executor *ex = NULL;
-        ck_assert_int_eq(cf_executor_new(kinds[k], NULL, &ex), 0);
+        ck_assert_int_eq(cf_executor_new(wc_kinds[k], NULL, &ex), 0);
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
             cf_future *f = NULL;
             const char *msg = NULL;
@@ -169,7 +125,7 @@ START_TEST(test_bad_input_fails_the_task_with_a_message) {
             ck_assert_int_ne(cf_future_error(f, &msg), 0);
             ck_assert_ptr_nonnull(msg);
             ck_assert_msg(strstr(msg, "hash_one") && strstr(msg, bad[i].says),
-                          "%s case %zu: message '%s'", cf_kind_name(kinds[k]), i, msg);
+                          "%s case %zu: message '%s'", cf_kind_name(wc_kinds[k]), i, msg);
             cf_future_free(f);
         }
         cf_executor_free(ex);

@@ -6,6 +6,7 @@
 
 #include "../workloads/prime.h"
 #include "../workloads/workload.h"
+#include "workload_check.h"
 
 static void setup(void) {
     ck_assert_int_eq(workloads_init(), 0);
@@ -43,63 +44,25 @@ START_TEST(test_is_prime_edge_cases) {
 }
 END_TEST
 
-/* Runs the plan's tasks on an executor of `kind` through cf_submit and
- * collects them into res; the futures stay alive in fs until freed. */
-static void run_plan(cf_kind kind, const wl_plan *plan, cf_future **fs, wl_result *res) {
-    cf_options opts = CF_OPTIONS_INIT;
-    cf_executor *ex = NULL;
-    opts.max_workers = 2;
-    ck_assert_int_eq(cf_executor_new(kind, &opts, &ex), 0);
+/* The quick range holds 104 primes, whichever executor found them. */
+static void expect_104_primes(const wl_plan *plan, const wl_result *res) {
+    size_t primes = 0;
     for (size_t i = 0; i < plan->n; i++)
-        ck_assert_int_eq(cf_submit(ex, plan->task, plan->in[i], plan->in_len[i], &fs[i]), 0);
-    for (size_t i = 0; i < plan->n; i++) {
-        res[i].data = NULL;
-        res[i].len = 0;
-        res[i].status = cf_future_result(fs[i], 10.0, &res[i].data, &res[i].len);
-        res[i].msg = "";
-        if (res[i].status != 0) cf_future_error(fs[i], &res[i].msg);
-    }
-    cf_executor_free(ex);
+        primes += *(const unsigned char *)res[i].data;
+    ck_assert_uint_eq(primes, 104);
 }
 
 START_TEST(test_every_kind_verifies_with_the_same_digest) {
-    static const cf_kind kinds[] = {CF_SEQUENTIAL, CF_THREAD, CF_PROCESS};
     const workload *w = workload_find("prime");
     wl_params p = {.size = WL_QUICK};
     wl_plan plan;
-    char err[256] = "", first[65] = "";
+    char err[256] = "";
     memset(&plan, 0, sizeof plan);
     ck_assert_int_eq(w->prepare(&p, &plan, err, sizeof err), 0);
     ck_assert_ptr_eq(plan.task, cf_task_find("is_prime"));
     ck_assert_uint_eq(plan.n, 1000);
 
-    for (size_t k = 0; k < 3; k++) {
-        cf_future **fs = calloc(plan.n, sizeof *fs);
-        wl_result *res = calloc(plan.n, sizeof *res);
-        char digest[65];
-        size_t failed = 99, primes = 0;
-        ck_assert_ptr_nonnull(fs);
-        ck_assert_ptr_nonnull(res);
-        run_plan(kinds[k], &plan, fs, res);
-        for (size_t i = 0; i < plan.n; i++) {
-            ck_assert_msg(res[i].status == 0, "%s task %zu: %d %s", cf_kind_name(kinds[k]), i,
-                          res[i].status, res[i].msg);
-            ck_assert_uint_eq(res[i].len, 1);
-            primes += *(const unsigned char *)res[i].data;
-        }
-        ck_assert_uint_eq(primes, 104);
-        ck_assert_msg(w->verify(&plan, res, digest, &failed, err, sizeof err) == 0, "%s: %s",
-                      cf_kind_name(kinds[k]), err);
-        ck_assert_uint_eq(failed, 0);
-        if (k == 0)
-            strcpy(first, digest);
-        else
-            ck_assert_str_eq(digest, first);
-        for (size_t i = 0; i < plan.n; i++)
-            cf_future_free(fs[i]);
-        free(fs);
-        free(res);
-    }
+    wc_verify_on_every_kind(w, &plan, 1, expect_104_primes);
     w->release(&plan);
     ck_assert_ptr_null(plan.in);
     ck_assert_ptr_null(plan.state);
@@ -107,7 +70,6 @@ START_TEST(test_every_kind_verifies_with_the_same_digest) {
 END_TEST
 
 START_TEST(test_task_takes_several_numbers_and_refuses_bad_input) {
-    static const cf_kind kinds[] = {CF_SEQUENTIAL, CF_THREAD, CF_PROCESS};
     static const uint64_t nums[] = {0, 1, 2, 3, 4, 25, 1000003, 19998};
     static const unsigned char want[] = {0, 0, 1, 1, 0, 0, 1, 0};
     const uint64_t too_big = WL_PRIME_MAX + 1;
@@ -116,13 +78,13 @@ START_TEST(test_task_takes_several_numbers_and_refuses_bad_input) {
     ck_assert_ptr_nonnull(task);
     wl_prime_input(nums, 8, in);
     wl_prime_input(&too_big, 1, big);
-    for (size_t k = 0; k < 3; k++) {
+    for (size_t k = 0; k < WC_NKINDS; k++) {
         cf_executor *ex = NULL;
         cf_future *f = NULL, *bad[3] = {NULL, NULL, NULL};
         const void *data = NULL;
         const char *msg = NULL;
         size_t len = 0;
-        ck_assert_int_eq(cf_executor_new(kinds[k], NULL, &ex), 0);
+        ck_assert_int_eq(cf_executor_new(wc_kinds[k], NULL, &ex), 0);
         ck_assert_int_eq(cf_submit(ex, task, in, sizeof in, &f), 0);
         ck_assert_int_eq(cf_submit(ex, task, in, 5, &bad[0]), 0);
         ck_assert_int_eq(cf_submit(ex, task, in, 0, &bad[1]), 0);
@@ -135,7 +97,7 @@ START_TEST(test_task_takes_several_numbers_and_refuses_bad_input) {
             ck_assert_int_eq(cf_future_result(bad[i], 10.0, NULL, NULL), CF_ETASK);
             ck_assert_int_ne(cf_future_error(bad[i], &msg), 0);
             ck_assert_msg(strstr(msg, "is_prime") != NULL, "%s bad %d: message '%s'",
-                          cf_kind_name(kinds[k]), i, msg);
+                          cf_kind_name(wc_kinds[k]), i, msg);
             cf_future_free(bad[i]);
         }
         cf_future_free(f);

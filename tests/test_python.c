@@ -8,17 +8,15 @@
  * Runs the built program: $CFBENCH (set by `make test`), else
  * build/cfbench. */
 #include <check.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "../bench/python.h"
 #include "../workloads/workload.h"
+#include "cfbench_check.h"
 
 static char tmp[64];
 static char exe[256], root[PATH_MAX];
@@ -27,17 +25,14 @@ static int have_python;
 static void setup(void) {
     char why[256];
     ck_assert_int_eq(workloads_init(), 0);
-    strcpy(tmp, "/tmp/cfbench-test-py-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    cb_mkdtemp(tmp, sizeof tmp, "/tmp/cfbench-test-py-XXXXXX");
     have_python = py_find(exe, sizeof exe, why, sizeof why) == 0;
     if (!have_python) fprintf(stderr, "test_python: %s: Python tests skipped\n", why);
     ck_assert_int_eq(py_root(root, sizeof root), 0);
 }
 
 static void teardown(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(cb_rm_tree(tmp), 0);
 }
 
 /* The C sequential digest of wl at size quick: every input through the
@@ -188,48 +183,20 @@ START_TEST(a_failing_runner_is_an_error_not_a_row) {
 }
 END_TEST
 
-static const char *cfbench(void) {
-    const char *p = getenv("CFBENCH");
-    return p && *p ? p : "build/cfbench";
-}
-
 /* Runs cfbench with args (NULL-terminated), env var `env` set if not
  * NULL, stdout to tmp/stdout and stderr to tmp/stderr; returns its exit
- * status and stderr's lines in *lines. */
+ * status, stderr (cut to errlen) in errbuf and its lines in *lines. */
 static int run_cfbench(const char *const *args, const char *env, size_t *lines, char *errbuf,
                        size_t errlen) {
-    const char *argv[32];
-    char errp[128];
-    size_t n = 0;
-    argv[n++] = cfbench();
-    for (size_t i = 0; args[i] != NULL && n < 31; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    snprintf(errp, sizeof errp, "%s/stderr", tmp);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        char outp[128];
-        snprintf(outp, sizeof outp, "%s/stdout", tmp);
-        int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0) _exit(126);
-        if (env != NULL) putenv((char *)env);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    FILE *f = fopen(errp, "r");
-    ck_assert_ptr_nonnull(f);
-    size_t got = fread(errbuf, 1, errlen - 1, f);
-    errbuf[got] = '\0';
-    fclose(f);
-    *lines = 0;
-    for (const char *s = errbuf; *s; s++)
-        *lines += *s == '\n';
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 127, "cannot run %s", argv[0]);
-    return WEXITSTATUS(st);
+    cb_opts so = {.env = env};
+    cb_outcome o;
+    cb_run(cb_exe(), NULL, args, tmp, &so, &o);
+    snprintf(errbuf, errlen, "%s", o.err);
+    *lines = cb_count_lines(errbuf);
+    ck_assert_msg(o.status >= 0, "cannot run %s", cb_exe());
+    int status = o.status;
+    cb_outcome_free(&o);
+    return status;
 }
 
 START_TEST(bad_impl_exits_2_with_one_line_and_no_files) {

@@ -10,17 +10,13 @@
  * then serve for ever) is killed after CASE_LIMIT_S and the case fails. */
 #include <check.h>
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+
+#include "cfbench_check.h"
 
 #define CASE_LIMIT_S 20
 
@@ -28,86 +24,22 @@ static char tmp[64];  /* fresh per test: holds work/, stdout, stderr */
 static char work[96]; /* the child's working folder; must stay empty */
 static char exe[PATH_MAX];
 
-typedef struct outcome {
-    int status;      /* exit status; -1 if killed by a signal */
-    char *out, *err; /* what it printed (malloc) */
-} outcome;
-
 static void setup(void) {
-    const char *p = getenv("CFBENCH");
-    ck_assert_ptr_nonnull(realpath(p && *p ? p : "build/cfbench", exe));
-    strcpy(tmp, "/tmp/cfbench-usage-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    cb_exe_path(exe);
+    cb_mkdtemp(tmp, sizeof tmp, "/tmp/cfbench-usage-XXXXXX");
     snprintf(work, sizeof work, "%s/work", tmp);
     ck_assert_int_eq(mkdir(work, 0755), 0);
 }
 
 static void teardown(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "r");
-    char *buf = calloc(1, 1 << 16);
-    ck_assert_ptr_nonnull(buf);
-    if (f == NULL) return buf;
-    size_t n = fread(buf, 1, (1 << 16) - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
+    ck_assert_int_eq(cb_rm_tree(tmp), 0);
 }
 
 /* Runs `cfbench ARGS...` (NULL-terminated) in work/ and waits for it, at
  * most CASE_LIMIT_S seconds (then kills it: status -1). */
-static void run(const char *const *args, outcome *o) {
-    char outp[128], errp[128];
-    const char *argv[32];
-    size_t n = 0;
-
-    argv[n++] = exe;
-    for (size_t i = 0; args[i] != NULL && n < 31; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    snprintf(outp, sizeof outp, "%s/stdout", tmp);
-    snprintf(errp, sizeof errp, "%s/stderr", tmp);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0 || chdir(work) != 0) _exit(126);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int st = 0;
-    pid_t r = 0;
-    for (int waited = 0; waited < CASE_LIMIT_S * 100; waited++) {
-        r = waitpid(pid, &st, WNOHANG);
-        if (r != 0) break;
-        sleep_ms(10);
-    }
-    if (r == 0) {
-        kill(pid, SIGKILL);
-        ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    }
-    ck_assert_int_ne(r, -1);
-    o->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    o->out = slurp(outp);
-    o->err = slurp(errp);
-    ck_assert_msg(o->status != 126 && o->status != 127, "cannot run %s", exe);
-}
-
-static void outcome_free(outcome *o) {
-    free(o->out);
-    free(o->err);
+static void run(const char *const *args, cb_outcome *o) {
+    cb_opts so = {.cwd = work, .limit_s = CASE_LIMIT_S};
+    cb_run(exe, NULL, args, tmp, &so, o);
 }
 
 /* Entries in work/. */
@@ -122,13 +54,6 @@ static int work_entries(void) {
     return n;
 }
 
-static size_t count_lines(const char *s) {
-    size_t n = 0;
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
-}
-
 /* A bad command line and the text its one error line must contain. */
 typedef struct bad_case {
     const char *args[7];
@@ -138,19 +63,15 @@ typedef struct bad_case {
 /* Asserts the contract of a bad line: exit 2, one stderr line naming
  * c->names, nothing on stdout, nothing created. */
 static void expect_refused(const bad_case *c, int i) {
-    outcome o;
+    char what[160];
+    cb_outcome o;
     run(c->args, &o);
-    ck_assert_msg(o.status == 2, "case %d (%s %s %s): exit %d, stderr: %s", i,
-                  c->args[0] ? c->args[0] : "", c->args[1] ? c->args[1] : "",
-                  c->args[1] && c->args[2] ? c->args[2] : "", o.status, o.err);
-    ck_assert_msg(count_lines(o.err) == 1 && o.err[strlen(o.err) - 1] == '\n',
-                  "case %d (%s %s): want one line, got: %s", i, c->args[0] ? c->args[0] : "",
-                  c->args[1] ? c->args[1] : "", o.err);
-    ck_assert_msg(strstr(o.err, c->names) != NULL, "case %d: '%s' not named in: %s", i, c->names,
-                  o.err);
-    ck_assert_msg(o.out[0] == '\0', "case %d: printed on stdout: %s", i, o.out);
+    snprintf(what, sizeof what, "case %d (%s %s %s)", i, c->args[0] ? c->args[0] : "",
+             c->args[0] && c->args[1] ? c->args[1] : "",
+             c->args[0] && c->args[1] && c->args[2] ? c->args[2] : "");
+    cb_expect_refused(&o, c->names, what);
     ck_assert_msg(work_entries() == 0, "case %d: created a file", i);
-    outcome_free(&o);
+    cb_outcome_free(&o);
 }
 
 static const bad_case top_bad[] = {
@@ -259,7 +180,7 @@ END_TEST
  * refuses an unknown option the same way. */
 START_TEST(test_every_listed_command_refuses_an_unknown_option) {
     const char *help[] = {"--help", NULL};
-    outcome o;
+    cb_outcome o;
     int commands = 0;
     run(help, &o);
     ck_assert_int_eq(o.status, 0);
@@ -275,7 +196,7 @@ START_TEST(test_every_listed_command_refuses_an_unknown_option) {
         commands++;
     }
     ck_assert_int_ge(commands, 3);
-    outcome_free(&o);
+    cb_outcome_free(&o);
 }
 END_TEST
 
