@@ -87,7 +87,12 @@ compare-python: all
 	    $(CFBENCH) run --impl all --workload all --size $(SIZE) --out results/python && \
 	    ./plots/draw results/python results/python/plots; \
 	else echo "compare-python: Python 3.8+ (python3) not available; skipped"; fi
-.PHONY: overhead
+# Speedup against workers, past the core count on purpose.
+sweep: all
+	$(CFBENCH) run --workload hash,prime --mode seq,thread,process,thread-gil \
+	    --workers 1,2,4,8,16 --size $(SIZE) --repeat 3 --out results/sweep
+	@./plots/draw results plots
+.PHONY: overhead sweep
 overhead: all
 	@mkdir -p results
 	$(CFBENCH) overhead --impl all --tasks 20000 > results/overhead.csv

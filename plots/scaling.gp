@@ -52,7 +52,9 @@ do for [i = 1:n_series] {
     fit f(x) data(word(series, i)) using ($1 <= lim ? $1 : NaN):($2 / s0) via s
     S[i] = s
 }
-curve(x, i) = S0[i] * amdahl(x, S[i]) / amdahl(W0[i], S[i])
+# A fit outside 0..1 is not Amdahl's law (superlinear, or slower with more
+# workers): no curve is drawn for it, only the label says so.
+curve(x, i) = S[i] < 0 || S[i] > 1 ? NaN : S0[i] * amdahl(x, S[i]) / amdahl(W0[i], S[i])
 sname(v) = v > 1 ? "s > 1: slower with more workers" : v < 0 ? "s < 0: superlinear" : sprintf("serial fraction s = %.2f", v)
 mode_of(k) = k[strstrt(k, "/") + 1:]
 
