@@ -1024,7 +1024,8 @@ typedef struct bench_ctx {
     char run_prefix[64];
     size_t run_seq;
     progress prog;
-    int failed; /* a run failed or disagreed */
+    int failed;    /* a run failed or disagreed */
+    int csv_error; /* bench.csv could not be written (said once) */
     group *groups;
     size_t ngroups, cap;
     char py_exe[256], py_root[4096]; /* --impl python: bench/python.c */
@@ -1098,6 +1099,25 @@ static int append_row(bench_ctx *b, const group *g, long rep, const run_result *
     return 0;
 }
 
+/* Appends the run's row to bench.csv and adds it to its group. Returns -1
+ * if the group could not take it (out of memory); a CSV error is reported
+ * once, and the run still counts in the summary. */
+static int record_run(bench_ctx *b, group *g, long rep, const run_result *r, int ok) {
+    if (append_row(b, g, rep, r, ok) != 0) {
+        progress_clear(&b->prog);
+        if (!b->csv_error)
+            fprintf(stderr, "cfbench run: %s/bench.csv: %s\n", b->c->out, strerror(errno));
+        b->csv_error = 1;
+        b->failed = 1;
+    }
+    if (group_add(g, r) != 0) {
+        fprintf(stderr, "cfbench run: out of memory\n");
+        b->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
 /* Runs run k (warmups first, then reps) of the point b->groups[gi],
  * recording it if it is a rep. `ref` is the reference digest ("" until
  * known: the first seq run sets it). A point that cannot run is marked
@@ -1159,16 +1179,7 @@ static void run_step(bench_ctx *b, size_t gi, wl_plan *plan, long k, char ref[65
         }
         if (!ok) b->failed = 1;
         if (warm) return;
-        if (append_row(b, g, rep, &r, ok) != 0) {
-            progress_clear(&b->prog);
-            fprintf(stderr, "cfbench run: %s/bench.csv: %s\n", c->out, strerror(errno));
-            b->failed = 1;
-        }
-        if (group_add(g, &r) != 0) {
-            fprintf(stderr, "cfbench run: out of memory\n");
-            b->failed = 1;
-            g->dead = 1;
-        }
+        if (record_run(b, g, rep, &r, ok) != 0) g->dead = 1;
     }
 }
 
@@ -1296,16 +1307,7 @@ static void run_python_point(bench_ctx *b, const workload *wl, wl_plan *plan, in
                     o.first_error);
         }
         if (!ok) b->failed = 1;
-        if (append_row(b, g, pr->rep, &r, ok) != 0) {
-            progress_clear(&b->prog);
-            fprintf(stderr, "cfbench run: %s/bench.csv: %s\n", c->out, strerror(errno));
-            b->failed = 1;
-        }
-        if (group_add(g, &r) != 0) {
-            fprintf(stderr, "cfbench run: out of memory\n");
-            b->failed = 1;
-            break;
-        }
+        if (record_run(b, g, pr->rep, &r, ok) != 0) break;
     }
     py_outcome_free(&o);
 }
