@@ -666,16 +666,12 @@ static int run_once(const workload *wl, wl_plan *plan, int mode, int workers, lo
     }
     out->t0_ns = timer_start_ns(&t);
     if (m->async) {
-        /* The async bytes belong to the plan; col.own stays empty. */
-        if (wl->run_async(plan, workers, col.res, err, errlen) != 0) goto cleanup;
-        /* No executor and no per-transfer times from the workload: each
-         * task gets the call's bounds and its transfer slot. */
-        if (out->times != NULL) {
-            int64_t end = cf_now_ns();
-            for (size_t i = 0; i < plan->n; i++)
-                out->times[i] = (cf_times){out->t0_ns, out->t0_ns, end, end,
-                                           workers > 0 ? (int)(i % (size_t)workers) : (int)i};
-        }
+        /* The async bytes belong to the plan; col.own stays empty. With
+         * --trace the workload stamps each transfer (plan->times). */
+        plan->times = out->times;
+        int ar = wl->run_async(plan, workers, col.res, err, errlen);
+        plan->times = NULL;
+        if (ar != 0) goto cleanup;
     } else if (run_pool(m, workers, chunksize, plan, &col, out->times, err, errlen) != 0) {
         goto cleanup;
     }

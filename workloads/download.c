@@ -833,6 +833,10 @@ static int dl_run_async(wl_plan *plan, int max_concurrent, wl_result *res, char 
     xfer *xs = NULL;
     CURLM *multi = NULL;
     int rc = -1;
+    cf_times *tr = plan->times;
+    int64_t t0 = cf_now_ns();
+    int *slot_of = NULL;        /* traced: task -> transfer slot */
+    unsigned char *busy = NULL; /* traced: which slots run a transfer */
 
     if (st == NULL) {
         snprintf(err, errlen, "download: plan not prepared");
@@ -851,6 +855,16 @@ static int dl_run_async(wl_plan *plan, int max_concurrent, wl_result *res, char 
     }
     for (size_t i = 0; i < n; i++)
         xfer_init(&xs[i]);
+    if (tr != NULL) {
+        slot_of = calloc(n ? n : 1, sizeof *slot_of);
+        busy = calloc(limit ? limit : 1, 1);
+        if (slot_of == NULL || busy == NULL) {
+            snprintf(err, errlen, "download: out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++)
+            tr[i] = (cf_times){t0, 0, 0, 0, -1};
+    }
 
     while (done < n) {
         while (running < limit && next < n) {
@@ -871,6 +885,15 @@ static int dl_run_async(wl_plan *plan, int max_concurrent, wl_result *res, char 
                 continue;
             }
             running++;
+            if (tr != NULL) {
+                size_t k = 0;
+                while (k + 1 < limit && busy[k])
+                    k++;
+                busy[k] = 1;
+                slot_of[i] = (int)k;
+                tr[i].start = cf_now_ns();
+                tr[i].worker = (int)k;
+            }
         }
         if (running == 0) continue;
 
@@ -894,6 +917,10 @@ static int dl_run_async(wl_plan *plan, int max_concurrent, wl_result *res, char 
             }
             curl_multi_remove_handle(multi, easy);
             size_t i = (size_t)(x - xs);
+            if (tr != NULL) {
+                tr[i].end = tr[i].collect = cf_now_ns();
+                busy[slot_of[i]] = 0;
+            }
             int ok = xfer_finish(x, cc, st->async_out[i], st->async_msg[i], DL_MSG_MAX) == 0;
             xfer_free(x);
             async_record(st, res, i, ok);
@@ -927,6 +954,11 @@ out:
         async_record(st, res, i, 0);
     }
     if (multi != NULL) curl_multi_cleanup(multi);
+    /* Tasks refused before a transfer began end where they started. */
+    for (size_t i = 0; tr != NULL && i < n; i++)
+        if (tr[i].end == 0) tr[i].start = tr[i].end = tr[i].collect = t0;
+    free(slot_of);
+    free(busy);
     free(xs);
     return rc;
 }

@@ -43,7 +43,12 @@ typedef struct wl_plan {
     void **in;           /* n inputs, owned by the plan */
     size_t *in_len;
     char label[96]; /* the size in words: "16 files x 256 KiB" */
-    void *state;    /* the workload's own (e.g. the server child) */
+    /* Set by the caller before run_async to trace it (n entries, not owned
+     * by the plan): each task's submit (the call's start), start (transfer
+     * begun), end and collect (transfer done) and worker (its transfer
+     * slot). NULL: not traced. */
+    cf_times *times;
+    void *state; /* the workload's own (e.g. the server child) */
 } wl_plan;
 
 /* One task's outcome as the harness collected it (borrowed pointers). */
