@@ -241,6 +241,13 @@ static void snapshot_tasks(ppool *p) {
     p->ntasks = n;
 }
 
+static int reap(pid_t pid) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return status;
+}
+
 static int spawn(ppool *p, pslot *s) {
     int req[2], resp[2];
     if (pipe2(req, O_CLOEXEC) < 0) return CF_ESYS;
@@ -264,9 +271,17 @@ static int spawn(ppool *p, pslot *s) {
         close(resp[0]);
         return CF_ESYS;
     }
-    fcntl(req[1], F_SETFL, O_NONBLOCK);
-    fcntl(resp[0], F_SETFL, O_NONBLOCK);
-    fcntl(req[1], F_SETPIPE_SZ, 1 << 18); /* best effort: fewer wake-ups */
+    /* The manager's ends never block it; the worker's ends do block. */
+    if (fcntl(req[1], F_SETFL, O_NONBLOCK) < 0 || fcntl(resp[0], F_SETFL, O_NONBLOCK) < 0) {
+        kill(pid, SIGKILL);
+        reap(pid);
+        close(req[1]);
+        close(resp[0]);
+        return CF_ESYS;
+    }
+    if (fcntl(req[1], F_SETPIPE_SZ, 1 << 18) < 0) {
+        /* best effort: a bigger pipe only means fewer wake-ups */
+    }
     s->pid = pid;
     s->wfd = req[1];
     s->rfd = resp[0];
@@ -291,13 +306,6 @@ static void describe_exit(char *buf, size_t n, pid_t pid, int status) {
                  WEXITSTATUS(status));
     else
         snprintf(buf, n, "worker process %d died", (int)pid);
-}
-
-static int reap(pid_t pid) {
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return status;
 }
 
 /* Fails every unfinished future, kills and reaps every worker. */
@@ -779,10 +787,8 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
         free(p);
         return CF_ESYS;
     }
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_mutex_init(&p->join_mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
-    if (pthread_create(&p->mgr, NULL, manager, p)) {
+    if (pthread_mutex_init(&p->mu, NULL) || pthread_mutex_init(&p->join_mu, NULL) ||
+        pthread_cond_init(&p->cv, NULL) || pthread_create(&p->mgr, NULL, manager, p)) {
         p->joined = 1;
         pp_destroy(&p->ex);
         return CF_ESYS;
