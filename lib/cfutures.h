@@ -150,7 +150,10 @@ int cf_executor_workers(const cf_executor *ex);
 int cf_executor_shutdown(cf_executor *ex, int wait, int cancel_futures);
 
 /* Shuts down with wait (if not done yet), releases the executor. Futures
- * stay valid: each is freed by its owner. Safe on NULL. */
+ * stay valid: each is freed by its owner. Safe on NULL. Must not be called
+ * from the executor's own threads (its workers, or a done callback that
+ * runs on them or on a process pool's manager): shut down without wait
+ * there, and free the executor elsewhere. */
 void cf_executor_free(cf_executor *ex);
 
 /* ---- futures ---------------------------------------------------------- */
@@ -205,9 +208,11 @@ int cf_future_running(const cf_future *f);   /* started, not done */
 int cf_future_cancelled(const cf_future *f); /* cancelled */
 
 /* Called once when the future is done, with the future and `arg`: in the
- * thread that completes it, or at once in the caller if it is already
- * done. Must not block for long; may call any cf_future_* query. Callbacks
- * run in the order added. Returns 0 or CF_ENOMEM. */
+ * thread that completes it (a thread pool's worker; a process pool's
+ * manager thread), or at once in the caller if it is already done. Must
+ * not block for long; may call any cf_future_* query and submit more work,
+ * but not shut down its executor with wait (CF_EDEADLK) nor free it.
+ * Callbacks run in the order added. Returns 0 or CF_ENOMEM. */
 typedef void (*cf_done_fn)(cf_future *f, void *arg);
 int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg);
 

@@ -24,6 +24,7 @@
 #include "internal.h"
 
 __thread cf_worker *cf__self;
+__thread cf_executor *cf__manager_of;
 
 typedef struct dl_pool {
     cf_executor *ex;

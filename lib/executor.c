@@ -59,7 +59,8 @@ int cf_executor_workers(const cf_executor *ex) {
 
 int cf_executor_shutdown(cf_executor *ex, int wait, int cancel_futures) {
     if (!ex) return CF_EINVAL;
-    if (wait && cf__self && cf__self->ex == ex) return CF_EDEADLK;
+    /* Waiting for our own thread to end would never return. */
+    if (wait && ((cf__self && cf__self->ex == ex) || cf__manager_of == ex)) return CF_EDEADLK;
     return ex->ops->shutdown(ex, wait, cancel_futures);
 }
 

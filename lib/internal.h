@@ -156,6 +156,10 @@ typedef struct cf_worker {
 
 extern __thread cf_worker *cf__self;
 
+/* The process pool whose manager thread this is (NULL elsewhere): done
+ * callbacks run there, and must not wait for that pool to shut down. */
+extern __thread cf_executor *cf__manager_of;
+
 /* Thread pools tell the detector how many workers they have, and whether a
  * future still queued there could be picked up: registered while alive. */
 void cf__dl_pool_add(cf_executor *ex, cf_worker *workers, int n);

@@ -606,6 +606,7 @@ static void *manager(void *arg) {
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals go to other threads */
+    cf__manager_of = &p->ex;
     int err = 0;
     for (int i = 0; i < p->n && !err; i++)
         err = spawn(p, &p->slots[i]);

@@ -244,6 +244,34 @@ START_TEST(test_many_tasks_all_get_their_own_result) {
 }
 END_TEST
 
+/* A done callback runs on the pool's own thread (a thread worker, or a
+ * process pool's manager): waiting there for the pool to shut down would
+ * wait for itself. */
+static atomic_int callback_shutdown_result = 1;
+static void shutdown_from_callback(cf_future *f, void *arg) {
+    (void)f;
+    callback_shutdown_result = cf_executor_shutdown(arg, 1, 0);
+}
+
+START_TEST(test_shutdown_with_wait_from_a_done_callback_is_a_deadlock) {
+    lt_gate g;
+    lt_gate_init(&g);
+    cf_executor *ex = lt_new(lt_kinds[_i], 1);
+    cf_future *f = lt_submit_gate(ex, &g);
+    callback_shutdown_result = 1;
+    ck_assert_int_eq(cf_future_add_done_callback(f, shutdown_from_callback, ex), 0);
+    lt_gate_open(&g);
+    lt_expect_result(f, "open");
+    /* Waiters may wake before the callbacks have run: wait for it. */
+    for (int i = 0; i < 5000 && callback_shutdown_result == 1; i++)
+        lt_sleep_ms(1);
+    ck_assert_int_eq(callback_shutdown_result, CF_EDEADLK);
+    cf_future_free(f);
+    cf_executor_free(ex);
+    lt_gate_fini(&g);
+}
+END_TEST
+
 static Suite *executor_suite(void) {
     Suite *s = suite_create("executor");
     TCase *life = tcase_create("lifecycle");
@@ -262,6 +290,7 @@ static Suite *executor_suite(void) {
     LT_POOL_KINDS(sd, test_shutdown_without_wait_returns_at_once);
     LT_POOL_KINDS(sd, test_shutdown_cancel_futures_cancels_pending);
     LT_ALL_KINDS(sd, test_shutdown_with_wait_waits_for_running_tasks);
+    LT_POOL_KINDS(sd, test_shutdown_with_wait_from_a_done_callback_is_a_deadlock);
     suite_add_tcase(s, sd);
 
     TCase *init = tcase_create("initializer");
