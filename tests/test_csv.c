@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../bench/csv.h"
+#include "cfbench_check.h"
 
 static char dir[] = "/tmp/cfbench-test-csv-XXXXXX";
 static char path[256];
@@ -19,9 +20,7 @@ static void setup(void) {
 }
 
 static void teardown(void) {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(cb_rm_tree(dir), 0);
 }
 
 /* The whole file as a NUL-terminated string (caller frees). */

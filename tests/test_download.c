@@ -3,7 +3,6 @@
  * executor kind and in async mode, against an in-process loopback server. */
 #include <check.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +13,12 @@
 #include "../lib/cfutures.h"
 #include "../workloads/download.h"
 #include "../workloads/workload.h"
+#include "cfbench_check.h"
 
 static srv *server;
 static char root[64];    /* fresh mkdtemp folder per test */
 static char out_dir[96]; /* root/out: where downloads must land */
 static const workload *wl;
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static void setup(void) {
     ck_assert_int_eq(workloads_init(), 0);
@@ -45,7 +38,7 @@ static void setup(void) {
 static void teardown(void) {
     srv_stop(server);
     server = NULL;
-    nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    (void)cb_rm_tree(root);
 }
 
 /* Names in folder dir, sorted, joined by ' ' into buf. Returns the count. */

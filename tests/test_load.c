@@ -12,7 +12,6 @@
  * and only the results are checked. */
 #include <check.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "../lib/cfutures.h"
 #include "../workloads/download.h"
 #include "../workloads/workload.h"
+#include "cfbench_check.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define LOAD_SANITIZED 1
@@ -120,20 +120,13 @@ END_TEST
 
 static char root[64];
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void dl_setup(void) {
     snprintf(root, sizeof root, "/tmp/cfload-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(root));
 }
 
 static void dl_teardown(void) {
-    nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    (void)cb_rm_tree(root);
 }
 
 /* Entries of dir not starting with '.', and those that do (temporaries). */

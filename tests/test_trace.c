@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../bench/csv.h"
+#include "cfbench_check.h"
 
 #define TASKS_HEADER                                                                               \
     "run_id,impl,workload,mode,workers,chunksize,rep,task,worker,submit_us,"                       \
@@ -29,9 +30,7 @@ static void setup(void) {
 }
 
 static void teardown(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(cb_rm_tree(tmp), 0);
 }
 
 static const char *cfbench(void) {
