@@ -366,6 +366,20 @@ static int encode(pslot *s, cf_future *f) {
     return 0;
 }
 
+/* Puts a list of futures (linked through next, in order) back at the
+ * front of the queue, ahead of everything submitted since. */
+static void requeue_front(ppool *p, cf_future *list) {
+    if (!list) return;
+    cf_future *last = list;
+    while (last->next)
+        last = last->next;
+    pthread_mutex_lock(&p->mu);
+    last->next = p->head;
+    p->head = list;
+    if (!p->tail) p->tail = last;
+    pthread_mutex_unlock(&p->mu);
+}
+
 /* Moves queued futures into slots with room. */
 static void dispatch(ppool *p) {
     int64_t now = cf_now_ns();
@@ -409,17 +423,7 @@ static void dispatch(ppool *p) {
             int max = p->ex.opts.max_tasks_per_child;
             if (max && s->sent >= max) {
                 s->draining = 1;
-                /* Give back what we took beyond its last message. */
-                if (next) {
-                    pthread_mutex_lock(&p->mu);
-                    cf_future *last = next;
-                    while (last->next)
-                        last = last->next;
-                    last->next = p->head;
-                    p->head = next;
-                    if (!p->tail) p->tail = last;
-                    pthread_mutex_unlock(&p->mu);
-                }
+                requeue_front(p, next); /* what we took beyond its last message */
                 break;
             }
         }
@@ -558,16 +562,7 @@ static void check_timeouts(ppool *p, int64_t now) {
         late->next = NULL;
         cf__future_finish(late, CF_ETIMEDOUT, why);
         cf__future_unref(late);
-        if (rest) { /* not started: first in line again */
-            pthread_mutex_lock(&p->mu);
-            cf_future *last = rest;
-            while (last->next)
-                last = last->next;
-            last->next = p->head;
-            p->head = rest;
-            if (!p->tail) p->tail = last;
-            pthread_mutex_unlock(&p->mu);
-        }
+        requeue_front(p, rest); /* not started: first in line again */
         if (spawn(p, s)) break_pool(p, "could not start a replacement worker process");
     }
 }
@@ -722,19 +717,18 @@ static int pp_shutdown(cf_executor *ex, int wait, int cancel) {
         p->head = p->tail = NULL;
     }
     pthread_mutex_unlock(&p->mu);
+    cf_future *keep = NULL, **keep_tail = &keep;
     for (cf_future *next; q; q = next) {
         next = q->next;
         q->next = NULL;
         if (cf_future_cancel(q) || cf_future_done(q)) {
             cf__future_unref(q);
         } else { /* sent again after a timeout: it must still run */
-            pthread_mutex_lock(&p->mu);
-            q->next = p->head;
-            p->head = q;
-            if (!p->tail) p->tail = q;
-            pthread_mutex_unlock(&p->mu);
+            *keep_tail = q;
+            keep_tail = &q->next;
         }
     }
+    requeue_front(p, keep); /* in their order, unlike one at a time */
     wake_manager(p);
     if (wait) {
         pthread_mutex_lock(&p->join_mu);
