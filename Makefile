@@ -15,6 +15,7 @@ LDFLAGS  += -pthread $(SAN_$(SANITIZE))
 LDLIBS   += -lm
 SIZE     ?= default
 TIMEOUT  ?= 60
+STRESS_SECS ?= 60
 MAKEFLAGS += -j$(shell nproc)
 
 LIB_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/*.c))
@@ -25,7 +26,7 @@ LIBA      := $(BUILD)/libcfutures.a
 CFBENCH   := $(BUILD)/cfbench
 
 .SECONDARY:
-.PHONY: all deps test check-sanitize bench plots hyperfine compare-python fuzz clean
+.PHONY: all deps test check-sanitize stress bench plots hyperfine compare-python fuzz clean
 all: $(CFBENCH) $(TESTS) $(EXAMPLES)
 
 deps:
@@ -47,6 +48,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(APP_OBJ) $(LIBA)
 # Each test binary runs on its own; Check kills a test after CK_DEFAULT_TIMEOUT.
 test: all
 	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) ./tests/run $(TESTS)
+# Seeded random mixes of every operation (tests/stress.c); STRESS_ARGS=--seed N replays one.
+stress: $(BUILD)/tests/stress
+	$(BUILD)/tests/stress --seconds $(STRESS_SECS) $(STRESS_ARGS)
 # A sanitizer report ends the test process, so Check counts it as an error.
 check-sanitize: export ASAN_OPTIONS = halt_on_error=1:detect_leaks=1
 check-sanitize: export UBSAN_OPTIONS = halt_on_error=1:print_stacktrace=1
@@ -55,6 +59,8 @@ check-sanitize: export TSAN_OPTIONS = halt_on_error=1:second_deadlock_stack=1:di
 check-sanitize:
 	$(MAKE) SANITIZE=asan test TIMEOUT=120
 	$(MAKE) SANITIZE=tsan test TIMEOUT=180
+	$(MAKE) SANITIZE=asan stress STRESS_SECS=10
+	$(MAKE) SANITIZE=tsan stress STRESS_SECS=10
 	$(MAKE) fuzz FUZZ_SECS=10
 	$(MAKE) all && ./tests/leaks.sh build
 # libFuzzer targets (clang), each run FUZZ_SECS s; corpora grow in build/fuzz.
