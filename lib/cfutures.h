@@ -12,9 +12,9 @@
  * matching *_free, which is safe on NULL.
  *
  * Timeouts, everywhere a `double` of seconds is taken: a negative value
- * (CF_FOREVER) or +inf waits without limit, and so does any value too large
- * to count in nanoseconds (over about 292 years); 0 polls; NaN is refused
- * with CF_EINVAL. No conversion can overflow.
+ * (CF_FOREVER) or +inf waits without limit, and so does anything over 1e9
+ * seconds (31 years); 0 polls; NaN is refused with CF_EINVAL. No conversion
+ * can overflow.
  *
  * Where this differs from Python, on purpose: a future is RUNNING only once
  * a worker has really started it (Python marks queued process-pool work
@@ -46,8 +46,9 @@ extern "C" {
 #define CF_ESYS -4011       /* a system call failed (errno kept in message) */
 #define CF_EPROTO -4012     /* malformed message from a worker process */
 #define CF_ETOOBIG -4013    /* input or output larger than CF_MAX_BYTES */
-#define CF_ESTATE -4014     /* the future's state does not allow this call
-                               (Python's InvalidStateError) */
+#define CF_ESTATE                                                                                  \
+    -4014 /* the future's state does not allow this call                                           \
+             (Python's InvalidStateError) */
 
 /* Largest task input or output, in bytes (it must fit one pipe message). */
 #define CF_MAX_BYTES (64u << 20)
@@ -121,22 +122,22 @@ typedef int (*cf_init_fn)(void *arg);
 
 /* Optional settings; zero them (CF_OPTIONS_INIT) and set what you need. */
 typedef struct cf_options {
-    int max_workers;         /* 0: Python's default for the kind */
-    cf_init_fn initializer;  /* NULL: none */
-    void *initarg;           /* passed to initializer */
-    int max_tasks_per_child; /* process pools: replace a worker after this
-                                many messages (a chunk counts once); 0: never */
-    double task_timeout;     /* process pools: a task whose own run in the
-                                worker (from the moment the worker starts it,
-                                not counting the initializer nor time queued)
-                                lasts longer than this many seconds fails
-                                with CF_ETIMEDOUT and its worker is killed and
-                                replaced; <= 0 or +inf: none; NaN: CF_EINVAL */
-    int trace;               /* record per-task times (cf_future_times) */
-    double gil_interval;     /* thread pools: > 0 runs every task under the
-                                emulated GIL (see cf_gil_check) with this
-                                switch interval in seconds (Python: 0.005);
-                                0: no GIL; NaN or negative: CF_EINVAL */
+    int max_workers;                /* 0: Python's default for the kind */
+    cf_init_fn initializer;         /* NULL: none */
+    void *initarg;                  /* passed to initializer */
+    int max_tasks_per_child;        /* process pools: replace a worker after this
+                                       many messages (a chunk counts once); 0: never */
+    double task_timeout;            /* process pools: a task whose own run in the
+                                       worker (from the moment the worker starts it,
+                                       not counting the initializer nor time queued)
+                                       lasts longer than this many seconds fails
+                                       with CF_ETIMEDOUT and its worker is killed and
+                                       replaced; <= 0 or +inf: none; NaN: CF_EINVAL */
+    int trace;                      /* record per-task times (cf_future_times) */
+    double gil_interval;            /* thread pools: > 0 runs every task under the
+                                       emulated GIL (see cf_gil_check) with this
+                                       switch interval in seconds (Python: 0.005);
+                                       0: no GIL; NaN or negative: CF_EINVAL */
     const char *thread_name_prefix; /* workers are named PREFIX-N (threads:
                                 pthread_setname_np; processes: prctl
                                 PR_SET_NAME; cut to 15 bytes) so that top -H,

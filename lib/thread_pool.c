@@ -63,6 +63,7 @@ static void *worker_main(void *arg) {
     cf_worker *self = arg;
     tpool *p = (tpool *)self->ex;
     cf__self = self;
+    cf__name_thread(&p->ex, self->index);
     if (p->ex.opts.initializer && p->ex.opts.initializer(p->ex.opts.initarg)) {
         char msg[96];
         snprintf(msg, sizeof msg, "initializer failed in thread worker %d", self->index);
@@ -155,16 +156,13 @@ static void tp_destroy(cf_executor *ex) {
     free(p);
 }
 
-static const cf_ops tp_ops = {tp_submit, tp_shutdown, tp_destroy};
+static const cf_ops tp_ops = {tp_submit, tp_shutdown, tp_destroy, NULL};
 
 int cf__thread_new(const cf_options *o, cf_executor **out) {
     tpool *p = calloc(1, sizeof *p);
     if (!p) return CF_ENOMEM;
     int n = o->max_workers;
-    p->ex.kind = CF_THREAD;
-    p->ex.nworkers = n;
-    p->ex.opts = *o;
-    p->ex.ops = &tp_ops;
+    cf__executor_init(&p->ex, CF_THREAD, n, o, &tp_ops);
     p->threads = calloc(n, sizeof *p->threads);
     p->workers = calloc(n, sizeof *p->workers);
     if (!p->threads || !p->workers) goto nomem;
