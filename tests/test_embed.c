@@ -38,16 +38,6 @@ static int e_slow_init(void *arg) {
 
 static const cf_task *e_t_system, *e_t_wait_own_pool;
 
-static cf_executor *new_process_pool(int workers, int per_child, double task_timeout) {
-    cf_options o = CF_OPTIONS_INIT;
-    o.max_workers = workers;
-    o.max_tasks_per_child = per_child;
-    o.task_timeout = task_timeout;
-    cf_executor *ex = NULL;
-    ck_assert_int_eq(cf_executor_new(CF_PROCESS, &o, &ex), 0);
-    return ex;
-}
-
 /* Runs `n` tiny tasks: a pool that has seen them measures tasks as short
  * and may batch more work onto each worker. */
 static void warm_up(cf_executor *ex, int n) {
@@ -66,7 +56,7 @@ static void warm_up(cf_executor *ex, int n) {
  * and a later crash is reported at once: neither waits for the 4 s the
  * background process lives. */
 START_TEST(test_background_process_of_a_task_delays_neither_replacement_nor_crash) {
-    cf_executor *ex = new_process_pool(1, 1, 0);
+    cf_executor *ex = lt_new_process(1, 1, 0);
     cf_future *bg = lt_submit_str(ex, e_t_system, "sleep 4 </dev/null >/dev/null 2>&1 &");
     lt_expect_result(bg, "status=0");
 
@@ -93,7 +83,7 @@ END_TEST
 /* (b) The program forks a child of its own, which inherits the pool's
  * descriptors and sleeps 5 s: freeing the idle pool must not wait for it. */
 START_TEST(test_unrelated_forked_child_does_not_delay_free) {
-    cf_executor *ex = new_process_pool(2, 0, 0);
+    cf_executor *ex = lt_new_process(2, 0, 0);
     cf_future *f = lt_submit_str(ex, lt_t_echo, "ready");
     lt_expect_result(f, "ready");
     pid_t child = fork();
@@ -121,7 +111,7 @@ END_TEST
 START_TEST(test_instant_task_is_not_queued_behind_a_slow_one) {
     lt_gate g;
     lt_gate_init(&g);
-    cf_executor *ex = new_process_pool(2, 0, _i == 0 ? 0 : 1.0);
+    cf_executor *ex = lt_new_process(2, 0, _i == 0 ? 0 : 1.0);
     warm_up(ex, 3000);
     cf_future *slow = lt_submit_gate(ex, &g);
     double t0 = lt_now();
