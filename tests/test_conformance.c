@@ -129,6 +129,28 @@ static void free_all(cf_future **fs, size_t n) {
         cf_future_free(fs[i]);
 }
 
+/* A pool and a gate: the frame of the tests that hold one task. */
+typedef struct held {
+    lt_gate g;
+    cf_executor *ex;
+} held;
+
+static cf_executor *held_begin(held *h, cf_kind kind, int workers) {
+    lt_gate_init(&h->g);
+    h->ex = lt_new(kind, workers);
+    return h->ex;
+}
+
+/* Opens the gate, checks that the held future `f` then succeeds, and frees
+ * fs[0..n), the pool and the gate. */
+static void held_end(held *h, cf_future *f, cf_future **fs, size_t n) {
+    lt_gate_open(&h->g);
+    lt_expect_result(f, "open");
+    free_all(fs, n);
+    cf_executor_free(h->ex);
+    lt_gate_fini(&h->g);
+}
+
 /* Asserts done[i] == want[i] for i < n. */
 static void expect_done(const unsigned char *done, const unsigned char *want, size_t n) {
     for (size_t i = 0; i < n; i++)
@@ -558,40 +580,30 @@ START_TEST(test_wait__20369) {
 END_TEST
 
 START_TEST(test_wait__first_completed) {
-    lt_gate g;
-    lt_gate_init(&g);
-    cf_executor *ex = lt_new(lt_kinds[_i], 2);
+    held h;
+    cf_executor *ex = held_begin(&h, lt_kinds[_i], 2);
     cf_future *fs[3];
     fs[0] = create_future(PENDING); /* stands in for CANCELLED_FUTURE */
     fs[1] = lt_submit_str(ex, lt_t_sq, "21");
-    fs[2] = lt_submit_gate(ex, &g);
+    fs[2] = lt_submit_gate(ex, &h.g);
     unsigned char done[3];
     ck_assert_int_eq(cf_wait(fs, 3, CF_FOREVER, CF_FIRST_COMPLETED, done), 1);
     expect_done(done, (unsigned char[]){0, 1, 0}, 3);
-    lt_gate_open(&g);
-    lt_expect_result(fs[2], "open");
-    free_all(fs, 3);
-    cf_executor_free(ex);
-    lt_gate_fini(&g);
+    held_end(&h, fs[2], fs, 3);
 }
 END_TEST
 
 START_TEST(test_wait__first_completed_some_already_completed) {
-    lt_gate g;
-    lt_gate_init(&g);
-    cf_executor *ex = lt_new(lt_kinds[_i], 2);
+    held h;
+    cf_executor *ex = held_begin(&h, lt_kinds[_i], 2);
     cf_future *fs[3];
     fs[0] = create_future(CANCELLED_AND_NOTIFIED);
     fs[1] = create_future(SUCCESSFUL);
-    fs[2] = lt_submit_gate(ex, &g);
+    fs[2] = lt_submit_gate(ex, &h.g);
     unsigned char done[3];
     ck_assert_int_eq(cf_wait(fs, 3, CF_FOREVER, CF_FIRST_COMPLETED, done), 2);
     expect_done(done, (unsigned char[]){1, 1, 0}, 3);
-    lt_gate_open(&g);
-    lt_expect_result(fs[2], "open");
-    free_all(fs, 3);
-    cf_executor_free(ex);
-    lt_gate_fini(&g);
+    held_end(&h, fs[2], fs, 3);
 }
 END_TEST
 
@@ -636,42 +648,32 @@ START_TEST(test_wait__first_exception) {
 END_TEST
 
 START_TEST(test_wait__first_exception_some_already_complete) {
-    lt_gate g;
-    lt_gate_init(&g);
-    cf_executor *ex = lt_new(lt_kinds[_i], 2);
+    held h;
+    cf_executor *ex = held_begin(&h, lt_kinds[_i], 2);
     cf_future *fs[5];
     fs[0] = create_future(SUCCESSFUL);
     fs[1] = create_future(PENDING); /* stands in for CANCELLED_FUTURE */
     fs[2] = create_future(CANCELLED_AND_NOTIFIED);
     fs[3] = lt_submit_str(ex, lt_t_fail, "divmod(21, 0)");
-    fs[4] = lt_submit_gate(ex, &g);
+    fs[4] = lt_submit_gate(ex, &h.g);
     unsigned char done[5];
     /* The cancelled future is done but no exception: only fs[3] ends it. */
     ck_assert_int_eq(cf_wait(fs, 5, CF_FOREVER, CF_FIRST_EXCEPTION, done), 3);
     expect_done(done, (unsigned char[]){1, 0, 1, 1, 0}, 5);
-    lt_gate_open(&g);
-    lt_expect_result(fs[4], "open");
-    free_all(fs, 5);
-    cf_executor_free(ex);
-    lt_gate_fini(&g);
+    held_end(&h, fs[4], fs, 5);
 }
 END_TEST
 
 START_TEST(test_wait__first_exception_one_already_failed) {
-    lt_gate g;
-    lt_gate_init(&g);
-    cf_executor *ex = lt_new(lt_kinds[_i], 2);
+    held h;
+    cf_executor *ex = held_begin(&h, lt_kinds[_i], 2);
     cf_future *fs[2];
     fs[0] = create_future(EXCEPTION);
-    fs[1] = lt_submit_gate(ex, &g);
+    fs[1] = lt_submit_gate(ex, &h.g);
     unsigned char done[2];
     ck_assert_int_eq(cf_wait(fs, 2, CF_FOREVER, CF_FIRST_EXCEPTION, done), 1);
     expect_done(done, (unsigned char[]){1, 0}, 2);
-    lt_gate_open(&g);
-    lt_expect_result(fs[1], "open");
-    free_all(fs, 2);
-    cf_executor_free(ex);
-    lt_gate_fini(&g);
+    held_end(&h, fs[1], fs, 2);
 }
 END_TEST
 
@@ -718,24 +720,19 @@ START_TEST(test_wait__all_completed) {
 END_TEST
 
 START_TEST(test_wait__timeout) {
-    lt_gate g;
-    lt_gate_init(&g);
-    cf_executor *ex = lt_new(lt_kinds[_i], 2);
+    held h;
+    cf_executor *ex = held_begin(&h, lt_kinds[_i], 2);
     cf_future *fs[4];
     fs[0] = create_future(CANCELLED_AND_NOTIFIED);
     fs[1] = create_future(EXCEPTION);
     fs[2] = create_future(SUCCESSFUL);
-    fs[3] = lt_submit_gate(ex, &g);
+    fs[3] = lt_submit_gate(ex, &h.g);
     unsigned char done[4];
     double t0 = lt_now();
     ck_assert_int_eq(cf_wait(fs, 4, 0.05, CF_ALL_COMPLETED, done), 3);
     ck_assert(lt_now() - t0 >= 0.045);
     expect_done(done, (unsigned char[]){1, 1, 1, 0}, 4);
-    lt_gate_open(&g);
-    lt_expect_result(fs[3], "open");
-    free_all(fs, 4);
-    cf_executor_free(ex);
-    lt_gate_fini(&g);
+    held_end(&h, fs[3], fs, 4);
 }
 END_TEST
 
@@ -794,14 +791,13 @@ END_TEST
 
 /* The three done futures come, then the timeout; the held one never. */
 static void as_completed_times_out(cf_kind kind, double timeout) {
-    lt_gate g;
-    lt_gate_init(&g);
-    cf_executor *ex = lt_new(kind, 2);
+    held h;
+    cf_executor *ex = held_begin(&h, kind, 2);
     cf_future *fs[4];
     fs[0] = create_future(CANCELLED_AND_NOTIFIED);
     fs[1] = create_future(EXCEPTION);
     fs[2] = create_future(SUCCESSFUL);
-    fs[3] = lt_submit_gate(ex, &g);
+    fs[3] = lt_submit_gate(ex, &h.g);
     cf_as_completed *it = NULL;
     double t0 = lt_now();
     ck_assert_int_eq(cf_as_completed_new(fs, 4, timeout, &it), 0);
@@ -813,11 +809,7 @@ static void as_completed_times_out(cf_kind kind, double timeout) {
         ck_assert_int_eq(got[i], i < 3);
     ck_assert_str_eq(cf_as_completed_message(it), "1 (of 4) futures unfinished");
     cf_as_completed_free(it);
-    lt_gate_open(&g);
-    lt_expect_result(fs[3], "open");
-    free_all(fs, 4);
-    cf_executor_free(ex);
-    lt_gate_fini(&g);
+    held_end(&h, fs[3], fs, 4);
 }
 
 START_TEST(test_as_completed__future_times_out) {
