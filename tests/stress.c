@@ -1,10 +1,11 @@
 /* stress.c -- seeded random mixes of every executor operation, checked
  * after each round.
  *
- * Usage: stress [--seed N] [--seconds N] [--verbose]. The seed (default: from the
- * clock) is printed first; each round draws its own seed from it, so a
- * failing round is replayed with the same --seed (timing may still vary,
- * the sequence of operations does not). A round makes one executor of a
+ * Usage: stress [--seed N] [--seconds N] [--round R] [--verbose]. The seed
+ * (default: from the clock) is printed first; each round draws its own
+ * seed from it, so a failing round is replayed with the same --seed, alone
+ * with --round R, each operation printed with --verbose (timing may still
+ * vary, the sequence of operations does not). A round makes one executor of a
  * random kind and options, then a random sequence of: submit (tiny, short
  * sleeps, failing tasks; on process pools also tasks that outlive
  * task_timeout and tasks that SIGKILL their own worker, which breaks the
@@ -69,6 +70,7 @@ static atomic_int failures;
 static atomic_long round_started_ns; /* 0 between rounds */
 static atomic_int current_round;
 static int verbose;
+static int only_round = -1; /* --round R: run that round of the seed only */
 
 static void report(const mix *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void report(const mix *r, const char *fmt, ...) {
@@ -86,6 +88,18 @@ static void report(const mix *r, const char *fmt, ...) {
 static void on_done(cf_future *f, void *arg) {
     (void)f;
     atomic_fetch_add(&((rec *)arg)->calls, 1);
+}
+
+/* With --verbose, one line per operation, to replay a failing round. */
+static void trace(const mix *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void trace(const mix *r, const char *fmt, ...) {
+    if (!verbose) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "stress: round %d: ", r->number);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
 }
 
 /* ---- operations ------------------------------------------------------- */
@@ -124,6 +138,7 @@ static void op_submit(mix *r) {
         break;
     }
     int rc = cf_submit(r->ex, t, c->in, strlen(c->in), &c->f);
+    trace(r, "submit #%d %s '%s': %s", r->n, what_name[c->task], c->in, cf_err_name(rc));
     if (rc == CF_ESHUTDOWN || (rc == CF_EBROKEN && r->kind == CF_PROCESS)) return;
     if (rc != 0 || c->f == NULL) {
         report(r, "submit %s: %s", what_name[c->task], cf_err_name(rc));
@@ -139,8 +154,10 @@ static void op_submit(mix *r) {
 
 static void op_cancel(mix *r) {
     if (r->n == 0) return;
-    rec *c = &r->recs[rng(r->n)];
+    int i = rng(r->n);
+    rec *c = &r->recs[i];
     int ok = cf_future_cancel(c->f);
+    trace(r, "cancel #%d: %d", i, ok);
     if (ok && !cf_future_cancelled(c->f)) report(r, "cancel said 1, cancelled() says 0");
 }
 
@@ -201,6 +218,8 @@ static void op_map(mix *r) {
     mo.timeout = rng(4) == 0 ? 0.05 : CF_FOREVER;
     cf_map_iter *m = NULL;
     int rc = cf_map(r->ex, lt_t_sq, map_input, buf, &mo, &m);
+    trace(r, "map n %d chunksize %d buffersize %d timeout %g: %s", n, mo.chunksize, mo.buffersize,
+          mo.timeout, cf_err_name(rc));
     if (rc == CF_ESHUTDOWN || (rc == CF_EBROKEN && r->kind == CF_PROCESS)) return;
     if (rc != 0) {
         report(r, "cf_map: %s", cf_err_name(rc));
@@ -230,8 +249,14 @@ static void op_map(mix *r) {
     cf_map_free(m);
 }
 
+static void shutdown_traced(mix *r, int wait, int cancel) {
+    trace(r, "shutdown wait %d cancel_futures %d", wait, cancel);
+    cf_executor_shutdown(r->ex, wait, cancel);
+}
+
 static void op_shutdown(mix *r) {
-    cf_executor_shutdown(r->ex, rng(2), rng(2));
+    int wait = rng(2);
+    shutdown_traced(r, wait, rng(2));
 }
 
 /* ---- checks ----------------------------------------------------------- */
@@ -329,7 +354,8 @@ static void run_round(mix *r) {
         else if (roll < 99 || k > ops - 3)
             op_shutdown(r);
     }
-    if (rng(2)) cf_executor_shutdown(r->ex, 1, rng(2));
+    if (rng(2)) shutdown_traced(r, 1, rng(2));
+    trace(r, "free");
     cf_executor_free(r->ex);
     for (int i = 0; i < r->n; i++)
         check_future(r, i);
@@ -361,6 +387,7 @@ int main(int argc, char **argv) {
         {"seed", required_argument, NULL, 's'},
         {"seconds", required_argument, NULL, 't'},
         {"verbose", no_argument, NULL, 'v'},
+        {"round", required_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -371,8 +398,10 @@ int main(int argc, char **argv) {
             seconds = strtod(optarg, NULL);
         else if (c == 'v')
             verbose = 1;
+        else if (c == 'r')
+            only_round = atoi(optarg);
         else {
-            fprintf(stderr, "usage: stress [--seed N] [--seconds N] [--verbose]\n");
+            fprintf(stderr, "usage: stress [--seed N] [--seconds N] [--round R] [--verbose]\n");
             return 2;
         }
     }
@@ -384,22 +413,22 @@ int main(int argc, char **argv) {
 
     static mix r;
     long futures = 0;
-    int rounds = 0;
+    int first = only_round >= 0 ? only_round : 0, next = first;
     double end = lt_now() + seconds;
     do {
         memset(&r, 0, sizeof r);
-        r.number = rounds;
-        r.seed = master_seed * 0x9E3779B97F4A7C15ull + (uint64_t)rounds;
-        atomic_store(&current_round, rounds);
+        r.number = next;
+        r.seed = master_seed * 0x9E3779B97F4A7C15ull + (uint64_t)next;
+        atomic_store(&current_round, next);
         atomic_store(&round_started_ns, (long)cf_now_ns());
         run_round(&r);
         atomic_store(&round_started_ns, 0);
         futures += r.n;
-        rounds++;
-    } while (lt_now() < end && atomic_load(&failures) == 0);
+        next++;
+    } while (only_round < 0 && lt_now() < end && atomic_load(&failures) == 0);
 
     int failed = atomic_load(&failures) != 0;
-    printf("stress: %d rounds, %ld futures, seed %llu: %d passed, %d failed\n", rounds, futures,
-           (unsigned long long)master_seed, !failed, failed);
+    printf("stress: %d rounds, %ld futures, seed %llu: %d passed, %d failed\n", next - first,
+           futures, (unsigned long long)master_seed, !failed, failed);
     return failed;
 }
