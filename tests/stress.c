@@ -10,14 +10,13 @@
  * sleeps, failing tasks; on process pools also tasks that outlive
  * task_timeout and tasks that SIGKILL their own worker, which breaks the
  * pool as expected), done callbacks, cancel, map (chunksize, buffersize,
- * timeout), cf_wait and as_completed over some futures, and shutdown with
- * or without wait and cancel_futures. After freeing the executor it checks:
- * every future is done with exactly one documented outcome, consistent
- * with its task and the pool's kind; every callback ran exactly once; no
- * child process and no descriptor is left. A watchdog thread aborts a
- * round that hangs, printing the seed. Leaks are ASan's to find
- * (make SANITIZE=asan stress). The last line reads
- * "stress: N rounds, M futures, seed S: 1 passed, 0 failed". */
+ * timeout), cf_wait and as_completed over some futures, shutdown with or
+ * without wait and cancel_futures, and terminate_workers / kill_workers. After freeing the executor
+ * it checks: every future is done with exactly one documented outcome, consistent with its task and
+ * the pool's kind; every callback ran exactly once; no child process and no descriptor is left. A
+ * watchdog thread aborts a round that hangs, printing the seed. Leaks are ASan's to find (make
+ * SANITIZE=asan stress). The last line reads "stress: N rounds, M futures, seed S: 1 passed, 0
+ * failed". */
 #include <getopt.h>
 
 #include "lib_check.h"
@@ -259,6 +258,17 @@ static void op_shutdown(mix *r) {
     shutdown_traced(r, wait, rng(2));
 }
 
+/* terminate_workers / kill_workers: a process pool breaks (as a suicide
+ * task would break it), the other kinds refuse. */
+static void op_stop_workers(mix *r) {
+    int kill = rng(2);
+    int rc = kill ? cf_executor_kill_workers(r->ex) : cf_executor_terminate_workers(r->ex);
+    trace(r, "%s_workers: %s", kill ? "kill" : "terminate", cf_err_name(rc));
+    if (rc != (r->kind == CF_PROCESS ? 0 : CF_EINVAL))
+        report(r, "%s_workers: %s", kill ? "kill" : "terminate", cf_err_name(rc));
+    if (r->kind == CF_PROCESS) r->broken_expected = 1;
+}
+
 /* ---- checks ----------------------------------------------------------- */
 
 static int outcome_allowed(const mix *r, const rec *c, int outcome) {
@@ -353,6 +363,8 @@ static void run_round(mix *r) {
             op_as_completed(r);
         else if (roll < 99 || k > ops - 3)
             op_shutdown(r);
+        else
+            op_stop_workers(r);
     }
     if (rng(2)) shutdown_traced(r, 1, rng(2));
     trace(r, "free");
