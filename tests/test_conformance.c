@@ -951,6 +951,7 @@ START_TEST(test_shutdown__cancel_futures_after_many_tiny_tasks) {
         free_all(tiny, 1000);
     }
     cf_future *fs[50];
+    int64_t fs0_start = cf_now_ns();
     for (int i = 0; i < 50; i++)
         fs[i] = lt_submit_str(ex, c_t_sleep_index, "1000");
     ck_assert_msg(LT_POLL(count_running(fs, 50) == 5, 3.0), "%d running, want all 5 workers",
@@ -972,6 +973,7 @@ START_TEST(test_shutdown__cancel_futures_after_many_tiny_tasks) {
     ck_assert_msg(n_refused <= CANCEL_MARGIN, "cancel refused on not started:%s", refused);
     shutdown_cancels_all_but_running(ex, fs, 50);
     int workers_used[5] = {0};
+    char ran[256] = ""; /* "task@worker" of each that ran, for the message */
     for (int i = 0; i < 50; i++) {
         if (cf_future_cancelled(fs[i])) continue;
         const void *data;
@@ -982,9 +984,11 @@ START_TEST(test_shutdown__cancel_futures_after_many_tiny_tasks) {
         cf_times t;
         ck_assert_int_eq(cf_future_times(fs[i], &t), 0);
         ck_assert_int_eq(t.worker, w);
+        size_t at = strlen(ran);
+        snprintf(ran + at, sizeof ran - at, " %d@%d+%.3fs", i, w, (t.start - fs0_start) / 1e9);
     }
     for (int w = 0; w < 5; w++)
-        ck_assert_msg(workers_used[w] > 0, "worker %d ran nothing", w);
+        ck_assert_msg(workers_used[w] > 0, "worker %d ran nothing; ran:%s", w, ran);
     free_all(fs, 50);
     cf_executor_free(ex);
 }
