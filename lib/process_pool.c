@@ -130,7 +130,7 @@ typedef struct ppool {
     cf_fifo queue; /* submitted, not yet sent */
     int shutdown;
     int broken;
-    int started, start_err;
+    int started, start_err, start_errno;
     int sleeping, wake_pending;    /* manager in poll() / eventfd written */
     int cancel_req, signal_req;    /* asked of the manager: cancel what the
                                       workers hold unstarted; send a signal */
@@ -834,9 +834,11 @@ static void *manager(void *arg) {
         err = spawn(p, &p->slots[spawned]);
     struct pollfd *pfd = err ? NULL : calloc(3 * (size_t)p->n + 1, sizeof *pfd);
     if (!err && !pfd) err = CF_ENOMEM;
+    int e = errno;
     pthread_mutex_lock(&p->mu);
     p->started = 1;
     p->start_err = err;
+    p->start_errno = err ? e : 0;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     if (err) {
@@ -1021,7 +1023,7 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
     p->parent = getpid();
     p->next_seq = 1;
     p->efd = -1;
-    int err = CF_ENOMEM;
+    int err = CF_ENOMEM, saved = 0;
     p->slots = calloc((size_t)p->n, sizeof *p->slots);
     if (!p->slots) goto fail_p;
     for (int i = 0; i < p->n; i++) {
@@ -1049,6 +1051,7 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
     while (!p->started)
         pthread_cond_wait(&p->cv, &p->mu);
     err = p->start_err;
+    saved = p->start_errno; /* the manager's errno, not ours */
     pthread_mutex_unlock(&p->mu);
     if (err) {
         pthread_join(p->mgr, NULL);
@@ -1056,17 +1059,23 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
     }
     *out = &p->ex;
     return 0;
-fail_cv:
+fail_cv: /* CF_ESYS promises the failing call's errno: keep the first */
+    if (!saved) saved = errno;
     pthread_cond_destroy(&p->cv);
 fail_join_mu:
+    if (!saved) saved = errno;
     pthread_mutex_destroy(&p->join_mu);
 fail_mu:
+    if (!saved) saved = errno;
     pthread_mutex_destroy(&p->mu);
 fail_efd:
+    if (!saved) saved = errno;
     close(p->efd);
 fail_shm:
+    if (!saved) saved = errno;
     munmap(shm, p->shm_len);
 fail_slots:
+    if (!saved) saved = errno;
     for (int i = 0; i < p->n; i++) {
         cf__buf_free(&p->slots[i].wbuf);
         cf__buf_free(&p->slots[i].rbuf);
@@ -1075,5 +1084,6 @@ fail_slots:
     free(p->tasks);
 fail_p:
     free(p);
+    if (err == CF_ESYS) errno = saved;
     return err;
 }
