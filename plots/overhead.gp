@@ -16,17 +16,17 @@ aw = 'function fam(e) { return e ~ /^py-/ ? "Python concurrent.futures" : (e == 
      'function disp(e) { return e == "libuv-threadpool" ? "libuv" : e == "openmp-tasks" ? "OpenMP" : e == "tbb-task_group" ? "oneTBB" : e == "pipe-echo-process" ? "pipe floor" : e ~ /^py-/ ? substr(e, 4) : e } ' . \
      'function mlab(m, c) { return m == "map" || m == "pipelined" ? "map c=" c : m == "queue_work" ? "queue" : m == "task+taskwait" ? "task" : m == "run+wait" ? "run" : m } ' . \
      'function col(e) { return e ~ /seq$/ ? 7829367 : e ~ /thread$/ ? 2062260 : e ~ /process$/ && e !~ /^pipe/ ? 16744206 : e ~ /^pipe/ ? 9197131 : 2924588 } ' . \
-     'function bar(f) { return NR > 1 && $2 != "startup" && $5 != "" && f } '
+     'function bar(f) { return NR > 1 && $2 !~ /^startup/ && $5 != "" && f } '
 # Numbers the bars, a gap between executors and a wider one between
 # families: x, executor shown, method shown, family, us, colour, python,
 # and the executor's name on its first bar only.
 walk = 'if (fam($1) != f) { if (f != "") x += 1.5; f = fam($1) } if ($1 != e) { if (e != "") x += 1.4; e = $1 } x++; '
-prep = sprintf("< awk -F, '%s NR > 1 && $2 != \"startup\" && $5 != \"\" { %s print x \",\" disp($1) \",\" mlab($2, $3) \",\" f \",\" $5 \",\" col($1) \",\" ($1 ~ /^py-/) \",\" ($1 != p ? disp($1) : \" \"); p = $1 }' '%s'", aw, walk, infile)
+prep = sprintf("< awk -F, '%s NR > 1 && $2 !~ /^startup/ && $5 != \"\" { %s print x \",\" disp($1) \",\" mlab($2, $3) \",\" f \",\" $5 \",\" col($1) \",\" ($1 ~ /^py-/) \",\" ($1 != p ? disp($1) : \" \"); p = $1 }' '%s'", aw, walk, infile)
 # Labels: each executor under its bars, each family under its executors,
 # a dotted line between families.
-labs = system(sprintf("awk -F, '%s NR > 1 && $2 != \"startup\" && $5 != \"\" { of = f; oe = e; %s if (e != oe) { if (oe != \"\") out = out sprintf(\"set label \\\"%%s\\\" at first %%g, graph -0.17 center font \\\",11\\\"; \", disp(oe), (ea + ez) / 2); ea = x } if (f != of) { if (of != \"\") { out = out sprintf(\"set label \\\"%%s\\\" at first %%g, graph -0.245 center font \\\",12\\\"; set arrow from first %%g, graph 0 to first %%g, graph 1.02 nohead dt 3 lc rgb \\\"#999999\\\"; \", of, (fa + fz) / 2, x - 1.95, x - 1.95) } fa = x } ez = x; fz = x } END { if (e != \"\") printf \"%%sset label \\\"%%s\\\" at first %%g, graph -0.17 center font \\\",11\\\"; set label \\\"%%s\\\" at first %%g, graph -0.245 center font \\\",12\\\"\", out, disp(e), (ea + ez) / 2, f, (fa + fz) / 2 }' '%s'", aw, walk, infile))
-starts = system(sprintf("awk -F, 'NR > 1 && $2 == \"startup\" && $5 != \"\" { u = $5 + 0; s = s (s == \"\" ? \"\" : \", \") $1 \" \" (u >= 1000 ? sprintf(\"%%.1f ms\", u / 1000) : sprintf(\"%%.0f us\", u)) } END { printf \"%%s\", s }' '%s'", infile))
-yr = system(sprintf("awk -F, 'NR > 1 && $2 != \"startup\" && $5 > 0 { if (n++ == 0 || $5 < a) a = $5; if ($5 > b) b = $5 } END { if (n) printf \"%%g %%g\", a, b }' '%s'", infile))
+labs = system(sprintf("awk -F, '%s NR > 1 && $2 !~ /^startup/ && $5 != \"\" { of = f; oe = e; %s if (e != oe) { if (oe != \"\") out = out sprintf(\"set label \\\"%%s\\\" at first %%g, graph -0.17 center font \\\",11\\\"; \", disp(oe), (ea + ez) / 2); ea = x } if (f != of) { if (of != \"\") { out = out sprintf(\"set label \\\"%%s\\\" at first %%g, graph -0.245 center font \\\",12\\\"; set arrow from first %%g, graph 0 to first %%g, graph 1.02 nohead dt 3 lc rgb \\\"#999999\\\"; \", of, (fa + fz) / 2, x - 1.95, x - 1.95) } fa = x } ez = x; fz = x } END { if (e != \"\") printf \"%%sset label \\\"%%s\\\" at first %%g, graph -0.17 center font \\\",11\\\"; set label \\\"%%s\\\" at first %%g, graph -0.245 center font \\\",12\\\"\", out, disp(e), (ea + ez) / 2, f, (fa + fz) / 2 }' '%s'", aw, walk, infile))
+starts = system(sprintf("awk -F, 'NR > 1 && $2 ~ /^startup/ && $5 != \"\" { u = $5 + 0; s = s (s == \"\" ? \"\" : \", \") $1 ($2 == \"startup-1g\" ? \" (1 GiB parent)\" : \"\") \" \" (u >= 1000 ? sprintf(\"%%.1f ms\", u / 1000) : sprintf(\"%%.0f us\", u)) } END { printf \"%%s\", s }' '%s'", infile))
+yr = system(sprintf("awk -F, 'NR > 1 && $2 !~ /^startup/ && $5 > 0 { if (n++ == 0 || $5 < a) a = $5; if ($5 > b) b = $5 } END { if (n) printf \"%%g %%g\", a, b }' '%s'", infile))
 if (words(yr) < 2) { print "overhead: no rows in ".infile."; nothing to draw"; exit }
 ymin = word(yr, 1) + 0.0
 ymax = word(yr, 2) + 0.0
