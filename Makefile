@@ -96,6 +96,7 @@ sweep: all
 overhead: all peers
 	@mkdir -p results
 	$(CFBENCH) overhead --impl all --tasks 20000 > results/overhead.csv
+	@cat results/overhead.csv && echo && awk -f bench/peers/ratios.awk results/overhead.csv
 	@./plots/draw results plots
 clean:
 	rm -rf build
