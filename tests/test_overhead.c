@@ -40,36 +40,29 @@ static int commas(const char *l) {
     return n;
 }
 
-/* Writes an executable shell script at dir/name. */
-static void script(const char *dir, const char *name, const char *body) {
-    char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    ck_assert_ptr_nonnull(f);
-    fprintf(f, "#!/bin/sh\n%s\n", body);
-    ck_assert_int_eq(fclose(f), 0);
-    ck_assert_int_eq(chmod(p, 0755), 0);
-}
-
-/* A copy of cfbench in tmp/bin, with an empty tmp/bin/peers beside it:
- * cfbench finds its peers through /proc/self/exe, which a link would not
- * change. Writes the copy's path into exe. */
-static void copy_cfbench(char *exe, size_t cap) {
-    char src[PATH_MAX], dir[PATH_MAX], *data;
+/* Runs `cfbench overhead ARGS` from a copy of cfbench in tmp/bin whose
+ * peers/ holds one program, the shell script BODY named NAME (cfbench finds
+ * its peers through /proc/self/exe, which a link would not change). */
+static void run_with_peer(const char *name, const char *body, const char *const *args,
+                          cb_outcome *o) {
+    char src[PATH_MAX], exe[PATH_MAX], p[PATH_MAX], *data;
     size_t len;
     cb_exe_path(src);
-    snprintf(dir, sizeof dir, "%s/bin", tmp);
-    ck_assert_int_eq(mkdir(dir, 0755), 0);
-    snprintf(dir, sizeof dir, "%s/bin/peers", tmp);
-    ck_assert_int_eq(mkdir(dir, 0755), 0);
-    snprintf(exe, cap, "%s/bin/cfbench", tmp);
+    snprintf(p, sizeof p, "%s/bin", tmp);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/bin/peers", tmp);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    snprintf(exe, sizeof exe, "%s/bin/cfbench", tmp);
+    snprintf(p, sizeof p, "%s/bin/peers/%s", tmp, name);
     data = cb_slurp(src, &len);
-    FILE *f = fopen(exe, "w");
-    ck_assert_ptr_nonnull(f);
+    FILE *f = fopen(exe, "w"), *g = fopen(p, "w");
+    ck_assert(f != NULL && g != NULL);
     ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-    ck_assert_int_eq(fclose(f), 0);
-    ck_assert_int_eq(chmod(exe, 0755), 0);
+    fprintf(g, "#!/bin/sh\n%s\n", body);
+    ck_assert(fclose(f) == 0 && fclose(g) == 0);
+    ck_assert(chmod(exe, 0755) == 0 && chmod(p, 0755) == 0);
     free(data);
+    cb_run(exe, "overhead", args, tmp, NULL, o);
 }
 
 START_TEST(c_rows_carry_faults_and_switches_and_a_startup_row_with_1_gib_held) {
@@ -90,14 +83,11 @@ START_TEST(c_rows_carry_faults_and_switches_and_a_startup_row_with_1_gib_held) {
 END_TEST
 
 START_TEST(impl_peers_relays_the_rows_of_the_peers_beside_the_binary) {
-    char exe[PATH_MAX], peers[PATH_MAX];
-    copy_cfbench(exe, sizeof exe);
-    snprintf(peers, sizeof peers, "%s/bin/peers", tmp);
-    script(peers, "pipe",
-           "echo '" OV_HEADER "'; echo \"pipe-echo-process,pipelined,1,$1,0.5,0,0,0,$2\"");
     const char *args[] = {"--impl", "peers", "--tasks", "300", "--workers", "3", NULL};
     cb_outcome o;
-    cb_run(exe, "overhead", args, tmp, NULL, &o);
+    run_with_peer("pipe",
+                  "echo '" OV_HEADER "'; echo \"pipe-echo-process,pipelined,1,$1,0.5,0,0,0,$2\"",
+                  args, &o);
     ck_assert_msg(o.status == 0, "exit %d: %s", o.status, o.err);
     ck_assert_uint_eq(count(o.out, "executor,"), 1); /* the peer's header is not repeated */
     ck_assert_uint_eq(count(o.out, "\npipe-echo-process,pipelined,1,300,0.5,0,0,0,3\n"), 1);
@@ -109,13 +99,9 @@ START_TEST(impl_peers_relays_the_rows_of_the_peers_beside_the_binary) {
 END_TEST
 
 START_TEST(a_peer_that_prints_something_else_is_an_error) {
-    char exe[PATH_MAX], peers[PATH_MAX];
-    copy_cfbench(exe, sizeof exe);
-    snprintf(peers, sizeof peers, "%s/bin/peers", tmp);
-    script(peers, "tbb", "echo 'tbb,run,1,5,0.1'");
     const char *args[] = {"--impl", "peers", "--tasks", "5", NULL};
     cb_outcome o;
-    cb_run(exe, "overhead", args, tmp, NULL, &o);
+    run_with_peer("tbb", "echo 'tbb,run,1,5,0.1'", args, &o);
     ck_assert_int_eq(o.status, 1);
     ck_assert_msg(strstr(o.err, "not a row") != NULL, "%s", o.err);
     cb_outcome_free(&o);
