@@ -48,7 +48,6 @@ enum { OV_C = 1, OV_PY = 2, OV_PEERS = 4 };
     "executor,method,chunksize,tasks,us_per_task,minflt_per_task,csw_per_task,"                    \
     "child_minflt_per_task,child_csw_per_task"
 #define OV_COLUMNS 9
-#define OV_OLD_COLUMNS 5 /* rows without the fault and switch counts */
 
 /* Minor page faults and context switches, of this process and of its
  * waited-for children: ov_usage_since() gives the difference. */
@@ -138,7 +137,10 @@ static double run_startup(cf_kind kind, int workers, long repeat, ov_usage *u) {
         cf_executor_free(ex);
         double s = secs(cf_now_ns() - t0);
         ov_usage us = ov_usage_since(u0);
-        if (best < 0 || s < best) best = s, *u = us;
+        if (best < 0 || s < best) {
+            best = s;
+            *u = us;
+        }
     }
     return best * 1e6;
 }
@@ -351,7 +353,7 @@ int cmd_overhead(int argc, char **argv) {
             ov_usage best_u = {0, 0, 0, 0};
             for (long r = 0; r < repeat; r++) {
                 cf_executor *ex;
-                ov_usage life = ov_usage_now(), u = life; /* children: the pool's life */
+                ov_usage life = ov_usage_now(); /* children: over the pool's life */
                 int e = cf_executor_new(kinds[k], &o, &ex);
                 if (e) {
                     fprintf(stderr, "cfbench overhead: %s pool: %s\n", cf_kind_name(kinds[k]),
@@ -359,7 +361,7 @@ int cmd_overhead(int argc, char **argv) {
                     free(fs);
                     return 1;
                 }
-                u = ov_usage_now();
+                ov_usage u = ov_usage_now();
                 double s = methods[m].chunk == 1 && !strcmp(methods[m].method, "submit")
                                ? run_submit(ex, t, (size_t)tasks, fs)
                                : run_map(ex, t, (size_t)tasks, methods[m].chunk);
@@ -374,7 +376,10 @@ int cmd_overhead(int argc, char **argv) {
                     status = 1;
                     break;
                 }
-                if (best < 0 || s < best) best = s, best_u = u;
+                if (best < 0 || s < best) {
+                    best = s;
+                    best_u = u;
+                }
             }
             if (best >= 0)
                 ov_row(cf_kind_name(kinds[k]), methods[m].method, methods[m].chunk, tasks,
@@ -384,12 +389,12 @@ int cmd_overhead(int argc, char **argv) {
             ov_usage u = {0, 0, 0, 0};
             double us = run_startup(kinds[k], (int)workers, repeat, &u);
             if (us >= 0) ov_row(cf_kind_name(kinds[k]), "startup", 0, workers, us, u, 1);
-            if (us >= 0 && kinds[k] == CF_PROCESS)
-                us = run_startup_1g(kinds[k], (int)workers, repeat, &u);
-            if (us >= 0 && kinds[k] == CF_PROCESS)
-                ov_row(cf_kind_name(kinds[k]), "startup-1g", 0, workers, us, u, 1);
-            if (us < 0) {
-                fprintf(stderr, "cfbench overhead: %s startup failed\n", cf_kind_name(kinds[k]));
+            double us1g =
+                kinds[k] == CF_PROCESS ? run_startup_1g(kinds[k], (int)workers, repeat, &u) : 0;
+            if (us1g > 0) ov_row(cf_kind_name(kinds[k]), "startup-1g", 0, workers, us1g, u, 1);
+            if (us < 0 || us1g < 0) {
+                fprintf(stderr, "cfbench overhead: %s startup failed (startup-1g: or no 1 GiB)\n",
+                        cf_kind_name(kinds[k]));
                 status = 1;
             }
         }
