@@ -71,5 +71,5 @@ if (dumb) {
              with boxxyerror fs pattern 4 border -1 lc rgb variable notitle, \
          prep using 1:($5 * 1.3):(usfmt($5)):xtic(strcol(3)) with labels font ',8' notitle, \
          prep using 1:(strcol(9) eq '-' ? NaN : $5 * 1.3):(strcol(9)) with labels offset 0, 1 \
-             font ',8' tc rgb '#b22222' notitle
+             font ',7' tc rgb '#b22222' notitle
 }
