@@ -43,9 +43,12 @@ extern "C" {
 #define CF_EINVAL -4008     /* bad argument */
 #define CF_ENOMEM -4009     /* out of memory */
 #define CF_ENOTASK -4010    /* task name not registered */
-#define CF_ESYS -4011       /* a system call failed (errno kept in message) */
-#define CF_EPROTO -4012     /* malformed message from a worker process */
-#define CF_ETOOBIG -4013    /* input or output larger than CF_MAX_BYTES */
+#define CF_ESYS                                                                                    \
+    -4011 /* a system call failed: errno still holds its                                           \
+             error when the function returns */
+/* -4012 was CF_EPROTO: a malformed message from a worker breaks the pool
+ * (CF_EBROKEN, saying so), so no call returned it. */
+#define CF_ETOOBIG -4013 /* input or output larger than CF_MAX_BYTES */
 #define CF_ESTATE                                                                                  \
     -4014 /* the future's state does not allow this call                                           \
              (Python's InvalidStateError) */
@@ -217,8 +220,12 @@ int cf_future_result(cf_future *f, double timeout, const void **data, size_t *le
  * is done (whatever its outcome), CF_ETIMEDOUT, CF_EDEADLK. */
 int cf_future_wait(cf_future *f, double timeout);
 
-/* The outcome of a done future: 0 success, CF_ETASK, CF_ECANCELLED,
- * CF_EBROKEN, CF_ETIMEDOUT; CF_EINVAL while not done. Never blocks. */
+/* The outcome of a done future, one of exactly these: 0 success, CF_ETASK,
+ * CF_ECANCELLED, CF_EBROKEN, CF_ETIMEDOUT; CF_EINVAL while not done. Never
+ * blocks. A failure the executor meets while delivering a task (out of
+ * memory copying it or its result, a task name a worker process does not
+ * know) is CF_ETASK, with that CF_E* code as the item's status and a
+ * message saying which. */
 int cf_future_outcome(const cf_future *f);
 
 /* For a future that is done: the task's own non-zero status (0 if it

@@ -57,11 +57,13 @@ cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const 
         if (len[i] > CF_MAX_BYTES) return NULL;
         bytes += len[i];
     }
-    cf_future *f = malloc(sizeof *f + n * sizeof(cf_item) + bytes);
+    size_t total = sizeof(cf_future) + n * sizeof(cf_item) + bytes;
+    cf_future *f = cf__block_alloc(total);
     if (!f) return NULL;
     memset(f, 0, sizeof *f);
+    f->bytes = total;
     if (pthread_mutex_init(&f->mu, NULL) || cf__cond_init(&f->cv)) {
-        free(f);
+        cf__block_free(f, total);
         return NULL;
     }
     f->ex = ex;
@@ -114,7 +116,7 @@ void cf__future_unref(cf_future *f) {
     }
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->cv);
-    free(f);
+    cf__block_free(f, f->bytes);
 }
 
 void cf_future_free(cf_future *f) {

@@ -74,6 +74,7 @@ struct cf_future {
     const cf_task *task;
     size_t nitems;
     cf_item *items; /* = item, below */
+    size_t bytes;   /* of the block it lives in (cf__block_alloc) */
     atomic_int refs;
 
     pthread_mutex_t mu;
@@ -99,6 +100,14 @@ struct cf_future {
     /* The items, then in the same allocation the input bytes of each. */
     cf_item item[];
 };
+
+/* ---- memory for futures (slab.c) ------------------------------------- */
+
+/* A block of n bytes (64-byte aligned up to 3 KiB, from slabs whose empty
+ * pages the kernel may take back lazily; larger ones from malloc), or NULL.
+ * Free it with the same n. Thread-safe. */
+void *cf__block_alloc(size_t n);
+void cf__block_free(void *p, size_t n);
 
 /* ---- the FIFO of futures both pools queue work in --------------------- */
 

@@ -130,7 +130,7 @@ typedef struct ppool {
     cf_fifo queue; /* submitted, not yet sent */
     int shutdown;
     int broken;
-    int started, start_err;
+    int started, start_err, start_errno;
     int sleeping, wake_pending;    /* manager in poll() / eventfd written */
     int cancel_req, signal_req;    /* asked of the manager: cancel what the
                                       workers hold unstarted; send a signal */
@@ -463,8 +463,19 @@ static int window(const pslot *s) {
     return w > MAX_WINDOW ? MAX_WINDOW : (int)w;
 }
 
-static int room(const pslot *s) {
-    return s->state == SLOT_WORKING ? window(s) - s->inflight : 0;
+/* Slot s is stuck in a long job (or a slow initializer) with more queued
+ * behind it: give it nothing more for now, and let others have its queue. */
+static int stuck(const ppool *p, const pslot *s, int64_t now) {
+    const wshared *w = &p->ws[s->index];
+    if (s->inflight == 0) return 0;
+    if (!atomic_load_explicit(&w->ready, memory_order_acquire)) return 1;
+    int64_t start = atomic_load_explicit(&w->start, memory_order_acquire);
+    return start && now - start >= STEAL_NS;
+}
+
+static int room(const ppool *p, const pslot *s, int64_t now) {
+    if (s->state != SLOT_WORKING || stuck(p, s, now)) return 0;
+    return window(s) - s->inflight;
 }
 
 /* Encodes f's task message into the slot's write buffer. */
@@ -529,10 +540,10 @@ static void requeue_front(ppool *p, cf_fifo *list) {
 }
 
 /* Moves queued futures into slots with room, round-robin. */
-static void dispatch(ppool *p) {
+static void dispatch(ppool *p, int64_t now) {
     int total = 0;
     for (int i = 0; i < p->n; i++) {
-        int r = room(&p->slots[i]);
+        int r = room(p, &p->slots[i], now);
         total += r > 0 ? r : 0;
     }
     if (!total) return;
@@ -545,7 +556,7 @@ static void dispatch(ppool *p) {
         int sent = 0;
         for (int i = 0; i < p->n && batch.head; i++) {
             pslot *s = &p->slots[i];
-            if (room(s) <= 0) continue;
+            if (room(p, s, now) <= 0) continue;
             send_job(p, s, cf__fifo_pop(&batch));
             sent = 1;
         }
@@ -571,10 +582,7 @@ static int rebalance(ppool *p, int64_t now) {
     for (int i = 0; i < p->n; i++) {
         pslot *s = &p->slots[i];
         if (s->inflight < 2 || s->pid <= 0) continue;
-        wshared *w = &p->ws[i];
-        int64_t start = atomic_load_explicit(&w->start, memory_order_acquire);
-        int ready = atomic_load_explicit(&w->ready, memory_order_acquire);
-        if (ready && !(start && now - start >= STEAL_NS)) {
+        if (!stuck(p, s, now)) {
             waiting = 1;
             continue;
         }
@@ -834,9 +842,11 @@ static void *manager(void *arg) {
         err = spawn(p, &p->slots[spawned]);
     struct pollfd *pfd = err ? NULL : calloc(3 * (size_t)p->n + 1, sizeof *pfd);
     if (!err && !pfd) err = CF_ENOMEM;
+    int e = errno;
     pthread_mutex_lock(&p->mu);
     p->started = 1;
     p->start_err = err;
+    p->start_errno = err ? e : 0;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     if (err) {
@@ -852,13 +862,13 @@ static void *manager(void *arg) {
         answer_requests(p);
         int64_t now = cf_now_ns();
         int pending = rebalance(p, now);
-        dispatch(p);
+        dispatch(p, now);
         flush_slots(p);
 
         int busy = 0, free_room = 0;
         for (int i = 0; i < p->n; i++) {
             busy |= p->slots[i].inflight > 0;
-            free_room |= room(&p->slots[i]) > 0;
+            free_room |= room(p, &p->slots[i], now) > 0;
         }
         pthread_mutex_lock(&p->mu);
         int stop = p->broken || (p->shutdown && !p->queue.head && !busy);
@@ -1021,7 +1031,7 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
     p->parent = getpid();
     p->next_seq = 1;
     p->efd = -1;
-    int err = CF_ENOMEM;
+    int err = CF_ENOMEM, saved = 0;
     p->slots = calloc((size_t)p->n, sizeof *p->slots);
     if (!p->slots) goto fail_p;
     for (int i = 0; i < p->n; i++) {
@@ -1049,6 +1059,7 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
     while (!p->started)
         pthread_cond_wait(&p->cv, &p->mu);
     err = p->start_err;
+    saved = p->start_errno; /* the manager's errno, not ours */
     pthread_mutex_unlock(&p->mu);
     if (err) {
         pthread_join(p->mgr, NULL);
@@ -1056,17 +1067,23 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
     }
     *out = &p->ex;
     return 0;
-fail_cv:
+fail_cv: /* CF_ESYS promises the failing call's errno: keep the first */
+    if (!saved) saved = errno;
     pthread_cond_destroy(&p->cv);
 fail_join_mu:
+    if (!saved) saved = errno;
     pthread_mutex_destroy(&p->join_mu);
 fail_mu:
+    if (!saved) saved = errno;
     pthread_mutex_destroy(&p->mu);
 fail_efd:
+    if (!saved) saved = errno;
     close(p->efd);
 fail_shm:
+    if (!saved) saved = errno;
     munmap(shm, p->shm_len);
 fail_slots:
+    if (!saved) saved = errno;
     for (int i = 0; i < p->n; i++) {
         cf__buf_free(&p->slots[i].wbuf);
         cf__buf_free(&p->slots[i].rbuf);
@@ -1075,5 +1092,6 @@ fail_slots:
     free(p->tasks);
 fail_p:
     free(p);
+    if (err == CF_ESYS) errno = saved;
     return err;
 }

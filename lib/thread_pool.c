@@ -27,7 +27,7 @@ typedef struct tpool {
     pthread_mutex_t mu;
     pthread_cond_t work_cv;
     /* Guarded by mu. */
-    cf_future *head, *tail;
+    cf_fifo queue;
     int idle;     /* workers waiting on work_cv */
     int shutdown; /* no more submits */
     int broken;   /* an initializer failed */
@@ -40,22 +40,14 @@ typedef struct tpool {
     int joined; /* guarded by join_mu */
 } tpool;
 
-/* Takes the whole queue (with mu held). */
-static cf_future *take_queue(tpool *p) {
-    cf_future *q = p->head;
-    p->head = p->tail = NULL;
-    return q;
-}
-
-static void fail_all(cf_future *q, int outcome, const char *msg) {
-    while (q) {
-        cf_future *next = q->next;
+static void fail_all(cf_fifo q, int outcome, const char *msg) {
+    cf_future *f;
+    while ((f = cf__fifo_pop(&q))) {
         if (outcome == CF_ECANCELLED)
-            cf_future_cancel(q);
+            cf_future_cancel(f);
         else
-            cf__future_finish(q, outcome, msg);
-        cf__future_unref(q);
-        q = next;
+            cf__future_finish(f, outcome, msg);
+        cf__future_unref(f);
     }
 }
 
@@ -69,7 +61,7 @@ static void *worker_main(void *arg) {
         snprintf(msg, sizeof msg, "initializer failed in thread worker %d", self->index);
         pthread_mutex_lock(&p->mu);
         p->broken = 1;
-        cf_future *q = take_queue(p);
+        cf_fifo q = cf__fifo_take(&p->queue);
         pthread_cond_broadcast(&p->work_cv);
         pthread_mutex_unlock(&p->mu);
         fail_all(q, CF_EBROKEN, msg);
@@ -77,15 +69,13 @@ static void *worker_main(void *arg) {
     }
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->head && !p->shutdown && !p->broken) {
+        while (!p->queue.head && !p->shutdown && !p->broken) {
             p->idle++;
             pthread_cond_wait(&p->work_cv, &p->mu);
             p->idle--;
         }
-        cf_future *f = p->head;
+        cf_future *f = cf__fifo_pop(&p->queue);
         if (!f) break;
-        p->head = f->next;
-        if (!p->head) p->tail = NULL;
         pthread_mutex_unlock(&p->mu);
         if (cf__future_start(f, self->index)) {
             double gil = p->ex.opts.gil_interval;
@@ -104,18 +94,13 @@ static void *worker_main(void *arg) {
 static int tp_submit(cf_executor *ex, cf_future *f) {
     tpool *p = (tpool *)ex;
     int r = 0;
-    f->next = NULL;
     pthread_mutex_lock(&p->mu);
     if (p->broken) {
         r = CF_EBROKEN;
     } else if (p->shutdown) {
         r = CF_ESHUTDOWN;
     } else {
-        if (p->tail)
-            p->tail->next = f;
-        else
-            p->head = f;
-        p->tail = f;
+        cf__fifo_push(&p->queue, f);
         if (p->idle) pthread_cond_signal(&p->work_cv);
     }
     pthread_mutex_unlock(&p->mu);
@@ -134,10 +119,10 @@ static void join_all(tpool *p) {
 
 static int tp_shutdown(cf_executor *ex, int wait, int cancel) {
     tpool *p = (tpool *)ex;
-    cf_future *q = NULL;
+    cf_fifo q = {NULL, NULL};
     pthread_mutex_lock(&p->mu);
     p->shutdown = 1;
-    if (cancel) q = take_queue(p);
+    if (cancel) q = cf__fifo_take(&p->queue);
     pthread_cond_broadcast(&p->work_cv);
     pthread_mutex_unlock(&p->mu);
     fail_all(q, CF_ECANCELLED, NULL);
