@@ -252,6 +252,35 @@ START_TEST(test_task_timeout_kills_and_replaces_worker) {
 }
 END_TEST
 
+/* Tasks that finished in the worker just before one that hangs keep their
+ * results when task_timeout kills that worker: only the hung one fails.
+ * (Timing decides whether their answers were still held back in the
+ * worker; six fresh pools make a loss show.) */
+START_TEST(test_task_timeout_keeps_results_of_tasks_done_before_it) {
+    lt_gate g;
+    lt_gate_init(&g);
+    const cf_task *tasks[] = {lt_t_echo, lt_t_echo, lt_t_fail};
+    for (int round = 0; round < 6; round++) {
+        cf_executor *ex = lt_new_process(1, 0, 0.2);
+        cf_future *fs[3];
+        for (int i = 0; i < 3; i++)
+            fs[i] = lt_submit_str(ex, tasks[i], "x");
+        cf_future *hung = lt_submit_gate(ex, &g); /* never opened */
+        ck_assert_int_eq(cf_future_result(hung, 20.0, NULL, NULL), CF_ETIMEDOUT);
+        for (int i = 0; i < 3; i++) {
+            int rc = cf_future_result(fs[i], 20.0, NULL, NULL);
+            ck_assert_msg(rc == (i == 2 ? CF_ETASK : 0), "round %d, task %d: %s", round, i,
+                          cf_err_name(rc));
+            cf_future_free(fs[i]);
+        }
+        cf_future_free(hung);
+        cf_executor_free(ex);
+    }
+    lt_expect_no_children();
+    lt_gate_fini(&g);
+}
+END_TEST
+
 /* ---- forking while other threads are busy ----------------------------- */
 
 /* GCC 12's ASan allocator takes no lock around fork(): a child forked while
@@ -352,6 +381,7 @@ static Suite *process_pool_suite(void) {
     tcase_add_test(life, test_max_tasks_per_child_replaces_workers);
     tcase_add_test(life, test_without_max_tasks_workers_are_kept);
     tcase_add_test(life, test_task_timeout_kills_and_replaces_worker);
+    tcase_add_test(life, test_task_timeout_keeps_results_of_tasks_done_before_it);
     suite_add_tcase(s, life);
 
     TCase *fork = tcase_create("fork");
