@@ -46,7 +46,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(APP_OBJ) $(LIBA)
 
 # Each test binary runs on its own; Check kills a test after CK_DEFAULT_TIMEOUT.
 test: all
-	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) ./tests/run $(TESTS)
+	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) ./tests/run $(TESTS) tests/report.sh
 # A sanitizer report ends the test process, so Check counts it as an error.
 check-sanitize: export ASAN_OPTIONS = halt_on_error=1:detect_leaks=1
 check-sanitize: export UBSAN_OPTIONS = halt_on_error=1:print_stacktrace=1
@@ -77,6 +77,7 @@ bench: all
 	$(CFBENCH) run --workload hash,prime --size quick --trace --repeat 3 --quiet --out results/trace
 	$(CFBENCH) overhead --tasks 20000 > results/overhead.csv
 	@./plots/draw results plots --terminal
+	$(CFBENCH) report results --plots plots
 plots:
 	@./plots/draw results plots
 hyperfine: all
