@@ -85,6 +85,8 @@ bench: all | deps
 	$(CFBENCH) run --workload hash --mode seq,thread,process --workers 1,2,4 --size $(SIZE) \
 	    --repeat 3 --warmup 0 --quiet --out results/sweep
 	$(CFBENCH) run --workload hash,prime --size quick --trace --repeat 3 --quiet --out results/trace
+	$(CFBENCH) run --workload hash,prime --size quick --trace --repeat 3 --quiet --chunksize 64 \
+	    --out results/trace64
 	$(CFBENCH) overhead --tasks 20000 > results/overhead.csv
 	@./plots/draw results plots --terminal
 	$(CFBENCH) report results --plots plots
