@@ -34,7 +34,7 @@ all: $(CFBENCH) $(EXAMPLES)
 
 # One .ci/deps run per make, for the groups the goals given need.
 goals_need = $(if $(filter $(1),$(MAKECMDGOALS)),$(2))
-DEPS := build $(call goals_need,bench plots hyperfine compare-python sweep overhead,bench) \
+DEPS := build $(call goals_need,bench plots hyperfine compare-python sweep chunksweep overhead,bench) \
     $(call goals_need,tests test,test) $(call goals_need,check-sanitize,sanitize) \
     $(call goals_need,fuzz,fuzz)
 deps:
@@ -105,7 +105,17 @@ sweep: all | deps
 	$(CFBENCH) run --workload hash,prime --mode seq,thread,process,thread-gil \
 	    --workers 1,2,4,8,16 --size $(SIZE) --repeat 3 --out results/sweep
 	@./plots/draw results plots
-.PHONY: overhead sweep
+# map's chunksize from 1 to 1024, prime and hash, threads and processes, C and
+# Python: one run per chunksize in results/chunks/cN, all in its summary.csv.
+CHUNKS ?= 1 2 4 8 16 32 64 128 256 512 1024
+chunksweep: all | deps
+	@rm -rf results/chunks
+	@for c in $(CHUNKS); do m=thread,process; [ $$c = 1 ] && m=seq,$$m; \
+	    $(CFBENCH) run --impl all --workload prime,hash --mode $$m --workers 2 --chunksize $$c \
+	        --size $(SIZE) --repeat 3 --warmup 1 --quiet --out results/chunks/c$$c || exit 1; done
+	@awk 'FNR > 1 || NR == 1' results/chunks/c*/summary.csv > results/chunks/summary.csv
+	@./plots/draw results plots
+.PHONY: overhead sweep chunksweep
 overhead: all | deps
 	@mkdir -p results
 	$(CFBENCH) overhead --impl all --tasks 20000 > results/overhead.csv
