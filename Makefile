@@ -110,10 +110,11 @@ sweep: all | deps
 CHUNKS ?= 1 2 4 8 16 32 64 128 256 512 1024
 chunksweep: all | deps
 	@rm -rf results/chunks
-	@for c in $(CHUNKS); do m=thread,process; [ $$c = 1 ] && m=seq,$$m; \
+	@for c in $(CHUNKS); do m=thread,process; [ $$c = $(firstword $(CHUNKS)) ] && m=seq,$$m; \
 	    $(CFBENCH) run --impl all --workload prime,hash --mode $$m --workers 2 --chunksize $$c \
 	        --size $(SIZE) --repeat 3 --warmup 1 --quiet --out results/chunks/c$$c || exit 1; done
-	@awk 'FNR > 1 || NR == 1' results/chunks/c*/summary.csv > results/chunks/summary.csv
+	@{ head -n 1 results/chunks/c$(firstword $(CHUNKS))/summary.csv; for c in $(CHUNKS); do \
+	    tail -n +2 results/chunks/c$$c/summary.csv; done; } > results/chunks/summary.csv
 	@./plots/draw results plots
 .PHONY: overhead sweep chunksweep
 overhead: all | deps

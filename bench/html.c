@@ -166,6 +166,8 @@ static const char style[] =
     "tr.base td{color:#555;background:#fafafa}.ci{color:#666;font-size:12px}\n"
     ".faster{color:#0a6d1a;font-weight:600}.slower{color:#b3261e;font-weight:600}\n"
     "ul.notes{margin:4px 0 12px;padding-left:20px;font-size:13px}ul.notes li{margin:2px 0}\n"
+    "ul.glance{background:#f3f7fb;border-left:4px solid #1f77b4;padding:8px 12px 8px 28px;"
+    "margin:8px 0 14px}ul.glance li{margin:2px 0}\n"
     "figure{margin:14px 0 22px}figure img{width:100%;height:auto;border:1px solid #ddd}\n"
     "figcaption{font-size:13px;color:#444;margin-top:4px}\n"
     "footer{margin-top:30px;color:#777;font-size:12px}\n"
@@ -323,6 +325,10 @@ static void workload_table(FILE *f, const table *t, const char *wl) {
         html_escape(f, cell(t, r, "mode"));
         fputs(" ×", f);
         html_escape(f, cell(t, r, "workers"));
+        if (strcmp(cell(t, r, "chunksize"), "1") != 0 && *cell(t, r, "chunksize") != '\0') {
+            fputs(" chunk ", f);
+            html_escape(f, cell(t, r, "chunksize"));
+        }
         fputs("</b>: ", f);
         html_escape(f, note);
         fputs("</li>\n", f);
@@ -330,11 +336,65 @@ static void workload_table(FILE *f, const table *t, const char *wl) {
     if (notes) fputs("</ul>\n", f);
 }
 
+/* The row of impl/workload with this mode (the first), or -1. */
+static long find_row(const table *t, const char *impl, const char *wl, const char *mode) {
+    for (size_t r = 0; r < t->n; r++)
+        if (!strcmp(cell(t, r, "impl"), impl) && !strcmp(cell(t, r, "workload"), wl) &&
+            !strcmp(cell(t, r, "mode"), mode))
+            return (long)r;
+    return -1;
+}
+
+/* One line per (impl, workload): which mode won, by how much, in time. */
+static void at_a_glance(FILE *f, const table *t) {
+    int any = 0;
+    for (size_t r = 0; r < t->n; r++) {
+        const char *impl = cell(t, r, "impl"), *wl = cell(t, r, "workload");
+        size_t seen = 0;
+        while (seen < r &&
+               (strcmp(cell(t, seen, "impl"), impl) || strcmp(cell(t, seen, "workload"), wl)))
+            seen++;
+        long base = find_row(t, impl, wl, "seq");
+        if (seen < r || base < 0) continue;
+        long best = -1;
+        for (size_t q = 0; q < t->n; q++)
+            if (!strcmp(cell(t, q, "impl"), impl) && !strcmp(cell(t, q, "workload"), wl) &&
+                strcmp(cell(t, q, "mode"), "seq") && !isnan(num(t, q, "speedup")) &&
+                (best < 0 || num(t, q, "speedup") > num(t, (size_t)best, "speedup")))
+                best = (long)q;
+        if (best < 0) continue;
+        char tb[32], tp[32];
+        double sp = num(t, (size_t)best, "speedup");
+        fmt_ms(tb, sizeof tb, num(t, (size_t)base, "median_ms"));
+        fmt_ms(tp, sizeof tp, num(t, (size_t)best, "median_ms"));
+        fputs(any++ ? "<li><b>" : "<ul class=\"glance\">\n<li><b>", f);
+        html_escape(f, wl);
+        fputs("</b> (", f);
+        html_escape(f, !strcmp(impl, "python") ? "Python" : !strcmp(impl, "c") ? "C" : impl);
+        fputs("): ", f);
+        if (sp > 1) {
+            fputs("<span class=\"faster\">", f);
+            html_escape(f, cell(t, (size_t)best, "mode"));
+            fputs(" ×", f);
+            html_escape(f, cell(t, (size_t)best, "workers"));
+            fprintf(f, "</span> is fastest, %.3g× sequential (%s against %s).</li>\n", sp, tp, tb);
+        } else {
+            fprintf(f, "<span class=\"faster\">sequential</span> is fastest (%s); the best pool, ",
+                    tb);
+            html_escape(f, cell(t, (size_t)best, "mode"));
+            fputs(" ×", f);
+            html_escape(f, cell(t, (size_t)best, "workers"));
+            fprintf(f, ", takes %.3g× as long (%s).</li>\n", 1 / sp, tp);
+        }
+    }
+    if (any) fputs("</ul>\n", f);
+}
+
 /* One results folder's summary.csv, a table per workload in the order
  * they appear. `name` is what the heading calls it. Returns 0, or -1 when
  * the file is there but cannot be read (err set). A missing file is 1. */
 static int section_summary(FILE *f, const char *dir, const char *name, const char *anchor,
-                           char *err, size_t errlen) {
+                           int glance, char *err, size_t errlen) {
     char path[PATH_MAX];
     table t;
 
@@ -356,6 +416,7 @@ static int section_summary(FILE *f, const char *dir, const char *name, const cha
         table_free(&t);
         return 0;
     }
+    if (glance) at_a_glance(f, &t);
     for (size_t r = 0; r < t.n; r++) {
         const char *wl = cell(&t, r, "workload");
         size_t seen = 0;
@@ -640,6 +701,8 @@ static int write_report(FILE *f, const char *dir, const char *other, const char 
             "work; a run counts only if its results match the sequential run's.</p>\n",
             when);
     fputs("<nav><a href=\"#machine\">machine</a><a href=\"#results\">results</a>", f);
+    if (other != NULL) fputs("<a href=\"#compare\">compare</a>", f);
+    fputs("<a href=\"#charts\">charts</a>", f);
     for (size_t i = 0; i < nsub; i++) {
         fputs("<a href=\"#results-", f);
         html_escape(f, subs[i]);
@@ -647,11 +710,10 @@ static int write_report(FILE *f, const char *dir, const char *other, const char 
         html_escape(f, subs[i]);
         fputs("</a>", f);
     }
-    if (other != NULL) fputs("<a href=\"#compare\">compare</a>", f);
-    fputs("<a href=\"#charts\">charts</a></nav>\n", f);
+    fputs("</nav>\n", f);
 
     section_meta(f, dir);
-    int rc = section_summary(f, dir, dir, "results", err, sizeof err);
+    int rc = section_summary(f, dir, dir, "results", 1, err, sizeof err);
     if (rc < 0) {
         fprintf(stderr, "cfbench report: %s\n", err);
         return -1;
@@ -661,15 +723,15 @@ static int write_report(FILE *f, const char *dir, const char *other, const char 
         html_escape(f, dir);
         fputs(".</p>\n", f);
     }
+    if (other != NULL) section_compare(f, dir, other);
+    section_charts(f, plots);
     for (size_t i = 0; i < nsub; i++) {
         char sub[PATH_MAX], anchor[NAME_MAX + 16];
         snprintf(sub, sizeof sub, "%.3000s/%s", dir, subs[i]);
         snprintf(anchor, sizeof anchor, "results-%s", subs[i]);
-        if (section_summary(f, sub, sub, anchor, err, sizeof err) < 0)
+        if (section_summary(f, sub, sub, anchor, 0, err, sizeof err) < 0)
             fprintf(stderr, "cfbench report: %s (skipped)\n", err);
     }
-    if (other != NULL) section_compare(f, dir, other);
-    section_charts(f, plots);
     fputs("<footer>cfutures · cfbench report · open this file in any browser; it needs "
           "nothing else.</footer>\n</body>\n</html>\n",
           f);

@@ -33,7 +33,7 @@ set title sprintf("Speedup over sequential: each bar against its own language's 
 set ylabel 'speedup (x sequential, log scale; below 1 = slower)'
 set xlabel ''
 set logscale y 2
-set format y '%gx'
+set format y '%.2gx'
 set grid ytics lc rgb '#dddddd'
 set xtics rotate by 0 nomirror font ',9'
 set ytics nomirror
