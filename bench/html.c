@@ -1,14 +1,16 @@
 /* html.c -- `cfbench report DIR`: one self-contained HTML page per run.
  *
- * The page is read top to bottom as the run happened: where it ran
- * (meta.txt), what each workload measured (summary.csv of DIR and of each
- * subfolder that has one: sweep/, trace/, python/, chunks/...), what the
- * harness noticed (the notes column), the charts, and with --compare
- * whether this run is faster or slower than another (compare.h). Charts
- * are the SVGs plots/draw wrote, each inlined as a base64 data: URI in an
- * <img>: the page needs no other file, the charts' own ids cannot clash,
- * and no markup inside them can reach the page. When the chart folder has
- * no SVG, plots/draw is run to draw DIR's charts into DIR/plots.
+ * The page reads top to bottom: where the run happened (meta.txt); what
+ * each workload measured (DIR/summary.csv), opened by one line per
+ * workload saying which mode won and by how much, then a table per
+ * workload and the harness's notes; with --compare, whether this run is
+ * faster or slower than another (compare.h); the charts; then the
+ * summary.csv of each subfolder (sweep/, trace/, chunks/, python/...).
+ * Charts are the SVGs plots/draw wrote, each inlined as a base64 data: URI
+ * in an <img>: the page needs no other file, the charts' own ids cannot
+ * clash, and no markup inside them can reach the page. When the chart
+ * folder has no SVG, plots/draw is run to draw DIR's charts into
+ * DIR/plots.
  */
 #include <dirent.h>
 #include <errno.h>
