@@ -431,22 +431,33 @@ static int section_summary(FILE *f, const char *dir, const char *name, const cha
     return 0;
 }
 
-/* Subfolders of dir holding a summary.csv, sorted by name. */
-static size_t sub_results(const char *dir, char names[][NAME_MAX + 1], size_t max) {
+/* The entries of dir that keep(dir, name) accepts, sorted by `order`, at
+ * most max of them. A folder that cannot be read has none. */
+typedef int (*keep_fn)(const char *dir, const char *name);
+static size_t list_dir(const char *dir, keep_fn keep, int (*order)(const void *, const void *),
+                       char names[][NAME_MAX + 1], size_t max) {
     DIR *d = opendir(dir);
     struct dirent *e;
     size_t n = 0;
     if (d == NULL) return 0;
-    while ((e = readdir(d)) != NULL && n < max) {
-        char path[PATH_MAX];
-        /* reference/ is the committed set of another run, not part of this one. */
-        if (e->d_name[0] == '.' || !strcmp(e->d_name, "reference")) continue;
-        snprintf(path, sizeof path, "%.3000s/%s/summary.csv", dir, e->d_name);
-        if (access(path, R_OK) == 0) snprintf(names[n++], NAME_MAX + 1, "%s", e->d_name);
-    }
+    while ((e = readdir(d)) != NULL && n < max)
+        if (e->d_name[0] != '.' && keep(dir, e->d_name))
+            snprintf(names[n++], NAME_MAX + 1, "%s", e->d_name);
     (void)closedir(d);
-    qsort(names, n, NAME_MAX + 1, (int (*)(const void *, const void *))strcmp);
+    qsort(names, n, NAME_MAX + 1, order);
     return n;
+}
+
+static int by_name(const void *a, const void *b) {
+    return strcmp(a, b);
+}
+
+/* A subfolder holding a summary.csv; reference/ is the committed set of
+ * another run, not part of this one. */
+static int is_results(const char *dir, const char *name) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%.3000s/%s/summary.csv", dir, name);
+    return strcmp(name, "reference") != 0 && access(path, R_OK) == 0;
 }
 
 static void compare_row_html(const compare_row *r, void *arg) {
@@ -568,20 +579,10 @@ static int chart_order(const void *a, const void *b) {
     return rx != ry ? (rx < ry ? -1 : 1) : strcmp(x, y);
 }
 
-/* The *.svg files of dir, in page order. */
-static size_t list_svgs(const char *dir, char names[][NAME_MAX + 1], size_t max) {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    size_t n = 0;
-    if (d == NULL) return 0;
-    while ((e = readdir(d)) != NULL && n < max) {
-        size_t len = strlen(e->d_name);
-        if (e->d_name[0] != '.' && len > 4 && !strcmp(e->d_name + len - 4, ".svg"))
-            snprintf(names[n++], NAME_MAX + 1, "%s", e->d_name);
-    }
-    (void)closedir(d);
-    qsort(names, n, NAME_MAX + 1, chart_order);
-    return n;
+static int is_svg(const char *dir, const char *name) {
+    size_t len = strlen(name);
+    (void)dir;
+    return len > 4 && !strcmp(name + len - 4, ".svg");
 }
 
 /* Writes the file at path base64-encoded. Returns 0 or -1 (errno). */
@@ -628,7 +629,7 @@ static int draw_charts(const char *dir, const char *out) {
 
 static void section_charts(FILE *f, const char *plots) {
     static char names[MAX_CHARTS][NAME_MAX + 1];
-    size_t n = list_svgs(plots, names, MAX_CHARTS);
+    size_t n = list_dir(plots, is_svg, chart_order, names, MAX_CHARTS);
 
     fputs("<h2 id=\"charts\">Charts</h2>\n", f);
     if (n == 0) {
@@ -686,7 +687,7 @@ static int write_report(FILE *f, const char *dir, const char *other, const char 
     char err[512], when[32];
     time_t now = time(NULL);
     struct tm tm;
-    size_t nsub = sub_results(dir, subs, MAX_SETS);
+    size_t nsub = list_dir(dir, is_results, by_name, subs, MAX_SETS);
 
     if (now == (time_t)-1 || gmtime_r(&now, &tm) == NULL ||
         strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm) == 0)
@@ -729,8 +730,8 @@ static int write_report(FILE *f, const char *dir, const char *other, const char 
     section_charts(f, plots);
     for (size_t i = 0; i < nsub; i++) {
         char sub[PATH_MAX], anchor[NAME_MAX + 16];
-        snprintf(sub, sizeof sub, "%.3000s/%s", dir, subs[i]);
-        snprintf(anchor, sizeof anchor, "results-%s", subs[i]);
+        snprintf(sub, sizeof sub, "%.3000s/%.255s", dir, subs[i]);
+        snprintf(anchor, sizeof anchor, "results-%.255s", subs[i]);
         if (section_summary(f, sub, sub, anchor, 0, err, sizeof err) < 0)
             fprintf(stderr, "cfbench report: %s (skipped)\n", err);
     }
@@ -788,9 +789,9 @@ int cmd_report(int argc, char **argv) {
     snprintf(own_plots, sizeof own_plots, "%s/plots", dir);
     if (plots == NULL) plots = own_plots;
     static char names[1][NAME_MAX + 1];
-    if (list_svgs(plots, names, 1) == 0) {
+    if (list_dir(plots, is_svg, chart_order, names, 1) == 0) {
         plots = own_plots;
-        if (list_svgs(plots, names, 1) == 0 && draw_charts(dir, plots) != 0)
+        if (list_dir(plots, is_svg, chart_order, names, 1) == 0 && draw_charts(dir, plots) != 0)
             fprintf(stderr, "cfbench report: note: no charts drawn (plots/draw or gnuplot "
                             "missing); the report has tables only\n");
     }
