@@ -98,7 +98,8 @@ hyperfine: all | deps
 compare-python: all | deps
 	@if python3 -c 'import sys; sys.exit(sys.version_info < (3, 8))' 2>/dev/null; then \
 	    $(CFBENCH) run --impl all --workload all --size $(SIZE) --out results/python && \
-	    ./plots/draw results/python results/python/plots; \
+	    ./plots/draw results/python results/python/plots && \
+	    $(CFBENCH) report results/python; \
 	else echo "compare-python: Python 3.8+ (python3) not available; skipped"; fi
 # Speedup against workers, past the core count on purpose.
 sweep: all | deps
