@@ -16,17 +16,21 @@ LDLIBS   += -lm
 SIZE     ?= default
 TIMEOUT  ?= 60
 MAKEFLAGS += -j$(shell nproc)
+PREFIX   ?= /usr/local
+VERSION  := $(shell awk '/define CF_VERSION_STRING/ { gsub(/"/, "", $$3); print $$3 }' lib/cfutures.h)
+SOMAJOR  := $(firstword $(subst ., ,$(VERSION)))
 
 LIB_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/*.c))
 APP_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard workloads/*.c) $(filter-out bench/main.c,$(wildcard bench/*.c)))
 TESTS     := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 LIBA      := $(BUILD)/libcfutures.a
+LIBSO     := $(BUILD)/libcfutures.so.$(VERSION)
 CFBENCH   := $(BUILD)/cfbench
 
 .SECONDARY:
-.PHONY: all deps test check-sanitize bench plots hyperfine compare-python fuzz clean
-all: $(CFBENCH) $(TESTS) $(EXAMPLES)
+.PHONY: all deps test check-sanitize bench plots hyperfine compare-python fuzz clean install uninstall
+all: $(CFBENCH) $(TESTS) $(EXAMPLES) $(LIBSO) $(BUILD)/cfbench.1
 
 deps:
 	@./.ci/deps
@@ -34,9 +38,18 @@ deps:
 $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/pic/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
+$(BUILD)/examples/%.o: CFLAGS += -Ilib
 $(BUILD)/bench/meta.o: CFLAGS += -DCF_BUILD_FLAGS='"$(OPT) -std=c11 -D_GNU_SOURCE $(SAN_$(SANITIZE))"'
 $(LIBA): $(LIB_OBJ)
 	$(AR) rcs $@ $^
+$(LIBSO): $(patsubst %.c,$(BUILD)/pic/%.o,$(wildcard lib/*.c))
+	$(CC) -shared -Wl,-soname,libcfutures.so.$(SOMAJOR) $(LDFLAGS) $^ -lm -o $@
+	ln -sf $(@F) $(BUILD)/libcfutures.so.$(SOMAJOR) && ln -sf $(@F) $(BUILD)/libcfutures.so
+$(BUILD)/cfbench.1: $(CFBENCH) bench/manpage.sh
+	./bench/manpage.sh $(CFBENCH) > $@
 $(CFBENCH): $(BUILD)/bench/main.o $(APP_OBJ) $(LIBA)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(LDLIBS) -o $@
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIBA)
@@ -46,7 +59,20 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(APP_OBJ) $(LIBA)
 
 # Each test binary runs on its own; Check kills a test after CK_DEFAULT_TIMEOUT.
 test: all
-	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) ./tests/run $(TESTS)
+	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) SANITIZE=$(SANITIZE) \
+	    SAN_FLAGS='$(SAN_$(SANITIZE))' ./tests/run $(TESTS) tests/install.sh
+# Only the public header is installed; DESTDIR stages a package.
+install: $(LIBA) $(LIBSO) $(CFBENCH) $(BUILD)/cfbench.1
+	@D=$(DESTDIR)$(PREFIX); set -e; install -d $$D/include $$D/lib/pkgconfig $$D/bin $$D/share/man/man1; \
+	install -m 644 lib/cfutures.h $$D/include; install -m 644 $(LIBA) $$D/lib; \
+	install -m 755 $(LIBSO) $$D/lib; ln -sf $(notdir $(LIBSO)) $$D/lib/libcfutures.so.$(SOMAJOR); \
+	ln -sf libcfutures.so.$(SOMAJOR) $$D/lib/libcfutures.so; install -m 755 $(CFBENCH) $$D/bin; \
+	install -m 644 $(BUILD)/cfbench.1 $$D/share/man/man1; \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' cfutures.pc.in > $$D/lib/pkgconfig/cfutures.pc
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,include/cfutures.h lib/libcfutures.a lib/libcfutures.so \
+	    lib/libcfutures.so.$(SOMAJOR) lib/$(notdir $(LIBSO)) lib/pkgconfig/cfutures.pc bin/cfbench \
+	    share/man/man1/cfbench.1)
 # A sanitizer report ends the test process, so Check counts it as an error.
 check-sanitize: export ASAN_OPTIONS = halt_on_error=1:detect_leaks=1
 check-sanitize: export UBSAN_OPTIONS = halt_on_error=1:print_stacktrace=1
