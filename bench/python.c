@@ -12,93 +12,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "python.h"
-
-extern char **environ;
+#include "spawn.h"
 
 #define RUNNER "workloads/python/bench.py"
 #define ROW_HEADER                                                                                 \
     "rep,workers,tasks,wall_ms,user_ms,sys_ms,max_rss_kb,vol_cs,invol_cs,failed,digest"
-
-int py_capture(char *const argv[], char **out, int *status, char *err, size_t errlen) {
-    posix_spawn_file_actions_t fa;
-    int pfd[2] = {-1, -1}, fa_ok = 0, e, rc = -1;
-    pid_t pid = 0;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-
-    *out = NULL;
-    *status = -1;
-    if (pipe2(pfd, O_CLOEXEC) != 0) {
-        snprintf(err, errlen, "pipe: %s", strerror(errno));
-        return -1;
-    }
-    if ((e = posix_spawn_file_actions_init(&fa)) != 0) {
-        snprintf(err, errlen, "%s", strerror(e));
-        goto cleanup;
-    }
-    fa_ok = 1;
-    /* dup2 onto 1 clears close-on-exec for the child's stdout only. */
-    if ((e = posix_spawn_file_actions_adddup2(&fa, pfd[1], 1)) != 0 ||
-        (e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ)) != 0) {
-        pid = 0;
-        snprintf(err, errlen, "cannot run %.200s: %s", argv[0], strerror(e));
-        goto cleanup;
-    }
-    (void)close(pfd[1]); /* a pipe end we never wrote: nothing to lose */
-    pfd[1] = -1;
-    for (;;) {
-        if (cap - len < 4096) {
-            size_t ncap = cap ? 2 * cap : 16384;
-            char *grown = realloc(buf, ncap);
-            if (grown == NULL) {
-                snprintf(err, errlen, "out of memory");
-                goto cleanup;
-            }
-            buf = grown;
-            cap = ncap;
-        }
-        ssize_t n = read(pfd[0], buf + len, cap - len - 1);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            snprintf(err, errlen, "reading from %.200s: %s", argv[0], strerror(errno));
-            goto cleanup;
-        }
-        if (n == 0) break;
-        len += (size_t)n;
-    }
-    buf[len] = '\0';
-    rc = 0;
-
-cleanup:
-    if (pfd[0] >= 0) (void)close(pfd[0]);
-    if (pfd[1] >= 0) (void)close(pfd[1]);
-    if (fa_ok) posix_spawn_file_actions_destroy(&fa);
-    if (pid > 0) {
-        int ws;
-        pid_t r;
-        while ((r = waitpid(pid, &ws, 0)) < 0 && errno == EINTR) {
-        }
-        if (r == pid)
-            *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-        else if (rc == 0) {
-            snprintf(err, errlen, "waitpid: %s", strerror(errno));
-            rc = -1;
-        }
-    }
-    if (rc == 0)
-        *out = buf;
-    else
-        free(buf);
-    return rc;
-}
 
 int py_find(char *exe, size_t exelen, char *why, size_t whylen) {
     const char *cmd = getenv("CFBENCH_PYTHON");
@@ -112,7 +36,7 @@ int py_find(char *exe, size_t exelen, char *why, size_t whylen) {
     }
     char *const argv[] = {(char *)cmd, "-c",
                           "import sys; print(sys.version_info[0], sys.version_info[1])", NULL};
-    if (py_capture(argv, &out, &status, err, sizeof err) != 0) {
+    if (capture_command(argv, 0, &out, &status, err, sizeof err) != 0) {
         snprintf(why, whylen, "%.60s not found (%s)", cmd, err);
         return -1;
     }
@@ -388,7 +312,7 @@ int py_run_point(const char *exe, const char *root, const workload *wl, const wl
         }
     }
     argv[n] = NULL;
-    if (py_capture((char *const *)argv, &text, &status, err, errlen) != 0) goto cleanup;
+    if (capture_command((char *const *)argv, 0, &text, &status, err, errlen) != 0) goto cleanup;
     if (status != 0) {
         snprintf(err, errlen, "python runner exited with status %d", status);
         goto cleanup;

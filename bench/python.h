@@ -5,8 +5,7 @@
  * concurrent.futures (workloads/python/bench.py) on the same task inputs as
  * the C run, and checks the Python results with the C workload's verify():
  * a Python run counts only if it computed what the C sequential run did.
- * `cfbench overhead --impl python|peers` reads CSV from
- * workloads/python/overhead.py and ../shared/peers/run the same way.
+ * `cfbench overhead --impl python` finds Python and the scripts here too.
  */
 #ifndef BENCH_PYTHON_H
 #define BENCH_PYTHON_H
@@ -28,12 +27,6 @@ int py_find(char *exe, size_t exelen, char *why, size_t whylen);
  * (/proc/self/exe), else above the working folder. Returns 0 with the path
  * in root, or -1. */
 int py_root(char *root, size_t rootlen);
-
-/* Runs argv[0] (searched on PATH) with argv, stderr shared with ours, and
- * returns what it wrote on stdout in *out (malloc, NUL-terminated; the
- * caller frees) and its exit status in *status (128+N if killed by signal
- * N). Returns 0, or -1 with err set if it could not be run or read. */
-int py_capture(char *const argv[], char **out, int *status, char *err, size_t errlen);
 
 /* One point of the plan for the Python runner. */
 typedef struct py_point {

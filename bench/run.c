@@ -59,6 +59,7 @@
 #include "commands.h"
 #include "csv.h"
 #include "meta.h"
+#include "probe.h"
 #include "python.h"
 #include "stats.h"
 #include "table.h"
@@ -725,50 +726,6 @@ static int group_add(group *g, const run_result *r) {
     return 0;
 }
 
-/* A no-op task: what the executor costs per task, without the work. */
-static int noop_task(const void *in, size_t len, cf_out *out) {
-    (void)in;
-    (void)len;
-    (void)out;
-    return 0;
-}
-
-/* The pool's own cost per task in µs at this size and chunksize: no-op
- * tasks mapped through a started pool like the mode's, best of 3. NaN if
- * it could not be measured. Runs after the timed runs, never inside one. */
-static double pool_cost_us(int mode, int workers, long chunksize) {
-    enum { N = 2000 };
-    const cf_task *t = cf_task_find("run.noop");
-    double best = NAN;
-    for (int r = 0; r < 3 && t != NULL; r++) {
-        cf_options o = CF_OPTIONS_INIT;
-        cf_map_options mo = CF_MAP_OPTIONS_INIT;
-        cf_executor *ex;
-        cf_map_iter *m;
-        const void *data[N];
-        size_t len[N];
-        for (size_t i = 0; i < N; i++) {
-            data[i] = "";
-            len[i] = 0;
-        }
-        o.max_workers = workers;
-        if (modes[mode].tune != NULL) modes[mode].tune(&o);
-        mo.chunksize = (int)chunksize;
-        if (cf_executor_new(modes[mode].kind, &o, &ex) != 0) break;
-        int64_t t0 = cf_now_ns();
-        size_t got = 0;
-        if (cf_map_array(ex, t, data, len, N, &mo, &m) == 0) {
-            while (cf_map_next(m, NULL, NULL) == 0)
-                got++;
-            cf_map_free(m);
-        }
-        double us = (double)(cf_now_ns() - t0) / 1e3 / N;
-        cf_executor_free(ex);
-        if (got == N && (isnan(best) || us < best)) best = us;
-    }
-    return best;
-}
-
 /* Summarizes a workload's groups g[0..n): stats, and speedups against its
  * seq group if there is one. */
 static void summarize(const run_config *c, group *g, size_t n) {
@@ -828,8 +785,12 @@ static void summarize(const run_config *c, group *g, size_t n) {
             in.cpu_bound = seq->util >= 0.8;
             in.task_us = seq->st.median * 1e3 / (double)g[i].tasks;
             /* Only tiny tasks can lose to the pool: measure only then. */
-            if (in.pool && in.task_us < 1000.0)
-                in.pool_cost_us = pool_cost_us(g[i].mode, g[i].workers, g[i].chunksize);
+            if (in.pool && in.task_us < 1000.0) {
+                cf_options o = CF_OPTIONS_INIT;
+                o.max_workers = g[i].workers;
+                if (m->tune != NULL) m->tune(&o);
+                in.pool_cost_us = probe_pool_cost_us(m->kind, &o, (int)g[i].chunksize);
+            }
         }
         (void)stats_notes(&in, g[i].notes, sizeof g[i].notes);
     }
@@ -1549,7 +1510,7 @@ int cmd_run(int argc, char **argv) {
         }
     }
     /* Before any process pool forks: the pool-cost probe's task. */
-    if (cf_task_register("run.noop", noop_task) == NULL) {
+    if (probe_task() == NULL) {
         fprintf(stderr, "cfbench run: cannot register a task\n");
         goto done;
     }
