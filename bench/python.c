@@ -7,7 +7,7 @@
  * back into wl_result and checked by the C workload's verify(), so a Python
  * run is trusted exactly as far as a C run is. Nothing in the Python
  * process is timed from here: its figures are its own, taken around the
- * with-block as run.c takes them around the executor.
+ * with-block as execute.c takes them around the executor.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -224,37 +224,11 @@ cleanup:
     return rc;
 }
 
-/* Download inputs are "URL\0DIR\0": the folder, and the embedded server's
- * base URL (everything before "/files/"). */
-static int download_target(const wl_plan *plan, char *base, size_t baselen, const char **dir,
-                           char *err, size_t errlen) {
-    if (plan->n == 0 || plan->in_len[0] < 4) {
-        snprintf(err, errlen, "download plan has no inputs");
-        return -1;
-    }
-    const char *url = plan->in[0];
-    size_t ul = strnlen(url, plan->in_len[0]);
-    if (ul + 2 > plan->in_len[0]) {
-        snprintf(err, errlen, "download input is malformed");
-        return -1;
-    }
-    *dir = url + ul + 1;
-    const char *files = strstr(url, "/files/");
-    if (base == NULL) return 0;
-    if (files == NULL || (size_t)(files - url) >= baselen) {
-        snprintf(err, errlen, "download input '%.60s' is not the embedded server's", url);
-        return -1;
-    }
-    memcpy(base, url, (size_t)(files - url));
-    base[files - url] = '\0';
-    return 0;
-}
-
 int py_run_point(const char *exe, const char *root, const workload *wl, const wl_plan *plan,
                  const py_point *p, py_outcome *out, char *err, size_t errlen) {
-    char script[PATH_MAX + 64], results[PATH_MAX] = "", urls[PATH_MAX] = "", base[512];
+    char script[PATH_MAX + 64], results[PATH_MAX] = "", urls[PATH_MAX] = "";
     char workers[24], chunk[24], repeat[24], warmup[24];
-    const char *argv[32], *dir = NULL;
+    const char *argv[32];
     char *text = NULL;
     int status, n = 0, rc = -1;
 
@@ -288,10 +262,12 @@ int py_run_point(const char *exe, const char *root, const workload *wl, const wl
     argv[n++] = "--results";
     argv[n++] = results;
     if (strcmp(wl->name, "download") == 0) { /* a server or URLs to fetch */
-        if (download_target(plan, p->urls ? NULL : base, sizeof base, &dir, err, errlen) != 0)
+        if (p->dir == NULL || (p->urls == NULL && p->base_url == NULL)) {
+            snprintf(err, errlen, "download: no folder or server for the python runner");
             goto cleanup;
+        }
         argv[n++] = "--dir";
-        argv[n++] = dir;
+        argv[n++] = p->dir;
         if (p->urls != NULL) {
             FILE *f = NULL;
             if (temp_file(urls, sizeof urls, "urls") != 0 || (f = fopen(urls, "w")) == NULL) {
@@ -308,7 +284,7 @@ int py_run_point(const char *exe, const char *root, const workload *wl, const wl
             argv[n++] = urls;
         } else {
             argv[n++] = "--base-url";
-            argv[n++] = base;
+            argv[n++] = p->base_url;
         }
     }
     argv[n] = NULL;

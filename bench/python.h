@@ -36,8 +36,10 @@ typedef struct py_point {
     long repeat, warmup;     /* timed and untimed runs */
     const char *size;        /* "quick", "default", "blog" */
     const char *const *urls; /* download: real URLs, or NULL for the
-                                embedded server the plan's inputs name */
+                                embedded server at base_url */
     size_t nurls;
+    const char *base_url; /* download: the harness's server, without urls */
+    const char *dir;      /* download: the folder the files go to */
 } py_point;
 
 /* One timed repetition as the runner measured it. */
@@ -62,9 +64,8 @@ typedef struct py_outcome {
 } py_outcome;
 
 /* Runs workloads/python/bench.py with python `exe` from project `root` for
- * workload wl (its plan already prepared: for download the embedded
- * server is running and its URL and folder are read from the plan's
- * inputs) at point p, and checks the first timed rep's results with
+ * workload wl (its plan already prepared; for download the server at
+ * p->base_url is running) at point p, and checks the first timed rep's results with
  * wl->verify(). Fills *out (free with py_outcome_free). Returns 0, or -1
  * with err set if the runner failed or printed something unreadable. */
 int py_run_point(const char *exe, const char *root, const workload *wl, const wl_plan *plan,

@@ -54,6 +54,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "../lib/cfutures.h"
+#include "../workloads/download.h"
 #include "../workloads/workload.h"
 #include "cli.h"
 #include "commands.h"
@@ -61,6 +62,7 @@
 #include "meta.h"
 #include "probe.h"
 #include "python.h"
+#include "serve.h"
 #include "stats.h"
 #include "table.h"
 #include "timer.h"
@@ -496,33 +498,6 @@ static int applies(const workload *wl, int mode) {
     return !modes[mode].async || wl->run_async != NULL;
 }
 
-/* mkdir -p: every missing folder of path. */
-static int make_dirs(const char *path, char *err, size_t errlen) {
-    char buf[4096];
-    size_t n = strlen(path);
-    if (n >= sizeof buf) {
-        snprintf(err, errlen, "%.300s: path too long", path);
-        return -1;
-    }
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0') continue;
-        char keep = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-            snprintf(err, errlen, "%.300s: %s", buf, strerror(errno));
-            return -1;
-        }
-        buf[i] = keep;
-    }
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%.300s: not a folder", path);
-        return -1;
-    }
-    return 0;
-}
-
 /* Results of one run: res[] and, for executor runs, the copies they point
  * at (cf_map_next's bytes only live until the next call). */
 typedef struct collected {
@@ -668,11 +643,8 @@ static int run_once(const workload *wl, wl_plan *plan, int mode, int workers, lo
     out->t0_ns = timer_start_ns(&t);
     if (m->async) {
         /* The async bytes belong to the plan; col.own stays empty. With
-         * --trace the workload stamps each transfer (plan->times). */
-        plan->times = out->times;
-        int ar = wl->run_async(plan, workers, col.res, err, errlen);
-        plan->times = NULL;
-        if (ar != 0) goto cleanup;
+         * --trace the workload stamps each transfer. */
+        if (wl->run_async(plan, workers, col.res, out->times, err, errlen) != 0) goto cleanup;
     } else if (run_pool(m, workers, chunksize, plan, &col, out->times, err, errlen) != 0) {
         goto cleanup;
     }
@@ -986,6 +958,8 @@ typedef struct bench_ctx {
     group *groups;
     size_t ngroups, cap;
     char py_exe[256], py_root[4096]; /* --impl python: bench/python.c */
+    const char *base_url;            /* download: the server run_workload started */
+    char dl_dir[4096];               /* download: where files go */
 } bench_ctx;
 
 static group *new_group(bench_ctx *b, const workload *wl, int mode, int workers, long chunksize,
@@ -1209,7 +1183,9 @@ static void run_python_point(bench_ctx *b, const workload *wl, wl_plan *plan, in
                   c->warmup,
                   wl_size_name(c->size),
                   (const char *const *)c->urls,
-                  c->nurls};
+                  c->nurls,
+                  b->base_url,
+                  b->dl_dir};
     py_outcome o;
     char err[256], label[96];
     group *g = new_group(b, wl, mode, workers, chunk, plan->n);
@@ -1305,22 +1281,27 @@ static void run_workload(bench_ctx *b, const workload *wl) {
     char err[256], ref[65] = "";
     size_t first_group = b->ngroups;
 
+    served srv = {{0, -1}, ""};
+    dl_link link;
+
     memset(&p, 0, sizeof p);
     memset(&plan, 0, sizeof plan);
     p.size = c->size;
     /* Downloads land inside --out, never in the working folder. */
-    char dl_dir[4096];
-    snprintf(dl_dir, sizeof dl_dir, "%s/downloads", c->out);
-    p.out_dir = dl_dir;
+    snprintf(b->dl_dir, sizeof b->dl_dir, "%s/downloads", c->out);
+    p.out_dir = b->dl_dir;
     p.urls = (const char *const *)c->urls;
     p.nurls = c->nurls;
     progress_show(&b->prog, "preparing");
-    if (wl->prepare(&p, &plan, err, sizeof err) != 0) {
-        progress_clear(&b->prog);
-        fprintf(stderr, "cfbench run: %s: %s\n", wl->name, err);
-        b->failed = 1;
-        return;
+    /* Without URLs, download fetches from a loopback server started here
+     * with the size's link and handed over as a base URL. */
+    if (wl == workload_find("download") && c->urls == NULL && dl_link_for(c->size, &link) == 0) {
+        srv_options o = {0, link.ttfb_ms, link.rate, link.file_size};
+        if (serve_start("/proc/self/exe", &o, &srv, err, sizeof err) != 0) goto failed;
+        p.base_url = srv.base_url;
     }
+    b->base_url = p.base_url;
+    if (wl->prepare(&p, &plan, err, sizeof err) != 0) goto failed;
     if (!(c->modes & 1u << M_SEQ) && !c->no_reference && !stop_signal) {
         run_result r;
         memset(&r, 0, sizeof r);
@@ -1365,6 +1346,14 @@ static void run_workload(bench_ctx *b, const workload *wl) {
     if (!c->quiet && !c->json)
         print_table(c, wl, &plan, b->groups + first_group, b->ngroups - first_group);
     wl->release(&plan);
+    serve_stop(&srv);
+    return;
+
+failed:
+    progress_clear(&b->prog);
+    fprintf(stderr, "cfbench run: %s: %s\n", wl->name, err);
+    b->failed = 1;
+    serve_stop(&srv);
 }
 
 /* How many runs the progress bar counts. */
@@ -1488,8 +1477,8 @@ int cmd_run(int argc, char **argv) {
     status = 1;
 
     /* From here on files may be written. */
-    if (make_dirs(c.out, err, sizeof err) != 0) {
-        fprintf(stderr, "cfbench run: --out: %s\n", err);
+    if (wl_make_dirs(c.out) != 0) {
+        fprintf(stderr, "cfbench run: --out: %.300s: %s\n", c.out, strerror(errno));
         goto done;
     }
     if ((size_t)snprintf(path, sizeof path, "%s/bench.csv", c.out) >= sizeof path) {
