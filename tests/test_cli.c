@@ -1,5 +1,5 @@
-/* test_cli.c -- tests for `cfbench run`'s command line (bench/run.c,
- * bench/cli.c): bad values exit 2 with one line and write nothing; a good
+/* test_cli.c -- tests for `cfbench run`'s command line (bench/config.c,
+ * bench/run.c, bench/cli.c): bad values exit 2 with one line and write nothing; a good
  * quick run writes bench.csv and summary.csv with the contracted columns.
  *
  * Runs the built program: $CFBENCH (set by `make test`), else
