@@ -48,6 +48,9 @@ void config_usage(FILE *f) {
             "                    and process with Python's concurrent.futures\n"
             "                    (workloads/python/bench.py) on the same inputs\n"
             "  --out DIR         where the CSV go (default results)\n"
+            "  --max-bytes SIZE  download: fail a file larger than SIZE bytes (K, M or\n"
+            "                    G: powers of 1024; 0: no limit; default 1G), checked\n"
+            "                    as it streams, leaving no file\n"
             "  --urls FILE|LIST  download real URLs: a file with one per line, or\n"
             "                    URL,URL,... (default: an embedded loopback server)\n"
             "  --no-reference    skip the unrecorded seq pass that gives the reference\n"
@@ -145,9 +148,9 @@ static int parse_urls(run_config *c, const char *val, char *err, size_t errlen) 
 
 /* The options that take a value. */
 static const char *const value_opts[] = {
-    "--impl",      "--workload", "--mode", "--workers", "--chunksize",       "--size",
-    "--repeat",    "--warmup",   "--out",  "--urls",    "--switch-interval", "--order",
-    "--resamples", NULL};
+    "--impl",      "--workload",  "--mode", "--workers", "--chunksize",       "--size",
+    "--repeat",    "--warmup",    "--out",  "--urls",    "--switch-interval", "--order",
+    "--resamples", "--max-bytes", NULL};
 
 /* Every setting's default; repeat and warmup stay -1 until the size is
  * known. */
@@ -165,6 +168,7 @@ static void set_defaults(run_config *c) {
     c->out = "results";
     c->impls = 1u << IMPL_C;
     c->switch_interval_ms = 5;
+    c->max_bytes = MAX_BYTES_DEFAULT;
     c->order = ORDER_INTERLEAVE;
     c->resamples = 2000;
 }
@@ -222,6 +226,8 @@ static int set_option(run_config *c, const char *opt, const char *v, char *err, 
         static const char *const impls[] = {"c", "python", NULL};
         return cli_parse_choices(opt, v, impls, 1, &c->impls, err, errlen);
     }
+    if (!strcmp(opt, "--max-bytes"))
+        return cli_parse_size(opt, v, 0, 1ull << 50, &c->max_bytes, err, errlen);
     if (!strcmp(opt, "--urls")) return parse_urls(c, v, err, errlen);
     c->out = v; /* --out */
     return 0;

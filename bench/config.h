@@ -2,8 +2,8 @@
  * run_config, validated before anything is opened.
  *
  * The parser writes nothing but the config it is given: every setting a
- * later stage needs (the emulated GIL's switch interval) travels in
- * run_config, never in a global.
+ * later stage needs (the emulated GIL's switch interval, the download size
+ * limit) travels in run_config, never in a global.
  */
 #ifndef BENCH_CONFIG_H
 #define BENCH_CONFIG_H
@@ -20,6 +20,9 @@
 #define WARMUP_MAX 1000
 #define RESAMPLES_MAX 1000000
 #define WORKLOADS_MAX 8
+
+/* --max-bytes when not given: 1 GiB a download. */
+#define MAX_BYTES_DEFAULT (1ull << 30)
 
 /* The modes, in the order they run (seq first: its digest is the
  * reference). Adding a mode is one entry in run_modes[]. */
@@ -59,8 +62,9 @@ typedef struct run_config {
     unsigned py_modes; /* modes Python runs (set once Python is found) */
     int trace;         /* --trace: per-task times to tasks.csv */
     enum run_order order;
-    long resamples;          /* bootstrap resamples for the speedup interval */
-    long switch_interval_ms; /* thread-gil: the emulated GIL's hand-off */
+    long resamples;               /* bootstrap resamples for the speedup interval */
+    long switch_interval_ms;      /* thread-gil: the emulated GIL's hand-off */
+    unsigned long long max_bytes; /* largest download, bytes; 0: no limit */
 } run_config;
 
 /* Parses argv (argv[0] is "run") into *c, which the caller releases with

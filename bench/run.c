@@ -252,6 +252,7 @@ static void run_workload(bench_ctx *b, const workload *wl) {
     p.out_dir = dl_dir;
     p.urls = (const char *const *)c->urls;
     p.nurls = c->nurls;
+    p.max_bytes = c->max_bytes;
     progress_show(&b->prog, "preparing");
     if (wl == workload_find("download") && c->urls == NULL && dl_link_for(c->size, &link) == 0) {
         srv_options o = {0, link.ttfb_ms, link.rate, link.file_size};

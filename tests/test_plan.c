@@ -181,13 +181,18 @@ START_TEST(count_runs_adds_the_reference_pass_when_seq_is_not_asked) {
 }
 END_TEST
 
-START_TEST(the_parser_keeps_the_switch_interval_in_the_config) {
-    const char *args[] = {"--switch-interval", "7", NULL};
+START_TEST(the_parser_keeps_the_switch_interval_and_size_limit_in_the_config) {
+    const char *args[] = {"--switch-interval", "7", "--max-bytes", "2M", NULL};
     parse(args);
     ck_assert_int_eq(c.switch_interval_ms, 7);
+    ck_assert_uint_eq(c.max_bytes, 2u << 20);
+    const char *none[] = {"--max-bytes", "0", NULL};
+    parse(none);
+    ck_assert_uint_eq(c.max_bytes, 0);
     const char *dflt[] = {NULL};
     parse(dflt);
     ck_assert_int_eq(c.switch_interval_ms, 5);
+    ck_assert_uint_eq(c.max_bytes, 1u << 30);
 }
 END_TEST
 
@@ -202,7 +207,7 @@ static Suite *plan_suite(void) {
     tcase_add_test(tc, random_order_shuffles_each_round_puts_seq_first_and_repeats_for_a_seed);
     tcase_add_test(tc, check_refuses_a_plan_with_nothing_to_run_and_names_skipped_workloads);
     tcase_add_test(tc, count_runs_adds_the_reference_pass_when_seq_is_not_asked);
-    tcase_add_test(tc, the_parser_keeps_the_switch_interval_in_the_config);
+    tcase_add_test(tc, the_parser_keeps_the_switch_interval_and_size_limit_in_the_config);
     suite_add_tcase(s, tc);
     return s;
 }
