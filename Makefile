@@ -119,11 +119,14 @@ sweep: all
 	    --workers 1,2,4,8,16 --size $(SIZE) --repeat 3 --out results/sweep
 	@./plots/draw results plots
 .PHONY: overhead sweep
-overhead: all
+overhead: all peers
 	@mkdir -p results
 	$(CFBENCH) overhead --impl all --tasks 20000 > results/overhead.csv
+	@cat results/overhead.csv && echo && awk -f bench/peers/ratios.awk results/overhead.csv
 	@./plots/draw results plots
 clean:
 	rm -rf build
+
+include bench/peers/peers.mk
 
 -include $(shell find build -name '*.d' 2>/dev/null)
