@@ -1,13 +1,13 @@
-/* slab.c -- where futures live: size-classed slabs whose empty pages go
- * back to the kernel lazily.
+/* slab.c -- where futures live: size-classed slabs kept for reuse.
  *
  * Why: a benchmark or a server submits a burst of thousands of tasks, frees
  * the futures, and does it again. With malloc, the freed burst is trimmed
  * back to the kernel and the next burst faults every page in again, zeroed:
  * on some machines that page fault, not the hand-off, is most of what a
- * task costs. Here a slab that becomes empty is marked MADV_FREE: the kernel
- * may take its pages when it needs memory (then they come back as fresh
- * zero pages), and until it does, reusing them costs no fault at all.
+ * task costs. Here a slab that becomes empty is kept as it is, up to
+ * KEEP_EMPTY slabs (64 MiB, some 170,000 futures) per size class, and only slabs past that go
+ * back to the kernel. (Marking kept slabs MADV_FREE was tried: on a
+ * virtual machine each reuse then cost more than the fault it saved.)
  *
  * Layout: a slab is SLAB_BYTES, aligned to SLAB_BYTES, so a block finds its
  * slab by masking its address. The slab's first cache line is its header;
@@ -16,19 +16,18 @@
  *
  * Locks: one mutex per size class guards its slabs (their headers, free
  * lists and the class's list of slabs with room). No lock is held across
- * anything but madvise/munmap of a slab of that class.
+ * anything but the munmap of a slab of that class.
  *
  * Sanitizer builds use malloc, so that AddressSanitizer sees every block.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "internal.h"
 
 #define SLAB_BYTES (64 * 1024)
-#define KEEP_EMPTY 1024 /* empty slabs kept (lazily freed) per class: 64 MiB */
+#define KEEP_EMPTY 1024 /* empty slabs kept per class: 64 MiB */
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define USE_MALLOC 1
@@ -163,13 +162,10 @@ void cf__block_free(void *p, size_t n) {
             munmap(s, SLAB_BYTES);
             return;
         }
-        /* Empty: start again from the bump index, and let the kernel
-         * have the pages if it needs them (the header page stays). */
+        /* Empty: kept for the next burst, from its bump index again. */
         c->nempty++;
         s->free = NULL;
         s->bump = 0;
-        long page = sysconf(_SC_PAGESIZE);
-        madvise((unsigned char *)s + page, SLAB_BYTES - (size_t)page, MADV_FREE);
     }
     pthread_mutex_unlock(&c->mu);
 }
