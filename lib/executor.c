@@ -10,6 +10,7 @@ const char *cf_kind_name(cf_kind kind) {
     case CF_SEQUENTIAL: return "seq";
     case CF_THREAD: return "thread";
     case CF_PROCESS: return "process";
+    case CF_MPI: return "mpi";
     }
     return "unknown";
 }
@@ -30,9 +31,12 @@ int cf_default_workers(cf_kind kind) {
     case CF_SEQUENTIAL: return 1;
     case CF_THREAD: return cpus + 4 < 32 ? cpus + 4 : 32;
     case CF_PROCESS: return cpus;
+    case CF_MPI: return cpus; /* the MPI pool prefers the universe size */
     }
     return 1;
 }
+
+int (*cf__mpi_new)(const cf_options *o, cf_executor **out);
 
 int cf_executor_new(cf_kind kind, const cf_options *opts, cf_executor **out) {
     cf_options o = CF_OPTIONS_INIT;
@@ -41,11 +45,12 @@ int cf_executor_new(cf_kind kind, const cf_options *opts, cf_executor **out) {
     if (opts) o = *opts;
     if (o.max_workers < 0 || o.max_workers > 4096 || o.max_tasks_per_child < 0) return CF_EINVAL;
     if (o.task_timeout != o.task_timeout) return CF_EINVAL; /* NaN */
-    if (o.max_workers == 0) o.max_workers = cf_default_workers(kind);
+    if (o.max_workers == 0 && kind != CF_MPI) o.max_workers = cf_default_workers(kind);
     switch (kind) {
     case CF_SEQUENTIAL: return cf__seq_new(&o, out);
     case CF_THREAD: return cf__thread_new(&o, out);
     case CF_PROCESS: return cf__process_new(&o, out);
+    case CF_MPI: return cf__mpi_new ? cf__mpi_new(&o, out) : CF_EINVAL;
     }
     return CF_EINVAL;
 }
