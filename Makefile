@@ -19,14 +19,20 @@ MAKEFLAGS += -j$(shell nproc)
 
 LIB_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/*.c))
 APP_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard workloads/*.c) $(filter-out bench/main.c,$(wildcard bench/*.c)))
-TESTS     := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
-EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+TESTS     := $(patsubst tests/%.c,$(BUILD)/tests/%,$(filter-out %_mpi_pool.c,$(wildcard tests/test_*.c)))
+EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/examples/%,$(filter-out examples/mpi_%,$(wildcard examples/*.c)))
 LIBA      := $(BUILD)/libcfutures.a
 CFBENCH   := $(BUILD)/cfbench
+# MPI (lib/mpi, its test, demo and overhead program): only where pkg-config finds Open MPI.
+MPI_PC    := $(shell pkg-config --exists ompi-c 2>/dev/null && echo ompi-c)
+MPI_LIBS   = $(shell pkg-config --libs ompi-c)
+MPIEXEC   := mpiexec --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run-as-root)
+LIBMPIA   := $(BUILD)/libcfutures_mpi.a
+MPI_BINS  := $(BUILD)/tests/test_mpi_pool $(BUILD)/examples/mpi_demo $(BUILD)/bench/mpi/mpi_overhead
 
 .SECONDARY:
-.PHONY: all deps test check-sanitize bench plots hyperfine compare-python fuzz clean
-all: $(CFBENCH) $(TESTS) $(EXAMPLES)
+.PHONY: all deps test check-sanitize bench plots hyperfine compare-python fuzz clean mpi
+all: $(CFBENCH) $(TESTS) $(EXAMPLES) $(if $(MPI_PC),$(MPI_BINS))
 
 deps:
 	@./.ci/deps
@@ -43,10 +49,23 @@ $(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIBA)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(LDLIBS) -o $@
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(APP_OBJ) $(LIBA)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(LDLIBS) -o $@
+$(BUILD)/lib/mpi/mpi_pool.o: CFLAGS += $(shell pkg-config --cflags-only-I ompi-c | sed 's/-I/-isystem /g')
+$(LIBMPIA): $(BUILD)/lib/mpi/mpi_pool.o
+	$(AR) rcs $@ $^
+$(MPI_BINS): $(BUILD)/%: $(BUILD)/%.o $(LIBMPIA) $(LIBA)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(MPI_LIBS) $(LDLIBS) -o $@
 
 # Each test binary runs on its own; Check kills a test after CK_DEFAULT_TIMEOUT.
+# test_mpi_pool runs its pools alone (spawned workers) and under $(MPIEXEC) itself.
 test: all
-	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) ./tests/run $(TESTS)
+	@$(if $(MPI_PC),,echo "test_mpi_pool: skipped: Open MPI not found (pkg-config ompi-c)")
+	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) MPIEXEC="$(MPIEXEC)" ./tests/run $(TESTS) \
+	    $(if $(MPI_PC),$(BUILD)/tests/test_mpi_pool)
+# An MPI pool both ways: under mpiexec (rank 0 the client), then alone (it spawns its workers).
+mpi: $(if $(MPI_PC),$(BUILD)/examples/mpi_demo)
+	@$(if $(MPI_PC),,echo "make mpi: Open MPI not found (pkg-config ompi-c)"; exit 1)
+	$(MPIEXEC) -n 3 $(BUILD)/examples/mpi_demo
+	$(BUILD)/examples/mpi_demo
 # A sanitizer report ends the test process, so Check counts it as an error.
 check-sanitize: export ASAN_OPTIONS = halt_on_error=1:detect_leaks=1
 check-sanitize: export UBSAN_OPTIONS = halt_on_error=1:print_stacktrace=1
