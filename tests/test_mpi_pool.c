@@ -68,6 +68,22 @@ static long mt_read_pid(const char *path) {
     return pid;
 }
 
+/* CPU seconds (user + system) the process has used, or -1. */
+static double mt_cpu_secs(long pid) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *fp = fopen(path, "r");
+    if (!fp) return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    unsigned long ut, st;
+    const char *p = strrchr(buf, ')');
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* ---- scenarios: rank 0 under mpiexec, outside Check ------------------- */
 
 /* Scenarios print what went wrong and return 1: no ck_assert here. */
@@ -167,7 +183,39 @@ static int sc_kill(void) {
     return 0;
 }
 
+/* Prints the CPU share of each rank and of rank 0 over 3 idle seconds,
+ * while a pool is idle and then between pools. */
+static int sc_idle(void) {
+    cf_executor *ex = sc_new(2);
+    long pids[2] = {0, 0};
+    for (int round = 0; ex && round < 50 && !(pids[0] && pids[1]); round++) {
+        cf_future *f = sc_submit(ex, mt_t_where, "");
+        const void *d;
+        int rank, slot;
+        long pid;
+        if (!f || cf_future_result(f, 30, &d, NULL) ||
+            sscanf(d, "%d %d %ld", &rank, &slot, &pid) != 3 || slot < 0 || slot > 1)
+            return 1;
+        pids[slot] = pid;
+        cf_future_free(f);
+    }
+    for (int phase = 0; phase < 2; phase++) {
+        if (phase == 1) cf_executor_free(ex);
+        lt_sleep_ms(1200);
+        double c0[3] = {mt_cpu_secs(pids[0]), mt_cpu_secs(pids[1]), mt_cpu_secs(getpid())};
+        lt_sleep_ms(3000);
+        double c1[3] = {mt_cpu_secs(pids[0]), mt_cpu_secs(pids[1]), mt_cpu_secs(getpid())};
+        printf("idle %s: rank 1 %.1f%%, rank 2 %.1f%%, rank 0 %.1f%%\n",
+               phase ? "between pools" : "pool", (c1[0] - c0[0]) / 3 * 100,
+               (c1[1] - c0[1]) / 3 * 100, (c1[2] - c0[2]) / 3 * 100);
+        for (int i = 0; i < 3; i++)
+            if ((c1[i] - c0[i]) / 3 > 0.05) return 1;
+    }
+    return 0;
+}
+
 static int run_scenario(const char *name) {
+    if (!strcmp(name, "idle")) return sc_idle();
     if (!strcmp(name, "basic")) return sc_basic();
     if (!strcmp(name, "names")) return sc_names();
     if (!strcmp(name, "kill")) return sc_kill();
@@ -484,19 +532,9 @@ START_TEST(test_worker_killed_mid_task_breaks_the_pool) {
 END_TEST
 
 static double cpu_secs(long pid) {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *fp = fopen(path, "r");
-    ck_assert_ptr_nonnull(fp);
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    fclose(fp);
-    buf[n] = '\0';
-    unsigned long ut, st;
-    const char *p = strrchr(buf, ')');
-    ck_assert_ptr_nonnull(p);
-    ck_assert_int_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st),
-                     2);
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    double s = mt_cpu_secs(pid);
+    ck_assert_msg(s >= 0, "no /proc/%ld/stat", pid);
+    return s;
 }
 
 /* An idle worker sleeps between probes: well under 5% of a core. */
@@ -555,6 +593,17 @@ START_TEST(test_mpiexec_task_names_must_match) {
 }
 END_TEST
 
+START_TEST(test_mpiexec_idle_ranks_do_not_spin) {
+    char *out;
+    double secs;
+    int st = mpiexec_scenario("idle", &out, &secs);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d, output:\n%s", st, out);
+    for (char *l = strstr(out, "idle "); l; l = strstr(l + 1, "idle "))
+        fprintf(stderr, "test_mpi_pool: mpiexec %.*s\n", (int)strcspn(l, "\n"), l);
+    free(out);
+}
+END_TEST
+
 /* kill -9 of a world rank in mid-task: the client sees CF_EBROKEN naming
  * the rank, or mpiexec ends the job naming it; within seconds either way. */
 START_TEST(test_mpiexec_rank_killed_mid_task) {
@@ -597,6 +646,7 @@ int main(int argc, char **argv) {
     tcase_set_timeout(tw, 60);
     tcase_add_test(tw, test_mpiexec_world_workers);
     tcase_add_test(tw, test_mpiexec_task_names_must_match);
+    tcase_add_test(tw, test_mpiexec_idle_ranks_do_not_spin);
     tcase_add_test(tw, test_mpiexec_rank_killed_mid_task);
     suite_add_tcase(s, tw);
     return lt_run_suite(s);

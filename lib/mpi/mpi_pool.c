@@ -57,6 +57,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,11 +82,11 @@ enum { TAG_START = 7001, TAG_HELLO, TAG_WORK, TAG_RESULT, TAG_END, TAG_EXIT };
 #define MAX_WINDOW 1024
 #define FLUSH_NS 50000          /* a worker holds answers back at most this long */
 #define MAX_MSG (64u << 20)     /* a message stops growing past this */
-#define SPIN_POLLS 32           /* probes before the first sleep */
+#define SPIN_NS 50000           /* probe without sleeping this long */
 #define WORKER_SLEEP_NS 1000000 /* a waiting worker's longest sleep, */
 #define WORKER_NAP_NS 10000000  /* and once idle for DROWSY_NS */
 #define DROWSY_NS 1000000000
-#define MANAGER_SLEEP_NS 200000   /* the manager's, while results are due */
+#define MANAGER_SLEEP_NS 100000   /* the manager's, while results are due */
 #define LIVENESS_NS 100000000     /* check local worker pids this often */
 #define CLIENT_CHECK_NS 999000000 /* a worker checks its client this often */
 #define START_TIMEOUT_S 60
@@ -166,18 +167,19 @@ static int ensure_mpi(int *argc, char ***argv, char *why, size_t n) {
 /* ---- waiting without a busy core -------------------------------------- */
 
 typedef struct backoff {
-    int polls;
+    int64_t since; /* the last message, or the reset */
     long ns;
 } backoff;
 
 static void backoff_reset(backoff *b) {
-    b->polls = 0;
+    b->since = cf_now_ns();
     b->ns = 10000;
 }
 
-/* The next pause: none for the first probes, then a doubling sleep. */
+/* The next pause: none for SPIN_NS after the last message (the next one
+ * often follows at once), then a doubling sleep. */
 static long backoff_next(backoff *b, long max_ns) {
-    if (b->polls++ < SPIN_POLLS) return 0;
+    if (cf_now_ns() - b->since < SPIN_NS) return 0;
     long ns = b->ns;
     b->ns = ns * 2 > max_ns ? max_ns : ns * 2;
     return ns;
@@ -393,6 +395,7 @@ static int run_work(wstate *w) {
 static void __attribute__((noreturn)) serve(MPI_Comm comm, int spawned) {
     static cf_worker me = {.index = -1};
     cf__self = &me;
+    prctl(PR_SET_TIMERSLACK, 1000UL); /* a 10 µs nap, not the default 60 */
     wstate w = {.comm = comm, .spawned = spawned, .rank = cf_mpi_world_rank()};
     if (gethostname(w.host, sizeof w.host - 1)) snprintf(w.host, sizeof w.host, "?");
     backoff bo;
@@ -557,7 +560,7 @@ static void break_pool(mpool *p, const char *why, int dead) {
 
 static int window(const mslot *s) {
     if (s->svc_ns <= 0) return 1;
-    double w = TARGET_BATCH_NS / (s->svc_ns + 5000.0);
+    double w = TARGET_BATCH_NS / (s->svc_ns + 500.0);
     if (w < 1) return 1;
     return w > MAX_WINDOW ? MAX_WINDOW : (int)w;
 }
@@ -934,6 +937,7 @@ static void *manager(void *arg) {
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals go to other threads */
     cf__manager_of = &p->ex;
+    prctl(PR_SET_TIMERSLACK, 1000UL); /* short naps while results are due */
     char why[512] = "";
     int err = start(p, why, sizeof why);
     pthread_mutex_lock(&p->mu);
