@@ -250,6 +250,15 @@ static int mpiexec_scenario(const char *name, char **out, double *secs) {
     return st;
 }
 
+/* Runs a scenario that must succeed; returns its output (malloc'd). */
+static char *mpiexec_ok(const char *name) {
+    char *out;
+    double secs;
+    int st = mpiexec_scenario(name, &out, &secs);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d, output:\n%s", st, out);
+    return out;
+}
+
 /* ---- pools started alone: the pool spawns its workers ------------------ */
 
 START_TEST(test_kind_name_workers_and_where_tasks_run) {
@@ -569,10 +578,7 @@ END_TEST
 /* ---- under mpiexec: rank 0 the client, ranks 1-2 the workers ----------- */
 
 START_TEST(test_mpiexec_world_workers) {
-    char *out;
-    double secs;
-    int st = mpiexec_scenario("basic", &out, &secs);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d, output:\n%s", st, out);
+    char *out = mpiexec_ok("basic");
     ck_assert_msg(strstr(out, "scenario basic ok") && strstr(out, "workers 2") &&
                       strstr(out, "second pool workers 1") && strstr(out, "sum 328350"),
                   "output:\n%s", out);
@@ -583,10 +589,7 @@ START_TEST(test_mpiexec_world_workers) {
 END_TEST
 
 START_TEST(test_mpiexec_task_names_must_match) {
-    char *out;
-    double secs;
-    int st = mpiexec_scenario("names", &out, &secs);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d, output:\n%s", st, out);
+    char *out = mpiexec_ok("names");
     ck_assert_msg(strstr(out, "names: CF_ENOTASK") && strstr(out, "mt.only_in_the_client"),
                   "output:\n%s", out);
     free(out);
@@ -594,10 +597,7 @@ START_TEST(test_mpiexec_task_names_must_match) {
 END_TEST
 
 START_TEST(test_mpiexec_idle_ranks_do_not_spin) {
-    char *out;
-    double secs;
-    int st = mpiexec_scenario("idle", &out, &secs);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d, output:\n%s", st, out);
+    char *out = mpiexec_ok("idle");
     for (char *l = strstr(out, "idle "); l; l = strstr(l + 1, "idle "))
         fprintf(stderr, "test_mpi_pool: mpiexec %.*s\n", (int)strcspn(l, "\n"), l);
     free(out);

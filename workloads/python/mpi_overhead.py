@@ -27,30 +27,8 @@ import time
 
 from mpi4py.futures import MPIPoolExecutor
 
-
-def noop(_=None):
-    return None
-
-
-def warm(ex, workers):
-    """Starts every worker before the clock does, as the C pool is."""
-    for f in [ex.submit(noop) for _ in range(4 * workers)]:
-        f.result()
-
-
-def run_submit(ex, n):
-    t0 = time.perf_counter()
-    fs = [ex.submit(noop) for _ in range(n)]
-    for f in fs:
-        f.result()
-    return time.perf_counter() - t0
-
-
-def run_map(ex, n, chunksize):
-    t0 = time.perf_counter()
-    for _ in ex.map(noop, range(n), chunksize=chunksize):
-        pass
-    return time.perf_counter() - t0
+# The same timing as the concurrent.futures pools: the workers import it too.
+from overhead import noop, run_map, run_submit, warm
 
 
 # As the C pool asks: as many workers as requested, past the core count.
