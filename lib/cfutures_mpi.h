@@ -12,6 +12,10 @@
  *                       workers with MPI_Comm_spawn: this executable again,
  *                       with the same arguments.
  *
+ * max_workers: under mpiexec, at most N-1 (0: all of them); spawning, as
+ * many as asked, past the slots if need be (0: the universe size minus
+ * this job, or the CPUs when Open MPI knows no universe).
+ *
  * Tasks cross by registered name: a worker must have registered the same
  * task names in the same order as the client (the pool checks at start
  * and refuses with CF_ENOTASK). An initializer and its initarg cross as
