@@ -133,8 +133,15 @@ static int sc_basic(void) {
     while (cf_map_next(m, &d, NULL) == 0)
         sum += strtol(d, NULL, 10);
     cf_map_free(m);
+    /* A pool made while this one holds the world workers spawns its own. */
+    cf_executor *beside = sc_new(1);
+    cf_future *w = beside ? sc_submit(beside, mt_t_where, "") : NULL;
+    if (!w || cf_future_result(w, 30, &d, NULL) || strncmp(d, "0 0 ", 4)) return 1;
+    printf("spawned beside: where %s\n", (const char *)d);
+    cf_future_free(w);
+    cf_executor_free(beside);
     cf_executor_free(ex);
-    /* A second pool reuses the same world workers. */
+    /* A later pool reuses the same world workers. */
     ex = sc_new(1);
     cf_future *f = ex ? sc_submit(ex, lt_t_sq, "12") : NULL;
     if (!f || cf_future_result(f, 30, &d, NULL) || strcmp(d, "144")) return 1;
@@ -580,7 +587,8 @@ END_TEST
 START_TEST(test_mpiexec_world_workers) {
     char *out = mpiexec_ok("basic");
     ck_assert_msg(strstr(out, "scenario basic ok") && strstr(out, "workers 2") &&
-                      strstr(out, "second pool workers 1") && strstr(out, "sum 328350"),
+                      strstr(out, "second pool workers 1") && strstr(out, "sum 328350") &&
+                      strstr(out, "spawned beside: where 0 0 "),
                   "output:\n%s", out);
     /* World ranks 1 and 2 are slots 0 and 1, other processes than rank 0. */
     ck_assert_msg(strstr(out, "where 1 0 ") || strstr(out, "where 2 1 "), "output:\n%s", out);
