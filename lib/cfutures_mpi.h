@@ -42,7 +42,9 @@ extern "C" {
  * finalises MPI and exits the process: it never returns. In the client
  * (rank 0, or a program started alone) it returns 0: under mpiexec MPI is
  * initialised now (MPI_THREAD_SERIALIZED, finalised at exit); alone, MPI
- * starts with the first CF_MPI pool. Returns CF_ESYS if MPI_Init failed. */
+ * starts with the first CF_MPI pool. Returns CF_ESYS if MPI_Init failed.
+ * (A spawned worker whose main() skips this call runs main() up to its
+ * first cf_executor_new(CF_MPI) and serves from there, never returning.) */
 int cf_mpi_serve_or_continue(int *argc, char ***argv);
 
 /* Why the last cf_executor_new(CF_MPI, ...) in this thread failed, or why

@@ -930,8 +930,17 @@ static int start(mpool *p, char *why, size_t n) {
     sm.names_len = names_len;
     pthread_mutex_lock(&mpi_mu);
     int err = ensure_mpi(NULL, NULL, why, n);
-    if (!err) err = find_workers(p, why, n);
+    MPI_Comm parent = MPI_COMM_NULL;
+    if (!err) MPI_Comm_get_parent(&parent);
+    if (!err && parent == MPI_COMM_NULL) err = find_workers(p, why, n);
     pthread_mutex_unlock(&mpi_mu);
+    if (parent != MPI_COMM_NULL) {
+        /* A spawned worker whose main() skipped cf_mpi_serve_or_continue:
+         * serve now rather than spawn workers of its own, and so on. */
+        free(names);
+        MPI_Comm_set_errhandler(parent, MPI_ERRORS_RETURN);
+        serve(parent, 1);
+    }
     if (!err) {
         p->ex.nworkers = p->n;
         err = greet(p, &sm, names, names_len, why, n);
