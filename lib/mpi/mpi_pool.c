@@ -691,6 +691,7 @@ static void take_results(mpool *p, mslot *s) {
         }
         b->off += m;
         s->svc_ns = s->svc_ns > 0 ? 0.8 * s->svc_ns + 0.2 * (double)took : (double)took;
+        if (s->svc_ns < 1) s->svc_ns = 1; /* measured, even if too short to see */
         s->head = f->next;
         if (!s->head) s->tail = NULL;
         f->next = NULL;
