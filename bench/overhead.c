@@ -5,22 +5,34 @@
  * executor.submit + future.result), and map at chunksize 1 and 64 ("map").
  * The figure is wall time divided by tasks, best of --repeat runs, with the
  * pool already started (start-up is its own row: create + shutdown of an
- * idle pool, "startup", in µs per pool). Prints CSV on stdout:
- * executor,method,chunksize,tasks,us_per_task
+ * idle pool, "startup", in µs per pool; "startup-1g", the same while this
+ * process holds 1 GiB of touched memory, shows what the parent's size does
+ * to fork). Prints CSV on stdout:
+ * executor,method,chunksize,tasks,us_per_task,minflt_per_task,csw_per_task,
+ * child_minflt_per_task,child_csw_per_task
+ * The last four say why a figure moved: minor page faults and context
+ * switches (voluntary + involuntary) per task (per pool on startup rows) of
+ * this process around the timed part (getrusage RUSAGE_SELF), and of the
+ * pool's worker processes (RUSAGE_CHILDREN, which counts a child once it
+ * has been waited for: so over the pool's whole life, start and shutdown
+ * included; 0 for pools without processes).
  *
  * --impl sets them beside their peers on the same machine in the same run:
  * python (Python's ThreadPoolExecutor and ProcessPoolExecutor, measured the
  * same way by workloads/python/overhead.py, executors py-thread and
- * py-process) and peers (libuv's threadpool, OpenMP tasks, oneTBB and a
- * forked pipe-echo worker as the floor of any process pool, built and run
- * by ../shared/peers/run beside the project). Their rows are printed after
- * the C ones in the same columns, the peer's name as the executor.
+ * py-process) and peers (libuv's threadpool, OpenMP tasks, oneTBB, and a
+ * forked pipe-echo worker and a shared-memory ring as the floors of any
+ * process pool: the programs of bench/peers, run from build/peers beside
+ * this binary, `make peers`). Their rows are printed after the C ones in
+ * the same columns, the peer's name as the executor.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../lib/cfutures.h"
@@ -32,6 +44,38 @@
  * process pool costs ~60 µs a task, and the figure is per task anyway. */
 enum { OV_C = 1, OV_PY = 2, OV_PEERS = 4 };
 #define PY_TASKS_MAX 20000
+#define OV_HEADER                                                                                  \
+    "executor,method,chunksize,tasks,us_per_task,minflt_per_task,csw_per_task,"                    \
+    "child_minflt_per_task,child_csw_per_task"
+#define OV_COLUMNS 9
+
+/* Minor page faults and context switches, of this process and of its
+ * waited-for children: ov_usage_since() gives the difference. */
+typedef struct {
+    double minflt, csw, child_minflt, child_csw;
+} ov_usage;
+
+static ov_usage ov_usage_now(void) {
+    struct rusage s, c;
+    if (getrusage(RUSAGE_SELF, &s) != 0 || getrusage(RUSAGE_CHILDREN, &c) != 0)
+        return (ov_usage){0, 0, 0, 0}; /* cannot fail with these arguments */
+    return (ov_usage){(double)s.ru_minflt, (double)(s.ru_nvcsw + s.ru_nivcsw), (double)c.ru_minflt,
+                      (double)(c.ru_nvcsw + c.ru_nivcsw)};
+}
+
+static ov_usage ov_usage_since(ov_usage a) {
+    ov_usage b = ov_usage_now();
+    return (ov_usage){b.minflt - a.minflt, b.csw - a.csw, b.child_minflt - a.child_minflt,
+                      b.child_csw - a.child_csw};
+}
+
+/* One row; per = tasks for a per-task row, 1 for a startup row (per pool). */
+static void ov_row(const char *ex, const char *method, int chunk, long tasks, double us, ov_usage u,
+                   double per) {
+    printf("%s,%s,%d,%ld,%.4f,%.4f,%.4f,%.4f,%.4f\n", ex, method, chunk, tasks, us, u.minflt / per,
+           u.csw / per, u.child_minflt / per, u.child_csw / per);
+    fflush(stdout);
+}
 
 static int noop(const void *in, size_t len, cf_out *out) {
     (void)in;
@@ -80,15 +124,39 @@ static double run_map(cf_executor *ex, const cf_task *t, size_t n, int chunk) {
     return r == CF_EOF && got == n ? secs(t1 - t0) : CF_ETASK;
 }
 
-static double run_startup(cf_kind kind, int workers) {
+/* Create + shutdown of an idle pool, best of repeat, in µs; *u: its usage. */
+static double run_startup(cf_kind kind, int workers, long repeat, ov_usage *u) {
     cf_options o = CF_OPTIONS_INIT;
     o.max_workers = workers;
-    cf_executor *ex;
-    int64_t t0 = cf_now_ns();
-    int r = cf_executor_new(kind, &o, &ex);
-    if (r) return r;
-    cf_executor_free(ex);
-    return secs(cf_now_ns() - t0);
+    double best = -1;
+    for (long i = 0; i < repeat; i++) {
+        cf_executor *ex;
+        ov_usage u0 = ov_usage_now();
+        int64_t t0 = cf_now_ns();
+        if (cf_executor_new(kind, &o, &ex) != 0) continue;
+        cf_executor_free(ex);
+        double s = secs(cf_now_ns() - t0);
+        ov_usage us = ov_usage_since(u0);
+        if (best < 0 || s < best) {
+            best = s;
+            *u = us;
+        }
+    }
+    return best * 1e6;
+}
+
+/* run_startup() while this process holds 1 GiB of touched memory, in small
+ * pages (as a big heap mostly is), that every fork must map again; -1 if
+ * the memory cannot be had. */
+static double run_startup_1g(cf_kind kind, int workers, long repeat, ov_usage *u) {
+    size_t len = (size_t)1 << 30;
+    char *big = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (big == MAP_FAILED) return -1;
+    (void)madvise(big, len, MADV_NOHUGEPAGE); /* advice: without it, still 1 GiB */
+    memset(big, 1, len);
+    double us = run_startup(kind, workers, repeat, u);
+    (void)munmap(big, len); /* cannot fail on what mmap gave */
+    return us;
 }
 
 static int parse_pos(const char *opt, const char *s, long max, long *out) {
@@ -115,11 +183,10 @@ static int relay_rows(char *const argv[], const char *what) {
         int commas = 0;
         for (const char *p = line; *p; p++)
             commas += *p == ',';
-        if (commas != 4) {
+        if (commas != OV_COLUMNS - 1) {
             fprintf(stderr, "cfbench overhead: %s printed '%.60s', not a row\n", what, line);
             rc = 1;
-        } else if (strcmp(line, "executor,method,chunksize,tasks,us_per_task") != 0 &&
-                   strcmp(line, "peer,method,chunksize,tasks,us_per_task") != 0) {
+        } else if (strcmp(line, OV_HEADER) != 0) {
             printf("%s\n", line);
         }
     }
@@ -154,25 +221,34 @@ static int python_rows(long tasks, long workers, long repeat) {
     return relay_rows(argv, "workloads/python/overhead.py");
 }
 
-/* --impl peers: ../shared/peers/run beside the project root (it builds
- * the C peers, installing libuv and oneTBB if they are missing), or one
- * line saying it is not there. */
-static int peer_rows(long tasks) {
-    char root[4096], script[4200], t[24];
-    if (py_root(root, sizeof root) != 0) {
-        fprintf(stderr, "cfbench overhead: project root not found (set CFBENCH_ROOT); "
-                        "skipping --impl peers\n");
+/* --impl peers: the rows of each peer program (bench/peers) built in
+ * peers/ beside this binary (build/peers for build/cfbench), or one line
+ * per peer saying it is not built (a peer's library may be missing). */
+static int peer_rows(long tasks, long workers) {
+    static const char *const peers[] = {"libuv", "openmp", "tbb", "pipe", "shm_ring"};
+    char exe[4096], prog[4200], t[24], w[24];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = len > 0 ? memrchr(exe, '/', (size_t)len) : NULL;
+    if (slash == NULL) {
+        fprintf(stderr, "cfbench overhead: /proc/self/exe: %s; skipping --impl peers\n",
+                len < 0 ? strerror(errno) : "not a path");
         return 0;
     }
-    snprintf(script, sizeof script, "%s/../shared/peers/run", root);
-    if (access(script, R_OK) != 0) {
-        fprintf(stderr, "cfbench overhead: %s: %s; skipping --impl peers\n", script,
-                strerror(errno));
-        return 0;
-    }
+    *slash = '\0';
     snprintf(t, sizeof t, "%ld", tasks);
-    char *const argv[] = {"bash", script, t, NULL};
-    return relay_rows(argv, "../shared/peers/run");
+    snprintf(w, sizeof w, "%ld", workers);
+    int rc = 0;
+    for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++) {
+        snprintf(prog, sizeof prog, "%s/peers/%s", exe, peers[i]);
+        if (access(prog, X_OK) != 0) {
+            fprintf(stderr, "cfbench overhead: %s: %s (make peers); no %s rows\n", prog,
+                    strerror(errno), peers[i]);
+            continue;
+        }
+        char *const argv[] = {prog, t, w, NULL};
+        rc |= relay_rows(argv, prog);
+    }
+    return rc;
 }
 
 static void usage(FILE *to) {
@@ -181,10 +257,14 @@ static void usage(FILE *to) {
             "                        [--impl c|python|peers|all]\n"
             "\n"
             "Per-task cost of each executor on no-op tasks, as CSV on stdout:\n"
-            "executor,method,chunksize,tasks,us_per_task (best of --repeat).\n"
+            "executor,method,chunksize,tasks,us_per_task (best of --repeat),\n"
+            "then minor page faults and context switches per task of this process\n"
+            "around the timed part (minflt_per_task,csw_per_task) and of the pool's\n"
+            "worker processes over the pool's life (child_minflt_per_task,\n"
+            "child_csw_per_task).\n"
             "method: submit (submit all, then result of each), map (chunksize 1\n"
-            "and 64), startup (create and shut down an idle pool; the figure is\n"
-            "µs per pool).\n"
+            "and 64), startup (create and shut down an idle pool; the figures are\n"
+            "per pool), startup-1g (the same while this process holds 1 GiB).\n"
             "\n"
             "  --tasks N    tasks per run (default 100000; python: at most %d)\n"
             "  --workers N  pool size (default 2)\n"
@@ -193,7 +273,8 @@ static void usage(FILE *to) {
             "               `cfbench run --trace` does: compare with a run without\n"
             "  --impl LIST  c, python (py-thread, py-process: Python's pools, via\n"
             "               workloads/python/overhead.py), peers (libuv, OpenMP,\n"
-            "               oneTBB, a pipe floor: ../shared/peers/run), or all\n"
+            "               oneTBB, a pipe and a shared-memory floor: bench/peers,\n"
+            "               built by `make peers`), or all\n"
             "               (default c)\n"
             "\n"
             "example: cfbench overhead --tasks 20000 > results/overhead.csv\n",
@@ -262,15 +343,17 @@ int cmd_overhead(int argc, char **argv) {
         int chunk;
     } methods[] = {{"submit", 1}, {"map", 1}, {"map", 64}};
     int status = 0;
-    printf("executor,method,chunksize,tasks,us_per_task\n");
+    printf("%s\n", OV_HEADER);
     for (size_t k = 0; (impls & OV_C) && k < 3; k++) {
         cf_options o = CF_OPTIONS_INIT;
         o.max_workers = kinds[k] == CF_SEQUENTIAL ? 1 : (int)workers;
         o.trace = trace; /* --trace: what recording per-task times costs */
         for (size_t m = 0; m < 3; m++) {
             double best = -1;
+            ov_usage best_u = {0, 0, 0, 0};
             for (long r = 0; r < repeat; r++) {
                 cf_executor *ex;
+                ov_usage life = ov_usage_now(); /* children: over the pool's life */
                 int e = cf_executor_new(kinds[k], &o, &ex);
                 if (e) {
                     fprintf(stderr, "cfbench overhead: %s pool: %s\n", cf_kind_name(kinds[k]),
@@ -278,36 +361,47 @@ int cmd_overhead(int argc, char **argv) {
                     free(fs);
                     return 1;
                 }
+                ov_usage u = ov_usage_now();
                 double s = methods[m].chunk == 1 && !strcmp(methods[m].method, "submit")
                                ? run_submit(ex, t, (size_t)tasks, fs)
                                : run_map(ex, t, (size_t)tasks, methods[m].chunk);
+                u = ov_usage_since(u);
                 cf_executor_free(ex);
+                life = ov_usage_since(life);
+                u.child_minflt = life.child_minflt;
+                u.child_csw = life.child_csw;
                 if (s < 0) {
                     fprintf(stderr, "cfbench overhead: %s %s: %s\n", cf_kind_name(kinds[k]),
                             methods[m].method, cf_strerror((int)s));
                     status = 1;
                     break;
                 }
-                if (best < 0 || s < best) best = s;
+                if (best < 0 || s < best) {
+                    best = s;
+                    best_u = u;
+                }
             }
             if (best >= 0)
-                printf("%s,%s,%d,%ld,%.4f\n", cf_kind_name(kinds[k]), methods[m].method,
-                       methods[m].chunk, tasks, best / (double)tasks * 1e6);
-            fflush(stdout);
+                ov_row(cf_kind_name(kinds[k]), methods[m].method, methods[m].chunk, tasks,
+                       best / (double)tasks * 1e6, best_u, (double)tasks);
         }
         if (kinds[k] != CF_SEQUENTIAL) {
-            double best = -1;
-            for (long r = 0; r < repeat; r++) {
-                double s = run_startup(kinds[k], (int)workers);
-                if (s >= 0 && (best < 0 || s < best)) best = s;
+            ov_usage u = {0, 0, 0, 0};
+            double us = run_startup(kinds[k], (int)workers, repeat, &u);
+            if (us >= 0) ov_row(cf_kind_name(kinds[k]), "startup", 0, workers, us, u, 1);
+            double us1g =
+                kinds[k] == CF_PROCESS ? run_startup_1g(kinds[k], (int)workers, repeat, &u) : 0;
+            if (us1g > 0) ov_row(cf_kind_name(kinds[k]), "startup-1g", 0, workers, us1g, u, 1);
+            if (us < 0 || us1g < 0) {
+                fprintf(stderr, "cfbench overhead: %s startup failed (startup-1g: or no 1 GiB)\n",
+                        cf_kind_name(kinds[k]));
+                status = 1;
             }
-            printf("%s,startup,0,%ld,%.1f\n", cf_kind_name(kinds[k]), workers, best * 1e6);
-            fflush(stdout);
         }
     }
     free(fs);
     if (impls & OV_PY) status |= python_rows(tasks, workers, repeat);
-    if (impls & OV_PEERS) status |= peer_rows(tasks);
+    if (impls & OV_PEERS) status |= peer_rows(tasks, workers);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "cfbench overhead: stdout: %s\n", strerror(errno));
         status = 1;

@@ -9,8 +9,17 @@
  * Conventions: every function that can fail returns 0 or a negative
  * errno-style code (CF_E*, see cf_strerror()). Nothing here prints or exits.
  * Objects are created by *_new / returned by submit and released by the
- * matching *_free, which is safe on NULL. Timeouts are in seconds; a negative
- * timeout (CF_FOREVER) waits without limit, 0 polls.
+ * matching *_free, which is safe on NULL.
+ *
+ * Timeouts, everywhere a `double` of seconds is taken: a negative value
+ * (CF_FOREVER) or +inf waits without limit, and so does anything over 1e9
+ * seconds (31 years); 0 polls; NaN is refused with CF_EINVAL. No conversion
+ * can overflow.
+ *
+ * Where this differs from Python, on purpose: a future is RUNNING only once
+ * a worker has really started it (Python marks queued process-pool work
+ * RUNNING), so cancel works on everything not yet started, on every kind; a
+ * wait that can never finish returns CF_EDEADLK instead of hanging.
  */
 #ifndef CFUTURES_H
 #define CFUTURES_H
@@ -34,9 +43,15 @@ extern "C" {
 #define CF_EINVAL -4008     /* bad argument */
 #define CF_ENOMEM -4009     /* out of memory */
 #define CF_ENOTASK -4010    /* task name not registered */
-#define CF_ESYS -4011       /* a system call failed (errno kept in message) */
-#define CF_EPROTO -4012     /* malformed message from a worker process */
-#define CF_ETOOBIG -4013    /* input or output larger than CF_MAX_BYTES */
+#define CF_ESYS                                                                                    \
+    -4011 /* a system call failed: errno still holds its                                           \
+             error when the function returns */
+/* -4012 was CF_EPROTO: a malformed message from a worker breaks the pool
+ * (CF_EBROKEN, saying so), so no call returned it. */
+#define CF_ETOOBIG -4013 /* input or output larger than CF_MAX_BYTES */
+#define CF_ESTATE                                                                                  \
+    -4014 /* the future's state does not allow this call                                           \
+             (Python's InvalidStateError) */
 
 /* Largest task input or output, in bytes (it must fit one pipe message). */
 #define CF_MAX_BYTES (64u << 20)
@@ -112,23 +127,31 @@ typedef int (*cf_init_fn)(void *arg);
 
 /* Optional settings; zero them (CF_OPTIONS_INIT) and set what you need. */
 typedef struct cf_options {
-    int max_workers;         /* 0: Python's default for the kind */
-    cf_init_fn initializer;  /* NULL: none */
-    void *initarg;           /* passed to initializer */
-    int max_tasks_per_child; /* process pools: replace a worker after this
-                                many messages (a chunk counts once); 0: never */
-    double task_timeout;     /* process pools: a task running longer than this
-                                (seconds) fails with CF_ETIMEDOUT and its
-                                worker is killed and replaced; <= 0: none */
-    int trace;               /* record per-task times (cf_future_times) */
-    double gil_interval;     /* thread pools: > 0 runs every task under the
-                                emulated GIL (see cf_gil_check) with this
-                                switch interval in seconds (Python: 0.005);
-                                0: no GIL */
+    int max_workers;                /* 0: Python's default for the kind */
+    cf_init_fn initializer;         /* NULL: none */
+    void *initarg;                  /* passed to initializer */
+    int max_tasks_per_child;        /* process pools: replace a worker after this
+                                       many messages (a chunk counts once); 0: never */
+    double task_timeout;            /* process pools: a task whose own run in the
+                                       worker (from the moment the worker starts it,
+                                       not counting the initializer nor time queued)
+                                       lasts longer than this many seconds fails
+                                       with CF_ETIMEDOUT and its worker is killed and
+                                       replaced; <= 0 or +inf: none; NaN: CF_EINVAL */
+    int trace;                      /* record per-task times (cf_future_times) */
+    double gil_interval;            /* thread pools: > 0 runs every task under the
+                                       emulated GIL (see cf_gil_check) with this
+                                       switch interval in seconds (Python: 0.005);
+                                       0: no GIL; NaN or negative: CF_EINVAL */
+    const char *thread_name_prefix; /* workers are named PREFIX-N (threads:
+                                pthread_setname_np; processes: prctl
+                                PR_SET_NAME; cut to 15 bytes) so that top -H,
+                                gdb and perf tell them apart; NULL: "cf-thread"
+                                or "cf-proc"; the string is copied */
 } cf_options;
 
 #define CF_OPTIONS_INIT                                                                            \
-    { 0, NULL, NULL, 0, 0.0, 0, 0.0 }
+    { 0, NULL, NULL, 0, 0.0, 0, 0.0, NULL }
 
 /* Python's default number of workers for the kind: threads
  * min(32, cpus + 4), processes cpus, sequential 1. `cpus` is the number of
@@ -150,6 +173,15 @@ int cf_executor_workers(const cf_executor *ex);
  * in the background. Safe to call more than once and from any thread except
  * the executor's own workers with wait (returns CF_EDEADLK). Returns 0. */
 int cf_executor_shutdown(cf_executor *ex, int wait, int cancel_futures);
+
+/* Python 3.14's terminate_workers() / kill_workers(), for process pools:
+ * shuts the pool down without wait, cancelling every task not started,
+ * then sends SIGTERM (terminate) or SIGKILL (kill) to every worker process
+ * now. The tasks they were running fail with CF_EBROKEN; the pool is broken
+ * and refuses further work. Returns 0, or CF_EINVAL for other kinds (their
+ * workers cannot be stopped from outside). */
+int cf_executor_terminate_workers(cf_executor *ex);
+int cf_executor_kill_workers(cf_executor *ex);
 
 /* Shuts down with wait (if not done yet), releases the executor. Futures
  * stay valid: each is freed by its owner. Safe on NULL. Must not be called
@@ -190,8 +222,12 @@ int cf_future_result(cf_future *f, double timeout, const void **data, size_t *le
  * is done (whatever its outcome), CF_ETIMEDOUT, CF_EDEADLK. */
 int cf_future_wait(cf_future *f, double timeout);
 
-/* The outcome of a done future: 0 success, CF_ETASK, CF_ECANCELLED,
- * CF_EBROKEN, CF_ETIMEDOUT; CF_EINVAL while not done. Never blocks. */
+/* The outcome of a done future, one of exactly these: 0 success, CF_ETASK,
+ * CF_ECANCELLED, CF_EBROKEN, CF_ETIMEDOUT; CF_EINVAL while not done. Never
+ * blocks. A failure the executor meets while delivering a task (out of
+ * memory copying it or its result, a task name a worker process does not
+ * know) is CF_ETASK, with that CF_E* code as the item's status and a
+ * message saying which. */
 int cf_future_outcome(const cf_future *f);
 
 /* For a future that is done: the task's own non-zero status (0 if it
@@ -200,8 +236,10 @@ int cf_future_outcome(const cf_future *f);
  * The message is owned by the future. Returns the status. */
 int cf_future_error(const cf_future *f, const char **msg);
 
-/* Cancels the future if it has not started: returns 1 if it is (now)
- * cancelled, 0 if it is running or done. Waiters and callbacks are told. */
+/* Cancels the future if no worker has started it: returns 1 if it is (now)
+ * cancelled, 0 if it is running or done. Waiters and callbacks are told.
+ * On a process pool this holds for work already sent to a worker process
+ * but not yet begun there (the worker then skips it). */
 int cf_future_cancel(cf_future *f);
 
 /* State queries, never blocking. */
@@ -218,6 +256,31 @@ int cf_future_cancelled(const cf_future *f); /* cancelled */
 typedef void (*cf_done_fn)(cf_future *f, void *arg);
 int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg);
 
+/* ---- futures without an executor ------------------------------------- */
+
+/* For code that produces results itself (Python's Future() used by
+ * executor implementers and tests). A new future is PENDING, has no
+ * executor, and is owned by the caller (cf_future_free). Returns 0 or
+ * CF_ENOMEM (then *out is NULL). */
+int cf_future_new(cf_future **out);
+
+/* Python's set_running_or_notify_cancel(): returns 1 if the future moved
+ * from PENDING to RUNNING (go ahead with the work), 0 if it was cancelled
+ * (waiters were already told; do not run it), CF_ESTATE if it is already
+ * running or done, CF_EINVAL on NULL. */
+int cf_future_set_running_or_notify_cancel(cf_future *f);
+
+/* Completes a pending or running future with a copy of data[0..len) as its
+ * result (outcome 0). Returns 0, CF_ESTATE if it is already done (Python's
+ * InvalidStateError), CF_ENOMEM, CF_ETOOBIG or CF_EINVAL. Waiters and
+ * callbacks are told; callbacks run in this thread. */
+int cf_future_set_result(cf_future *f, const void *data, size_t len);
+
+/* Completes it as failed (outcome CF_ETASK) with the non-zero `status` and
+ * a copy of `msg` (may be NULL), as set_exception(). Returns 0, CF_ESTATE
+ * if already done, CF_EINVAL if status is 0 or f NULL, CF_ENOMEM. */
+int cf_future_set_error(cf_future *f, int status, const char *msg);
+
 /* Per-task times, recorded when the executor was created with opts.trace
  * (otherwise all zero): CLOCK_MONOTONIC nanoseconds, which every process on
  * the machine shares. `collect` is when the result reached the parent
@@ -233,14 +296,18 @@ int cf_future_times(const cf_future *f, cf_times *out);
 
 typedef enum cf_return_when {
     CF_FIRST_COMPLETED = 0,
-    CF_FIRST_EXCEPTION = 1, /* any future failed or was cancelled, or all done */
+    CF_FIRST_EXCEPTION = 1, /* any future failed (CF_ETASK, CF_EBROKEN, or a
+                               task's CF_ETIMEDOUT), or all done; a cancelled
+                               future is not a failure, as in Python */
     CF_ALL_COMPLETED = 2
 } cf_return_when;
 
 /* Waits until `when` holds for fs[0..n) or `timeout` passes. If done is
  * not NULL, done[i] is set to 1 for each future that is done, else 0.
- * Returns the number of done futures (>= 0), or CF_EDEADLK, CF_EINVAL.
- * Running out of time is not an error: compare the count with n. */
+ * Returns the number of done futures (>= 0), or CF_EDEADLK, CF_EINVAL (NaN
+ * timeout, NULL future). Running out of time is not an error: compare the
+ * count with n (the unfinished are n minus it). A future listed twice is
+ * counted at each place it is listed. */
 int cf_wait(cf_future *const *fs, size_t n, double timeout, cf_return_when when,
             unsigned char *done);
 
@@ -248,14 +315,21 @@ int cf_wait(cf_future *const *fs, size_t n, double timeout, cf_return_when when,
 typedef struct cf_as_completed cf_as_completed;
 
 /* Starts an iteration over fs[0..n) (the array is copied; the futures
- * must outlive the iterator). `timeout` counts from this call, as in
- * Python. Returns 0, CF_ENOMEM. */
+ * must outlive the iterator). A future listed more than once is given once,
+ * with the index of its first place, as Python's set(fs). `timeout` counts
+ * from this call, as in Python. Returns 0, CF_ENOMEM, CF_EINVAL (NaN
+ * timeout, NULL future). */
 int cf_as_completed_new(cf_future *const *fs, size_t n, double timeout, cf_as_completed **out);
 
 /* Stores the next completed future (borrowed) and its index in fs in *f and
  * *index (either may be NULL). Returns 0, CF_EOF when all were given,
- * CF_ETIMEDOUT, CF_EDEADLK. */
+ * CF_ETIMEDOUT (cf_as_completed_message() then says how many of how many
+ * are unfinished; a later call may still give futures), CF_EDEADLK. */
 int cf_as_completed_next(cf_as_completed *it, cf_future **f, size_t *index);
+
+/* After CF_ETIMEDOUT, Python's message: "N (of M) futures unfinished"
+ * (M distinct futures); "" before any timeout. Owned by the iterator. */
+const char *cf_as_completed_message(const cf_as_completed *it);
 
 void cf_as_completed_free(cf_as_completed *it);
 
@@ -267,7 +341,9 @@ void cf_as_completed_free(cf_as_completed *it);
 typedef int (*cf_input_fn)(void *arg, size_t i, const void **data, size_t *len);
 
 typedef struct cf_map_options {
-    double timeout; /* seconds from cf_map() to each result; <0: none */
+    double timeout; /* one deadline, in seconds from cf_map(), for the
+                       whole iteration (not per item); <0 or +inf: none;
+                       NaN: CF_EINVAL */
     int chunksize;  /* tasks per message (per submission); 0 or 1: one */
     int buffersize; /* >0: at most this many chunks in flight, inputs
                        read lazily (Python 3.14's buffersize); 0: all
@@ -296,8 +372,11 @@ int cf_map_array(cf_executor *ex, const cf_task *task, const void *const *data, 
 /* The next result in input order. Returns 0 with *data and *len set (valid
  * until the next call or cf_map_free), CF_EOF after the last, CF_ETASK
  * (this item failed: cf_map_error() tells why; iteration may go on),
- * CF_ETIMEDOUT (the map's timeout passed; iteration may go on later),
- * CF_EBROKEN, CF_ECANCELLED, CF_EDEADLK, or an input function's error. */
+ * CF_ETIMEDOUT once when the map's deadline passes before the next result:
+ * as in Python, every call not yet started is then cancelled and the
+ * iteration is over (later calls return CF_EOF; calls already running
+ * finish, and cf_map_free waits for them), CF_EBROKEN, CF_ECANCELLED,
+ * CF_EDEADLK, or an input function's error. */
 int cf_map_next(cf_map_iter *m, const void **data, size_t *len);
 
 /* For the item cf_map_next() just returned: its status and message (as

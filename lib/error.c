@@ -18,8 +18,8 @@ static const struct {
     {CF_ENOMEM, "CF_ENOMEM", "out of memory"},
     {CF_ENOTASK, "CF_ENOTASK", "no task registered under that name"},
     {CF_ESYS, "CF_ESYS", "a system call failed"},
-    {CF_EPROTO, "CF_EPROTO", "malformed message from a worker process"},
     {CF_ETOOBIG, "CF_ETOOBIG", "input or output too large"},
+    {CF_ESTATE, "CF_ESTATE", "the future's state does not allow this"},
 };
 
 const char *cf_strerror(int err) {

@@ -1,6 +1,9 @@
 /* executor.c -- the executor API common to every kind: create, submit,
  * shut down, free; each kind supplies its cf_ops. */
 #include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -44,15 +47,60 @@ int cf_executor_new(cf_kind kind, const cf_options *opts, cf_executor **out) {
     *out = NULL;
     if (opts) o = *opts;
     if (o.max_workers < 0 || o.max_workers > 4096 || o.max_tasks_per_child < 0) return CF_EINVAL;
-    if (o.task_timeout != o.task_timeout) return CF_EINVAL; /* NaN */
+    if (o.task_timeout != o.task_timeout || !(o.gil_interval >= 0)) return CF_EINVAL; /* NaN */
     if (o.max_workers == 0 && kind != CF_MPI) o.max_workers = cf_default_workers(kind);
+    int r = CF_EINVAL;
     switch (kind) {
-    case CF_SEQUENTIAL: return cf__seq_new(&o, out);
-    case CF_THREAD: return cf__thread_new(&o, out);
-    case CF_PROCESS: return cf__process_new(&o, out);
-    case CF_MPI: return cf__mpi_new ? cf__mpi_new(&o, out) : CF_EINVAL;
+    case CF_SEQUENTIAL: r = cf__seq_new(&o, out); break;
+    case CF_THREAD: r = cf__thread_new(&o, out); break;
+    case CF_PROCESS: r = cf__process_new(&o, out); break;
+    case CF_MPI: r = cf__mpi_new ? cf__mpi_new(&o, out) : CF_EINVAL; break;
     }
-    return CF_EINVAL;
+    return r;
+}
+
+/* Called by each kind's constructor once its struct exists, before any
+ * worker starts: settles what every kind reads the same way. */
+void cf__executor_init(cf_executor *ex, cf_kind kind, int nworkers, const cf_options *o,
+                       const cf_ops *ops) {
+    ex->kind = kind;
+    ex->nworkers = nworkers;
+    ex->opts = *o;
+    ex->ops = ops;
+    double t = o->task_timeout;
+    ex->task_timeout_ns = t <= 0 || t > 1e9 ? 0 : (int64_t)(t * 1e9);
+    if (ex->task_timeout_ns == 0 && t > 0 && t <= 1e9) ex->task_timeout_ns = 1;
+    const char *prefix = o->thread_name_prefix;
+    if (!prefix) prefix = kind == CF_PROCESS ? "cf-proc" : kind == CF_MPI ? "cf-mpi" : "cf-thread";
+    snprintf(ex->name, sizeof ex->name, "%s", prefix);
+    ex->opts.thread_name_prefix = ex->name;
+}
+
+void cf__worker_name(const cf_executor *ex, int index, char name[16]) {
+    char full[32];
+    snprintf(full, sizeof full, "%s-%d", ex->name, index);
+    memcpy(name, full, 15); /* the kernel's limit: 15 bytes and a NUL */
+    name[15] = '\0';
+}
+
+void cf__name_thread(const cf_executor *ex, int index) {
+    char name[16];
+    cf__worker_name(ex, index, name);
+    pthread_setname_np(pthread_self(), name); /* cosmetic: failure is harmless */
+}
+
+static int signal_workers(cf_executor *ex, int sig) {
+    if (!ex) return CF_EINVAL;
+    if (!ex->ops->signal_workers) return CF_EINVAL;
+    return ex->ops->signal_workers(ex, sig);
+}
+
+int cf_executor_terminate_workers(cf_executor *ex) {
+    return signal_workers(ex, SIGTERM);
+}
+
+int cf_executor_kill_workers(cf_executor *ex) {
+    return signal_workers(ex, SIGKILL);
 }
 
 cf_kind cf_executor_kind(const cf_executor *ex) {

@@ -22,8 +22,8 @@ int64_t cf_now_ns(void) {
 }
 
 int64_t cf__deadline(double timeout) {
-    if (timeout < 0) return INT64_MAX;
-    if (timeout > 1e9) return INT64_MAX;
+    /* Negative, NaN (refused by callers first), +inf, or past 31 years. */
+    if (!(timeout >= 0) || timeout > 1e9) return INT64_MAX;
     return cf_now_ns() + (int64_t)(timeout * 1e9);
 }
 
@@ -57,11 +57,13 @@ cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const 
         if (len[i] > CF_MAX_BYTES) return NULL;
         bytes += len[i];
     }
-    cf_future *f = malloc(sizeof *f + n * sizeof(cf_item) + bytes);
+    size_t total = sizeof(cf_future) + n * sizeof(cf_item) + bytes;
+    cf_future *f = cf__block_alloc(total);
     if (!f) return NULL;
     memset(f, 0, sizeof *f);
+    f->bytes = total;
     if (pthread_mutex_init(&f->mu, NULL) || cf__cond_init(&f->cv)) {
-        free(f);
+        cf__block_free(f, total);
         return NULL;
     }
     f->ex = ex;
@@ -114,7 +116,7 @@ void cf__future_unref(cf_future *f) {
     }
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->cv);
-    free(f);
+    cf__block_free(f, f->bytes);
 }
 
 void cf_future_free(cf_future *f) {
@@ -181,6 +183,63 @@ int cf__future_start(cf_future *f, int worker) {
     return ok;
 }
 
+static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg);
+static void run_callbacks(cf_future *f, cf_cbnode *c);
+
+int cf__future_attach_claim(cf_future *f, _Atomic(uint64_t) *w, uint64_t queued, int worker) {
+    pthread_mutex_lock(&f->mu);
+    int ok = atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING;
+    if (ok) {
+        f->claim = w;
+        f->queued = queued;
+        f->worker = worker;
+        f->times.worker = worker;
+    }
+    pthread_mutex_unlock(&f->mu);
+    return ok;
+}
+
+void cf__future_detach_claim(cf_future *f) {
+    pthread_mutex_lock(&f->mu);
+    f->claim = NULL;
+    pthread_mutex_unlock(&f->mu);
+}
+
+int cf__future_revoke(cf_future *f, uint64_t revoked) {
+    pthread_mutex_lock(&f->mu);
+    uint64_t q = f->queued;
+    int won = f->claim && atomic_compare_exchange_strong_explicit(
+                              f->claim, &q, revoked, memory_order_acq_rel, memory_order_acquire);
+    if (won) f->claim = NULL;
+    pthread_mutex_unlock(&f->mu);
+    return won;
+}
+
+int cf__future_fail_items(cf_future *f, int status, const char *msg) {
+    pthread_mutex_lock(&f->mu);
+    if (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_DONE) {
+        pthread_mutex_unlock(&f->mu);
+        return 0;
+    }
+    for (size_t i = 0; i < f->nitems; i++) {
+        f->items[i].status = status;
+        free(f->items[i].msg);
+        f->items[i].msg = strdup(msg); /* NULL if out of memory: "" then */
+    }
+    cf_cbnode *cbs = finish_locked(f, CF_ETASK, NULL);
+    pthread_mutex_unlock(&f->mu);
+    run_callbacks(f, cbs);
+    return 1;
+}
+
+/* With f->mu held: has a worker process claimed f's job? The word moved
+ * away from `queued`: claimed, or reused for a later job, which happens
+ * only once this one has started. Cancel's own CAS moves it to CANCELLED,
+ * but then f is DONE and nobody asks. */
+static int claimed_locked(const cf_future *f) {
+    return f->claim && atomic_load_explicit(f->claim, memory_order_acquire) != f->queued;
+}
+
 static void waiter_notify(cf_waiter *w, size_t index, int failed) {
     pthread_mutex_lock(&w->mu);
     if (w->nring < w->ringcap) w->ring[w->nring++] = index;
@@ -194,6 +253,7 @@ static void waiter_notify(cf_waiter *w, size_t index, int failed) {
  * the callbacks (in the order added) for the caller to run unlocked. */
 static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg) {
     f->outcome = outcome;
+    f->claim = NULL;
     if (xmsg && !f->xmsg) f->xmsg = strdup(xmsg);
     if (f->ex && f->ex->opts.trace) {
         int64_t now = cf_now_ns();
@@ -240,10 +300,19 @@ int cf__future_finish(cf_future *f, int outcome, const char *xmsg) {
     return 1;
 }
 
+/* The word's value once cancel has won it: the job's sequence number with
+ * the cancelled state (process_pool.c's encoding: low 2 bits). */
+#define CLAIM_CANCELLED(queued) (((queued) & ~(uint64_t)3) | 2)
+
 int cf_future_cancel(cf_future *f) {
     if (!f) return 0;
     pthread_mutex_lock(&f->mu);
     int st = atomic_load_explicit(&f->state, memory_order_relaxed);
+    uint64_t q = f->queued;
+    if (st == CF_PENDING && f->claim &&
+        !atomic_compare_exchange_strong_explicit(f->claim, &q, CLAIM_CANCELLED(f->queued),
+                                                 memory_order_acq_rel, memory_order_acquire))
+        st = CF_RUNNING; /* a worker process started it first */
     if (st != CF_PENDING) {
         int r = st == CF_DONE && f->outcome == CF_ECANCELLED;
         pthread_mutex_unlock(&f->mu);
@@ -260,7 +329,15 @@ int cf_future_done(const cf_future *f) {
 }
 
 int cf_future_running(const cf_future *f) {
-    return f && atomic_load_explicit(&f->state, memory_order_acquire) == CF_RUNNING;
+    if (!f) return 0;
+    int st = atomic_load_explicit(&f->state, memory_order_acquire);
+    if (st != CF_PENDING) return st == CF_RUNNING;
+    cf_future *m = (cf_future *)f; /* the lock, not the future, changes */
+    pthread_mutex_lock(&m->mu);
+    int r =
+        atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING && claimed_locked(f);
+    pthread_mutex_unlock(&m->mu);
+    return r;
 }
 
 int cf_future_cancelled(const cf_future *f) {
@@ -286,7 +363,7 @@ int cf_future_error(const cf_future *f, const char **msg) {
 }
 
 int cf_future_wait(cf_future *f, double timeout) {
-    if (!f) return CF_EINVAL;
+    if (!f || timeout != timeout) return CF_EINVAL;
     if (cf_future_done(f)) return 0;
     if (timeout == 0) return CF_ETIMEDOUT;
     int64_t deadline = cf__deadline(timeout);
@@ -296,6 +373,7 @@ int cf_future_wait(cf_future *f, double timeout) {
         if (r) return r;
         blocked = 1;
     }
+    int gil = cf__gil_pause(); /* CPython waits without its GIL too */
     pthread_mutex_lock(&f->mu);
     while (atomic_load_explicit(&f->state, memory_order_relaxed) != CF_DONE) {
         f->nwait++;
@@ -305,6 +383,7 @@ int cf_future_wait(cf_future *f, double timeout) {
     }
     int done = atomic_load_explicit(&f->state, memory_order_relaxed) == CF_DONE;
     pthread_mutex_unlock(&f->mu);
+    cf__gil_resume(gil);
     if (blocked) cf__dl_unblock();
     return done ? 0 : CF_ETIMEDOUT;
 }
@@ -317,6 +396,63 @@ int cf_future_result(cf_future *f, double timeout, const void **data, size_t *le
         if (len) *len = f->items[0].out_len;
     }
     return f->outcome;
+}
+
+/* ---- futures without an executor ------------------------------------- */
+
+int cf_future_new(cf_future **out) {
+    if (!out) return CF_EINVAL;
+    size_t none = 0;
+    const void *in[1] = {NULL};
+    *out = cf__future_new(NULL, NULL, 1, in, &none);
+    return *out ? 0 : CF_ENOMEM;
+}
+
+int cf_future_set_running_or_notify_cancel(cf_future *f) {
+    if (!f) return CF_EINVAL;
+    pthread_mutex_lock(&f->mu);
+    int st = atomic_load_explicit(&f->state, memory_order_relaxed);
+    int r = st == CF_PENDING ? 1 : st == CF_DONE && f->outcome == CF_ECANCELLED ? 0 : CF_ESTATE;
+    if (r == 1) atomic_store_explicit(&f->state, CF_RUNNING, memory_order_release);
+    pthread_mutex_unlock(&f->mu);
+    return r;
+}
+
+/* Completes f (any executor or none) with an outcome the caller built:
+ * item 0 already holds the result or error. CF_ESTATE if done. */
+static int set_outcome(cf_future *f, int outcome, int status, const void *data, size_t len,
+                       const char *msg) {
+    pthread_mutex_lock(&f->mu);
+    if (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_DONE) {
+        pthread_mutex_unlock(&f->mu);
+        return CF_ESTATE;
+    }
+    cf_item *it = &f->items[0];
+    int r = cf__item_set_out(f, it, data, len);
+    char *m = msg ? strdup(msg) : NULL;
+    if (r || (msg && !m)) {
+        pthread_mutex_unlock(&f->mu);
+        free(m);
+        return CF_ENOMEM;
+    }
+    it->status = status;
+    free(it->msg);
+    it->msg = m;
+    cf_cbnode *cbs = finish_locked(f, outcome, NULL);
+    pthread_mutex_unlock(&f->mu);
+    run_callbacks(f, cbs);
+    return 0;
+}
+
+int cf_future_set_result(cf_future *f, const void *data, size_t len) {
+    if (!f || (!data && len)) return CF_EINVAL;
+    if (len > CF_MAX_BYTES) return CF_ETOOBIG;
+    return set_outcome(f, 0, 0, data, len, NULL);
+}
+
+int cf_future_set_error(cf_future *f, int status, const char *msg) {
+    if (!f || status == 0) return CF_EINVAL;
+    return set_outcome(f, CF_ETASK, status, NULL, 0, msg);
 }
 
 int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg) {

@@ -76,7 +76,8 @@ static void drop(int forced) {
 }
 
 void cf__gil_enter(double interval) {
-    my_interval = (int64_t)(interval * 1e9);
+    /* Validated by cf_executor_new (> 0, not NaN); +inf: never forced. */
+    my_interval = interval > 1e9 ? (int64_t)1e18 : (int64_t)(interval * 1e9);
     if (my_interval < 1000) my_interval = 1000;
     take();
 }
@@ -99,6 +100,16 @@ void cf_gil_release(void) {
 
 void cf_gil_acquire(void) {
     if (my_interval > 0 && !held) take();
+}
+
+int cf__gil_pause(void) {
+    if (!held) return 0;
+    drop(0);
+    return 1;
+}
+
+void cf__gil_resume(int paused) {
+    if (paused) take();
 }
 
 void cf_gil_stats_get(cf_gil_stats *out) {

@@ -74,6 +74,7 @@ struct cf_future {
     const cf_task *task;
     size_t nitems;
     cf_item *items; /* = item, below */
+    size_t bytes;   /* of the block it lives in (cf__block_alloc) */
     atomic_int refs;
 
     pthread_mutex_t mu;
@@ -87,6 +88,11 @@ struct cf_future {
     cf_cbnode *callbacks;
     int worker; /* slot that runs it, -1 before */
     cf_times times;
+    /* Process pools: while the job sits in a worker's pipe, the shared word
+     * a worker must claim before it runs it (see process_pool.c), and the
+     * value that word holds while the job waits; NULL otherwise. */
+    _Atomic(uint64_t) *claim;
+    uint64_t queued;
 
     /* Guarded by the executor's queue lock. */
     struct cf_future *next;
@@ -94,6 +100,56 @@ struct cf_future {
     /* The items, then in the same allocation the input bytes of each. */
     cf_item item[];
 };
+
+/* ---- memory for futures (slab.c) ------------------------------------- */
+
+/* A block of n bytes (64-byte aligned up to 3 KiB, from slabs whose empty
+ * pages the kernel may take back lazily; larger ones from malloc), or NULL.
+ * Free it with the same n. Thread-safe. */
+void *cf__block_alloc(size_t n);
+void cf__block_free(void *p, size_t n);
+
+/* ---- the FIFO of futures both pools queue work in --------------------- */
+
+/* Futures linked through their `next`; the owner's lock guards it. */
+typedef struct cf_fifo {
+    cf_future *head, *tail;
+} cf_fifo;
+
+static inline void cf__fifo_push(cf_fifo *q, cf_future *f) {
+    f->next = NULL;
+    if (q->tail)
+        q->tail->next = f;
+    else
+        q->head = f;
+    q->tail = f;
+}
+
+static inline cf_future *cf__fifo_pop(cf_fifo *q) {
+    cf_future *f = q->head;
+    if (f) {
+        q->head = f->next;
+        if (!q->head) q->tail = NULL;
+        f->next = NULL;
+    }
+    return f;
+}
+
+/* Puts every future of `in` ahead of q's, in their order; empties `in`. */
+static inline void cf__fifo_prepend(cf_fifo *q, cf_fifo *in) {
+    if (!in->head) return;
+    in->tail->next = q->head;
+    q->head = in->head;
+    if (!q->tail) q->tail = in->tail;
+    in->head = in->tail = NULL;
+}
+
+/* Takes the whole queue. */
+static inline cf_fifo cf__fifo_take(cf_fifo *q) {
+    cf_fifo all = *q;
+    q->head = q->tail = NULL;
+    return all;
+}
 
 /* Creates a future for `task` with n items whose inputs are in[i]/len[i]
  * (copied), refs = 1. */
@@ -106,6 +162,25 @@ void cf__future_unref(cf_future *f);
 /* PENDING -> RUNNING on `worker`; returns 0 if it was cancelled (then the
  * executor drops it). */
 int cf__future_start(cf_future *f, int worker);
+
+/* Process pools. Hooks a PENDING future to the shared word `w`, which the
+ * caller has set to `queued`: from now on cancel must win that word from
+ * `queued` (compare-and-swap) before it may cancel, and running() reads
+ * it. Returns 0 if the future is no longer pending (cancelled: drop it). */
+int cf__future_attach_claim(cf_future *f, _Atomic(uint64_t) *w, uint64_t queued, int worker);
+
+/* Unhooks it (its worker skipped it). */
+void cf__future_detach_claim(cf_future *f);
+
+/* Takes the job back from the worker it was sent to, if no worker claimed
+ * it and it was not cancelled: swaps the word to `revoked` and unhooks it.
+ * Returns 1 if won (the future is PENDING, ready to be sent again). */
+int cf__future_revoke(cf_future *f, uint64_t revoked);
+
+/* Completes the future as failed before its task could run (CF_ETASK,
+ * every item with `status`, a CF_E* code, and a copy of msg). Returns 0
+ * if it was already done. */
+int cf__future_fail_items(cf_future *f, int status, const char *msg);
 
 /* Moves to DONE with `outcome` (xmsg copied, may be NULL), wakes waiters,
  * runs callbacks. Returns 0 if it was already done (then nothing happens). */
@@ -123,14 +198,28 @@ typedef struct cf_ops {
     int (*submit)(cf_executor *ex, cf_future *f); /* takes f's extra ref */
     int (*shutdown)(cf_executor *ex, int wait, int cancel_futures);
     void (*destroy)(cf_executor *ex);
+    int (*signal_workers)(cf_executor *ex, int sig); /* NULL: not supported */
 } cf_ops;
 
 struct cf_executor {
     cf_kind kind;
     int nworkers;
-    cf_options opts;
+    cf_options opts; /* opts.thread_name_prefix points at name */
     const cf_ops *ops;
+    int64_t task_timeout_ns; /* 0: none */
+    char name[16];           /* worker name prefix, NUL-terminated */
 };
+
+/* Fills the common part of a new executor (copies opts; the name prefix
+ * into ex->name; task_timeout into ns, 0 for none). */
+void cf__executor_init(cf_executor *ex, cf_kind kind, int nworkers, const cf_options *o,
+                       const cf_ops *ops);
+
+/* "PREFIX-index", cut to the kernel's 15 bytes, into name. */
+void cf__worker_name(const cf_executor *ex, int index, char name[16]);
+
+/* Names the calling thread so (pthread_setname_np). */
+void cf__name_thread(const cf_executor *ex, int index);
 
 int cf__seq_new(const cf_options *o, cf_executor **out);
 int cf__thread_new(const cf_options *o, cf_executor **out);
@@ -183,6 +272,11 @@ void cf__dl_unblock(void);
 void cf__gil_enter(double interval);
 void cf__gil_leave(void);
 
+/* Around a blocking wait: drops the GIL if this thread holds it (returns
+ * 1), and takes it back after (resume with what pause returned). */
+int cf__gil_pause(void);
+void cf__gil_resume(int paused);
+
 /* ---- waiters (future.c) ----------------------------------------------- */
 
 struct cf_waiter {
@@ -209,9 +303,10 @@ int64_t cf__deadline(double timeout);
 int cf__cond_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline);
 int cf__cond_init(pthread_cond_t *cv);
 
-/* Is the outcome a failure for FIRST_EXCEPTION? */
+/* Is the outcome a failure for FIRST_EXCEPTION? Python's exception() is
+ * None for a cancelled future, so cancelled is not one. */
 static inline int cf__failed(int outcome) {
-    return outcome != 0;
+    return outcome != 0 && outcome != CF_ECANCELLED;
 }
 
 #endif

@@ -30,6 +30,7 @@ struct cf_map_iter {
     cf_future *spent; /* the chunk of the last item returned */
     size_t next_in;   /* inputs read so far */
     int in_done, in_err;
+    int over; /* the deadline passed: iteration ended, as in Python */
     size_t index;
     cf_times times; /* of the item returned last */
     int status;
@@ -217,7 +218,7 @@ int cf_map_next(cf_map_iter *m, const void **data, size_t *len) {
         m->spent = NULL;
     }
     cf_future *f = front(m);
-    if (!f) {
+    if (!f || m->over) {
         if (m->in_err) {
             int r = m->in_err;
             m->in_err = 0;
@@ -232,7 +233,13 @@ int cf_map_next(cf_map_iter *m, const void **data, size_t *len) {
             left = ns > 0 ? (double)ns / 1e9 : 0;
         }
         int r = cf_future_wait(f, left);
-        if (r) return r; /* CF_ETIMEDOUT or CF_EDEADLK: may call again */
+        if (r == CF_ETIMEDOUT) { /* Python cancels the rest and stops */
+            for (size_t i = 0; i < m->qlen; i++)
+                cf_future_cancel(m->q[(m->qhead + i) % m->qcap]);
+            m->over = m->in_done = 1;
+            m->in_err = 0;
+        }
+        if (r) return r; /* CF_EDEADLK: the caller may try again */
     }
     cf_item *it = &f->items[m->pos];
     m->index = m->base + m->pos;

@@ -1,37 +1,58 @@
-/* process_pool.c -- the process pool executor: forked workers fed through
- * pipes by one manager thread.
+/* process_pool.c -- the process pool executor: forked workers, one manager
+ * thread, and a claim word in shared memory for every job.
  *
- * Lifecycle: cf__process_new starts the manager thread, which forks every
- * worker (all forks happen there, so PR_SET_PDEATHSIG, which follows the
- * forking thread, ends the workers with the pool or the process). Each
- * worker slot has its own request pipe and result pipe. Submit only queues
- * a future and, if the manager sleeps in poll(), wakes it through an
- * eventfd. The manager moves queued futures into slots (a future is RUNNING
- * from then on, as in Python), writes the messages, reads results, and
- * completes futures in submission order per slot. Shutdown lets the queue
- * drain, then closes the request pipes: workers read EOF and exit; the
- * manager reaps them and ends.
+ * How a call flows:
  *
- * Batching: a slot takes several messages at once when tasks are short (the
- * window follows the workers' measured time per message, 1 for long tasks
- * so that they spread evenly); the manager writes all of a slot's messages
- * with one write, and a worker answers a batch with one write too, unless
- * an answer has waited for 50 µs. That is what makes a tiny task cost about
- * a microsecond rather than two context switches.
+ *   cf_submit ─► queue ─► manager: dispatch ─► request pipe ─► worker: claim
+ *                (mu)     word[seq] = QUEUED                   CAS QUEUED→RUNNING,
+ *                                                              run, or skip if it lost
+ *   future done ◄─ manager: read_results ◄─ result pipe ◄─ RESULT / SKIPPED
+ *   worker gone ◄─ manager: the worker's pidfd became readable
  *
- * Locks: `mu` guards the queue and flags; it is never held across a system
- * call other than the eventfd write, nor while a future's callbacks run.
- * Lock order: mu -> future mu. Slots belong to the manager thread alone.
+ * Claims. Each job (a submit, or one map chunk) sent to a worker gets a
+ * sequence number and a word in memory shared with the workers (mapped
+ * before the first fork). The word reads (seq, QUEUED) until the worker
+ * swaps it to (seq, RUNNING) just before it runs the job. cf_future_cancel
+ * tries the same swap to (seq, CANCELLED): whoever wins decides. So a
+ * future is RUNNING only once a worker has really started it, and cancel
+ * works on everything else, even work already in a worker's pipe; the
+ * worker skips what it lost. The manager takes work back the same way
+ * (REVOKED) to hand it to an idle worker, so a job never waits behind a
+ * long one while another worker is idle.
  *
- * Failures: a worker that dies (signal, exit, crash) breaks the pool as
+ * Batching. A worker may hold several jobs at once when tasks are short
+ * (its window follows the measured time per job; 1 for long tasks), the
+ * manager writes each worker's jobs with one write, spreading a batch
+ * round-robin, and a worker answers a run of short jobs with one write
+ * (held at most FLUSH_NS, and never while it starts a long job). That is
+ * what makes a tiny task cost about a microsecond, not two context
+ * switches.
+ *
+ * Lifecycle. cf__process_new maps the shared words and starts the manager,
+ * which forks every worker: all forks happen there, so PR_SET_PDEATHSIG
+ * (which follows the forking thread) ends the workers with the pool or the
+ * process. Shutdown lets the queue drain, then sends each worker STOP and
+ * reaps it. Worker deaths are seen on the worker's pidfd, never on a pipe's
+ * end of file, and every descriptor is close-on-exec: a helper a task
+ * started, or a fork elsewhere in the program, can hold a pipe open without
+ * holding the pool up.
+ *
+ * Locks. `mu` guards the queue and the flags; it is never held across a
+ * system call other than the eventfd write, nor while a future's callbacks
+ * run. Lock order: mu -> future mu. Slots belong to the manager thread.
+ * The shared words are atomics: the manager writes QUEUED, then a worker
+ * (RUNNING), cancel (CANCELLED) or the manager (REVOKED) moves it once.
+ *
+ * Failures. A worker that dies (signal, exit, crash) breaks the pool as
  * Python's BrokenProcessPool: every unfinished future fails with CF_EBROKEN
  * and a message naming the pid and the signal or exit status, the other
  * workers are killed and every one is reaped. A worker that exits because
- * it reached max_tasks_per_child, with nothing in flight, is replaced. A
- * task that runs past task_timeout fails with CF_ETIMEDOUT; its worker is
- * killed and replaced, and what was queued behind it is sent again.
+ * it reached max_tasks_per_child is replaced. Each worker publishes the
+ * start of the item it is running (none during its initializer); an item
+ * that runs past task_timeout fails with CF_ETIMEDOUT, its worker is killed
+ * and replaced, and what it had not started is sent again.
  *
- * Fork safety: the child never touches a lock of this library (it uses a
+ * Fork safety. The child never touches a lock of this library (it uses a
  * snapshot of the task registry taken before the fork), resets signal
  * handlers and mask, ignores SIGINT (the parent decides when to stop), and
  * closes every descriptor but stdio and its two pipes.
@@ -44,7 +65,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,39 +76,78 @@
 
 #define TARGET_BATCH_NS 200000 /* keep ~200 µs of work queued per worker */
 #define MAX_WINDOW 256
-#define FLUSH_NS 50000 /* a worker holds answers back at most this long */
+#define FLUSH_NS 50000   /* a worker holds answers back at most this long */
+#define STEAL_NS 1000000 /* take work back from a job running this long */
+
+/* The claim word: (seq << 2) | state. future.c's cancel knows CANCELLED. */
+enum claim { CLAIM_QUEUED = 0, CLAIM_RUNNING = 1, CLAIM_CANCELLED = 2, CLAIM_REVOKED = 3 };
+#define CLAIM(seq, st) ((uint64_t)(seq) << 2 | (uint64_t)(st))
+
+/* How a worker process ends. */
+enum worker_exit {
+    WX_STOPPED = 0,     /* told to stop, or its max_tasks_per_child reached */
+    WX_INIT_FAILED = 1, /* the initializer returned non-zero */
+    WX_ORPHAN = 120,    /* its parent was gone before it started */
+    WX_SETUP = 121,     /* could not arrange its descriptors */
+    WX_PROTO = 122,     /* a message it could not parse */
+    WX_NOMEM = 123,     /* out of memory */
+    WX_WRITE = 124,     /* could not write its results */
+    WX_READ = 126,      /* could not read its requests */
+};
+
+enum slot_state {
+    SLOT_EMPTY,    /* no process */
+    SLOT_WORKING,  /* takes jobs */
+    SLOT_DRAINING, /* sent its last job (max_tasks_per_child): exits after */
+};
+
+/* What a worker publishes for the manager (its own cache line). */
+typedef struct wshared {
+    _Atomic(uint64_t) seq;  /* the job it runs; 0: none */
+    _Atomic(int64_t) start; /* when its current item started; 0: idle */
+    _Atomic(int) ready;     /* its initializer is done */
+    char pad[64 - 2 * sizeof(uint64_t) - sizeof(int)];
+} wshared;
 
 typedef struct pslot {
     int index;
-    pid_t pid; /* 0: no process */
-    int wfd, rfd;
-    cf_future *head, *tail; /* in flight, in the order sent */
+    enum slot_state state;
+    pid_t pid;
+    int wfd, rfd, pidfd; /* pidfd -1: the kernel has none; EOF tells */
+    int rfd_eof;         /* the result pipe ended before the process did */
+    cf_fifo jobs;        /* sent, not answered, in seq order */
     int inflight;
-    int sent;           /* messages sent to this process */
-    int draining;       /* it will exit after max_tasks_per_child */
-    int64_t head_since; /* when the head message began, roughly */
-    double svc_ns;      /* recent time per message in the worker */
+    int sent;      /* jobs sent to this process */
+    double svc_ns; /* recent time per job in the worker */
     cf_buf wbuf, rbuf;
 } pslot;
 
 typedef struct ppool {
     cf_executor ex;
     pthread_mutex_t mu;
-    pthread_cond_t cv; /* the manager's start-up */
+    pthread_cond_t cv; /* the manager started, or did what was asked */
     /* Guarded by mu. */
-    cf_future *head, *tail; /* queued, not yet in a slot */
+    cf_fifo queue; /* submitted, not yet sent */
     int shutdown;
     int broken;
-    int started, start_err;
-    int sleeping, wake_pending; /* manager in poll() / eventfd written */
-    int has_room;               /* manager may take more now */
+    int started, start_err, start_errno;
+    int sleeping, wake_pending;    /* manager in poll() / eventfd written */
+    int cancel_req, signal_req;    /* asked of the manager: cancel what the
+                                      workers hold unstarted; send a signal */
+    unsigned long asked, answered; /* requests made / carried out */
+    int ended;                     /* the manager returned */
     /* Set before the manager starts, then read-only. */
     int efd;
     pthread_t mgr;
     pslot *slots;
     int n;
     pid_t parent;
+    wshared *ws;             /* n of them, then the words */
+    _Atomic(uint64_t) *word; /* nwords claim words */
+    uint64_t mask;           /* nwords - 1 */
+    size_t shm_len;
     /* Manager thread only. */
+    uint64_t next_seq;
     const cf_task **tasks; /* registry snapshot for the children */
     uint32_t ntasks;
     char brokenmsg[256];
@@ -93,6 +155,15 @@ typedef struct ppool {
     pthread_mutex_t join_mu;
     int joined; /* guarded by join_mu */
 } ppool;
+
+static uint64_t job_seq(const cf_future *f) {
+    return f->queued >> 2;
+}
+
+/* Takes a job back from a worker that has not claimed it; 1 if won. */
+static int take_back(cf_future *f) {
+    return cf__future_revoke(f, CLAIM(job_seq(f), CLAIM_REVOKED));
+}
 
 /* ---- the worker process ----------------------------------------------- */
 
@@ -109,6 +180,15 @@ static int write_all(int fd, const unsigned char *p, size_t n) {
     return 0;
 }
 
+static int append_header(cf_buf *out, uint32_t type, uint64_t seq) {
+    cf_wire_hdr h = {CF_WIRE_MAGIC, type, 0, 0, 0, seq};
+    unsigned char *q = cf__buf_room(out, sizeof h);
+    if (!q) return -1;
+    memcpy(q, &h, sizeof h);
+    out->len += sizeof h;
+    return 0;
+}
+
 static int append_result(cf_buf *out, const cf_wire_item *it, const void *data, const char *msg) {
     unsigned char *q = cf__buf_room(out, sizeof *it + it->out_len + it->msg_len);
     if (!q) return -1;
@@ -119,22 +199,30 @@ static int append_result(cf_buf *out, const cf_wire_item *it, const void *data, 
     return 0;
 }
 
-/* Runs one task message, appending its result message to `out`. */
-static int child_run(ppool *p, const cf_wire_hdr *h, const unsigned char *pl, cf_buf *out) {
+/* Claims and runs one job, appending its RESULT (or SKIPPED, if cancel or
+ * the manager won the word) to `out`. Returns 0 or -1 (out of memory). */
+static int child_job(ppool *p, wshared *me, const cf_wire_hdr *h, const unsigned char *pl,
+                     cf_buf *out) {
+    uint64_t want = CLAIM(h->seq, CLAIM_QUEUED);
+    if (!atomic_compare_exchange_strong(&p->word[h->seq & p->mask], &want,
+                                        CLAIM(h->seq, CLAIM_RUNNING)))
+        return append_header(out, CF_MSG_SKIPPED, h->seq);
     const cf_task *task = h->task < p->ntasks ? p->tasks[h->task] : NULL;
     size_t hdr_at = out->len;
-    cf_wire_hdr rh = {CF_WIRE_MAGIC, CF_MSG_RESULT, h->nitems, h->task, 0};
+    cf_wire_hdr rh = {CF_WIRE_MAGIC, CF_MSG_RESULT, h->nitems, h->task, 0, h->seq};
     if (!cf__buf_room(out, sizeof rh)) return -1;
     out->len += sizeof rh;
     const unsigned char *end = pl + h->bytes;
     unsigned char small[CF_INLINE + 1];
+    atomic_store_explicit(&me->seq, h->seq, memory_order_relaxed);
     for (uint32_t i = 0; i < h->nitems; i++) {
         const unsigned char *in;
         uint32_t in_len;
-        if (cf__wire_next_input(&pl, end, &in, &in_len)) return -1;
+        if (cf__wire_next_input(&pl, end, &in, &in_len)) _exit(WX_PROTO);
         cf_out o;
         cf__out_init(&o, small, CF_INLINE);
         cf_wire_item it = {0, 0, 0, 0, cf_now_ns(), 0};
+        atomic_store_explicit(&me->start, it.start, memory_order_release);
         if (task) {
             it.status = task->fn(in, in_len, &o);
         } else {
@@ -148,12 +236,14 @@ static int child_run(ppool *p, const cf_wire_hdr *h, const unsigned char *pl, cf
         cf__out_release(&o);
         if (r) return -1;
     }
+    atomic_store_explicit(&me->start, 0, memory_order_release);
+    atomic_store_explicit(&me->seq, 0, memory_order_relaxed);
     rh.bytes = out->len - hdr_at - sizeof rh;
     memcpy(out->p + hdr_at, &rh, sizeof rh);
     return 0;
 }
 
-static void child_setup(int *rfd, int *wfd) {
+static void child_setup(ppool *p, int slot, int *rfd, int *wfd) {
     sigset_t none;
     sigemptyset(&none);
     for (int s = 1; s < NSIG; s++) {
@@ -167,67 +257,85 @@ static void child_setup(int *rfd, int *wfd) {
     signal(SIGINT, SIG_IGN);
     signal(SIGPIPE, SIG_DFL);
     pthread_sigmask(SIG_SETMASK, &none, NULL);
-    /* Keep stdio and our pipes as 3 and 4; close everything else, so that
-     * no other pool's pipe stays open here. */
+    /* Our pipes become 3 and 4, close-on-exec, so that a program a task
+     * starts holds neither; everything else is closed, so that no other
+     * pool's pipe stays open here. */
     int a = fcntl(*rfd, F_DUPFD_CLOEXEC, 10), b = fcntl(*wfd, F_DUPFD_CLOEXEC, 10);
-    if (a < 0 || b < 0 || dup2(a, 3) < 0 || dup2(b, 4) < 0) _exit(121);
+    if (a < 0 || b < 0 || dup3(a, 3, O_CLOEXEC) < 0 || dup3(b, 4, O_CLOEXEC) < 0) _exit(WX_SETUP);
     if (close_range(5, ~0U, 0) < 0)
         for (int fd = 5; fd < 1024; fd++)
             close(fd);
     *rfd = 3;
     *wfd = 4;
+    char name[16];
+    cf__worker_name(&p->ex, slot, name);
+    prctl(PR_SET_NAME, name); /* cosmetic: failure is harmless */
+}
+
+static void flush_out(int wfd, cf_buf *out) {
+    if (out->len && write_all(wfd, out->p, out->len)) _exit(WX_WRITE);
+    out->len = 0;
 }
 
 static void __attribute__((noreturn)) child_main(ppool *p, int slot, int rfd, int wfd) {
     static cf_worker me;
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != p->parent) _exit(120);
-    child_setup(&rfd, &wfd);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != p->parent) _exit(WX_ORPHAN);
+    child_setup(p, slot, &rfd, &wfd);
     me.index = slot;
     cf__self = &me;
+    wshared *mine = &p->ws[slot];
     cf_buf in = {0}, out = {0};
     if (p->ex.opts.initializer && p->ex.opts.initializer(p->ex.opts.initarg)) {
-        cf_wire_hdr h = {CF_WIRE_MAGIC, CF_MSG_INIT_FAILED, 0, 0, 0};
-        write_all(wfd, (const unsigned char *)&h, sizeof h);
-        _exit(1);
+        append_header(&out, CF_MSG_INIT_FAILED, 0);
+        flush_out(wfd, &out);
+        _exit(WX_INIT_FAILED);
     }
+    atomic_store_explicit(&mine->ready, 1, memory_order_release);
     int done = 0, max = p->ex.opts.max_tasks_per_child;
+    int64_t oldest = 0, last_ns = 0;
     for (;;) {
         /* Run every complete message we hold, answering in batches. */
-        int64_t oldest = 0;
         for (;;) {
             cf_wire_hdr h;
             size_t m = cf__wire_frame(in.p + in.off, in.len - in.off, &h);
             if (m == 0) break;
-            if (m == (size_t)-1 || h.type != CF_MSG_TASK) _exit(122);
-            if (!oldest) oldest = cf_now_ns();
-            if (child_run(p, &h, in.p + in.off + sizeof h, &out)) _exit(123);
-            in.off += m;
-            done++;
-            if ((max && done >= max) || cf_now_ns() - oldest > FLUSH_NS) {
-                if (write_all(wfd, out.p, out.len)) _exit(124);
-                out.len = 0;
-                oldest = 0;
-                if (max && done >= max) _exit(0);
+            if (m == (size_t)-1) _exit(WX_PROTO);
+            if (h.type == CF_MSG_STOP) {
+                flush_out(wfd, &out);
+                _exit(WX_STOPPED);
             }
+            if (h.type != CF_MSG_TASK) _exit(WX_PROTO);
+            /* Answer first after a long job (the next may be long too),
+             * and always under task_timeout: a job that hangs gets this
+             * process killed, and what it holds would be lost. */
+            if (out.len && (last_ns >= FLUSH_NS || p->ex.task_timeout_ns)) flush_out(wfd, &out);
+            if (!out.len) oldest = cf_now_ns();
+            int64_t t0 = cf_now_ns();
+            if (child_job(p, mine, &h, in.p + in.off + sizeof h, &out)) _exit(WX_NOMEM);
+            int64_t t1 = cf_now_ns();
+            last_ns = t1 - t0;
+            in.off += m;
+            if (max && ++done >= max) {
+                flush_out(wfd, &out);
+                _exit(WX_STOPPED);
+            }
+            if (t1 - oldest > FLUSH_NS) flush_out(wfd, &out);
         }
-        if (out.len) {
-            if (write_all(wfd, out.p, out.len)) _exit(124);
-            out.len = 0;
-        }
+        flush_out(wfd, &out);
         if (in.off == in.len) in.off = in.len = 0;
         unsigned char *q = cf__buf_room(&in, 65536);
-        if (!q) _exit(125);
+        if (!q) _exit(WX_NOMEM);
         ssize_t r = read(rfd, q, in.cap - in.len);
-        if (r == 0) _exit(0); /* the pool shut down */
+        if (r == 0) _exit(WX_STOPPED); /* the pool is gone */
         if (r < 0) {
             if (errno == EINTR) continue;
-            _exit(126);
+            _exit(WX_READ);
         }
         in.len += (size_t)r;
     }
 }
 
-/* ---- the manager thread ----------------------------------------------- */
+/* ---- the manager: workers --------------------------------------------- */
 
 static void snapshot_tasks(ppool *p) {
     uint32_t n = 0;
@@ -248,6 +356,19 @@ static int reap(pid_t pid) {
     return status;
 }
 
+static void close_fd(int *fd) {
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+}
+
+static void close_slot(pslot *s) {
+    close_fd(&s->wfd);
+    close_fd(&s->rfd);
+    close_fd(&s->pidfd);
+    s->state = SLOT_EMPTY;
+    s->pid = 0;
+}
+
 static int spawn(ppool *p, pslot *s) {
     int req[2], resp[2];
     if (pipe2(req, O_CLOEXEC) < 0) return CF_ESYS;
@@ -257,6 +378,9 @@ static int spawn(ppool *p, pslot *s) {
         return CF_ESYS;
     }
     snapshot_tasks(p);
+    atomic_store(&p->ws[s->index].seq, 0);
+    atomic_store(&p->ws[s->index].start, 0);
+    atomic_store(&p->ws[s->index].ready, 0);
     fflush(NULL); /* or the child could write the parent's buffers again */
     pid_t pid = fork();
     if (pid == 0) {
@@ -271,30 +395,26 @@ static int spawn(ppool *p, pslot *s) {
         close(resp[0]);
         return CF_ESYS;
     }
-    /* The manager's ends never block it; the worker's ends do block. */
-    if (fcntl(req[1], F_SETFL, O_NONBLOCK) < 0 || fcntl(resp[0], F_SETFL, O_NONBLOCK) < 0) {
-        kill(pid, SIGKILL);
-        reap(pid);
-        close(req[1]);
-        close(resp[0]);
-        return CF_ESYS;
-    }
-    if (fcntl(req[1], F_SETPIPE_SZ, 1 << 18) < 0) {
-        /* best effort: a bigger pipe only means fewer wake-ups */
-    }
     s->pid = pid;
     s->wfd = req[1];
     s->rfd = resp[0];
-    s->head = s->tail = NULL;
-    s->inflight = s->sent = s->draining = 0;
+    s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* close-on-exec */
+    /* The manager's ends never block it; the worker's ends do block. */
+    if (fcntl(s->wfd, F_SETFL, O_NONBLOCK) < 0 || fcntl(s->rfd, F_SETFL, O_NONBLOCK) < 0) {
+        kill(pid, SIGKILL);
+        reap(pid);
+        close_slot(s);
+        return CF_ESYS;
+    }
+    if (fcntl(s->wfd, F_SETPIPE_SZ, 1 << 18) < 0) {
+        /* best effort: a bigger pipe only means fewer wake-ups */
+    }
+    s->state = SLOT_WORKING;
+    s->rfd_eof = 0;
+    s->jobs.head = s->jobs.tail = NULL;
+    s->inflight = s->sent = 0;
     s->wbuf.len = s->wbuf.off = s->rbuf.len = s->rbuf.off = 0;
     return 0;
-}
-
-static void close_slot(pslot *s) {
-    if (s->wfd >= 0) close(s->wfd);
-    if (s->rfd >= 0) close(s->rfd);
-    s->wfd = s->rfd = -1;
 }
 
 static void describe_exit(char *buf, size_t n, pid_t pid, int status) {
@@ -313,31 +433,30 @@ static void break_pool(ppool *p, const char *why) {
     if (!p->brokenmsg[0]) snprintf(p->brokenmsg, sizeof p->brokenmsg, "%s", why);
     pthread_mutex_lock(&p->mu);
     p->broken = 1;
-    cf_future *q = p->head;
-    p->head = p->tail = NULL;
+    cf_fifo q = cf__fifo_take(&p->queue);
     pthread_mutex_unlock(&p->mu);
     for (int i = 0; i < p->n; i++) {
         pslot *s = &p->slots[i];
         if (s->pid > 0) {
             kill(s->pid, SIGKILL);
             reap(s->pid);
-            s->pid = 0;
         }
         close_slot(s);
-        for (cf_future *f = s->head, *next; f; f = next) {
-            next = f->next;
+        cf_future *f;
+        while ((f = cf__fifo_pop(&s->jobs))) {
             cf__future_finish(f, CF_EBROKEN, p->brokenmsg);
             cf__future_unref(f);
         }
-        s->head = s->tail = NULL;
         s->inflight = 0;
     }
-    for (cf_future *next; q; q = next) {
-        next = q->next;
-        cf__future_finish(q, CF_EBROKEN, p->brokenmsg);
-        cf__future_unref(q);
+    cf_future *f;
+    while ((f = cf__fifo_pop(&q))) {
+        cf__future_finish(f, CF_EBROKEN, p->brokenmsg);
+        cf__future_unref(f);
     }
 }
+
+/* ---- the manager: jobs ------------------------------------------------ */
 
 static int window(const pslot *s) {
     if (s->svc_ns <= 0) return 1;
@@ -346,14 +465,29 @@ static int window(const pslot *s) {
     return w > MAX_WINDOW ? MAX_WINDOW : (int)w;
 }
 
+/* Slot s is stuck in a long job (or a slow initializer) with more queued
+ * behind it: give it nothing more for now, and let others have its queue. */
+static int stuck(const ppool *p, const pslot *s, int64_t now) {
+    const wshared *w = &p->ws[s->index];
+    if (s->inflight == 0) return 0;
+    if (!atomic_load_explicit(&w->ready, memory_order_acquire)) return 1;
+    int64_t start = atomic_load_explicit(&w->start, memory_order_acquire);
+    return start && now - start >= STEAL_NS;
+}
+
+static int room(const ppool *p, const pslot *s, int64_t now) {
+    if (s->state != SLOT_WORKING || stuck(p, s, now)) return 0;
+    return window(s) - s->inflight;
+}
+
 /* Encodes f's task message into the slot's write buffer. */
-static int encode(pslot *s, cf_future *f) {
+static int encode(pslot *s, cf_future *f, uint64_t seq) {
     size_t bytes = 0;
     for (size_t i = 0; i < f->nitems; i++)
         bytes += 4 + f->items[i].in_len;
     unsigned char *q = cf__buf_room(&s->wbuf, sizeof(cf_wire_hdr) + bytes);
     if (!q) return CF_ENOMEM;
-    cf_wire_hdr h = {CF_WIRE_MAGIC, CF_MSG_TASK, (uint32_t)f->nitems, f->task->id, bytes};
+    cf_wire_hdr h = {CF_WIRE_MAGIC, CF_MSG_TASK, (uint32_t)f->nitems, f->task->id, bytes, seq};
     memcpy(q, &h, sizeof h);
     q += sizeof h;
     for (size_t i = 0; i < f->nitems; i++) {
@@ -366,68 +500,113 @@ static int encode(pslot *s, cf_future *f) {
     return 0;
 }
 
-/* Puts a list of futures (linked through next, in order) back at the
- * front of the queue, ahead of everything submitted since. */
-static void requeue_front(ppool *p, cf_future *list) {
-    if (!list) return;
-    cf_future *last = list;
-    while (last->next)
-        last = last->next;
+/* The next sequence number whose word no job waits on: a word still
+ * QUEUED for an older job (one left in a busy worker's pipe while
+ * millions passed) is never overwritten. */
+static uint64_t next_free_seq(ppool *p) {
+    for (;;) {
+        uint64_t seq = p->next_seq++;
+        uint64_t v = atomic_load_explicit(&p->word[seq & p->mask], memory_order_acquire);
+        if (v == 0 || (v & 3) != CLAIM_QUEUED) return seq;
+    }
+}
+
+/* Sends f to slot s; f goes on the slot's list, or is dropped (cancelled
+ * meanwhile) or failed (out of memory). */
+static void send_job(ppool *p, pslot *s, cf_future *f) {
+    uint64_t seq = next_free_seq(p);
+    _Atomic(uint64_t) *w = &p->word[seq & p->mask];
+    atomic_store_explicit(w, CLAIM(seq, CLAIM_QUEUED), memory_order_release);
+    if (!cf__future_attach_claim(f, w, CLAIM(seq, CLAIM_QUEUED), s->index)) {
+        cf__future_unref(f); /* cancelled meanwhile */
+        return;
+    }
+    if (encode(s, f, seq)) {
+        cf__future_fail_items(f, CF_ENOMEM, "out of memory sending the task to a worker process");
+        cf__future_unref(f);
+        return;
+    }
+    cf__fifo_push(&s->jobs, f);
+    s->inflight++;
+    int max = p->ex.opts.max_tasks_per_child;
+    if (max && ++s->sent >= max) s->state = SLOT_DRAINING;
+}
+
+/* Puts futures back at the front of the queue, ahead of everything
+ * submitted since, in their order. */
+static void requeue_front(ppool *p, cf_fifo *list) {
+    if (!list->head) return;
     pthread_mutex_lock(&p->mu);
-    last->next = p->head;
-    p->head = list;
-    if (!p->tail) p->tail = last;
+    cf__fifo_prepend(&p->queue, list);
     pthread_mutex_unlock(&p->mu);
 }
 
-/* Moves queued futures into slots with room. */
-static void dispatch(ppool *p) {
-    int64_t now = cf_now_ns();
+/* Moves queued futures into slots with room, round-robin. */
+static void dispatch(ppool *p, int64_t now) {
+    int total = 0;
+    for (int i = 0; i < p->n; i++) {
+        int r = room(p, &p->slots[i], now);
+        total += r > 0 ? r : 0;
+    }
+    if (!total) return;
+    cf_fifo batch = {NULL, NULL};
+    pthread_mutex_lock(&p->mu);
+    for (int k = 0; k < total && p->queue.head; k++)
+        cf__fifo_push(&batch, cf__fifo_pop(&p->queue));
+    pthread_mutex_unlock(&p->mu);
+    /* Idle workers first, one job each: a job never waits behind another
+     * while a worker has nothing. Then round-robin. */
+    for (int i = 0; i < p->n && batch.head; i++)
+        if (p->slots[i].inflight == 0 && room(p, &p->slots[i], now) > 0)
+            send_job(p, &p->slots[i], cf__fifo_pop(&batch));
+    while (batch.head) {
+        int sent = 0;
+        for (int i = 0; i < p->n && batch.head; i++) {
+            pslot *s = &p->slots[i];
+            if (room(p, s, now) <= 0) continue;
+            send_job(p, s, cf__fifo_pop(&batch));
+            sent = 1;
+        }
+        if (!sent) break; /* a slot filled up (max_tasks_per_child) */
+    }
+    requeue_front(p, &batch);
+}
+
+/* Takes back, from workers busy with a long job (or a slow initializer),
+ * the jobs they have not started, when another worker is idle and the
+ * queue is empty: the idle ones get them at the next dispatch. */
+static int rebalance(ppool *p, int64_t now) {
+    int idle = 0;
+    for (int i = 0; i < p->n; i++)
+        idle += p->slots[i].state == SLOT_WORKING && p->slots[i].inflight == 0;
+    if (!idle) return 0;
+    pthread_mutex_lock(&p->mu);
+    int queued = p->queue.head != NULL;
+    pthread_mutex_unlock(&p->mu);
+    if (queued) return 0;
+    cf_fifo back = {NULL, NULL};
+    int waiting = 0; /* a victim that is not slow enough yet */
     for (int i = 0; i < p->n; i++) {
         pslot *s = &p->slots[i];
-        int room = s->pid > 0 && !s->draining ? window(s) - s->inflight : 0;
-        if (room <= 0) continue;
-        pthread_mutex_lock(&p->mu);
-        cf_future *batch = NULL, **tailp = &batch;
-        while (room > 0 && p->head) {
-            cf_future *f = p->head;
-            p->head = f->next;
-            if (!p->head) p->tail = NULL;
-            f->next = NULL;
-            *tailp = f;
-            tailp = &f->next;
-            room--;
+        if (s->inflight < 2 || s->pid <= 0) continue;
+        if (!stuck(p, s, now)) {
+            waiting = 1;
+            continue;
         }
-        pthread_mutex_unlock(&p->mu);
-        for (cf_future *f = batch, *next; f; f = next) {
-            next = f->next;
-            f->next = NULL;
-            /* A future sent again after a timeout is RUNNING already. */
-            if (!cf_future_running(f) && !cf__future_start(f, s->index)) {
-                cf__future_unref(f); /* cancelled meanwhile */
-                continue;
-            }
-            if (encode(s, f)) {
-                cf__future_finish(f, CF_ENOMEM, "out of memory sending the task");
-                cf__future_unref(f);
-                continue;
-            }
-            if (!s->head) s->head_since = now;
-            if (s->tail)
-                s->tail->next = f;
-            else
-                s->head = f;
-            s->tail = f;
-            s->inflight++;
-            s->sent++;
-            int max = p->ex.opts.max_tasks_per_child;
-            if (max && s->sent >= max) {
-                s->draining = 1;
-                requeue_front(p, next); /* what we took beyond its last message */
-                break;
+        cf_fifo keep = {NULL, NULL};
+        cf_future *f;
+        while ((f = cf__fifo_pop(&s->jobs))) {
+            if (take_back(f)) {
+                s->inflight--;
+                cf__fifo_push(&back, f);
+            } else {
+                cf__fifo_push(&keep, f);
             }
         }
+        s->jobs = keep;
     }
+    requeue_front(p, &back);
+    return waiting;
 }
 
 /* Writes what it can of each slot's buffer. */
@@ -438,7 +617,7 @@ static void flush_slots(ppool *p) {
             ssize_t w = write(s->wfd, s->wbuf.p + s->wbuf.off, s->wbuf.len - s->wbuf.off);
             if (w < 0) {
                 if (errno == EINTR) continue;
-                break; /* EAGAIN: poll for POLLOUT; EPIPE: EOF shows soon */
+                break; /* EAGAIN: poll for POLLOUT; EPIPE: its death shows soon */
             }
             s->wbuf.off += (size_t)w;
         }
@@ -446,10 +625,10 @@ static void flush_slots(ppool *p) {
     }
 }
 
-/* Completes the slot's head future from a result message. */
-static int complete_head(ppool *p, pslot *s, const cf_wire_hdr *h, const unsigned char *pl) {
-    cf_future *f = s->head;
-    if (!f || h->type != CF_MSG_RESULT || h->nitems != f->nitems) return -1;
+/* Completes the slot's head job from its RESULT message. */
+static int complete_head(pslot *s, const cf_wire_hdr *h, const unsigned char *pl) {
+    cf_future *f = s->jobs.head;
+    if (!f || job_seq(f) != h->seq || h->nitems != f->nitems) return -1;
     const unsigned char *end = pl + h->bytes;
     int outcome = 0;
     int64_t first = 0, last = 0;
@@ -463,23 +642,54 @@ static int complete_head(ppool *p, pslot *s, const cf_wire_hdr *h, const unsigne
         it->end = wi.end;
         if (!first) first = wi.start;
         last = wi.end;
-        if (cf__item_set_out(f, it, out, wi.out_len)) outcome = CF_ENOMEM;
+        if (cf__item_set_out(f, it, out, wi.out_len) && !wi.status) {
+            it->status = CF_ENOMEM;
+            wi.status = CF_ENOMEM;
+            it->msg = strdup("out of memory taking the result");
+        }
         if (wi.status) {
-            if (!outcome) outcome = CF_ETASK;
-            if (wi.msg_len) it->msg = strndup((const char *)msg, wi.msg_len);
+            outcome = CF_ETASK;
+            if (wi.msg_len && !it->msg) it->msg = strndup((const char *)msg, wi.msg_len);
         }
     }
     double took = (double)(last - first);
     s->svc_ns = s->svc_ns > 0 ? 0.8 * s->svc_ns + 0.2 * took : took;
-    s->head = f->next;
-    if (!s->head) s->tail = NULL;
-    f->next = NULL;
+    cf__fifo_pop(&s->jobs);
     s->inflight--;
-    s->head_since = cf_now_ns();
-    (void)p;
     cf__future_finish(f, outcome, NULL);
     cf__future_unref(f);
     return 0;
+}
+
+/* The worker skipped a job: cancelled (drop it), or taken back earlier
+ * (then it is no longer on the list: nothing to do). */
+static void skipped(ppool *p, pslot *s, uint64_t seq) {
+    cf_future *f = s->jobs.head;
+    if (!f || job_seq(f) != seq) return;
+    cf__fifo_pop(&s->jobs);
+    s->inflight--;
+    if (cf_future_done(f)) {
+        cf__future_unref(f);
+        return;
+    }
+    cf__future_detach_claim(f); /* not ours to judge: run it again */
+    cf_fifo one = {NULL, NULL};
+    cf__fifo_push(&one, f);
+    requeue_front(p, &one);
+}
+
+/* Handles one message from a worker; -1 if it makes no sense. */
+static int on_message(ppool *p, pslot *s, const cf_wire_hdr *h, const unsigned char *pl) {
+    char why[96];
+    switch (h->type) {
+    case CF_MSG_RESULT: return complete_head(s, h, pl);
+    case CF_MSG_SKIPPED: skipped(p, s, h->seq); return 0;
+    case CF_MSG_INIT_FAILED:
+        snprintf(why, sizeof why, "initializer failed in worker process %d", (int)s->pid);
+        break_pool(p, why);
+        return 0;
+    }
+    return -1;
 }
 
 /* Reads and handles everything a slot has sent; returns -1 on EOF. */
@@ -503,33 +713,29 @@ static int read_slot(ppool *p, pslot *s) {
             size_t m = cf__wire_frame(s->rbuf.p + s->rbuf.off, s->rbuf.len - s->rbuf.off, &h);
             if (m == 0) break;
             const unsigned char *pl = s->rbuf.p + s->rbuf.off + sizeof h;
-            if (m != (size_t)-1 && h.type == CF_MSG_INIT_FAILED) {
-                char why[96];
-                snprintf(why, sizeof why, "initializer failed in worker process %d", (int)s->pid);
-                break_pool(p, why);
-                return 0;
-            }
-            if (m == (size_t)-1 || complete_head(p, s, &h, pl)) {
+            if (m == (size_t)-1 || on_message(p, s, &h, pl)) {
                 char why[96];
                 snprintf(why, sizeof why, "malformed message from worker process %d", (int)s->pid);
                 break_pool(p, why);
                 return 0;
             }
+            if (p->broken) return 0;
             s->rbuf.off += m;
         }
         if (s->rbuf.off == s->rbuf.len) s->rbuf.off = s->rbuf.len = 0;
     }
 }
 
-/* A slot's result pipe reached EOF: a planned exit or a death. */
+/* A slot's process ended (its pidfd, or without one its pipe's EOF): a
+ * planned exit is replaced, anything else breaks the pool. */
 static void slot_ended(ppool *p, pslot *s) {
     pid_t pid = s->pid;
-    int planned = s->draining && s->inflight == 0;
-    if (!planned) kill(pid, SIGKILL); /* it may only have closed the pipe */
+    if (read_slot(p, s) == 0 && p->broken) return; /* what it said last */
+    int planned = s->state == SLOT_DRAINING && s->inflight == 0;
+    if (!planned || s->pidfd < 0) kill(pid, SIGKILL); /* EOF alone proves no exit */
     int status = reap(pid);
-    s->pid = 0;
     close_slot(s);
-    if (planned && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    if (planned && WIFEXITED(status) && WEXITSTATUS(status) == WX_STOPPED) {
         if (spawn(p, s) == 0) return;
         break_pool(p, "could not start a replacement worker process");
         return;
@@ -539,42 +745,49 @@ static void slot_ended(ppool *p, pslot *s) {
     break_pool(p, why);
 }
 
-/* Kills the worker whose head task ran too long and sends the rest again. */
+/* Kills a worker whose current item ran past task_timeout, fails that job,
+ * sends the rest again and starts a replacement. */
 static void check_timeouts(ppool *p, int64_t now) {
-    double limit = p->ex.opts.task_timeout;
-    if (limit <= 0) return;
+    int64_t limit = p->ex.task_timeout_ns;
+    if (!limit) return;
     for (int i = 0; i < p->n && !p->broken; i++) {
         pslot *s = &p->slots[i];
-        if (!s->head || s->pid <= 0) continue;
-        int64_t max = (int64_t)(limit * 1e9 * (double)s->head->nitems);
-        if (now - s->head_since < max) continue;
-        cf_future *late = s->head, *rest = late->next;
-        kill(s->pid, SIGKILL);
-        reap(s->pid);
+        int64_t start = atomic_load_explicit(&p->ws[i].start, memory_order_acquire);
+        if (s->pid <= 0 || !start || now - start < limit) continue;
+        pid_t pid = s->pid;
+        kill(pid, SIGKILL);
+        reap(pid);
+        if (read_slot(p, s) == 0 && p->broken) return; /* answers sent before */
         char why[160];
         snprintf(why, sizeof why,
-                 "task ran longer than %g s: worker process %d was killed and replaced", limit,
-                 (int)s->pid);
-        s->pid = 0;
+                 "task ran longer than %g s: worker process %d was killed and replaced",
+                 p->ex.opts.task_timeout, (int)pid);
+        cf_fifo back = {NULL, NULL};
+        cf_future *f;
+        while ((f = cf__fifo_pop(&s->jobs))) {
+            if (take_back(f)) { /* never started: first in line again */
+                cf__fifo_push(&back, f);
+                continue;
+            }
+            if (!cf_future_done(f)) cf__future_finish(f, CF_ETIMEDOUT, why);
+            cf__future_unref(f);
+        }
         close_slot(s);
-        s->head = s->tail = NULL;
         s->inflight = 0;
-        late->next = NULL;
-        cf__future_finish(late, CF_ETIMEDOUT, why);
-        cf__future_unref(late);
-        requeue_front(p, rest); /* not started: first in line again */
+        requeue_front(p, &back);
         if (spawn(p, s)) break_pool(p, "could not start a replacement worker process");
     }
 }
 
-static int poll_timeout_ms(ppool *p, int64_t now) {
-    double limit = p->ex.opts.task_timeout;
-    if (limit <= 0) return -1;
-    int64_t soonest = INT64_MAX;
-    for (int i = 0; i < p->n; i++) {
-        pslot *s = &p->slots[i];
-        if (!s->head) continue;
-        int64_t at = s->head_since + (int64_t)(limit * 1e9 * (double)s->head->nitems);
+/* How long poll() may sleep: until the soonest task_timeout, or a short
+ * while if a worker may soon need relieving; -1 for no limit. */
+static int poll_timeout_ms(ppool *p, int64_t now, int rebalance_pending) {
+    int64_t soonest = rebalance_pending ? now + STEAL_NS : INT64_MAX;
+    int64_t limit = p->ex.task_timeout_ns;
+    for (int i = 0; limit && i < p->n; i++) {
+        if (!p->slots[i].inflight) continue;
+        int64_t start = atomic_load_explicit(&p->ws[i].start, memory_order_acquire);
+        int64_t at = (start ? start : now) + limit;
         if (at < soonest) soonest = at;
     }
     if (soonest == INT64_MAX) return -1;
@@ -582,18 +795,46 @@ static int poll_timeout_ms(ppool *p, int64_t now) {
     return ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
 }
 
+/* Tells every worker to stop, and reaps them. */
 static void stop_workers(ppool *p) {
-    for (int i = 0; i < p->n; i++)
-        if (p->slots[i].wfd >= 0) {
-            close(p->slots[i].wfd); /* EOF: the worker exits */
-            p->slots[i].wfd = -1;
-        }
+    cf_wire_hdr stop = {CF_WIRE_MAGIC, CF_MSG_STOP, 0, 0, 0, 0};
+    for (int i = 0; i < p->n; i++) {
+        pslot *s = &p->slots[i];
+        if (s->wfd < 0) continue;
+        int fl = fcntl(s->wfd, F_GETFL);
+        if (fl >= 0) fcntl(s->wfd, F_SETFL, fl & ~O_NONBLOCK); /* a few bytes: no wait */
+        if (write_all(s->wfd, (const unsigned char *)&stop, sizeof stop)) kill(s->pid, SIGKILL);
+    }
     for (int i = 0; i < p->n; i++) {
         pslot *s = &p->slots[i];
         if (s->pid > 0) reap(s->pid);
-        s->pid = 0;
         close_slot(s);
     }
+}
+
+/* shutdown(cancel_futures) cancels the jobs waiting in the workers' pipes
+ * too (they skip them); terminate/kill_workers signals every worker, and
+ * the pidfds then report the deaths, which break the pool. Manager only. */
+static void carry_out(ppool *p, int cancel, int sig) {
+    for (int i = 0; cancel && i < p->n; i++)
+        for (cf_future *f = p->slots[i].jobs.head; f; f = f->next)
+            cf_future_cancel(f); /* loses to a worker that claimed it */
+    for (int i = 0; sig && i < p->n; i++)
+        if (p->slots[i].pid > 0) kill(p->slots[i].pid, sig);
+}
+
+static void answer_requests(ppool *p) {
+    pthread_mutex_lock(&p->mu);
+    int cancel = p->cancel_req, sig = p->signal_req;
+    unsigned long asked = p->asked;
+    p->cancel_req = p->signal_req = 0;
+    pthread_mutex_unlock(&p->mu);
+    if (asked == p->answered) return; /* read unlocked: only we write it */
+    carry_out(p, cancel, sig);
+    pthread_mutex_lock(&p->mu);
+    p->answered = asked;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
 }
 
 static void *manager(void *arg) {
@@ -602,52 +843,59 @@ static void *manager(void *arg) {
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals go to other threads */
     cf__manager_of = &p->ex;
-    int err = 0;
-    for (int i = 0; i < p->n && !err; i++)
-        err = spawn(p, &p->slots[i]);
+    pthread_setname_np(pthread_self(), "cf-manager");
+    int err = 0, spawned = 0;
+    for (; spawned < p->n && !err; spawned++)
+        err = spawn(p, &p->slots[spawned]);
+    struct pollfd *pfd = err ? NULL : calloc(3 * (size_t)p->n + 1, sizeof *pfd);
+    if (!err && !pfd) err = CF_ENOMEM;
+    int e = errno;
     pthread_mutex_lock(&p->mu);
     p->started = 1;
     p->start_err = err;
+    p->start_errno = err ? e : 0;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     if (err) {
-        stop_workers(p);
-        return NULL;
-    }
-    struct pollfd *pfd = calloc(2 * (size_t)p->n + 1, sizeof *pfd);
-    if (!pfd) {
-        break_pool(p, "out of memory in the pool manager");
+        for (int i = 0; i < p->n; i++)
+            if (p->slots[i].pid > 0) {
+                kill(p->slots[i].pid, SIGKILL);
+                reap(p->slots[i].pid);
+                close_slot(&p->slots[i]);
+            }
         return NULL;
     }
     for (;;) {
-        dispatch(p);
+        answer_requests(p);
+        int64_t now = cf_now_ns();
+        int pending = rebalance(p, now);
+        dispatch(p, now);
         flush_slots(p);
 
-        int busy = 0, room = 0;
+        int busy = 0, free_room = 0;
         for (int i = 0; i < p->n; i++) {
             busy |= p->slots[i].inflight > 0;
-            room |= p->slots[i].pid > 0 && !p->slots[i].draining &&
-                    p->slots[i].inflight < window(&p->slots[i]);
+            free_room |= room(p, &p->slots[i], now) > 0;
         }
         pthread_mutex_lock(&p->mu);
-        int stop = p->broken || (p->shutdown && !p->head && !busy);
-        int work = p->head != NULL && room;
+        int stop = p->broken || (p->shutdown && !p->queue.head && !busy);
+        int work = p->queue.head != NULL && free_room;
         /* Ask to be woken for new work only when we could take it. */
-        p->sleeping = !work && !stop && (room || !p->head);
+        p->sleeping = !work && !stop && (free_room || !p->queue.head);
+        int asked = p->asked != p->answered;
         pthread_mutex_unlock(&p->mu);
         if (stop) break;
-        if (work) continue;
+        if (work || asked) continue;
 
-        int64_t now = cf_now_ns();
         pfd[0] = (struct pollfd){.fd = p->efd, .events = POLLIN};
         for (int i = 0; i < p->n; i++) {
             pslot *s = &p->slots[i];
             int out = s->wbuf.len > s->wbuf.off && s->wfd >= 0;
-            pfd[1 + 2 * i] = (struct pollfd){.fd = s->rfd, .events = POLLIN};
-            pfd[2 + 2 * i] = (struct pollfd){.fd = out ? s->wfd : -1, .events = POLLOUT};
+            pfd[1 + 3 * i] = (struct pollfd){.fd = s->rfd_eof ? -1 : s->rfd, .events = POLLIN};
+            pfd[2 + 3 * i] = (struct pollfd){.fd = out ? s->wfd : -1, .events = POLLOUT};
+            pfd[3 + 3 * i] = (struct pollfd){.fd = s->pidfd, .events = POLLIN};
         }
-        int to = poll_timeout_ms(p, now);
-        int r = poll(pfd, (nfds_t)(2 * p->n + 1), to);
+        int r = poll(pfd, (nfds_t)(3 * p->n + 1), poll_timeout_ms(p, now, pending));
         pthread_mutex_lock(&p->mu);
         p->sleeping = 0;
         p->wake_pending = 0;
@@ -661,83 +909,106 @@ static void *manager(void *arg) {
             break_pool(p, "poll failed in the pool manager");
             break;
         }
-        for (int i = 0; i < p->n && !p->broken; i++) {
+        for (int i = 0; r > 0 && i < p->n && !p->broken; i++) {
             pslot *s = &p->slots[i];
-            if (s->rfd < 0 || !(pfd[1 + 2 * i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            if (read_slot(p, s) < 0 && !p->broken) slot_ended(p, s);
+            if (s->pid <= 0) continue;
+            int eof = 0;
+            if (pfd[1 + 3 * i].revents & (POLLIN | POLLHUP | POLLERR)) eof = read_slot(p, s) < 0;
+            if (p->broken) break;
+            s->rfd_eof |= eof; /* a task closed fd 4, or it is dying */
+            /* With a pidfd, only the process's own exit counts: a pipe
+             * end held by a stranger neither hides nor fakes one. */
+            if (s->pidfd >= 0 ? (pfd[3 + 3 * i].revents & POLLIN) != 0 : eof) slot_ended(p, s);
         }
         if (!p->broken) check_timeouts(p, cf_now_ns());
     }
     free(pfd);
+    answer_requests(p);
     if (!p->broken) stop_workers(p);
+    pthread_mutex_lock(&p->mu);
+    p->ended = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
 /* ---- the executor ops ------------------------------------------------- */
 
+static void wake_manager(ppool *p) {
+    uint64_t one = 1;
+    if (write(p->efd, &one, sizeof one) < 0) {
+    } /* full: it is awake anyway */
+}
+
 static int pp_submit(cf_executor *ex, cf_future *f) {
     ppool *p = (ppool *)ex;
     int r = 0, wake = 0;
-    f->next = NULL;
     pthread_mutex_lock(&p->mu);
     if (p->broken) {
         r = CF_EBROKEN;
     } else if (p->shutdown) {
         r = CF_ESHUTDOWN;
     } else {
-        if (p->tail)
-            p->tail->next = f;
-        else
-            p->head = f;
-        p->tail = f;
+        cf__fifo_push(&p->queue, f);
         if (p->sleeping && !p->wake_pending) wake = p->wake_pending = 1;
     }
     pthread_mutex_unlock(&p->mu);
-    if (wake) {
-        uint64_t one = 1;
-        if (write(p->efd, &one, sizeof one) < 0) {
-        } /* full: already awake */
-    }
+    if (wake) wake_manager(p);
     return r;
 }
 
-static void wake_manager(ppool *p) {
-    uint64_t one = 1;
-    if (write(p->efd, &one, sizeof one) < 0) {
+static void join_manager(ppool *p) {
+    pthread_mutex_lock(&p->join_mu);
+    if (!p->joined) {
+        pthread_join(p->mgr, NULL);
+        p->joined = 1;
     }
+    pthread_mutex_unlock(&p->join_mu);
+}
+
+/* Asks the manager to cancel what the workers hold unstarted and/or to
+ * signal them, and waits until it has (at once if we are the manager). */
+static void ask_manager(ppool *p, int cancel, int sig) {
+    if (cf__manager_of == &p->ex) { /* a done callback, on the manager */
+        carry_out(p, cancel, sig);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->cancel_req |= cancel;
+    if (sig) p->signal_req = sig;
+    unsigned long mine = ++p->asked;
+    pthread_mutex_unlock(&p->mu);
+    wake_manager(p);
+    pthread_mutex_lock(&p->mu);
+    while (p->answered < mine && !p->ended)
+        pthread_cond_wait(&p->cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
 }
 
 static int pp_shutdown(cf_executor *ex, int wait, int cancel) {
     ppool *p = (ppool *)ex;
-    cf_future *q = NULL;
+    cf_fifo q = {NULL, NULL};
     pthread_mutex_lock(&p->mu);
     p->shutdown = 1;
-    if (cancel) {
-        q = p->head;
-        p->head = p->tail = NULL;
-    }
+    if (cancel) q = cf__fifo_take(&p->queue);
     pthread_mutex_unlock(&p->mu);
-    cf_future *keep = NULL, **keep_tail = &keep;
-    for (cf_future *next; q; q = next) {
-        next = q->next;
-        q->next = NULL;
-        if (cf_future_cancel(q) || cf_future_done(q)) {
-            cf__future_unref(q);
-        } else { /* sent again after a timeout: it must still run */
-            *keep_tail = q;
-            keep_tail = &q->next;
-        }
+    cf_future *f;
+    while ((f = cf__fifo_pop(&q))) { /* queued work never started */
+        cf_future_cancel(f);
+        cf__future_unref(f);
     }
-    requeue_front(p, keep); /* in their order, unlike one at a time */
-    wake_manager(p);
-    if (wait) {
-        pthread_mutex_lock(&p->join_mu);
-        if (!p->joined) {
-            pthread_join(p->mgr, NULL);
-            p->joined = 1;
-        }
-        pthread_mutex_unlock(&p->join_mu);
-    }
+    if (cancel)
+        ask_manager(p, 1, 0);
+    else
+        wake_manager(p);
+    if (wait) join_manager(p);
+    return 0;
+}
+
+static int pp_signal_workers(cf_executor *ex, int sig) {
+    ppool *p = (ppool *)ex;
+    pp_shutdown(ex, 0, 1);
+    ask_manager(p, 0, sig);
     return 0;
 }
 
@@ -748,6 +1019,7 @@ static void pp_destroy(cf_executor *ex) {
         cf__buf_free(&p->slots[i].rbuf);
     }
     close(p->efd);
+    munmap(p->ws, p->shm_len);
     pthread_mutex_destroy(&p->mu);
     pthread_mutex_destroy(&p->join_mu);
     pthread_cond_destroy(&p->cv);
@@ -756,49 +1028,77 @@ static void pp_destroy(cf_executor *ex) {
     free(p);
 }
 
-static const cf_ops pp_ops = {pp_submit, pp_shutdown, pp_destroy};
+static const cf_ops pp_ops = {pp_submit, pp_shutdown, pp_destroy, pp_signal_workers};
 
 int cf__process_new(const cf_options *o, cf_executor **out) {
     ppool *p = calloc(1, sizeof *p);
     if (!p) return CF_ENOMEM;
-    p->ex.kind = CF_PROCESS;
-    p->ex.nworkers = o->max_workers;
-    p->ex.opts = *o;
-    p->ex.ops = &pp_ops;
+    cf__executor_init(&p->ex, CF_PROCESS, o->max_workers, o, &pp_ops);
     p->n = o->max_workers;
     p->parent = getpid();
+    p->next_seq = 1;
+    p->efd = -1;
+    int err = CF_ENOMEM, saved = 0;
     p->slots = calloc((size_t)p->n, sizeof *p->slots);
-    if (!p->slots) {
-        free(p);
-        return CF_ENOMEM;
-    }
+    if (!p->slots) goto fail_p;
     for (int i = 0; i < p->n; i++) {
         p->slots[i].index = i;
-        p->slots[i].wfd = p->slots[i].rfd = -1;
+        p->slots[i].wfd = p->slots[i].rfd = p->slots[i].pidfd = -1;
     }
+    /* Room for every job that can be in flight, twice over. */
+    size_t nwords = 1024;
+    while (nwords < 2 * (size_t)p->n * MAX_WINDOW)
+        nwords *= 2;
+    p->mask = nwords - 1;
+    p->shm_len = (size_t)p->n * sizeof(wshared) + nwords * sizeof(uint64_t);
+    void *shm = mmap(NULL, p->shm_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    err = CF_ESYS;
+    if (shm == MAP_FAILED) goto fail_slots;
+    p->ws = shm;
+    p->word = (_Atomic(uint64_t) *)(p->ws + p->n);
     p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (p->efd < 0) {
-        free(p->slots);
-        free(p);
-        return CF_ESYS;
-    }
-    if (pthread_mutex_init(&p->mu, NULL) || pthread_mutex_init(&p->join_mu, NULL) ||
-        pthread_cond_init(&p->cv, NULL) || pthread_create(&p->mgr, NULL, manager, p)) {
-        p->joined = 1;
-        pp_destroy(&p->ex);
-        return CF_ESYS;
-    }
+    if (p->efd < 0) goto fail_shm;
+    if (pthread_mutex_init(&p->mu, NULL)) goto fail_efd;
+    if (pthread_mutex_init(&p->join_mu, NULL)) goto fail_mu;
+    if (pthread_cond_init(&p->cv, NULL)) goto fail_join_mu;
+    if (pthread_create(&p->mgr, NULL, manager, p)) goto fail_cv;
     pthread_mutex_lock(&p->mu);
     while (!p->started)
         pthread_cond_wait(&p->cv, &p->mu);
-    int err = p->start_err;
+    err = p->start_err;
+    saved = p->start_errno; /* the manager's errno, not ours */
     pthread_mutex_unlock(&p->mu);
     if (err) {
         pthread_join(p->mgr, NULL);
-        p->joined = 1;
-        pp_destroy(&p->ex);
-        return err;
+        goto fail_cv;
     }
     *out = &p->ex;
     return 0;
+fail_cv: /* CF_ESYS promises the failing call's errno: keep the first */
+    if (!saved) saved = errno;
+    pthread_cond_destroy(&p->cv);
+fail_join_mu:
+    if (!saved) saved = errno;
+    pthread_mutex_destroy(&p->join_mu);
+fail_mu:
+    if (!saved) saved = errno;
+    pthread_mutex_destroy(&p->mu);
+fail_efd:
+    if (!saved) saved = errno;
+    close(p->efd);
+fail_shm:
+    if (!saved) saved = errno;
+    munmap(shm, p->shm_len);
+fail_slots:
+    if (!saved) saved = errno;
+    for (int i = 0; i < p->n; i++) {
+        cf__buf_free(&p->slots[i].wbuf);
+        cf__buf_free(&p->slots[i].rbuf);
+    }
+    free(p->slots);
+    free(p->tasks);
+fail_p:
+    free(p);
+    if (err == CF_ESYS) errno = saved;
+    return err;
 }

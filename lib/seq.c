@@ -31,15 +31,12 @@ static void seq_destroy(cf_executor *ex) {
     free(ex);
 }
 
-static const cf_ops seq_ops = {seq_submit, seq_shutdown, seq_destroy};
+static const cf_ops seq_ops = {seq_submit, seq_shutdown, seq_destroy, NULL};
 
 int cf__seq_new(const cf_options *o, cf_executor **out) {
     seq *s = calloc(1, sizeof *s);
     if (!s) return CF_ENOMEM;
-    s->ex.kind = CF_SEQUENTIAL;
-    s->ex.nworkers = 1;
-    s->ex.opts = *o;
-    s->ex.ops = &seq_ops;
+    cf__executor_init(&s->ex, CF_SEQUENTIAL, 1, o, &seq_ops);
     atomic_init(&s->shut, 0);
     /* Its one "worker" is the caller: the initializer runs now, once. */
     if (o->initializer && o->initializer(o->initarg)) s->broken = 1;

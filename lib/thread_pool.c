@@ -27,7 +27,7 @@ typedef struct tpool {
     pthread_mutex_t mu;
     pthread_cond_t work_cv;
     /* Guarded by mu. */
-    cf_future *head, *tail;
+    cf_fifo queue;
     int idle;     /* workers waiting on work_cv */
     int shutdown; /* no more submits */
     int broken;   /* an initializer failed */
@@ -40,22 +40,14 @@ typedef struct tpool {
     int joined; /* guarded by join_mu */
 } tpool;
 
-/* Takes the whole queue (with mu held). */
-static cf_future *take_queue(tpool *p) {
-    cf_future *q = p->head;
-    p->head = p->tail = NULL;
-    return q;
-}
-
-static void fail_all(cf_future *q, int outcome, const char *msg) {
-    while (q) {
-        cf_future *next = q->next;
+static void fail_all(cf_fifo q, int outcome, const char *msg) {
+    cf_future *f;
+    while ((f = cf__fifo_pop(&q))) {
         if (outcome == CF_ECANCELLED)
-            cf_future_cancel(q);
+            cf_future_cancel(f);
         else
-            cf__future_finish(q, outcome, msg);
-        cf__future_unref(q);
-        q = next;
+            cf__future_finish(f, outcome, msg);
+        cf__future_unref(f);
     }
 }
 
@@ -63,12 +55,13 @@ static void *worker_main(void *arg) {
     cf_worker *self = arg;
     tpool *p = (tpool *)self->ex;
     cf__self = self;
+    cf__name_thread(&p->ex, self->index);
     if (p->ex.opts.initializer && p->ex.opts.initializer(p->ex.opts.initarg)) {
         char msg[96];
         snprintf(msg, sizeof msg, "initializer failed in thread worker %d", self->index);
         pthread_mutex_lock(&p->mu);
         p->broken = 1;
-        cf_future *q = take_queue(p);
+        cf_fifo q = cf__fifo_take(&p->queue);
         pthread_cond_broadcast(&p->work_cv);
         pthread_mutex_unlock(&p->mu);
         fail_all(q, CF_EBROKEN, msg);
@@ -76,15 +69,13 @@ static void *worker_main(void *arg) {
     }
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->head && !p->shutdown && !p->broken) {
+        while (!p->queue.head && !p->shutdown && !p->broken) {
             p->idle++;
             pthread_cond_wait(&p->work_cv, &p->mu);
             p->idle--;
         }
-        cf_future *f = p->head;
+        cf_future *f = cf__fifo_pop(&p->queue);
         if (!f) break;
-        p->head = f->next;
-        if (!p->head) p->tail = NULL;
         pthread_mutex_unlock(&p->mu);
         if (cf__future_start(f, self->index)) {
             double gil = p->ex.opts.gil_interval;
@@ -103,18 +94,13 @@ static void *worker_main(void *arg) {
 static int tp_submit(cf_executor *ex, cf_future *f) {
     tpool *p = (tpool *)ex;
     int r = 0;
-    f->next = NULL;
     pthread_mutex_lock(&p->mu);
     if (p->broken) {
         r = CF_EBROKEN;
     } else if (p->shutdown) {
         r = CF_ESHUTDOWN;
     } else {
-        if (p->tail)
-            p->tail->next = f;
-        else
-            p->head = f;
-        p->tail = f;
+        cf__fifo_push(&p->queue, f);
         if (p->idle) pthread_cond_signal(&p->work_cv);
     }
     pthread_mutex_unlock(&p->mu);
@@ -133,10 +119,10 @@ static void join_all(tpool *p) {
 
 static int tp_shutdown(cf_executor *ex, int wait, int cancel) {
     tpool *p = (tpool *)ex;
-    cf_future *q = NULL;
+    cf_fifo q = {NULL, NULL};
     pthread_mutex_lock(&p->mu);
     p->shutdown = 1;
-    if (cancel) q = take_queue(p);
+    if (cancel) q = cf__fifo_take(&p->queue);
     pthread_cond_broadcast(&p->work_cv);
     pthread_mutex_unlock(&p->mu);
     fail_all(q, CF_ECANCELLED, NULL);
@@ -155,16 +141,13 @@ static void tp_destroy(cf_executor *ex) {
     free(p);
 }
 
-static const cf_ops tp_ops = {tp_submit, tp_shutdown, tp_destroy};
+static const cf_ops tp_ops = {tp_submit, tp_shutdown, tp_destroy, NULL};
 
 int cf__thread_new(const cf_options *o, cf_executor **out) {
     tpool *p = calloc(1, sizeof *p);
     if (!p) return CF_ENOMEM;
     int n = o->max_workers;
-    p->ex.kind = CF_THREAD;
-    p->ex.nworkers = n;
-    p->ex.opts = *o;
-    p->ex.ops = &tp_ops;
+    cf__executor_init(&p->ex, CF_THREAD, n, o, &tp_ops);
     p->threads = calloc(n, sizeof *p->threads);
     p->workers = calloc(n, sizeof *p->workers);
     if (!p->threads || !p->workers) goto nomem;

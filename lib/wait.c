@@ -1,5 +1,6 @@
 /* wait.c -- waiting on many futures: cf_wait and cf_as_completed. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ static int satisfied(const cf_waiter *w, size_t n, cf_return_when when) {
 int cf_wait(cf_future *const *fs, size_t n, double timeout, cf_return_when when,
             unsigned char *done) {
     if ((!fs && n) || when < CF_FIRST_COMPLETED || when > CF_ALL_COMPLETED) return CF_EINVAL;
+    if (timeout != timeout) return CF_EINVAL;
     for (size_t i = 0; i < n; i++)
         if (!fs[i]) return CF_EINVAL;
     int64_t deadline = cf__deadline(timeout);
@@ -48,10 +50,12 @@ int cf_wait(cf_future *const *fs, size_t n, double timeout, cf_return_when when,
         if (r) goto out;
         blocked = k > 0;
     }
+    int gil = cf__gil_pause();
     pthread_mutex_lock(&w.mu);
     while (!satisfied(&w, n, when) && timeout != 0)
         if (cf__cond_wait(&w.cv, &w.mu, deadline) == ETIMEDOUT) break;
     pthread_mutex_unlock(&w.mu);
+    cf__gil_resume(gil);
     if (blocked) cf__dl_unblock();
 out:
     cf__waiter_detach(fs, n, nodes);
@@ -67,32 +71,73 @@ out:
     return r ? r : count;
 }
 
+/* The iterator watches the distinct futures of the caller's array (Python's
+ * set(fs)): fs[k] is the k-th distinct one, first seen at place at[k]. */
 struct cf_as_completed {
     cf_future **fs;
+    size_t *at;
     size_t n, given;
     int64_t deadline;
     cf_waiter w;
     cf_wnode *nodes;
+    char msg[64]; /* after a timeout */
 };
 
+typedef struct ptr_at {
+    cf_future *f;
+    size_t at;
+} ptr_at;
+
+static int by_ptr_then_place(const void *a, const void *b) {
+    const ptr_at *x = a, *y = b;
+    if (x->f != y->f) return (uintptr_t)x->f < (uintptr_t)y->f ? -1 : 1;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static int by_place(const void *a, const void *b) {
+    const ptr_at *x = a, *y = b;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* Keeps the first place of each distinct future, in the caller's order. */
+static size_t distinct(cf_future *const *fs, size_t n, cf_future **out, size_t *at) {
+    ptr_at *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) return (size_t)-1;
+    for (size_t i = 0; i < n; i++)
+        v[i] = (ptr_at){fs[i], i};
+    qsort(v, n, sizeof *v, by_ptr_then_place);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || v[i].f != v[i - 1].f) v[k++] = v[i];
+    qsort(v, k, sizeof *v, by_place);
+    for (size_t i = 0; i < k; i++) {
+        out[i] = v[i].f;
+        at[i] = v[i].at;
+    }
+    free(v);
+    return k;
+}
+
 int cf_as_completed_new(cf_future *const *fs, size_t n, double timeout, cf_as_completed **out) {
-    if ((!fs && n) || !out) return CF_EINVAL;
+    if ((!fs && n) || !out || timeout != timeout) return CF_EINVAL;
     for (size_t i = 0; i < n; i++)
         if (!fs[i]) return CF_EINVAL;
     cf_as_completed *it = calloc(1, sizeof *it);
     if (!it) return CF_ENOMEM;
     it->fs = malloc((n ? n : 1) * sizeof *it->fs);
+    it->at = malloc((n ? n : 1) * sizeof *it->at);
     it->nodes = malloc((n ? n : 1) * sizeof *it->nodes);
-    if (!it->fs || !it->nodes || cf__waiter_init(&it->w, n)) {
+    size_t k = it->fs && it->at ? distinct(fs, n, it->fs, it->at) : (size_t)-1;
+    if (!it->nodes || k == (size_t)-1 || cf__waiter_init(&it->w, k)) {
         free(it->fs);
+        free(it->at);
         free(it->nodes);
         free(it);
         return CF_ENOMEM;
     }
-    if (n) memcpy(it->fs, fs, n * sizeof *fs);
-    it->n = n;
+    it->n = k;
     it->deadline = cf__deadline(timeout);
-    cf__waiter_attach(&it->w, it->fs, n, it->nodes);
+    cf__waiter_attach(&it->w, it->fs, k, it->nodes);
     *out = it;
     return 0;
 }
@@ -126,19 +171,27 @@ int cf_as_completed_next(cf_as_completed *it, cf_future **f, size_t *index) {
         if (r) return r;
         blocked = k > 0;
     }
+    int gil = cf__gil_pause();
     pthread_mutex_lock(&it->w.mu);
     while (it->w.nring == it->given)
         if (cf__cond_wait(&it->w.cv, &it->w.mu, it->deadline) == ETIMEDOUT) break;
     if (it->w.nring > it->given) {
         size_t i = it->w.ring[it->given++];
         if (f) *f = it->fs[i];
-        if (index) *index = i;
+        if (index) *index = it->at[i];
     } else {
         r = CF_ETIMEDOUT;
+        snprintf(it->msg, sizeof it->msg, "%zu (of %zu) futures unfinished", it->n - it->given,
+                 it->n);
     }
     pthread_mutex_unlock(&it->w.mu);
+    cf__gil_resume(gil);
     if (blocked) cf__dl_unblock();
     return r;
+}
+
+const char *cf_as_completed_message(const cf_as_completed *it) {
+    return it ? it->msg : "";
 }
 
 void cf_as_completed_free(cf_as_completed *it) {
@@ -146,6 +199,7 @@ void cf_as_completed_free(cf_as_completed *it) {
     cf__waiter_detach(it->fs, it->n, it->nodes);
     cf__waiter_destroy(&it->w);
     free(it->fs);
+    free(it->at);
     free(it->nodes);
     free(it);
 }

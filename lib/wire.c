@@ -35,7 +35,7 @@ size_t cf__wire_frame(const unsigned char *buf, size_t len, cf_wire_hdr *h) {
     if (len < sizeof *h) return 0;
     memcpy(h, buf, sizeof *h);
     if (h->magic != CF_WIRE_MAGIC || h->bytes > CF_WIRE_MAX || h->type < CF_MSG_TASK ||
-        h->type > CF_MSG_INIT_FAILED)
+        h->type > CF_MSG_STOP)
         return (size_t)-1;
     if (len - sizeof *h < h->bytes) return 0;
     return sizeof *h + h->bytes;
@@ -65,13 +65,13 @@ int cf__wire_next_result(const unsigned char **p, const unsigned char *end, cf_w
     return 0;
 }
 
-int cf__wire_put_task(cf_buf *b, const cf_future *f) {
+int cf__wire_put_task(cf_buf *b, const cf_future *f, uint64_t seq) {
     size_t bytes = 0;
     for (size_t i = 0; i < f->nitems; i++)
         bytes += 4 + f->items[i].in_len;
     unsigned char *q = cf__buf_room(b, sizeof(cf_wire_hdr) + bytes);
     if (!q) return -1;
-    cf_wire_hdr h = {CF_WIRE_MAGIC, CF_MSG_TASK, (uint32_t)f->nitems, f->task->id, bytes};
+    cf_wire_hdr h = {CF_WIRE_MAGIC, CF_MSG_TASK, (uint32_t)f->nitems, f->task->id, bytes, seq};
     memcpy(q, &h, sizeof h);
     q += sizeof h;
     for (size_t i = 0; i < f->nitems; i++) {
@@ -97,7 +97,7 @@ static int put_result(cf_buf *out, const cf_wire_item *it, const void *data, con
 int cf__wire_run_task(const cf_wire_hdr *h, const unsigned char *pl, const cf_task *task,
                       cf_buf *out) {
     size_t hdr_at = out->len;
-    cf_wire_hdr rh = {CF_WIRE_MAGIC, CF_MSG_RESULT, h->nitems, h->task, 0};
+    cf_wire_hdr rh = {CF_WIRE_MAGIC, CF_MSG_RESULT, h->nitems, h->task, 0, h->seq};
     if (!cf__buf_room(out, sizeof rh)) return -1;
     out->len += sizeof rh;
     const unsigned char *end = pl + h->bytes;

@@ -1,9 +1,13 @@
 /* wire.h -- the messages between a process pool and its workers.
  *
- * Every message is a fixed header followed by `bytes` of payload. A task
- * message carries nitems inputs, each as u32 length + bytes. A result
- * message carries nitems results, each as a cf_wire_result header (status,
- * lengths, times) + output bytes + message bytes. Integers are in host
+ * Every message is a fixed header followed by `bytes` of payload; `seq`
+ * names the job (the pool's sequence number, also its claim word). Parent
+ * to worker: TASK carries nitems inputs, each as u32 length + bytes; STOP
+ * (no payload) tells the worker to exit. Worker to parent: RESULT carries
+ * nitems results, each as a cf_wire_item header (status, lengths, times) +
+ * output bytes + message bytes; SKIPPED (no payload) says the worker found
+ * the job cancelled or taken back and did not run it; INIT_FAILED says
+ * the initializer failed. Integers are in host
  * order: both ends are the same program on the same machine. Decoding
  * never trusts a length: every read is checked against the end.
  */
@@ -16,11 +20,18 @@
 #define CF_WIRE_MAGIC 0x31574643u       /* "CFW1" */
 #define CF_WIRE_MAX ((uint64_t)1 << 31) /* largest payload accepted */
 
-enum { CF_MSG_TASK = 1, CF_MSG_RESULT = 2, CF_MSG_INIT_FAILED = 3 };
+enum {
+    CF_MSG_TASK = 1,
+    CF_MSG_RESULT = 2,
+    CF_MSG_INIT_FAILED = 3,
+    CF_MSG_SKIPPED = 4,
+    CF_MSG_STOP = 5,
+};
 
 typedef struct cf_wire_hdr {
     uint32_t magic, type, nitems, task;
     uint64_t bytes; /* payload size */
+    uint64_t seq;   /* the job */
 } cf_wire_hdr;
 
 typedef struct cf_wire_item { /* precedes each result's bytes */
@@ -58,13 +69,13 @@ int cf__wire_next_result(const unsigned char **p, const unsigned char *end, cf_w
 struct cf_future;
 struct cf_task;
 
-/* Appends f's task message (header, then each input as u32 length +
- * bytes) to b. Returns 0 or -1 (out of memory). */
-int cf__wire_put_task(cf_buf *b, const struct cf_future *f);
+/* Appends f's task message (header with `seq`, then each input as u32
+ * length + bytes) to b. Returns 0 or -1 (out of memory). */
+int cf__wire_put_task(cf_buf *b, const struct cf_future *f, uint64_t seq);
 
 /* Runs the task message h / payload pl with `task` (NULL: not registered
- * here, each item fails with CF_ENOTASK) and appends the result message to
- * out. Returns 0, or -1 (malformed payload, out of memory). */
+ * here, each item fails with CF_ENOTASK) and appends the result message
+ * (same seq) to out. Returns 0, or -1 (malformed payload, out of memory). */
 int cf__wire_run_task(const cf_wire_hdr *h, const unsigned char *pl, const struct cf_task *task,
                       cf_buf *out);
 

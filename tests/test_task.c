@@ -220,7 +220,7 @@ static const struct {
     {CF_ENOMEM, "CF_ENOMEM"},
     {CF_ENOTASK, "CF_ENOTASK"},
     {CF_ESYS, "CF_ESYS"},
-    {CF_EPROTO, "CF_EPROTO"},
+    {CF_ESTATE, "CF_ESTATE"},
     {CF_ETOOBIG, "CF_ETOOBIG"},
 };
 #define NCODES (sizeof codes / sizeof codes[0])

@@ -343,7 +343,7 @@ static void start_session(wstate *w) {
     start_msg sm;
     if (w->in.len < sizeof sm || (memcpy(&sm, w->in.p, sizeof sm), sm.magic != START_MAGIC) ||
         sm.names_len > w->in.len - sizeof sm) {
-        h.status = CF_EPROTO;
+        h.status = CF_EINVAL;
         snprintf(h.msg, sizeof h.msg, "malformed start message at MPI worker rank %d", w->rank);
         send_bytes(w->comm, 0, TAG_HELLO, &h, sizeof h);
         return;
@@ -593,7 +593,7 @@ static void add_to_slot(mslot *s, cf_future *f) {
         cf__future_unref(f);
         return;
     }
-    if (cf__wire_put_task(&s->pend, f)) {
+    if (cf__wire_put_task(&s->pend, f, 0)) {
         cf__future_finish(f, CF_ENOMEM, "out of memory sending the task");
         cf__future_unref(f);
         return;
@@ -761,7 +761,7 @@ static int greet(mpool *p, start_msg *sm, const char *names, size_t names_len, c
         mslot *s = r > 0 ? slot_of(p, st.MPI_SOURCE) : NULL;
         if (r < 0 || (r > 0 && (!s || p->rbuf.len != sizeof(hello_msg)))) {
             snprintf(why, n, "MPI failed while the workers started");
-            return CF_EPROTO;
+            return CF_ESYS;
         }
         if (r == 0) {
             if (cf_now_ns() > deadline) {
@@ -1073,7 +1073,7 @@ static void mp_destroy(cf_executor *ex) {
     free(p);
 }
 
-static const cf_ops mp_ops = {mp_submit, mp_shutdown, mp_destroy};
+static const cf_ops mp_ops = {.submit = mp_submit, .shutdown = mp_shutdown, .destroy = mp_destroy};
 
 static int refuse(int err, const char *why) {
     snprintf(last_err, sizeof last_err, "%s", why);
@@ -1086,9 +1086,7 @@ static int mpi_new(const cf_options *o, cf_executor **out) {
         return refuse(CF_EINVAL, "MPI pools support neither max_tasks_per_child nor task_timeout");
     mpool *p = calloc(1, sizeof *p);
     if (!p) return CF_ENOMEM;
-    p->ex.kind = CF_MPI;
-    p->ex.opts = *o;
-    p->ex.ops = &mp_ops;
+    cf__executor_init(&p->ex, CF_MPI, 0, o, &mp_ops); /* workers: counted at start */
     if (gethostname(p->host, sizeof p->host - 1)) snprintf(p->host, sizeof p->host, "?");
     if (o->initializer) {
         memcpy(&p->init.addr, &o->initializer, sizeof o->initializer);

@@ -12,14 +12,18 @@ starts its workers lazily, on the first submit, so an idle pool would
 measure nothing.
 
 Prints CSV on stdout, the columns of `cfbench overhead`:
-  executor,method,chunksize,tasks,us_per_task
-with executors py-thread and py-process.
+  executor,method,chunksize,tasks,us_per_task,minflt_per_task,csw_per_task,
+  child_minflt_per_task,child_csw_per_task
+with executors py-thread and py-process: minor page faults and context
+switches of this process around the timed part, and of the pool's worker
+processes over the pool's life (RUSAGE_CHILDREN, once they are joined).
 
 example: python3 workloads/python/overhead.py --tasks 20000 --workers 2
 """
 
 import argparse
 import concurrent.futures as cf
+import resource
 import sys
 import time
 
@@ -49,11 +53,33 @@ def run_map(ex, n, chunksize):
     return time.perf_counter() - t0
 
 
+HEADER = ("executor,method,chunksize,tasks,us_per_task,minflt_per_task,csw_per_task,"
+          "child_minflt_per_task,child_csw_per_task")
+
+
+def usage():
+    """(minor faults, context switches) of this process, then of its
+    waited-for children."""
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (s.ru_minflt, s.ru_nvcsw + s.ru_nivcsw, c.ru_minflt, c.ru_nvcsw + c.ru_nivcsw)
+
+
+def since(u0):
+    return tuple(b - a for a, b in zip(u0, usage()))
+
+
 def run_startup(kind, workers):
+    u0 = usage()
     t0 = time.perf_counter()
     with kind(max_workers=workers) as ex:
         ex.submit(noop).result()
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, since(u0)
+
+
+def row(name, method, chunk, tasks, us, u, per):
+    print("%s,%s,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f"
+          % ((name, method, chunk, tasks, us) + tuple(x / per for x in u)), flush=True)
 
 
 def main(argv):
@@ -70,19 +96,22 @@ def main(argv):
         ("py-thread", cf.ThreadPoolExecutor, (("submit", 1), ("map", 1))),
         ("py-process", cf.ProcessPoolExecutor, (("submit", 1), ("map", 1), ("map", 64))),
     )
-    print("executor,method,chunksize,tasks,us_per_task", flush=True)
+    print(HEADER, flush=True)
     for name, kind, methods in kinds:
         for method, chunk in methods:
             best = None
             for _ in range(a.repeat):
+                life = usage()
                 with kind(max_workers=a.workers) as ex:
                     warm(ex, a.workers)
+                    u0 = usage()
                     s = run_submit(ex, a.tasks) if method == "submit" else run_map(ex, a.tasks, chunk)
-                best = s if best is None or s < best else best
-            print("%s,%s,%d,%d,%.4f" % (name, method, chunk, a.tasks, best / a.tasks * 1e6),
-                  flush=True)
-        best = min(run_startup(kind, a.workers) for _ in range(a.repeat))
-        print("%s,startup,0,%d,%.1f" % (name, a.workers, best * 1e6), flush=True)
+                    u = since(u0)
+                u = u[:2] + since(life)[2:]
+                best = (s, u) if best is None or s < best[0] else best
+            row(name, method, chunk, a.tasks, best[0] / a.tasks * 1e6, best[1], a.tasks)
+        s, u = min((run_startup(kind, a.workers) for _ in range(a.repeat)), key=lambda b: b[0])
+        row(name, "startup", 0, a.workers, s * 1e6, u, 1)
     return 0
 
 

@@ -1,0 +1,175 @@
+/* slab.c -- where futures live: size-classed slabs whose empty pages go
+ * back to the kernel lazily.
+ *
+ * Why: a benchmark or a server submits a burst of thousands of tasks, frees
+ * the futures, and does it again. With malloc, the freed burst is trimmed
+ * back to the kernel and the next burst faults every page in again, zeroed:
+ * on some machines that page fault, not the hand-off, is most of what a
+ * task costs. Here a slab that becomes empty is marked MADV_FREE: the kernel
+ * may take its pages when it needs memory (then they come back as fresh
+ * zero pages), and until it does, reusing them costs no fault at all.
+ *
+ * Layout: a slab is SLAB_BYTES, aligned to SLAB_BYTES, so a block finds its
+ * slab by masking its address. The slab's first cache line is its header;
+ * blocks follow. A slab hands out blocks from a bump index first, then from
+ * the list of blocks freed back to it.
+ *
+ * Locks: one mutex per size class guards its slabs (their headers, free
+ * lists and the class's list of slabs with room). No lock is held across
+ * anything but madvise/munmap of a slab of that class.
+ *
+ * Sanitizer builds use malloc, so that AddressSanitizer sees every block.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define SLAB_BYTES (64 * 1024)
+#define KEEP_EMPTY 1024 /* empty slabs kept (lazily freed) per class: 64 MiB */
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define USE_MALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define USE_MALLOC 1
+#endif
+#endif
+
+typedef struct block {
+    struct block *next;
+} block;
+
+typedef struct slab {
+    struct slab *next, *prev; /* in its class's list of slabs with room */
+    struct sclass *cls;
+    block *free;   /* blocks freed back */
+    uint32_t bump; /* blocks never handed out since the slab was (re)set */
+    uint32_t used;
+    uint32_t cap;
+    int listed;
+} slab;
+_Static_assert(sizeof(slab) <= 64, "the slab header fits its cache line");
+
+typedef struct sclass {
+    pthread_mutex_t mu;
+    size_t size;
+    slab *room; /* slabs with a free block, most recent first */
+    int nempty;
+} sclass;
+
+static sclass classes[] = {
+    {PTHREAD_MUTEX_INITIALIZER, 384, NULL, 0},
+    {PTHREAD_MUTEX_INITIALIZER, 768, NULL, 0},
+    {PTHREAD_MUTEX_INITIALIZER, 1536, NULL, 0},
+    {PTHREAD_MUTEX_INITIALIZER, 3072, NULL, 0},
+};
+#define NCLASSES (sizeof classes / sizeof classes[0])
+#define HEADER 64 /* >= sizeof(slab), keeps blocks 64-byte aligned */
+
+static void unlink_slab(sclass *c, slab *s) {
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        c->room = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->next = s->prev = NULL;
+    s->listed = 0;
+}
+
+static void link_slab(sclass *c, slab *s) {
+    s->prev = NULL;
+    s->next = c->room;
+    if (c->room) c->room->prev = s;
+    c->room = s;
+    s->listed = 1;
+}
+
+static slab *new_slab(sclass *c) {
+    /* Twice the size, then trim, for the alignment. */
+    unsigned char *m =
+        mmap(NULL, 2 * SLAB_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    uintptr_t at = ((uintptr_t)m + SLAB_BYTES - 1) & ~(uintptr_t)(SLAB_BYTES - 1);
+    unsigned char *a = (unsigned char *)at;
+    if (a > m) munmap(m, (size_t)(a - m));
+    if (a + SLAB_BYTES < m + 2 * SLAB_BYTES) munmap(a + SLAB_BYTES, (size_t)(m + SLAB_BYTES - a));
+    slab *s = (slab *)a;
+    s->cls = c;
+    s->free = NULL;
+    s->bump = s->used = 0;
+    s->cap = (uint32_t)((SLAB_BYTES - HEADER) / c->size);
+    return s;
+}
+
+static sclass *class_for(size_t n) {
+#ifdef USE_MALLOC
+    (void)n;
+    (void)classes;
+    return NULL;
+#else
+    for (size_t i = 0; i < NCLASSES; i++)
+        if (n <= classes[i].size) return &classes[i];
+    return NULL;
+#endif
+}
+
+void *cf__block_alloc(size_t n) {
+    sclass *c = class_for(n);
+    if (!c) return malloc(n);
+    pthread_mutex_lock(&c->mu);
+    slab *s = c->room;
+    if (!s) {
+        s = new_slab(c);
+        if (!s) {
+            pthread_mutex_unlock(&c->mu);
+            return NULL;
+        }
+        link_slab(c, s);
+        c->nempty++;
+    }
+    if (s->used == 0) c->nempty--;
+    void *p;
+    if (s->free) {
+        p = s->free;
+        s->free = s->free->next;
+    } else {
+        p = (unsigned char *)s + HEADER + (size_t)s->bump++ * c->size;
+    }
+    if (++s->used == s->cap) unlink_slab(c, s);
+    pthread_mutex_unlock(&c->mu);
+    return p;
+}
+
+void cf__block_free(void *p, size_t n) {
+    if (!p) return;
+    sclass *c = class_for(n);
+    if (!c) {
+        free(p);
+        return;
+    }
+    slab *s = (slab *)((uintptr_t)p & ~(uintptr_t)(SLAB_BYTES - 1));
+    pthread_mutex_lock(&c->mu);
+    block *k = p;
+    k->next = s->free;
+    s->free = k;
+    if (!s->listed) link_slab(c, s);
+    if (--s->used == 0) {
+        if (c->nempty >= KEEP_EMPTY) {
+            unlink_slab(c, s);
+            pthread_mutex_unlock(&c->mu);
+            munmap(s, SLAB_BYTES);
+            return;
+        }
+        /* Empty: start again from the bump index, and let the kernel
+         * have the pages if it needs them (the header page stays). */
+        c->nempty++;
+        s->free = NULL;
+        s->bump = 0;
+        long page = sysconf(_SC_PAGESIZE);
+        madvise((unsigned char *)s + page, SLAB_BYTES - (size_t)page, MADV_FREE);
+    }
+    pthread_mutex_unlock(&c->mu);
+}
