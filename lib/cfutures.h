@@ -121,10 +121,12 @@ void cf_out_error(cf_out *out, const char *fmt, ...) __attribute__((format(print
 typedef enum cf_kind {
     CF_SEQUENTIAL = 0, /* tasks run in the calling thread, at submit */
     CF_THREAD = 1,     /* a pool of threads */
-    CF_PROCESS = 2     /* a pool of forked worker processes */
+    CF_PROCESS = 2,    /* a pool of forked worker processes */
+    CF_MPI = 3         /* MPI ranks as workers: needs libcfutures_mpi
+                          (cfutures_mpi.h); without it, CF_EINVAL */
 } cf_kind;
 
-/* The kind's lower-case name: "seq", "thread", "process". */
+/* The kind's lower-case name: "seq", "thread", "process", "mpi". */
 const char *cf_kind_name(cf_kind kind);
 
 typedef struct cf_executor cf_executor;

@@ -13,6 +13,7 @@ const char *cf_kind_name(cf_kind kind) {
     case CF_SEQUENTIAL: return "seq";
     case CF_THREAD: return "thread";
     case CF_PROCESS: return "process";
+    case CF_MPI: return "mpi";
     }
     return "unknown";
 }
@@ -33,9 +34,12 @@ int cf_default_workers(cf_kind kind) {
     case CF_SEQUENTIAL: return 1;
     case CF_THREAD: return cpus + 4 < 32 ? cpus + 4 : 32;
     case CF_PROCESS: return cpus;
+    case CF_MPI: return cpus; /* the MPI pool prefers the universe size */
     }
     return 1;
 }
+
+int (*cf__mpi_new)(const cf_options *o, cf_executor **out);
 
 int cf_executor_new(cf_kind kind, const cf_options *opts, cf_executor **out) {
     cf_options o = CF_OPTIONS_INIT;
@@ -44,12 +48,13 @@ int cf_executor_new(cf_kind kind, const cf_options *opts, cf_executor **out) {
     if (opts) o = *opts;
     if (o.max_workers < 0 || o.max_workers > 4096 || o.max_tasks_per_child < 0) return CF_EINVAL;
     if (o.task_timeout != o.task_timeout || !(o.gil_interval >= 0)) return CF_EINVAL; /* NaN */
-    if (o.max_workers == 0) o.max_workers = cf_default_workers(kind);
+    if (o.max_workers == 0 && kind != CF_MPI) o.max_workers = cf_default_workers(kind);
     int r = CF_EINVAL;
     switch (kind) {
     case CF_SEQUENTIAL: r = cf__seq_new(&o, out); break;
     case CF_THREAD: r = cf__thread_new(&o, out); break;
     case CF_PROCESS: r = cf__process_new(&o, out); break;
+    case CF_MPI: r = cf__mpi_new ? cf__mpi_new(&o, out) : CF_EINVAL; break;
     }
     return r;
 }
@@ -66,7 +71,7 @@ void cf__executor_init(cf_executor *ex, cf_kind kind, int nworkers, const cf_opt
     ex->task_timeout_ns = t <= 0 || t > 1e9 ? 0 : (int64_t)(t * 1e9);
     if (ex->task_timeout_ns == 0 && t > 0 && t <= 1e9) ex->task_timeout_ns = 1;
     const char *prefix = o->thread_name_prefix;
-    if (!prefix) prefix = kind == CF_PROCESS ? "cf-proc" : "cf-thread";
+    if (!prefix) prefix = kind == CF_PROCESS ? "cf-proc" : kind == CF_MPI ? "cf-mpi" : "cf-thread";
     snprintf(ex->name, sizeof ex->name, "%s", prefix);
     ex->opts.thread_name_prefix = ex->name;
 }

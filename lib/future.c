@@ -262,7 +262,7 @@ static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg) {
         if (!f->times.end) f->times.end = now;
         if (!f->times.start) f->times.start = f->times.end;
         /* In-process results are in the caller's hands when they end. */
-        f->times.collect = f->ex->kind == CF_PROCESS ? now : f->times.end;
+        f->times.collect = f->ex->kind == CF_PROCESS || f->ex->kind == CF_MPI ? now : f->times.end;
     }
     atomic_store_explicit(&f->state, CF_DONE, memory_order_release);
     if (f->nwait) pthread_cond_broadcast(&f->cv);

@@ -224,6 +224,10 @@ void cf__name_thread(const cf_executor *ex, int index);
 int cf__seq_new(const cf_options *o, cf_executor **out);
 int cf__thread_new(const cf_options *o, cf_executor **out);
 int cf__process_new(const cf_options *o, cf_executor **out);
+/* Set by lib/mpi/mpi_pool.c when libcfutures_mpi is linked in; NULL (CF_MPI
+ * refused with CF_EINVAL) otherwise, so the core never links MPI. It gets
+ * max_workers 0 when the caller left it to the default. */
+extern int (*cf__mpi_new)(const cf_options *o, cf_executor **out);
 
 /* Hands a new future (refs 1, the caller's) to the executor, which takes a
  * second reference. Returns 0 or an error (then f is untouched). */

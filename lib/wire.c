@@ -1,7 +1,9 @@
 /* wire.c -- framing and decoding of process pool messages (see wire.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "wire.h"
 
 unsigned char *cf__buf_room(cf_buf *b, size_t more) {
@@ -61,4 +63,92 @@ int cf__wire_next_result(const unsigned char **p, const unsigned char *end, cf_w
     *msg = *out + it->out_len;
     *p = *msg + it->msg_len;
     return 0;
+}
+
+int cf__wire_put_task(cf_buf *b, const cf_future *f, uint64_t seq) {
+    size_t bytes = 0;
+    for (size_t i = 0; i < f->nitems; i++)
+        bytes += 4 + f->items[i].in_len;
+    unsigned char *q = cf__buf_room(b, sizeof(cf_wire_hdr) + bytes);
+    if (!q) return -1;
+    cf_wire_hdr h = {CF_WIRE_MAGIC, CF_MSG_TASK, (uint32_t)f->nitems, f->task->id, bytes, seq};
+    memcpy(q, &h, sizeof h);
+    q += sizeof h;
+    for (size_t i = 0; i < f->nitems; i++) {
+        uint32_t len = (uint32_t)f->items[i].in_len;
+        memcpy(q, &len, 4);
+        if (len) memcpy(q + 4, f->items[i].in, len);
+        q += 4 + len;
+    }
+    b->len += sizeof(cf_wire_hdr) + bytes;
+    return 0;
+}
+
+static int put_result(cf_buf *out, const cf_wire_item *it, const void *data, const char *msg) {
+    unsigned char *q = cf__buf_room(out, sizeof *it + it->out_len + it->msg_len);
+    if (!q) return -1;
+    memcpy(q, it, sizeof *it);
+    if (it->out_len) memcpy(q + sizeof *it, data, it->out_len);
+    if (it->msg_len) memcpy(q + sizeof *it + it->out_len, msg, it->msg_len);
+    out->len += sizeof *it + it->out_len + it->msg_len;
+    return 0;
+}
+
+int cf__wire_run_task(const cf_wire_hdr *h, const unsigned char *pl, const cf_task *task,
+                      cf_buf *out) {
+    size_t hdr_at = out->len;
+    cf_wire_hdr rh = {CF_WIRE_MAGIC, CF_MSG_RESULT, h->nitems, h->task, 0, h->seq};
+    if (!cf__buf_room(out, sizeof rh)) return -1;
+    out->len += sizeof rh;
+    const unsigned char *end = pl + h->bytes;
+    unsigned char small[CF_INLINE + 1];
+    for (uint32_t i = 0; i < h->nitems; i++) {
+        const unsigned char *in;
+        uint32_t in_len;
+        if (cf__wire_next_input(&pl, end, &in, &in_len)) return -1;
+        cf_out o;
+        cf__out_init(&o, small, CF_INLINE);
+        cf_wire_item it = {0, 0, 0, 0, cf_now_ns(), 0};
+        if (task) {
+            it.status = task->fn(in, in_len, &o);
+        } else {
+            it.status = CF_ENOTASK;
+            snprintf(o.msg, sizeof o.msg, "task %u is not registered in the worker", h->task);
+        }
+        it.end = cf_now_ns();
+        it.out_len = (uint32_t)o.len;
+        it.msg_len = it.status ? (uint32_t)strlen(o.msg) : 0;
+        int r = put_result(out, &it, o.data, o.msg);
+        cf__out_release(&o);
+        if (r) return -1;
+    }
+    rh.bytes = out->len - hdr_at - sizeof rh;
+    memcpy(out->p + hdr_at, &rh, sizeof rh);
+    return 0;
+}
+
+int cf__wire_take_result(cf_future *f, const cf_wire_hdr *h, const unsigned char *pl,
+                         int64_t *took_ns) {
+    if (h->type != CF_MSG_RESULT || h->nitems != f->nitems) return -1;
+    const unsigned char *end = pl + h->bytes;
+    int outcome = 0;
+    int64_t first = 0, last = 0;
+    for (size_t i = 0; i < f->nitems; i++) {
+        cf_wire_item wi;
+        const unsigned char *out, *msg;
+        if (cf__wire_next_result(&pl, end, &wi, &out, &msg)) return -1;
+        cf_item *it = &f->items[i];
+        it->status = wi.status;
+        it->start = wi.start;
+        it->end = wi.end;
+        if (!first) first = wi.start;
+        last = wi.end;
+        if (cf__item_set_out(f, it, out, wi.out_len)) outcome = CF_ENOMEM;
+        if (wi.status) {
+            if (!outcome) outcome = CF_ETASK;
+            if (wi.msg_len) it->msg = strndup((const char *)msg, wi.msg_len);
+        }
+    }
+    *took_ns = last - first;
+    return outcome;
 }

@@ -64,4 +64,26 @@ int cf__wire_next_input(const unsigned char **p, const unsigned char *end,
 int cf__wire_next_result(const unsigned char **p, const unsigned char *end, cf_wire_item *it,
                          const unsigned char **out, const unsigned char **msg);
 
+/* ---- task and result messages of a future (shared by pools) ----------- */
+
+struct cf_future;
+struct cf_task;
+
+/* Appends f's task message (header with `seq`, then each input as u32
+ * length + bytes) to b. Returns 0 or -1 (out of memory). */
+int cf__wire_put_task(cf_buf *b, const struct cf_future *f, uint64_t seq);
+
+/* Runs the task message h / payload pl with `task` (NULL: not registered
+ * here, each item fails with CF_ENOTASK) and appends the result message
+ * (same seq) to out. Returns 0, or -1 (malformed payload, out of memory). */
+int cf__wire_run_task(const cf_wire_hdr *h, const unsigned char *pl, const struct cf_task *task,
+                      cf_buf *out);
+
+/* Stores the result message h / pl in f's items (results, statuses,
+ * messages, trace times). Returns f's outcome (0, CF_ETASK, CF_ENOMEM) and
+ * sets *took_ns to the worker's time from first start to last end, or -1
+ * if the message is malformed or not f's answer. */
+int cf__wire_take_result(struct cf_future *f, const cf_wire_hdr *h, const unsigned char *pl,
+                         int64_t *took_ns);
+
 #endif

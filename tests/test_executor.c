@@ -56,6 +56,9 @@ START_TEST(test_bad_options_are_refused) {
     if (kind != CF_SEQUENTIAL) ck_assert_int_eq(cf_executor_new(kind, &o, &ex), CF_EINVAL);
     ck_assert_int_eq(cf_executor_new((cf_kind)7, NULL, &ex), CF_EINVAL);
     ck_assert_int_eq(cf_executor_new(kind, NULL, NULL), CF_EINVAL);
+    /* CF_MPI needs libcfutures_mpi, which this test does not link. */
+    ck_assert_int_eq(cf_executor_new(CF_MPI, NULL, &ex), CF_EINVAL);
+    ck_assert_ptr_null(ex);
 }
 END_TEST
 

@@ -1,0 +1,64 @@
+/* cfutures_mpi.h -- the MPI executor (CF_MPI): MPI ranks as pool workers.
+ *
+ * Link build/libcfutures_mpi.a (before libcfutures.a) and MPI's libraries;
+ * this header does not include mpi.h. Then cf_executor_new(CF_MPI, ...)
+ * gives a pool whose workers are MPI processes running this same program,
+ * as mpi4py.futures.MPIPoolExecutor does, started one of two ways:
+ *
+ *   mpiexec -n N prog   rank 0 is the client; ranks 1..N-1 serve every
+ *                       CF_MPI pool rank 0 creates (one at a time: a pool
+ *                       created while another holds them spawns its own).
+ *   prog                (alone, or mpiexec -n 1) each pool spawns its
+ *                       workers with MPI_Comm_spawn: this executable again,
+ *                       with the same arguments.
+ *
+ * max_workers: under mpiexec, at most N-1 (0: all of them); spawning, as
+ * many as asked, past the slots if need be (0: the universe size minus
+ * this job, or the CPUs when Open MPI knows no universe).
+ *
+ * Tasks cross by registered name: a worker must have registered the same
+ * task names in the same order as the client (the pool checks at start
+ * and refuses with CF_ENOTASK). An initializer and its initarg cross as
+ * addresses inside the program image (functions, static data): a heap or
+ * stack initarg is refused (CF_EINVAL). max_tasks_per_child and
+ * task_timeout are not supported (CF_EINVAL).
+ *
+ * A worker that dies breaks the pool (CF_EBROKEN, the message names its
+ * rank and pid) when it ran on the client's host; under mpiexec, mpiexec
+ * itself ends the whole job with a message naming the rank.
+ */
+#ifndef CFUTURES_MPI_H
+#define CFUTURES_MPI_H
+
+#include "cfutures.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Call at the top of main, after registering every task and before
+ * anything else. In a worker (a rank > 0 under mpiexec, or a process a
+ * pool spawned) it initialises MPI, serves tasks until the client is done,
+ * finalises MPI and exits the process: it never returns. In the client
+ * (rank 0, or a program started alone) it returns 0: under mpiexec MPI is
+ * initialised now (MPI_THREAD_SERIALIZED, finalised at exit); alone, MPI
+ * starts with the first CF_MPI pool. Returns CF_ESYS if MPI_Init failed.
+ * (A spawned worker whose main() skips this call runs main() up to its
+ * first cf_executor_new(CF_MPI) and serves from there, never returning.) */
+int cf_mpi_serve_or_continue(int *argc, char ***argv);
+
+/* Why the last cf_executor_new(CF_MPI, ...) in this thread failed, or why
+ * the pool it made is broken from the start (an initializer failed): a
+ * sentence naming the rank, e.g. the task names that differ. "" if none.
+ * Owned by the library, valid until the next such call in this thread. */
+const char *cf_mpi_last_error(void);
+
+/* Rank of the calling process in MPI_COMM_WORLD, -1 before MPI starts.
+ * Inside a task: the worker's rank (spawned workers count from 0 in their
+ * own world; cf_worker_index() is the pool's slot, the same in both). */
+int cf_mpi_world_rank(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
