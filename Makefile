@@ -92,7 +92,14 @@ sweep: all
 	$(CFBENCH) run --workload hash,prime --mode seq,thread,process,thread-gil \
 	    --workers 1,2,4,8,16 --size $(SIZE) --repeat 3 --out results/sweep
 	@./plots/draw results plots
-.PHONY: overhead sweep
+# A lesson for a class, live in the terminal: make demo LESSON=gil (default: all in turn).
+LESSON ?= $(shell $(CFBENCH) demo --list 2>/dev/null | cut -d' ' -f1)
+demo: $(CFBENCH)
+	@for l in $(LESSON); do $(CFBENCH) demo $$l || exit 1; done
+# Every number tutorial.md and README.md cite must still match its source.
+check-tutorial:
+	@./tests/check_tutorial.sh tutorial.md README.md
+.PHONY: overhead sweep demo check-tutorial
 overhead: all peers
 	@mkdir -p results
 	$(CFBENCH) overhead --impl all --tasks 20000 > results/overhead.csv

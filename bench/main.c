@@ -15,6 +15,7 @@ static const struct {
     {"serve", cmd_serve, "serve test files on loopback (for download)"},
     {"overhead", cmd_overhead, "per-task cost of each executor, as CSV"},
     {"compare", cmd_compare, "two result sets side by side, with a verdict"},
+    {"demo", cmd_demo, "a lesson for a class: predict, run live, explain"},
 };
 
 /* Hundreds of concurrent downloads (and the server's connections) need
