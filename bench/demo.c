@@ -68,18 +68,19 @@ static const lesson lessons[] = {
      "prime: a pool loses when a task is smaller than the hand-off",
      "prime",
      1,
-     "Each task checks one number: well under a microsecond of work. Do the\n"
-     "pools win, and what does sending 64 numbers per message change?",
+     "Each task checks whether one number is prime: a microsecond of work or\n"
+     "less. Do the pools win, and what does sending 64 numbers per message change?",
      {SEQ,
       {CF_THREAD, 0, 1, 0},
       {CF_THREAD, 0, 64, 0},
       {CF_PROCESS, 0, 1, 0},
       {CF_PROCESS, 0, 64, 0}},
      5,
-     "With one number per task the pools lose to the loop: handing a task over\n"
-     "costs more than checking the number, and the process pool pays for its\n"
-     "forks too. chunksize 64 divides the per-task cost by 64; whether that is\n"
-     "enough depends on the size of the work (try --size default)."},
+     "A task this small costs about as much to hand over as to run: the thread\n"
+     "pool gains little or loses, and the process pool, which also forks its\n"
+     "workers inside the timed run, loses. chunksize 64 pays the hand-off once\n"
+     "per 64 numbers. With --size quick the numbers are smaller and the loop\n"
+     "beats every pool."},
     {"downloads",
      "download: waiting is what threads are for; processes wait too",
      "download",
