@@ -83,11 +83,26 @@ step_blogprint() {
     echo "blogprint: rc=0"
 }
 step_hyperfine() { fresh hyperfine; run hyperfine bench/hyperfine.sh $cf $ref/hyperfine; }
+# Draws DIR's charts into OUT; a DIR without meta.txt (the core count the
+# fits need) borrows the main run's.
+draw() {
+    src=$1
+    if [ ! -f "$1/meta.txt" ]; then
+        src=$2.in; mkdir -p "$src"; cp "$1"/*.csv $ref/meta.txt "$src"/
+    fi
+    ./plots/draw "$src" "$2" > /dev/null
+}
+# The charts the text and the README show, and nothing else.
 step_plots() {
     tmp=$(mktemp -d)
-    ./plots/draw $ref plots/reference > /dev/null
-    ./plots/draw $ref/python "$tmp/python" > /dev/null && cp "$tmp/python/speedup.png" plots/reference/speedup-python.png
-    ./plots/draw $ref/sweep8 "$tmp/sweep8" > /dev/null && cp "$tmp/sweep8/scaling.png" plots/reference/scaling.png
+    draw $ref "$tmp/main"
+    draw $ref/python "$tmp/python"
+    draw $ref/sweep8 "$tmp/sweep8"
+    for f in overhead.png overhead.svg speedup.png speedup.svg utilization.png timeline-hash.png timeline-prime.png; do
+        cp "$tmp/main/$f" plots/reference/
+    done
+    cp "$tmp/python/speedup.png" plots/reference/speedup-python.png
+    cp "$tmp/sweep8/scaling.png" plots/reference/scaling.png
     rm -rf "$tmp"
     echo "plots: plots/reference/"
 }
