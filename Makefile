@@ -47,6 +47,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(APP_OBJ) $(LIBA)
 # Each test binary runs on its own; Check kills a test after CK_DEFAULT_TIMEOUT.
 test: all
 	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) ./tests/run $(TESTS)
+	@./tests/check_tutorial.sh tutorial.md README.md
 # A sanitizer report ends the test process, so Check counts it as an error.
 check-sanitize: export ASAN_OPTIONS = halt_on_error=1:detect_leaks=1
 check-sanitize: export UBSAN_OPTIONS = halt_on_error=1:print_stacktrace=1
