@@ -3,13 +3,15 @@
 SANITIZE ?=
 BUILD    := build$(if $(SANITIZE),/$(SANITIZE))
 CC       ?= cc
-PKGS     := libcurl openssl libmicrohttpd check gsl
+PKGS     := libcurl openssl libmicrohttpd gsl
+TEST_PKGS := check
 OPT      ?= -O2 -g
 SAN_asan := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 SAN_tsan := -fsanitize=thread
-# pkg-config runs once, after `deps` has had its chance to install packages.
+# pkg-config runs once, after `.ci/deps` has had its chance to install packages.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+TEST_LIBS  = $(eval TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS)))$(TEST_LIBS)
 CFLAGS   += $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread $(SAN_$(SANITIZE))
 LDFLAGS  += -pthread $(SAN_$(SANITIZE))
 LDLIBS   += -lm
@@ -25,11 +27,18 @@ LIBA      := $(BUILD)/libcfutures.a
 CFBENCH   := $(BUILD)/cfbench
 
 .SECONDARY:
-.PHONY: all deps test check-sanitize bench plots hyperfine compare-python fuzz clean
-all: $(CFBENCH) $(TESTS) $(EXAMPLES)
+.PHONY: all deps tests test check-sanitize bench plots hyperfine compare-python fuzz clean
+# `all` builds what `make bench` runs; the test binaries need Check, which
+# only `make test` (and check-sanitize) installs and builds.
+all: $(CFBENCH) $(EXAMPLES)
 
+# One .ci/deps run per make, for the groups the goals given need.
+goals_need = $(if $(filter $(1),$(MAKECMDGOALS)),$(2))
+DEPS := build $(call goals_need,bench plots hyperfine compare-python sweep chunksweep overhead peers,bench) \
+    $(call goals_need,tests test,test) $(call goals_need,check-sanitize,sanitize) \
+    $(call goals_need,fuzz,fuzz)
 deps:
-	@./.ci/deps
+	@./.ci/deps $(DEPS)
 
 $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(@D)
@@ -42,22 +51,23 @@ $(CFBENCH): $(BUILD)/bench/main.o $(APP_OBJ) $(LIBA)
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIBA)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(LDLIBS) -o $@
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(APP_OBJ) $(LIBA)
-	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(TEST_LIBS) $(LDLIBS) -o $@
 
 # Each test binary runs on its own; Check kills a test after CK_DEFAULT_TIMEOUT.
-test: all
-	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) ./tests/run $(TESTS)
+tests: all $(TESTS)
+test: tests
+	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) ./tests/run $(TESTS) tests/report.sh
 	@./tests/check_tutorial.sh tutorial.md README.md
 # A sanitizer report ends the test process, so Check counts it as an error.
 check-sanitize: export ASAN_OPTIONS = halt_on_error=1:detect_leaks=1
 check-sanitize: export UBSAN_OPTIONS = halt_on_error=1:print_stacktrace=1
 # die_after_fork=0: libcurl's resolver starts a thread inside forked workers.
 check-sanitize: export TSAN_OPTIONS = halt_on_error=1:second_deadlock_stack=1:die_after_fork=0
-check-sanitize:
+check-sanitize: deps
 	$(MAKE) SANITIZE=asan test TIMEOUT=120
 	$(MAKE) SANITIZE=tsan test TIMEOUT=180
 	$(MAKE) fuzz FUZZ_SECS=10
-	$(MAKE) all && ./tests/leaks.sh build
+	$(MAKE) tests && ./tests/leaks.sh build
 # libFuzzer targets (clang), each run FUZZ_SECS s; corpora grow in build/fuzz.
 FUZZ_CC   ?= clang
 FUZZ_SECS ?= 60
@@ -71,25 +81,29 @@ fuzz: $(FUZZERS)
 	    $$f -max_total_time=$(FUZZ_SECS) $$f.corpus fuzz/corpus/$${f##*/} > $$f.log 2>&1 \
 	    || { tail -n 40 $$f.log; exit 1; }; echo "$${f##*/}: $$(tail -n 1 $$f.log)"; done
 
-bench: all
+bench: all | deps
 	$(CFBENCH) run --workload all --size $(SIZE) --out results
 	$(CFBENCH) run --workload hash --mode seq,thread,process --workers 1,2,4 --size $(SIZE) \
 	    --repeat 3 --warmup 0 --quiet --out results/sweep
 	$(CFBENCH) run --workload hash,prime --size quick --trace --repeat 3 --quiet --out results/trace
+	$(CFBENCH) run --workload hash,prime --size quick --trace --repeat 3 --quiet --chunksize 64 \
+	    --out results/trace64
 	$(CFBENCH) overhead --tasks 20000 > results/overhead.csv
 	@./plots/draw results plots --terminal
-plots:
+	$(CFBENCH) report results --plots plots
+plots: | deps
 	@./plots/draw results plots
-hyperfine: all
+hyperfine: all | deps
 	@./bench/hyperfine.sh $(CFBENCH) results
 # C and Python's concurrent.futures side by side (impl column): results/python, charts in it.
-compare-python: all
+compare-python: all | deps
 	@if python3 -c 'import sys; sys.exit(sys.version_info < (3, 8))' 2>/dev/null; then \
 	    $(CFBENCH) run --impl all --workload all --size $(SIZE) --out results/python && \
-	    ./plots/draw results/python results/python/plots; \
+	    ./plots/draw results/python results/python/plots && \
+	    $(CFBENCH) report results/python; \
 	else echo "compare-python: Python 3.8+ (python3) not available; skipped"; fi
 # Speedup against workers, past the core count on purpose.
-sweep: all
+sweep: all | deps
 	$(CFBENCH) run --workload hash,prime --mode seq,thread,process,thread-gil \
 	    --workers 1,2,4,8,16 --size $(SIZE) --repeat 3 --out results/sweep
 	@./plots/draw results plots
@@ -100,8 +114,19 @@ demo: $(CFBENCH)
 # Every number tutorial.md and README.md cite must still match its source.
 check-tutorial:
 	@./tests/check_tutorial.sh tutorial.md README.md
-.PHONY: overhead sweep demo check-tutorial
-overhead: all peers
+# map's chunksize from 1 to 1024, prime and hash, threads and processes, C and
+# Python: one run per chunksize in results/chunks/cN, all in its summary.csv.
+CHUNKS ?= 1 2 4 8 16 32 64 128 256 512 1024
+chunksweep: all | deps
+	@rm -rf results/chunks
+	@for c in $(CHUNKS); do m=thread,process; [ $$c = $(firstword $(CHUNKS)) ] && m=seq,$$m; \
+	    $(CFBENCH) run --impl all --workload prime,hash --mode $$m --workers 2 --chunksize $$c \
+	        --size $(SIZE) --repeat 3 --warmup 1 --quiet --out results/chunks/c$$c || exit 1; done
+	@{ head -n 1 results/chunks/c$(firstword $(CHUNKS))/summary.csv; for c in $(CHUNKS); do \
+	    tail -n +2 results/chunks/c$$c/summary.csv; done; } > results/chunks/summary.csv
+	@./plots/draw results plots
+.PHONY: overhead sweep chunksweep demo check-tutorial
+overhead: all peers | deps
 	@mkdir -p results
 	$(CFBENCH) overhead --impl all --tasks 20000 > results/overhead.csv
 	@cat results/overhead.csv && echo && awk -f bench/peers/ratios.awk results/overhead.csv

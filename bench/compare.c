@@ -23,13 +23,14 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "compare.h"
 #include "csv.h"
 #include "stats.h"
 
 #define ALPHA 0.05
 #define MAX_FIELDS 64
 
-enum { K_WORKLOAD, K_MODE, K_WORKERS, K_CHUNK, K_SIZE, NKEY };
+#define NKEY CMP_NKEY
 static const char *const key_cols[NKEY] = {"workload", "mode", "workers", "chunksize", "size"};
 
 /* The runs of one configuration in one file. */
@@ -242,14 +243,110 @@ static void fmt3(char *buf, size_t len, double v) {
         snprintf(buf, len, "%.3f", v);
 }
 
+int compare_sets(const char *a, const char *impl_a, const char *b, const char *impl_b,
+                 long resamples, compare_row_fn fn, void *arg, compare_totals *t, char *err,
+                 size_t errlen) {
+    const char *paths[2] = {a, b}, *impl[2] = {impl_a, impl_b};
+    result_set sets[2];
+    int status = 0;
+
+    memset(sets, 0, sizeof sets);
+    memset(t, 0, sizeof *t);
+    for (int k = 0; k < 2; k++) {
+        status = load(paths[k], impl[k], k == 0 ? "a" : "b", &sets[k], err, errlen);
+        if (status != 0) goto done;
+        snprintf(t->path[k], sizeof t->path[k], "%.4000s", sets[k].path);
+        snprintf(t->impl[k], sizeof t->impl[k], "%.63s", sets[k].impl);
+    }
+    for (size_t i = 0; i < sets[0].n; i++) {
+        const config *ca = &sets[0].c[i], *cb = find_config(&sets[1], ca->key);
+        if (cb == NULL) continue;
+        t->matched++;
+        stats_mw mw;
+        int tested = ca->n >= 2 && cb->n >= 2 &&
+                     stats_mann_whitney(ca->wall, ca->n, cb->wall, cb->n, &mw) == 0;
+        if (!tested) mw.p = NAN;
+        compare_row row;
+        for (int k = 0; k < NKEY; k++)
+            row.key[k] = ca->key[k];
+        row.n_a = ca->n;
+        row.n_b = cb->n;
+        row.median_a = median_of(ca->wall, ca->n);
+        row.median_b = median_of(cb->wall, cb->n);
+        row.ratio = row.median_b / row.median_a;
+        if (stats_bootstrap_ratio(cb->wall, cb->n, ca->wall, ca->n, (size_t)resamples, 0.95, 1 + i,
+                                  &row.ratio_lo, &row.ratio_hi) != 0)
+            row.ratio_lo = row.ratio_hi = NAN;
+        row.p = mw.p;
+        row.verdict = verdict(ca, cb, &mw, tested);
+        fn(&row, arg);
+    }
+    t->only_a = sets[0].n - t->matched;
+    t->only_b = sets[1].n - t->matched;
+
+done:
+    set_free(&sets[0]);
+    set_free(&sets[1]);
+    return status;
+}
+
+/* How cmd_compare prints: CSV or the table, whose heading waits for the
+ * first row (the paths and impls are known only once both files loaded). */
+typedef struct printer {
+    int as_csv, headed;
+    const compare_totals *t;
+} printer;
+
+static void print_heading(printer *pr) {
+    if (pr->headed) return;
+    pr->headed = 1;
+    if (pr->as_csv)
+        printf("workload,mode,workers,chunksize,size,n_a,n_b,median_a_ms,median_b_ms,ratio,"
+               "ratio_lo,ratio_hi,p_value,verdict\n");
+    else
+        printf("A: %s (%s)\nB: %s (%s)\n  %-9s %-10s %7s %5s %-8s %9s %9s  %-22s %7s  %s\n",
+               pr->t->path[0], pr->t->impl[0], pr->t->path[1], pr->t->impl[1], "workload", "mode",
+               "workers", "chunk", "size", "A median", "B median", "B/A (95% CI)", "p", "B is");
+}
+
+static void print_row(const compare_row *r, void *arg) {
+    printer *pr = arg;
+    print_heading(pr);
+    if (pr->as_csv) {
+        char f[6][32];
+        fmt3(f[0], 32, r->median_a);
+        fmt3(f[1], 32, r->median_b);
+        fmt3(f[2], 32, r->ratio);
+        fmt3(f[3], 32, r->ratio_lo);
+        fmt3(f[4], 32, r->ratio_hi);
+        if (isnan(r->p))
+            f[5][0] = '\0';
+        else
+            snprintf(f[5], 32, "%.4g", r->p);
+        printf("%s,%s,%s,%s,%s,%zu,%zu,%s,%s,%s,%s,%s,%s,%s\n", r->key[0], r->key[1], r->key[2],
+               r->key[3], r->key[4], r->n_a, r->n_b, f[0], f[1], f[2], f[3], f[4], f[5],
+               r->verdict);
+    } else {
+        char ci[64], p[16];
+        snprintf(ci, sizeof ci, "%.3g (%.3g-%.3g)", r->ratio, r->ratio_lo, r->ratio_hi);
+        if (isnan(r->p))
+            snprintf(p, sizeof p, "-");
+        else
+            snprintf(p, sizeof p, "%.2g", r->p);
+        printf("  %-9s %-10s %7s %5s %-8s %9.3f %9.3f  %-22s %7s  %s (%zu vs %zu runs)\n",
+               r->key[0], r->key[1], r->key[2], r->key[3], r->key[4], r->median_a, r->median_b, ci,
+               p, r->verdict, r->n_a, r->n_b);
+    }
+}
+
 int cmd_compare(int argc, char **argv) {
     const char *paths[2] = {NULL, NULL}, *impl[2] = {NULL, NULL};
     long resamples = 2000;
     int as_csv = 0, npaths = 0, status = 0;
     char err[512];
-    result_set sets[2];
+    compare_totals t;
+    printer pr = {0, 0, &t};
 
-    memset(sets, 0, sizeof sets);
     for (int i = 1; i < argc;) {
         const char *a = argv[i], *v = NULL;
         int r;
@@ -290,74 +387,24 @@ int cmd_compare(int argc, char **argv) {
         i++;
     }
     if (npaths < 2) return bad_usage("give two result sets: A B (try --help)");
-    for (int k = 0; k < 2; k++) {
-        int r = load(paths[k], impl[k], k == 0 ? "a" : "b", &sets[k], err, sizeof err);
-        if (r != 0) {
-            fprintf(stderr, "cfbench compare: %s\n", err);
-            status = r;
-            goto done;
-        }
+    pr.as_csv = as_csv;
+    status = compare_sets(paths[0], impl[0], paths[1], impl[1], resamples, print_row, &pr, &t, err,
+                          sizeof err);
+    if (status != 0) {
+        fprintf(stderr, "cfbench compare: %s\n", err);
+        return status;
     }
-
-    if (as_csv)
-        printf("workload,mode,workers,chunksize,size,n_a,n_b,median_a_ms,median_b_ms,ratio,"
-               "ratio_lo,ratio_hi,p_value,verdict\n");
-    else
-        printf("A: %s (%s)\nB: %s (%s)\n  %-9s %-10s %7s %5s %-8s %9s %9s  %-22s %7s  %s\n",
-               sets[0].path, sets[0].impl, sets[1].path, sets[1].impl, "workload", "mode",
-               "workers", "chunk", "size", "A median", "B median", "B/A (95% CI)", "p", "B is");
-    size_t matched = 0;
-    for (size_t i = 0; i < sets[0].n; i++) {
-        const config *a = &sets[0].c[i], *b = find_config(&sets[1], a->key);
-        if (b == NULL) continue;
-        matched++;
-        stats_mw mw;
-        int tested =
-            a->n >= 2 && b->n >= 2 && stats_mann_whitney(a->wall, a->n, b->wall, b->n, &mw) == 0;
-        if (!tested) mw.p = NAN;
-        double ma = median_of(a->wall, a->n), mb = median_of(b->wall, b->n), lo, hi;
-        (void)stats_bootstrap_ratio(b->wall, b->n, a->wall, a->n, (size_t)resamples, 0.95, 1 + i,
-                                    &lo, &hi);
-        const char *v = verdict(a, b, &mw, tested);
-        if (as_csv) {
-            char f[6][32];
-            fmt3(f[0], 32, ma);
-            fmt3(f[1], 32, mb);
-            fmt3(f[2], 32, mb / ma);
-            fmt3(f[3], 32, lo);
-            fmt3(f[4], 32, hi);
-            if (isnan(mw.p))
-                f[5][0] = '\0';
-            else
-                snprintf(f[5], 32, "%.4g", mw.p);
-            printf("%s,%s,%s,%s,%s,%zu,%zu,%s,%s,%s,%s,%s,%s,%s\n", a->key[0], a->key[1], a->key[2],
-                   a->key[3], a->key[4], a->n, b->n, f[0], f[1], f[2], f[3], f[4], f[5], v);
-        } else {
-            char ci[64], p[16];
-            snprintf(ci, sizeof ci, "%.3g (%.3g-%.3g)", mb / ma, lo, hi);
-            if (isnan(mw.p))
-                snprintf(p, sizeof p, "-");
-            else
-                snprintf(p, sizeof p, "%.2g", mw.p);
-            printf("  %-9s %-10s %7s %5s %-8s %9.3f %9.3f  %-22s %7s  %s (%zu vs %zu runs)\n",
-                   a->key[0], a->key[1], a->key[2], a->key[3], a->key[4], ma, mb, ci, p, v, a->n,
-                   b->n);
-        }
-    }
+    print_heading(&pr);
     if (!as_csv) printf("  (medians in ms; B/A below 1: B is faster)\n");
-    if (matched == 0) {
+    if (t.matched == 0) {
         fprintf(stderr, "cfbench compare: no configuration appears in both result sets\n");
         status = 1;
-    } else if (matched < sets[0].n || matched < sets[1].n) {
+    } else if (t.only_a > 0 || t.only_b > 0) {
         fprintf(stderr,
                 "cfbench compare: note: %zu configuration(s) of A and %zu of B have no "
                 "counterpart\n",
-                sets[0].n - matched, sets[1].n - matched);
+                t.only_a, t.only_b);
     }
     fflush(stdout);
-
-done:
-    set_free(&sets[0]);
-    set_free(&sets[1]);
     return status;
 }

@@ -15,6 +15,7 @@ static const struct {
     {"serve", cmd_serve, "serve test files on loopback (for download)"},
     {"overhead", cmd_overhead, "per-task cost of each executor, as CSV"},
     {"compare", cmd_compare, "two result sets side by side, with a verdict"},
+    {"report", cmd_report, "one HTML page of a results folder: tables, notes, charts"},
     {"demo", cmd_demo, "a lesson for a class: predict, run live, explain"},
 };
 

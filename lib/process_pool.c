@@ -463,8 +463,19 @@ static int window(const pslot *s) {
     return w > MAX_WINDOW ? MAX_WINDOW : (int)w;
 }
 
-static int room(const pslot *s) {
-    return s->state == SLOT_WORKING ? window(s) - s->inflight : 0;
+/* Slot s is stuck in a long job (or a slow initializer) with more queued
+ * behind it: give it nothing more for now, and let others have its queue. */
+static int stuck(const ppool *p, const pslot *s, int64_t now) {
+    const wshared *w = &p->ws[s->index];
+    if (s->inflight == 0) return 0;
+    if (!atomic_load_explicit(&w->ready, memory_order_acquire)) return 1;
+    int64_t start = atomic_load_explicit(&w->start, memory_order_acquire);
+    return start && now - start >= STEAL_NS;
+}
+
+static int room(const ppool *p, const pslot *s, int64_t now) {
+    if (s->state != SLOT_WORKING || stuck(p, s, now)) return 0;
+    return window(s) - s->inflight;
 }
 
 /* Encodes f's task message into the slot's write buffer. */
@@ -529,10 +540,10 @@ static void requeue_front(ppool *p, cf_fifo *list) {
 }
 
 /* Moves queued futures into slots with room, round-robin. */
-static void dispatch(ppool *p) {
+static void dispatch(ppool *p, int64_t now) {
     int total = 0;
     for (int i = 0; i < p->n; i++) {
-        int r = room(&p->slots[i]);
+        int r = room(p, &p->slots[i], now);
         total += r > 0 ? r : 0;
     }
     if (!total) return;
@@ -545,7 +556,7 @@ static void dispatch(ppool *p) {
         int sent = 0;
         for (int i = 0; i < p->n && batch.head; i++) {
             pslot *s = &p->slots[i];
-            if (room(s) <= 0) continue;
+            if (room(p, s, now) <= 0) continue;
             send_job(p, s, cf__fifo_pop(&batch));
             sent = 1;
         }
@@ -571,10 +582,7 @@ static int rebalance(ppool *p, int64_t now) {
     for (int i = 0; i < p->n; i++) {
         pslot *s = &p->slots[i];
         if (s->inflight < 2 || s->pid <= 0) continue;
-        wshared *w = &p->ws[i];
-        int64_t start = atomic_load_explicit(&w->start, memory_order_acquire);
-        int ready = atomic_load_explicit(&w->ready, memory_order_acquire);
-        if (ready && !(start && now - start >= STEAL_NS)) {
+        if (!stuck(p, s, now)) {
             waiting = 1;
             continue;
         }
@@ -854,13 +862,13 @@ static void *manager(void *arg) {
         answer_requests(p);
         int64_t now = cf_now_ns();
         int pending = rebalance(p, now);
-        dispatch(p);
+        dispatch(p, now);
         flush_slots(p);
 
         int busy = 0, free_room = 0;
         for (int i = 0; i < p->n; i++) {
             busy |= p->slots[i].inflight > 0;
-            free_room |= room(&p->slots[i]) > 0;
+            free_room |= room(p, &p->slots[i], now) > 0;
         }
         pthread_mutex_lock(&p->mu);
         int stop = p->broken || (p->shutdown && !p->queue.head && !busy);

@@ -107,6 +107,7 @@ static slab *new_slab(sclass *c) {
 static sclass *class_for(size_t n) {
 #ifdef USE_MALLOC
     (void)n;
+    (void)classes;
     return NULL;
 #else
     for (size_t i = 0; i < NCLASSES; i++)

@@ -22,4 +22,4 @@ dumb = (term eq 'dumb')
 kind_color(k) = k eq 'seq' ? 0x777777 : k eq 'thread' ? 0x1f77b4 : \
     k eq 'process' ? 0xff7f0e : k eq 'async' ? 0x2ca02c : \
     k eq 'thread-gil' ? 0x9467bd : k eq 'py-thread' ? 0x9ecae1 : \
-    k eq 'py-process' ? 0xfdd0a2 : 0x444444
+    k eq 'py-process' ? 0xfdd0a2 : k eq 'py-seq' ? 0xc7c7c7 : 0x444444

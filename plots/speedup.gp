@@ -13,8 +13,13 @@ load 'plots/common.gp'
 # the bootstrap interval (speedup_lo, speedup_hi), or speedup -/+ err in a
 # summary from before they existed.
 prep = sprintf("< awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\" { if ($2 != w) { if (w != \"\") x++; w = $2 } x++; e = ($15 == \"\" ? 0 : $15); m = ($1 == \"python\" ? \"py-\" : \"\") $3; print x \",\" $2 \",\" m \",\" $4 \",\" $14 \",\" e \",\" $6 \",\" ($17 == \"\" ? $14 - e : $17) \",\" ($18 == \"\" ? $14 + e : $18) }' '%s'", infile)
-# Gnuplot commands that label each workload under its group of bars.
-groups = system(sprintf("awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\" { if ($2 != w) { if (w != \"\") { printf \"set label \\\"%%s\\\" at first %%g, graph -0.13 center font \\\",12\\\"; \", w, (a + x) / 2; x++ } w = $2; a = x + 1 } x++ } END { if (w != \"\") printf \"set label \\\"%%s\\\" at first %%g, graph -0.13 center font \\\",12\\\"\", w, (a + x) / 2 }' '%s'", infile))
+# Gnuplot commands that label each workload under its group of bars, with
+# the baseline its bars are measured against: each language's own seq
+# median (C bars against C's seq, Python bars against Python's). Joined
+# with "." rather than sprintf(), whose result gnuplot cuts short.
+fmtms = "function ms(v) { return v >= 1000 ? sprintf(\"%.3g s\", v / 1000) : v >= 1 ? sprintf(\"%.3g ms\", v) : sprintf(\"%.3g us\", v * 1000) } "
+# In text, shorter: "vs C 16.7 ms, Py 237 ms".
+groups = system("awk -F, -v d=".dumb." '".fmtms."NR == FNR { if (FNR > 1 && $3 == \"seq\") base[$2] = base[$2] (base[$2] == \"\" ? \"\" : \", \") ($1 == \"python\" ? (d ? \"Py\" : \"Python seq\") : (d ? \"C\" : \"C seq\")) \" \" ms($11); next } function label(w, at) { printf \"set label \\\"%s\\\" at first %g, graph -0.12 center font \\\",12\\\"; set label \\\"vs %s\\\" at first %g, graph -0.17 center font \\\",8\\\" tc rgb \\\"#555555\\\"; \", w, at, base[w], at } FNR > 1 && $3 != \"seq\" && $14 != \"\" { if ($2 != w) { if (w != \"\") { label(w, (a + x) / 2); x++ } w = $2; a = x + 1 } x++ } END { if (w != \"\") label(w, (a + x) / 2) }' '".infile."' '".infile."'")
 kinds = system(sprintf("awk -F, 'NR > 1 && $3 != \"seq\" { m = ($1 == \"python\" ? \"py-\" : \"\") $3; if (!seen[m]++) printf \"%%s \", m }' '%s'", infile))
 size = system(sprintf("awk -F, 'NR == 2 { printf \"%%s\", $6 }' '%s'", infile))
 yr = system(sprintf("awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\" { lo = ($17 == \"\" ? $14 - $15 : $17); hi = ($18 == \"\" ? $14 + $15 : $18); if (n++ == 0 || lo < a) a = lo; if (n == 1 || hi > b) b = hi } END { if (a <= 0) a = $14 / 2; printf \"%%g %%g\", a, b }' '%s'", infile))
@@ -24,11 +29,11 @@ nbars = system(sprintf("awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\"' '%s' | 
 if (nbars == 0) { print "speedup: no rows besides seq in ".infile."; nothing to draw"; exit }
 
 eval groups
-set title sprintf("Speedup over sequential (median run, size '%s')%s", size, subtitle eq '' ? '' : "\n".subtitle)
+set title sprintf("Speedup over sequential: each bar against its own language's seq (median run, size '%s')%s", size, subtitle eq '' ? '' : "\n".subtitle)
 set ylabel 'speedup (x sequential, log scale; below 1 = slower)'
 set xlabel ''
 set logscale y 2
-set format y '%gx'
+set format y '%.2gx'
 set grid ytics lc rgb '#dddddd'
 set xtics rotate by 0 nomirror font ',9'
 set ytics nomirror
@@ -44,21 +49,22 @@ bar = 0.38
 # Value labels sit past the end of the error bar (lo..hi).
 up(s, lo, hi) = s >= 1 ? (hi > s ? hi : s) * 1.1 : (lo > 0 && lo < s ? lo : s) / 1.1
 short(m) = m eq 'thread' ? 'thr' : m eq 'process' ? 'proc' : m eq 'thread-gil' ? 'gil' : \
-    m eq 'py-thread' ? 'pythr' : m eq 'py-process' ? 'pyproc' : m
+    m eq 'py-thread' ? (dumb ? 'py-t' : 'pythr') : m eq 'py-process' ? (dumb ? 'py-p' : 'pyproc') : m
 # Many bars (C and Python side by side): shorter names under them.
 tic(m) = nbars > 12 ? short(m) : m
 fmtx(s) = s >= 10 ? sprintf("%.0fx", s) : sprintf("%.2gx", s)
 
 if (dumb) {
     # Text has no colours: bars outlined from 1, the value on top, the mode
-    # under each bar and the workload under its group.
+    # and its workers on two lines under each bar (on one, neighbours ran
+    # together: "proc x2async x4"), the workload under its group.
     set title sprintf("Speedup over sequential (size '%s'; log scale, below 1x = slower)", size)
     set key off
     set ylabel ''
-    set bmargin 4
+    set bmargin 5
     unset arrow
     set arrow from graph 0, first 1 to graph 1, first 1 nohead
-    plot prep using 1:5:($1 - bar):($1 + bar):(1):5:xtic(short(strcol(3))." x".strcol(4)) with boxxyerror notitle, \
+    plot prep using 1:5:($1 - bar):($1 + bar):(1):5:xtic(short(strcol(3))."\nx".strcol(4)) with boxxyerror notitle, \
          prep using 1:(up($5, $5, $5)):(fmtx($5)) with labels notitle
 } else {
     set label "xN: N workers; bar: median speedup; whisker: its 95% bootstrap interval (speedup_lo..speedup_hi, see bench/stats.h)" at screen 0.99, screen 0.02 right font ',8' tc rgb '#666666'

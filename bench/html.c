@@ -1,0 +1,826 @@
+/* html.c -- `cfbench report DIR`: one self-contained HTML page per run.
+ *
+ * The page reads top to bottom: where the run happened (meta.txt); what
+ * each workload measured (DIR/summary.csv), opened by one line per
+ * workload saying which mode won and by how much, then a table per
+ * workload and the harness's notes; with --compare, whether this run is
+ * faster or slower than another (compare.h); the charts; then the
+ * summary.csv of each subfolder (sweep/, trace/, chunks/, python/...).
+ * Charts are the SVGs plots/draw wrote, each inlined as a base64 data: URI
+ * in an <img>: the page needs no other file, the charts' own ids cannot
+ * clash, and no markup inside them can reach the page. When the chart
+ * folder has no SVG, plots/draw is run to draw DIR's charts into
+ * DIR/plots.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "compare.h"
+#include "csv.h"
+#include "html.h"
+#include "python.h"
+
+#define MAX_FIELDS 64
+#define MAX_SETS 32
+#define MAX_CHARTS 64
+
+void html_escape(FILE *f, const char *s) {
+    for (; *s != '\0'; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+/* A CSV file read whole: a header and rows, fields split in place. */
+typedef struct csv_row {
+    char *line; /* owned; fields point into it */
+    char *f[MAX_FIELDS];
+    int nf;
+} csv_row;
+
+typedef struct table {
+    csv_row head;
+    csv_row *rows;
+    size_t n;
+} table;
+
+static void table_free(table *t) {
+    free(t->head.line);
+    for (size_t i = 0; i < t->n; i++)
+        free(t->rows[i].line);
+    free(t->rows);
+    memset(t, 0, sizeof *t);
+}
+
+/* Reads path into *t. Returns 0, or -1 with err set (a missing file is
+ * ENOENT in errno, so that callers may skip it quietly). */
+static int table_read(const char *path, table *t, char *err, size_t errlen) {
+    FILE *in = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t len;
+    int rc = -1;
+
+    memset(t, 0, sizeof *t);
+    if (in == NULL) {
+        snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+        return -1;
+    }
+    while ((len = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0) continue;
+        csv_row r = {.line = strdup(line)};
+        if (r.line == NULL) {
+            snprintf(err, errlen, "out of memory");
+            goto done;
+        }
+        if ((r.nf = csv_split(r.line, r.f, MAX_FIELDS)) < 0) {
+            free(r.line);
+            snprintf(err, errlen, "%.300s:%zu: not a CSV row", path, lineno);
+            goto done;
+        }
+        if (t->head.line == NULL) {
+            t->head = r;
+            continue;
+        }
+        csv_row *grown = realloc(t->rows, (t->n + 1) * sizeof *grown);
+        if (grown == NULL) {
+            free(r.line);
+            snprintf(err, errlen, "out of memory");
+            goto done;
+        }
+        t->rows = grown;
+        t->rows[t->n++] = r;
+    }
+    if (ferror(in)) {
+        snprintf(err, errlen, "%.300s: read error", path);
+        goto done;
+    }
+    rc = 0;
+done:
+    free(line);
+    (void)fclose(in);
+    if (rc != 0) table_free(t);
+    return rc;
+}
+
+static int col(const table *t, const char *name) {
+    for (int i = 0; i < t->head.nf; i++)
+        if (!strcmp(t->head.f[i], name)) return i;
+    return -1;
+}
+
+/* Row r's field in column `name`, or "" when either is missing. */
+static const char *cell(const table *t, size_t r, const char *name) {
+    int c = col(t, name);
+    return c >= 0 && c < t->rows[r].nf ? t->rows[r].f[c] : "";
+}
+
+/* The field as a number, NaN when empty or not a number. */
+static double num(const table *t, size_t r, const char *name) {
+    const char *s = cell(t, r, name);
+    char *end;
+    double v = strtod(s, &end);
+    return end == s || *end != '\0' ? NAN : v;
+}
+
+/* A duration in ms, in the unit that keeps three digits readable. */
+static void fmt_ms(char *buf, size_t len, double ms) {
+    if (isnan(ms))
+        snprintf(buf, len, "-");
+    else if (ms >= 1000)
+        snprintf(buf, len, "%.3g s", ms / 1000);
+    else if (ms >= 1)
+        snprintf(buf, len, "%.3g ms", ms);
+    else
+        snprintf(buf, len, "%.3g µs", ms * 1000);
+}
+
+static const char style[] =
+    "body{font:14px/1.45 'DejaVu Sans',Helvetica,Arial,sans-serif;color:#222;"
+    "max-width:1180px;margin:0 auto;padding:16px 24px;background:#fff}\n"
+    "h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 8px;"
+    "border-bottom:2px solid #1f77b4;padding-bottom:2px}h3{font-size:16px;margin:18px 0 6px}\n"
+    "p.sub{color:#555;margin:0 0 10px}nav a{margin-right:14px}\n"
+    ".wide{overflow-x:auto}table{border-collapse:collapse;margin:6px 0 10px;font-size:13px}\n"
+    "th,td{border:1px solid #ccc;padding:3px 7px;text-align:right;vertical-align:top}\n"
+    "th{background:#eef3f8;font-weight:600}td{white-space:nowrap}td.t,th.t{text-align:left}\n"
+    "table.kv "
+    "td:first-child{font-weight:600;background:#f6f6f6;text-align:left;white-space:nowrap}\n"
+    "table.kv td{text-align:left;white-space:normal;word-break:break-word}\n"
+    "tr.base td{color:#555;background:#fafafa}.ci{color:#666;font-size:12px}\n"
+    ".faster{color:#0a6d1a;font-weight:600}.slower{color:#b3261e;font-weight:600}\n"
+    "ul.notes{margin:4px 0 12px;padding-left:20px;font-size:13px}ul.notes li{margin:2px 0}\n"
+    "ul.glance{background:#f3f7fb;border-left:4px solid #1f77b4;padding:8px 12px 8px 28px;"
+    "margin:8px 0 14px}ul.glance li{margin:2px 0}\n"
+    "figure{margin:14px 0 22px}figure img{width:100%;height:auto;border:1px solid #ddd}\n"
+    "figcaption{font-size:13px;color:#444;margin-top:4px}\n"
+    "footer{margin-top:30px;color:#777;font-size:12px}\n"
+    "@page{size:A4;margin:12mm 10mm}\n"
+    "@media print{body{max-width:none;padding:0;font-size:10pt}nav{display:none}\n"
+    " h2{break-before:page;page-break-before:always}h2.first{break-before:auto;"
+    "page-break-before:auto}\n"
+    " h2,h3{break-after:avoid;page-break-after:avoid}\n"
+    " table,figure,tr,ul.notes li{break-inside:avoid;page-break-inside:avoid}\n"
+    " table{font-size:8pt}.wide{overflow:visible}\n"
+    " figure img{max-height:240mm;object-fit:contain;border:0}a{color:inherit;"
+    "text-decoration:none}}\n";
+
+/* meta.txt as a two-column table. */
+static void section_meta(FILE *f, const char *dir) {
+    char path[PATH_MAX], *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+
+    fputs("<h2 id=\"machine\" class=\"first\">Machine, compiler and libraries</h2>\n", f);
+    snprintf(path, sizeof path, "%.4000s/meta.txt", dir);
+    FILE *in = fopen(path, "r");
+    if (in == NULL) {
+        fputs("<p>No meta.txt in this folder: the machine is not recorded.</p>\n", f);
+        return;
+    }
+    fputs("<table class=\"kv\">\n", f);
+    while ((len = getline(&line, &cap, in)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        char *colon = strstr(line, ": ");
+        if (len == 0 || colon == NULL) continue;
+        *colon = '\0';
+        fputs("<tr><td>", f);
+        html_escape(f, line);
+        fputs("</td><td>", f);
+        html_escape(f, colon + 2);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+    free(line);
+    (void)fclose(in);
+}
+
+/* Latency columns from a --trace run: shown only when some row has them. */
+static const struct {
+    const char *prefix, *title;
+} latencies[] = {
+    {"queue", "waiting in the queue"},
+    {"run", "running"},
+    {"back", "result coming back"},
+};
+
+static int has_latency(const table *t, const char *wl, const char *prefix) {
+    char name[64];
+    snprintf(name, sizeof name, "%s_p50_us", prefix);
+    for (size_t r = 0; r < t->n; r++)
+        if (!strcmp(cell(t, r, "workload"), wl) && *cell(t, r, name) != '\0') return 1;
+    return 0;
+}
+
+static void speedup_cell(FILE *f, const table *t, size_t r) {
+    double s = num(t, r, "speedup"), lo = num(t, r, "speedup_lo"), hi = num(t, r, "speedup_hi");
+    if (!strcmp(cell(t, r, "mode"), "seq")) {
+        fputs("<td>1× (baseline)</td>", f);
+        return;
+    }
+    if (isnan(s)) {
+        fputs("<td>-</td>", f);
+        return;
+    }
+    const char *cls = !isnan(lo) && lo > 1 ? "faster" : !isnan(hi) && hi < 1 ? "slower" : "";
+    fprintf(f, "<td><span class=\"%s\">%.3g×</span>", cls, s);
+    if (!isnan(lo) && !isnan(hi)) fprintf(f, " <span class=\"ci\">(%.3g–%.3g)</span>", lo, hi);
+    fputs("</td>", f);
+}
+
+/* One workload's rows of a summary.csv: its table, then its notes. */
+static void workload_table(FILE *f, const table *t, const char *wl) {
+    int impls = 0, lat[3];
+    const char *first_impl = NULL;
+    for (size_t r = 0; r < t->n; r++) {
+        if (strcmp(cell(t, r, "workload"), wl) != 0) continue;
+        if (first_impl == NULL)
+            first_impl = cell(t, r, "impl"), impls = 1;
+        else if (strcmp(first_impl, cell(t, r, "impl")) != 0)
+            impls = 2;
+    }
+    fputs("<h3>", f);
+    html_escape(f, wl);
+    fputs("</h3>\n<div class=\"wide\"><table>\n<tr>", f);
+    if (impls > 1) fputs("<th class=\"t\">impl</th>", f);
+    fputs("<th class=\"t\">mode</th><th>workers</th><th>chunk</th><th>tasks</th><th>reps</th>"
+          "<th>median</th><th>spread (sd)</th>"
+          "<th title=\"median speedup over the same language's seq run, 95% bootstrap "
+          "interval\">speedup vs own seq</th><th>CPU use</th>",
+          f);
+    for (int i = 0; i < 3; i++)
+        if ((lat[i] = has_latency(t, wl, latencies[i].prefix)))
+            fprintf(f, "<th>%s p50 / p95 / p99</th>", latencies[i].title);
+    fputs("</tr>\n", f);
+    for (size_t r = 0; r < t->n; r++) {
+        char med[32], sd[32];
+        if (strcmp(cell(t, r, "workload"), wl) != 0) continue;
+        fmt_ms(med, sizeof med, num(t, r, "median_ms"));
+        fmt_ms(sd, sizeof sd, num(t, r, "stddev_ms"));
+        fputs(!strcmp(cell(t, r, "mode"), "seq") ? "<tr class=\"base\">" : "<tr>", f);
+        if (impls > 1) {
+            fputs("<td class=\"t\">", f);
+            html_escape(f, cell(t, r, "impl"));
+            fputs("</td>", f);
+        }
+        const char *text[] = {"mode", "workers", "chunksize", "tasks", "reps"};
+        for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
+            fputs(i == 0 ? "<td class=\"t\">" : "<td>", f);
+            html_escape(f, cell(t, r, text[i]));
+            fputs("</td>", f);
+        }
+        fprintf(f, "<td>%s</td><td>± %s</td>", med, sd);
+        speedup_cell(f, t, r);
+        double u = num(t, r, "util");
+        if (isnan(u))
+            fputs("<td>-</td>", f);
+        else
+            fprintf(f, "<td>%.0f%%</td>", 100 * u);
+        for (int i = 0; i < 3; i++) {
+            if (!lat[i]) continue;
+            fputs("<td>", f);
+            for (int p = 0; p < 3; p++) {
+                char name[64];
+                snprintf(name, sizeof name, "%s_p%s_us", latencies[i].prefix,
+                         p == 0   ? "50"
+                         : p == 1 ? "95"
+                                  : "99");
+                double v = num(t, r, name);
+                char b[32];
+                fmt_ms(b, sizeof b, v / 1000);
+                fprintf(f, "%s%s", p ? " / " : "", b);
+            }
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table></div>\n", f);
+
+    int notes = 0;
+    for (size_t r = 0; r < t->n; r++) {
+        const char *note = cell(t, r, "notes");
+        if (strcmp(cell(t, r, "workload"), wl) != 0 || *note == '\0') continue;
+        fputs(notes++ ? "<li><b>" : "<ul class=\"notes\">\n<li><b>", f);
+        if (impls > 1) {
+            html_escape(f, cell(t, r, "impl"));
+            fputc(' ', f);
+        }
+        html_escape(f, cell(t, r, "mode"));
+        fputs(" ×", f);
+        html_escape(f, cell(t, r, "workers"));
+        if (strcmp(cell(t, r, "chunksize"), "1") != 0 && *cell(t, r, "chunksize") != '\0') {
+            fputs(" chunk ", f);
+            html_escape(f, cell(t, r, "chunksize"));
+        }
+        fputs("</b>: ", f);
+        html_escape(f, note);
+        fputs("</li>\n", f);
+    }
+    if (notes) fputs("</ul>\n", f);
+}
+
+/* The row of impl/workload with this mode (the first), or -1. */
+static long find_row(const table *t, const char *impl, const char *wl, const char *mode) {
+    for (size_t r = 0; r < t->n; r++)
+        if (!strcmp(cell(t, r, "impl"), impl) && !strcmp(cell(t, r, "workload"), wl) &&
+            !strcmp(cell(t, r, "mode"), mode))
+            return (long)r;
+    return -1;
+}
+
+/* One line per (impl, workload): which mode won, by how much, in time. */
+static void at_a_glance(FILE *f, const table *t) {
+    int any = 0;
+    for (size_t r = 0; r < t->n; r++) {
+        const char *impl = cell(t, r, "impl"), *wl = cell(t, r, "workload");
+        size_t seen = 0;
+        while (seen < r &&
+               (strcmp(cell(t, seen, "impl"), impl) || strcmp(cell(t, seen, "workload"), wl)))
+            seen++;
+        long base = find_row(t, impl, wl, "seq");
+        if (seen < r || base < 0) continue;
+        long best = -1;
+        for (size_t q = 0; q < t->n; q++)
+            if (!strcmp(cell(t, q, "impl"), impl) && !strcmp(cell(t, q, "workload"), wl) &&
+                strcmp(cell(t, q, "mode"), "seq") && !isnan(num(t, q, "speedup")) &&
+                (best < 0 || num(t, q, "speedup") > num(t, (size_t)best, "speedup")))
+                best = (long)q;
+        if (best < 0) continue;
+        char tb[32], tp[32];
+        double sp = num(t, (size_t)best, "speedup");
+        fmt_ms(tb, sizeof tb, num(t, (size_t)base, "median_ms"));
+        fmt_ms(tp, sizeof tp, num(t, (size_t)best, "median_ms"));
+        fputs(any++ ? "<li><b>" : "<ul class=\"glance\">\n<li><b>", f);
+        html_escape(f, wl);
+        fputs("</b> (", f);
+        html_escape(f, !strcmp(impl, "python") ? "Python" : !strcmp(impl, "c") ? "C" : impl);
+        fputs("): ", f);
+        if (sp > 1) {
+            fputs("<span class=\"faster\">", f);
+            html_escape(f, cell(t, (size_t)best, "mode"));
+            fputs(" ×", f);
+            html_escape(f, cell(t, (size_t)best, "workers"));
+            fprintf(f, "</span> is fastest, %.3g× sequential (%s against %s).", sp, tp, tb);
+        } else {
+            fprintf(f, "<span class=\"faster\">sequential</span> is fastest (%s); the best pool, ",
+                    tb);
+            html_escape(f, cell(t, (size_t)best, "mode"));
+            fputs(" ×", f);
+            html_escape(f, cell(t, (size_t)best, "workers"));
+            fprintf(f, ", takes %.3g× as long (%s).", 1 / sp, tp);
+        }
+        /* The ratio the speedups hide: this language's seq against C's. */
+        long c_base = strcmp(impl, "c") ? find_row(t, "c", wl, "seq") : -1;
+        double ratio =
+            c_base < 0 ? NAN
+                       : num(t, (size_t)base, "median_ms") / num(t, (size_t)c_base, "median_ms");
+        if (!isnan(ratio) && ratio > 0)
+            fprintf(f, " Its sequential run takes %.3g× C&#39;s.", ratio);
+        fputs("</li>\n", f);
+    }
+    if (any) fputs("</ul>\n", f);
+}
+
+/* One results folder's summary.csv, a table per workload in the order
+ * they appear. `name` is what the heading calls it. Returns 0, or -1 when
+ * the file is there but cannot be read (err set). A missing file is 1. */
+static int section_summary(FILE *f, const char *dir, const char *name, const char *anchor,
+                           int glance, char *err, size_t errlen) {
+    char path[PATH_MAX];
+    table t;
+
+    snprintf(path, sizeof path, "%.4000s/summary.csv", dir);
+    if (access(path, F_OK) != 0) return 1;
+    if (table_read(path, &t, err, errlen) != 0) return -1;
+    fputs("<h2 id=\"", f);
+    html_escape(f, anchor);
+    fputs("\">Results: ", f);
+    html_escape(f, name);
+    fputs("</h2>\n<p class=\"sub\">From ", f);
+    html_escape(f, path);
+    fputs(": medians of the timed runs; speedup is each mode's median against the "
+          "sequential median of the same language (C against C, Python against Python). "
+          "CPU use: (user + sys) / (wall × min(workers, cores)).</p>\n",
+          f);
+    if (col(&t, "workload") < 0 || col(&t, "mode") < 0) {
+        fputs("<p>Not a summary.csv (no workload or mode column).</p>\n", f);
+        table_free(&t);
+        return 0;
+    }
+    if (glance) at_a_glance(f, &t);
+    for (size_t r = 0; r < t.n; r++) {
+        const char *wl = cell(&t, r, "workload");
+        size_t seen = 0;
+        while (seen < r && strcmp(cell(&t, seen, "workload"), wl) != 0)
+            seen++;
+        if (seen == r) workload_table(f, &t, wl);
+    }
+    if (t.n == 0) fputs("<p>No rows.</p>\n", f);
+    table_free(&t);
+    return 0;
+}
+
+/* The entries of dir that keep(dir, name) accepts, sorted by `order`, at
+ * most max of them. A folder that cannot be read has none. */
+typedef int (*keep_fn)(const char *dir, const char *name);
+static size_t list_dir(const char *dir, keep_fn keep, int (*order)(const void *, const void *),
+                       char names[][NAME_MAX + 1], size_t max) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t n = 0;
+    if (d == NULL) return 0;
+    while ((e = readdir(d)) != NULL && n < max)
+        if (e->d_name[0] != '.' && keep(dir, e->d_name))
+            snprintf(names[n++], NAME_MAX + 1, "%s", e->d_name);
+    (void)closedir(d);
+    qsort(names, n, NAME_MAX + 1, order);
+    return n;
+}
+
+static int by_name(const void *a, const void *b) {
+    return strcmp(a, b);
+}
+
+/* A subfolder holding a summary.csv; reference/ is the committed set of
+ * another run, not part of this one. */
+static int is_results(const char *dir, const char *name) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%.3000s/%s/summary.csv", dir, name);
+    return strcmp(name, "reference") != 0 && access(path, R_OK) == 0;
+}
+
+static void compare_row_html(const compare_row *r, void *arg) {
+    FILE *f = arg;
+    char a[32], b[32];
+    fmt_ms(a, sizeof a, r->median_a);
+    fmt_ms(b, sizeof b, r->median_b);
+    fputs("<tr>", f);
+    for (int k = 0; k < CMP_NKEY; k++) {
+        fputs(k < 2 ? "<td class=\"t\">" : "<td>", f);
+        html_escape(f, r->key[k]);
+        fputs("</td>", f);
+    }
+    fprintf(f, "<td>%s</td><td>%s</td><td>%.3g", a, b, r->ratio);
+    if (!isnan(r->ratio_lo) && !isnan(r->ratio_hi))
+        fprintf(f, " <span class=\"ci\">(%.3g–%.3g)</span>", r->ratio_lo, r->ratio_hi);
+    fputs("</td>", f);
+    if (isnan(r->p))
+        fputs("<td>-</td>", f);
+    else
+        fprintf(f, "<td>%.2g</td>", r->p);
+    const char *cls = !strcmp(r->verdict, "faster")   ? "faster"
+                      : !strcmp(r->verdict, "slower") ? "slower"
+                                                      : "";
+    fprintf(f, "<td class=\"t\"><span class=\"%s\">", cls);
+    html_escape(f, r->verdict);
+    fprintf(f, "</span> (%zu vs %zu runs)</td></tr>\n", r->n_b, r->n_a);
+}
+
+/* This run (B) against another (A), through compare.h. A folder holding
+ * C and Python rows is compared on its C rows. */
+static void section_compare(FILE *f, const char *dir, const char *other) {
+    char err[512], buf[8192];
+    compare_totals t;
+    const char *impl = NULL;
+    FILE *rows = tmpfile();
+
+    fputs("<h2 id=\"compare\">Compared with another run</h2>\n", f);
+    if (rows == NULL) {
+        fprintf(f, "<p>Cannot compare: %s.</p>\n", strerror(errno));
+        return;
+    }
+    int rc =
+        compare_sets(other, NULL, dir, NULL, 2000, compare_row_html, rows, &t, err, sizeof err);
+    if (rc == 2) {
+        impl = "c";
+        rewind(rows);
+        rc =
+            compare_sets(other, impl, dir, impl, 2000, compare_row_html, rows, &t, err, sizeof err);
+    }
+    if (rc != 0) {
+        fputs("<p>Cannot compare: ", f);
+        html_escape(f, err);
+        fputs(".</p>\n", f);
+        (void)fclose(rows);
+        return;
+    }
+    fputs("<p class=\"sub\">Baseline A: ", f);
+    html_escape(f, t.path[0]);
+    fputs(" (", f);
+    html_escape(f, t.impl[0]);
+    fputs("); this run B: ", f);
+    html_escape(f, t.path[1]);
+    fputs(" (", f);
+    html_escape(f, t.impl[1]);
+    fputs("). B/A below 1: this run is faster. Verdict: two-sided Mann-Whitney U test at 5% on "
+          "the raw wall times; \"too few reps\" when no outcome could reach 5% (run 4 or more a "
+          "side).",
+          f);
+    if (impl != NULL) fputs(" Both hold several implementations: C rows compared.", f);
+    fputs("</p>\n", f);
+    if (t.matched == 0) {
+        fputs("<p>No configuration appears in both result sets.</p>\n", f);
+        (void)fclose(rows);
+        return;
+    }
+    fputs("<div class=\"wide\"><table>\n<tr><th class=\"t\">workload</th><th class=\"t\">mode</th>"
+          "<th>workers</th><th>chunk</th><th>size</th><th>A median</th><th>B median</th>"
+          "<th>B/A (95% CI)</th><th>p</th><th class=\"t\">this run is</th></tr>\n",
+          f);
+    rewind(rows);
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, rows)) > 0)
+        (void)fwrite(buf, 1, n, f);
+    (void)fclose(rows);
+    fputs("</table></div>\n", f);
+    if (t.only_a || t.only_b)
+        fprintf(f, "<p>%zu configuration(s) of A and %zu of B have no counterpart.</p>\n", t.only_a,
+                t.only_b);
+}
+
+/* What each chart shows, in the order the page gives them. */
+static const struct {
+    const char *prefix, *caption;
+} chart_kinds[] = {
+    {"speedup", "Speedup of each mode over sequential. Each bar's baseline is its own "
+                "language's sequential run; whisker: 95% bootstrap interval."},
+    {"abstime", "Median wall time on a log scale, C beside Python for each workload and mode: "
+                "what the relative chart hides."},
+    {"scaling", "Speedup against the number of workers beside the ideal y = x; Amdahl's law is "
+                "fitted only where three or more points allow."},
+    {"utilization", "How much of the usable cores each run kept busy."},
+    {"chunksize", "Wall time against map's chunksize: the cost per message falls as chunks grow, "
+                  "until too few chunks leave workers idle."},
+    {"timeline", "Per-worker timeline of one traced run per mode."},
+    {"overhead", "Per-task cost of each executor, measured with no-op tasks."},
+};
+#define NKINDS (sizeof chart_kinds / sizeof chart_kinds[0])
+
+static size_t chart_rank(const char *name) {
+    for (size_t i = 0; i < NKINDS; i++)
+        if (!strncmp(name, chart_kinds[i].prefix, strlen(chart_kinds[i].prefix))) return i;
+    return NKINDS;
+}
+
+static int chart_order(const void *a, const void *b) {
+    const char *x = a, *y = b;
+    size_t rx = chart_rank(x), ry = chart_rank(y);
+    return rx != ry ? (rx < ry ? -1 : 1) : strcmp(x, y);
+}
+
+static int is_svg(const char *dir, const char *name) {
+    size_t len = strlen(name);
+    (void)dir;
+    return len > 4 && !strcmp(name + len - 4, ".svg");
+}
+
+/* Writes the file at path base64-encoded. Returns 0 or -1 (errno). */
+static int base64_file(FILE *f, const char *path) {
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    unsigned char in[3 * 1024];
+    size_t n;
+    FILE *src = fopen(path, "rb");
+    if (src == NULL) return -1;
+    while ((n = fread(in, 1, sizeof in, src)) > 0) {
+        for (size_t i = 0; i < n; i += 3) {
+            unsigned v = (unsigned)in[i] << 16;
+            if (i + 1 < n) v |= (unsigned)in[i + 1] << 8;
+            if (i + 2 < n) v |= in[i + 2];
+            fputc(digits[v >> 18 & 63], f);
+            fputc(digits[v >> 12 & 63], f);
+            fputc(i + 1 < n ? digits[v >> 6 & 63] : '=', f);
+            fputc(i + 2 < n ? digits[v & 63] : '=', f);
+        }
+    }
+    int bad = ferror(src);
+    (void)fclose(src);
+    return bad ? -1 : 0;
+}
+
+/* Runs plots/draw DIR OUT (found beside the project root), its output on
+ * our stderr. Returns 0 when it ran and succeeded. */
+static int draw_charts(const char *dir, const char *out) {
+    char root[PATH_MAX], draw[PATH_MAX + 16], err[256];
+    char *text = NULL;
+    int status;
+    if (py_root(root, sizeof root) != 0) return -1;
+    snprintf(draw, sizeof draw, "%s/plots/draw", root);
+    if (access(draw, X_OK) != 0) return -1;
+    char *const argv[] = {draw, (char *)dir, (char *)out, NULL};
+    if (py_capture(argv, &text, &status, err, sizeof err) != 0) {
+        fprintf(stderr, "cfbench report: %s\n", err);
+        return -1;
+    }
+    if (status != 0) fprintf(stderr, "cfbench report: plots/draw failed:\n%s", text);
+    free(text);
+    return status == 0 ? 0 : -1;
+}
+
+static void section_charts(FILE *f, const char *plots) {
+    static char names[MAX_CHARTS][NAME_MAX + 1];
+    size_t n = list_dir(plots, is_svg, chart_order, names, MAX_CHARTS);
+
+    fputs("<h2 id=\"charts\">Charts</h2>\n", f);
+    if (n == 0) {
+        fputs("<p>No chart: no SVG in ", f);
+        html_escape(f, plots);
+        fputs(" (plots/draw needs gnuplot).</p>\n", f);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char path[PATH_MAX];
+        size_t k = chart_rank(names[i]);
+        snprintf(path, sizeof path, "%.3000s/%s", plots, names[i]);
+        fputs("<figure><img alt=\"chart ", f);
+        html_escape(f, names[i]);
+        fputs("\" src=\"data:image/svg+xml;base64,", f);
+        if (base64_file(f, path) != 0)
+            fprintf(stderr, "cfbench report: %s: %s\n", path, strerror(errno));
+        fputs("\"><figcaption><b>", f);
+        html_escape(f, names[i]);
+        fputs("</b>: ", f);
+        html_escape(f, k < NKINDS ? chart_kinds[k].caption : "a chart from plots/draw.");
+        fputs("</figcaption></figure>\n", f);
+    }
+}
+
+static void usage(FILE *to) {
+    fprintf(to, "usage: cfbench report DIR [OPTIONS]\n"
+                "\n"
+                "Writes DIR/report.html: one self-contained page (no script, no other\n"
+                "file needed) with DIR/meta.txt, a table per workload from DIR/summary.csv\n"
+                "and from each subfolder's summary.csv, the notes, every chart (the SVGs\n"
+                "in the chart folder, inlined), and with --compare the verdicts of\n"
+                "`cfbench compare OTHER DIR`. It prints on A4.\n"
+                "\n"
+                "  --compare OTHER  also compare this run (B) against OTHER (A): a\n"
+                "                   bench.csv or a folder holding one\n"
+                "  --plots PLOTDIR  where the charts are (default DIR/plots); when it holds\n"
+                "                   no SVG, plots/draw draws DIR's charts into DIR/plots\n"
+                "  --out FILE       write here instead of DIR/report.html\n"
+                "  -h, --help       this text\n"
+                "\n"
+                "examples:\n"
+                "  cfbench report results --plots plots\n"
+                "  cfbench report after/ --compare before/\n");
+}
+
+static int bad_usage(const char *msg) {
+    fprintf(stderr, "cfbench report: %s\n", msg);
+    return 2;
+}
+
+/* The page, in reading order, on f. */
+static int write_report(FILE *f, const char *dir, const char *other, const char *plots) {
+    static char subs[MAX_SETS][NAME_MAX + 1];
+    char err[512], when[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    size_t nsub = list_dir(dir, is_results, by_name, subs, MAX_SETS);
+
+    if (now == (time_t)-1 || gmtime_r(&now, &tm) == NULL ||
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+        snprintf(when, sizeof when, "unknown");
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+          "<title>cfbench report: ",
+          f);
+    html_escape(f, dir);
+    fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>cfbench report: ", style);
+    html_escape(f, dir);
+    fprintf(f,
+            "</h1>\n<p class=\"sub\">Written %s by cfbench report. Every mode does the same "
+            "work; a run counts only if its results match the sequential run's.</p>\n",
+            when);
+    fputs("<nav><a href=\"#machine\">machine</a><a href=\"#results\">results</a>", f);
+    if (other != NULL) fputs("<a href=\"#compare\">compare</a>", f);
+    fputs("<a href=\"#charts\">charts</a>", f);
+    for (size_t i = 0; i < nsub; i++) {
+        fputs("<a href=\"#results-", f);
+        html_escape(f, subs[i]);
+        fputs("\">", f);
+        html_escape(f, subs[i]);
+        fputs("</a>", f);
+    }
+    fputs("</nav>\n", f);
+
+    section_meta(f, dir);
+    int rc = section_summary(f, dir, dir, "results", 1, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "cfbench report: %s\n", err);
+        return -1;
+    }
+    if (rc == 1) {
+        fputs("<h2 id=\"results\">Results</h2>\n<p>No summary.csv in ", f);
+        html_escape(f, dir);
+        fputs(".</p>\n", f);
+    }
+    if (other != NULL) section_compare(f, dir, other);
+    section_charts(f, plots);
+    for (size_t i = 0; i < nsub; i++) {
+        char sub[PATH_MAX], anchor[NAME_MAX + 16];
+        snprintf(sub, sizeof sub, "%.3000s/%.255s", dir, subs[i]);
+        snprintf(anchor, sizeof anchor, "results-%.255s", subs[i]);
+        if (section_summary(f, sub, sub, anchor, 0, err, sizeof err) < 0)
+            fprintf(stderr, "cfbench report: %s (skipped)\n", err);
+    }
+    fputs("<footer>cfutures · cfbench report · open this file in any browser; it needs "
+          "nothing else.</footer>\n</body>\n</html>\n",
+          f);
+    return ferror(f) ? -1 : 0;
+}
+
+int cmd_report(int argc, char **argv) {
+    const char *dir = NULL, *other = NULL, *plots = NULL, *out = NULL;
+    char err[512], own_plots[PATH_MAX], own_out[PATH_MAX];
+    struct stat st;
+    atomic_file af;
+
+    for (int i = 1; i < argc;) {
+        const char *a = argv[i], *v = NULL;
+        int r;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        }
+        if ((r = cli_take_value(argc, argv, &i, "--compare", &v, err, sizeof err)) != 0) {
+            if (r < 0) return bad_usage(err);
+            other = v;
+            continue;
+        }
+        if ((r = cli_take_value(argc, argv, &i, "--plots", &v, err, sizeof err)) != 0) {
+            if (r < 0) return bad_usage(err);
+            plots = v;
+            continue;
+        }
+        if ((r = cli_take_value(argc, argv, &i, "--out", &v, err, sizeof err)) != 0) {
+            if (r < 0) return bad_usage(err);
+            out = v;
+            continue;
+        }
+        if (a[0] == '-' && a[1] != '\0') {
+            snprintf(err, sizeof err, "unknown option '%.60s' (try --help)", a);
+            return bad_usage(err);
+        }
+        if (dir != NULL) {
+            snprintf(err, sizeof err, "unexpected argument '%.60s': give one results folder", a);
+            return bad_usage(err);
+        }
+        dir = a;
+        i++;
+    }
+    if (dir == NULL) return bad_usage("give a results folder: cfbench report DIR (try --help)");
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "cfbench report: %s: not a folder\n", dir);
+        return 1;
+    }
+    if (strlen(dir) > 3000) return bad_usage("the results folder's path is too long");
+    snprintf(own_plots, sizeof own_plots, "%s/plots", dir);
+    if (plots == NULL) plots = own_plots;
+    static char names[1][NAME_MAX + 1];
+    if (list_dir(plots, is_svg, chart_order, names, 1) == 0) {
+        plots = own_plots;
+        if (list_dir(plots, is_svg, chart_order, names, 1) == 0 && draw_charts(dir, plots) != 0)
+            fprintf(stderr, "cfbench report: note: no charts drawn (plots/draw or gnuplot "
+                            "missing); the report has tables only\n");
+    }
+    if (out == NULL) {
+        snprintf(own_out, sizeof own_out, "%s/report.html", dir);
+        out = own_out;
+    }
+    if (atomic_open(&af, out, err, sizeof err) != 0) {
+        fprintf(stderr, "cfbench report: %s\n", err);
+        return 1;
+    }
+    if (write_report(af.f, dir, other, plots) != 0) {
+        atomic_abort(&af);
+        fprintf(stderr, "cfbench report: %s: not written\n", out);
+        return 1;
+    }
+    if (atomic_commit(&af, err, sizeof err) != 0) {
+        fprintf(stderr, "cfbench report: %s\n", err);
+        return 1;
+    }
+    printf("report: %s\n", out);
+    return 0;
+}
