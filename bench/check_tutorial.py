@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """check_tutorial.py -- every number the text cites must still match its source.
 
-usage: bench/check_tutorial.py [--ref DIR] FILE.md ...
+usage: bench/check_tutorial.py [--ref DIR] [--update] FILE.md ...
 
 Sources live under DIR (default results/reference). Three kinds of
 citation, all HTML comments, so that they do not show when rendered:
@@ -31,6 +31,9 @@ citation, all HTML comments, so that they do not show when rendered:
 Besides, a number in prose followed by a unit of time, "x", "×", "%" or
 "times" must be cited or given in its block: a measurement with no source
 fails the check too. Mismatches print as FILE:LINE: message; exit 1.
+--update copies each output block shown whole (no "...") that no longer
+matches from its file into the text; numbers it leaves to a person, since
+the sentence around a number may need to change with it.
 """
 import ast
 import csv
@@ -233,20 +236,28 @@ def check_table(block, first, spec, src, err):
 
 
 def check_output(block, first, name, src, err):
+    """Returns the file's lines when the block is out of date and shows it
+    whole (no "..."), so that --update can copy it in; else None."""
     lines = [l.rstrip() for l in src.text(name).splitlines()]
-    pos = 0
+    pos, stale, abridged = 0, False, False
     for i, line in enumerate(block):
         line = line.rstrip()
         if line.strip() in ("...", "…"):
+            abridged = True
             continue
         try:
             pos = lines.index(line, pos) + 1
         except ValueError:
             err(first + i, f"not in {name} (in this order): {line.strip()[:70]}")
+            stale = True
+    return lines if stale and not abridged else None
 
 
-def check_file(path, src):
+def check_file(path, src, updates=None):
+    """Problems as "FILE:LINE: message". Whole output blocks that no longer
+    match their file are added to updates as (first, last, indent, lines)."""
     errors = []
+    updates = [] if updates is None else updates
 
     def err(line, msg):
         errors.append(f"{path}:{line}: {msg}")
@@ -314,7 +325,9 @@ def check_file(path, src):
                 block = [l[cut:] if l[:cut].isspace() else l for l in lines[fb[0] - 1 : fb[1]]]
                 sourced.add(fb[0])
                 if kind == "output":
-                    check_output(block, fb[0], spec.strip(), src, err)
+                    fresh = check_output(block, fb[0], spec.strip(), src, err)
+                    if fresh is not None:
+                        updates.append((fb[0], fb[1], " " * cut, fresh))
                 else:
                     check_table(block, fb[0], spec.strip(), src, err)
             elif body.startswith("given:") or body.startswith("="):
@@ -387,17 +400,32 @@ def check_file(path, src):
 
 
 def main(argv):
-    ref = "results/reference"
+    ref, update = "results/reference", False
     args = argv[1:]
-    if len(args) >= 2 and args[0] == "--ref":
-        ref, args = args[1], args[2:]
+    while args and args[0] in ("--ref", "--update"):
+        if args[0] == "--update":
+            update, args = True, args[1:]
+        elif len(args) >= 2:
+            ref, args = args[1], args[2:]
+        else:
+            break
     if not args or any(a.startswith("-") for a in args):
-        print("usage: bench/check_tutorial.py [--ref DIR] FILE.md ...", file=sys.stderr)
+        print("usage: bench/check_tutorial.py [--ref DIR] [--update] FILE.md ...", file=sys.stderr)
         return 2
     src = Sources(ref)
     errors, n = [], 0
     for path in args:
-        errors += check_file(path, src)
+        updates = []
+        errors += check_file(path, src, updates)
+        if update and updates:
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().split("\n")
+            for first, last, indent, fresh in sorted(updates, reverse=True):
+                lines[first - 1 : last] = [(indent + l).rstrip() for l in fresh]
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("\n".join(lines))
+            print(f"{path}: {len(updates)} output blocks copied from their files", file=sys.stderr)
+            errors = [e for e in errors if not e.startswith(path + ":")] + check_file(path, src)
         with open(path, encoding="utf-8") as f:
             n += f.read().count("<!--")
     errors.sort(key=lambda e: (e.split(":")[0], int(e.split(":")[1])))
