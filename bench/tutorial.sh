@@ -113,4 +113,6 @@ mkdir -p $ref/prime-chunks $ref/gil-switch
 for s in ${@:-$steps}; do
     case " $steps " in *" $s "*) "step_$s" ;; *) echo "tutorial.sh: no step '$s' (--list)" >&2; exit 2 ;; esac
 done
+# The downloaded files are not results.
+find $ref -type d -name downloads -prune -exec rm -rf {} +
 echo "done; now: make check-tutorial"
