@@ -10,7 +10,7 @@
 #        bench/tutorial.sh --list
 set -u
 cd "$(dirname "$0")/.."
-ref=results/reference
+ref=${TUTORIAL_REF:-results/reference}  # another folder: a trial run that the text does not cite
 cf=build/cfbench
 # The command as one would type it: words with odd characters quoted.
 quoted() {
