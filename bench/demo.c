@@ -122,14 +122,18 @@ static const lesson lessons[] = {
 
 /* ---- the live view ----------------------------------------------------- */
 
+/* done and per[] are counted by done callbacks, in the pool's threads (a
+ * thread pool's workers, a process pool's manager), and read by the thread
+ * that draws: atomics, no lock. Everything else belongs to that thread. */
 typedef struct live {
     int workers;
     size_t n;
     atomic_size_t done;
-    atomic_size_t per[MAX_ROWS];
-    int64_t t0, last;
-    double seq_ms; /* the sequential variant's time, 0 while unknown */
-    int tty, color, drawn;
+    atomic_size_t per[MAX_ROWS]; /* tasks ended per worker */
+    int64_t t0, last;            /* start, last redraw (ns) */
+    double seq_ms;               /* the sequential variant's time, 0 while unknown */
+    int tty, color;
+    int drawn; /* lines drawn last time (to move back over); < 0: draw nothing */
 } live;
 
 static void live_count(live *lv, int worker) {
