@@ -17,25 +17,31 @@ LDFLAGS  += -pthread $(SAN_$(SANITIZE))
 LDLIBS   += -lm
 SIZE     ?= default
 TIMEOUT  ?= 60
+STRESS_SECS ?= 60
 MAKEFLAGS += -j$(shell nproc)
+PREFIX   ?= /usr/local
+VERSION  := $(shell awk '/define CF_VERSION_STRING/ { gsub(/"/, "", $$3); print $$3 }' lib/cfutures.h)
+SOMAJOR  := $(firstword $(subst ., ,$(VERSION)))
 
 LIB_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/*.c))
 APP_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard workloads/*.c) $(filter-out bench/main.c,$(wildcard bench/*.c)))
 TESTS     := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 LIBA      := $(BUILD)/libcfutures.a
+LIBSO     := $(BUILD)/libcfutures.so.$(VERSION)
 CFBENCH   := $(BUILD)/cfbench
 
 .SECONDARY:
-.PHONY: all deps tests test check-sanitize bench plots hyperfine compare-python fuzz clean
+.PHONY: all deps tests test check-sanitize stress bench plots hyperfine compare-python fuzz clean \
+    install uninstall
 # `all` builds what `make bench` runs; the test binaries need Check, which
 # only `make test` (and check-sanitize) installs and builds.
-all: $(CFBENCH) $(EXAMPLES)
+all: $(CFBENCH) $(EXAMPLES) $(LIBSO) $(BUILD)/cfbench.1
 
 # One .ci/deps run per make, for the groups the goals given need.
 goals_need = $(if $(filter $(1),$(MAKECMDGOALS)),$(2))
 DEPS := build $(call goals_need,bench plots hyperfine compare-python sweep chunksweep overhead peers,bench) \
-    $(call goals_need,tests test,test) $(call goals_need,check-sanitize,sanitize) \
+    $(call goals_need,tests test stress,test) $(call goals_need,check-sanitize,sanitize) \
     $(call goals_need,fuzz,fuzz)
 deps:
 	@./.ci/deps $(DEPS)
@@ -43,9 +49,18 @@ deps:
 $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/pic/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
+$(BUILD)/examples/%.o: CFLAGS += -Ilib
 $(BUILD)/bench/meta.o: CFLAGS += -DCF_BUILD_FLAGS='"$(OPT) -std=c11 -D_GNU_SOURCE $(SAN_$(SANITIZE))"'
 $(LIBA): $(LIB_OBJ)
 	$(AR) rcs $@ $^
+$(LIBSO): $(patsubst %.c,$(BUILD)/pic/%.o,$(wildcard lib/*.c))
+	$(CC) -shared -Wl,-soname,libcfutures.so.$(SOMAJOR) $(LDFLAGS) $^ -lm -o $@
+	ln -sf $(@F) $(BUILD)/libcfutures.so.$(SOMAJOR) && ln -sf $(@F) $(BUILD)/libcfutures.so
+$(BUILD)/cfbench.1: $(CFBENCH) bench/manpage.sh
+	./bench/manpage.sh $(CFBENCH) > $@
 $(CFBENCH): $(BUILD)/bench/main.o $(APP_OBJ) $(LIBA)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(LDLIBS) -o $@
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIBA)
@@ -56,8 +71,24 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(APP_OBJ) $(LIBA)
 # Each test binary runs on its own; Check kills a test after CK_DEFAULT_TIMEOUT.
 tests: all $(TESTS)
 test: tests
-	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) ./tests/run $(TESTS) tests/report.sh
+	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) SANITIZE=$(SANITIZE) \
+	    SAN_FLAGS='$(SAN_$(SANITIZE))' ./tests/run $(TESTS) tests/report.sh tests/install.sh
 	@./tests/check_tutorial.sh tutorial.md README.md
+# Seeded random mixes of every operation (tests/stress.c); STRESS_ARGS=--seed N replays one.
+stress: $(BUILD)/tests/stress
+	$(BUILD)/tests/stress --seconds $(STRESS_SECS) $(STRESS_ARGS)
+# Only the public header is installed; DESTDIR stages a package.
+install: $(LIBA) $(LIBSO) $(CFBENCH) $(BUILD)/cfbench.1
+	@D=$(DESTDIR)$(PREFIX); set -e; install -d $$D/include $$D/lib/pkgconfig $$D/bin $$D/share/man/man1; \
+	install -m 644 lib/cfutures.h $$D/include; install -m 644 $(LIBA) $$D/lib; \
+	install -m 755 $(LIBSO) $$D/lib; ln -sf $(notdir $(LIBSO)) $$D/lib/libcfutures.so.$(SOMAJOR); \
+	ln -sf libcfutures.so.$(SOMAJOR) $$D/lib/libcfutures.so; install -m 755 $(CFBENCH) $$D/bin; \
+	install -m 644 $(BUILD)/cfbench.1 $$D/share/man/man1; \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' cfutures.pc.in > $$D/lib/pkgconfig/cfutures.pc
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,include/cfutures.h lib/libcfutures.a lib/libcfutures.so \
+	    lib/libcfutures.so.$(SOMAJOR) lib/$(notdir $(LIBSO)) lib/pkgconfig/cfutures.pc bin/cfbench \
+	    share/man/man1/cfbench.1)
 # A sanitizer report ends the test process, so Check counts it as an error.
 check-sanitize: export ASAN_OPTIONS = halt_on_error=1:detect_leaks=1
 check-sanitize: export UBSAN_OPTIONS = halt_on_error=1:print_stacktrace=1
@@ -66,6 +97,8 @@ check-sanitize: export TSAN_OPTIONS = halt_on_error=1:second_deadlock_stack=1:di
 check-sanitize: deps
 	$(MAKE) SANITIZE=asan test TIMEOUT=120
 	$(MAKE) SANITIZE=tsan test TIMEOUT=180
+	$(MAKE) SANITIZE=asan stress STRESS_SECS=10
+	$(MAKE) SANITIZE=tsan stress STRESS_SECS=10
 	$(MAKE) fuzz FUZZ_SECS=10
 	$(MAKE) tests && ./tests/leaks.sh build
 # libFuzzer targets (clang), each run FUZZ_SECS s; corpora grow in build/fuzz.

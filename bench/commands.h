@@ -6,7 +6,7 @@
 #ifndef COMMANDS_H
 #define COMMANDS_H
 
-int cmd_run(int argc, char **argv);      /* run.c: the benchmark plan */
+int cmd_run(int argc, char **argv);      /* run.c: config, plan, execute, record, report */
 int cmd_serve(int argc, char **argv);    /* serve.c: the loopback server */
 int cmd_overhead(int argc, char **argv); /* overhead.c: per-task cost */
 int cmd_compare(int argc, char **argv);  /* compare.c: two result sets */

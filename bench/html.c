@@ -29,6 +29,7 @@
 #include "csv.h"
 #include "html.h"
 #include "python.h"
+#include "spawn.h"
 
 #define MAX_FIELDS 64
 #define MAX_SETS 32
@@ -627,7 +628,7 @@ static int draw_charts(const char *dir, const char *out) {
     snprintf(draw, sizeof draw, "%s/plots/draw", root);
     if (access(draw, X_OK) != 0) return -1;
     char *const argv[] = {draw, (char *)dir, (char *)out, NULL};
-    if (py_capture(argv, &text, &status, err, sizeof err) != 0) {
+    if (capture_command(argv, 0, &text, &status, err, sizeof err) != 0) {
         fprintf(stderr, "cfbench report: %s\n", err);
         return -1;
     }

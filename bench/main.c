@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "../lib/cfutures.h"
 #include "../workloads/workload.h"
 #include "commands.h"
 
@@ -34,7 +35,8 @@ static void usage(FILE *to) {
     fprintf(to, "usage: cfbench COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(to, "  %-9s %s\n", commands[i].name, commands[i].what);
-    fprintf(to, "\n'cfbench COMMAND --help' describes each.\n");
+    fprintf(to, "\n'cfbench COMMAND --help' describes each; 'cfbench --version' prints\n"
+                "the version.\n");
 }
 
 int main(int argc, char **argv) {
@@ -44,6 +46,10 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("cfbench %s\n", cf_version());
         return 0;
     }
     raise_fd_limit();

@@ -14,6 +14,7 @@
 
 #include "csv.h"
 #include "meta.h"
+#include "spawn.h"
 
 /* The Makefile may pass the flags it compiled with; a -D cannot hold all
  * of CFLAGS (they include it), so this is what it chose to say. */
@@ -62,27 +63,24 @@ static int usable_cores(void) {
  * the executable, so that running from another folder still finds it), or
  * "unknown" outside a git checkout or without git. */
 static void git_commit(char *buf, size_t len) {
-    char exe[1024], cmd[1200];
+    char exe[1024], *out = NULL, err[256];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    char *slash;
+    char *slash = NULL;
+    int status;
 
     snprintf(buf, len, "unknown");
-    snprintf(cmd, sizeof cmd, "git rev-parse --short HEAD 2>/dev/null");
     if (n > 0) {
         exe[n] = '\0';
         slash = strrchr(exe, '/');
-        /* A quote in the path would break the shell word: fall back to
-         * the current folder rather than escape. */
-        if (slash != NULL && strchr(exe, '\'') == NULL) {
-            *slash = '\0';
-            snprintf(cmd, sizeof cmd, "git -C '%s' rev-parse --short HEAD 2>/dev/null", exe);
-        }
     }
-    FILE *p = popen(cmd, "r");
-    if (p == NULL) return;
-    if (fgets(buf, (int)len, p) == NULL) snprintf(buf, len, "unknown");
+    if (slash != NULL) *slash = '\0';
+    char *const argv[] = {"git",  "-C", slash != NULL ? exe : ".", "rev-parse", "--short",
+                          "HEAD", NULL};
+    if (capture_command(argv, SPAWN_NO_STDERR, &out, &status, err, sizeof err) != 0) return;
+    if (status == 0) snprintf(buf, len, "%s", out);
+    free(out);
     chomp(buf);
-    if (pclose(p) != 0 || buf[0] == '\0') snprintf(buf, len, "unknown");
+    if (buf[0] == '\0') snprintf(buf, len, "unknown");
 }
 
 int meta_print(FILE *f, int argc, char **argv) {

@@ -38,7 +38,9 @@
 #include "../lib/cfutures.h"
 #include "cli.h"
 #include "commands.h"
+#include "probe.h"
 #include "python.h"
+#include "spawn.h"
 
 /* --impl bits. Python runs at most PY_TASKS_MAX tasks per figure: its
  * process pool costs ~60 µs a task, and the figure is per task anyway. */
@@ -77,20 +79,6 @@ static void ov_row(const char *ex, const char *method, int chunk, long tasks, do
     fflush(stdout);
 }
 
-static int noop(const void *in, size_t len, cf_out *out) {
-    (void)in;
-    (void)len;
-    (void)out;
-    return 0;
-}
-
-static int empty_input(void *arg, size_t i, const void **data, size_t *len) {
-    if (i >= *(size_t *)arg) return CF_EOF;
-    *data = NULL;
-    *len = 0;
-    return 0;
-}
-
 static double secs(int64_t ns) {
     return (double)ns / 1e9;
 }
@@ -107,21 +95,6 @@ static double run_submit(cf_executor *ex, const cf_task *t, size_t n, cf_future 
     }
     int64_t t1 = cf_now_ns();
     return bad ? CF_ETASK : secs(t1 - t0);
-}
-
-static double run_map(cf_executor *ex, const cf_task *t, size_t n, int chunk) {
-    cf_map_options mo = CF_MAP_OPTIONS_INIT;
-    mo.chunksize = chunk;
-    cf_map_iter *m;
-    int64_t t0 = cf_now_ns();
-    int r = cf_map(ex, t, empty_input, &n, &mo, &m);
-    if (r) return r;
-    size_t got = 0;
-    while ((r = cf_map_next(m, NULL, NULL)) == 0)
-        got++;
-    cf_map_free(m);
-    int64_t t1 = cf_now_ns();
-    return r == CF_EOF && got == n ? secs(t1 - t0) : CF_ETASK;
 }
 
 /* Create + shutdown of an idle pool, best of repeat, in µs; *u: its usage. */
@@ -174,7 +147,7 @@ static int parse_pos(const char *opt, const char *s, long max, long *out) {
 static int relay_rows(char *const argv[], const char *what) {
     char *out = NULL, *save = NULL, err[256];
     int st, rc = 0;
-    if (py_capture(argv, &out, &st, err, sizeof err) != 0) {
+    if (capture_command(argv, 0, &out, &st, err, sizeof err) != 0) {
         fprintf(stderr, "cfbench overhead: %s: %s\n", what, err);
         return 1;
     }
@@ -330,7 +303,7 @@ int cmd_overhead(int argc, char **argv) {
         fprintf(stderr, "cfbench overhead: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    const cf_task *t = cf_task_register("overhead.noop", noop);
+    const cf_task *t = probe_task();
     cf_future **fs = malloc((size_t)tasks * sizeof *fs);
     if (!t || !fs) {
         fprintf(stderr, "cfbench overhead: out of memory\n");
@@ -364,7 +337,7 @@ int cmd_overhead(int argc, char **argv) {
                 ov_usage u = ov_usage_now();
                 double s = methods[m].chunk == 1 && !strcmp(methods[m].method, "submit")
                                ? run_submit(ex, t, (size_t)tasks, fs)
-                               : run_map(ex, t, (size_t)tasks, methods[m].chunk);
+                               : probe_map_s(ex, (size_t)tasks, methods[m].chunk);
                 u = ov_usage_since(u);
                 cf_executor_free(ex);
                 life = ov_usage_since(life);

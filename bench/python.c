@@ -7,98 +7,22 @@
  * back into wl_result and checked by the C workload's verify(), so a Python
  * run is trusted exactly as far as a C run is. Nothing in the Python
  * process is timed from here: its figures are its own, taken around the
- * with-block as run.c takes them around the executor.
+ * with-block as execute.c takes them around the executor.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "python.h"
-
-extern char **environ;
+#include "spawn.h"
 
 #define RUNNER "workloads/python/bench.py"
 #define ROW_HEADER                                                                                 \
     "rep,workers,tasks,wall_ms,user_ms,sys_ms,max_rss_kb,vol_cs,invol_cs,failed,digest"
-
-int py_capture(char *const argv[], char **out, int *status, char *err, size_t errlen) {
-    posix_spawn_file_actions_t fa;
-    int pfd[2] = {-1, -1}, fa_ok = 0, e, rc = -1;
-    pid_t pid = 0;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-
-    *out = NULL;
-    *status = -1;
-    if (pipe2(pfd, O_CLOEXEC) != 0) {
-        snprintf(err, errlen, "pipe: %s", strerror(errno));
-        return -1;
-    }
-    if ((e = posix_spawn_file_actions_init(&fa)) != 0) {
-        snprintf(err, errlen, "%s", strerror(e));
-        goto cleanup;
-    }
-    fa_ok = 1;
-    /* dup2 onto 1 clears close-on-exec for the child's stdout only. */
-    if ((e = posix_spawn_file_actions_adddup2(&fa, pfd[1], 1)) != 0 ||
-        (e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ)) != 0) {
-        pid = 0;
-        snprintf(err, errlen, "cannot run %.200s: %s", argv[0], strerror(e));
-        goto cleanup;
-    }
-    (void)close(pfd[1]); /* a pipe end we never wrote: nothing to lose */
-    pfd[1] = -1;
-    for (;;) {
-        if (cap - len < 4096) {
-            size_t ncap = cap ? 2 * cap : 16384;
-            char *grown = realloc(buf, ncap);
-            if (grown == NULL) {
-                snprintf(err, errlen, "out of memory");
-                goto cleanup;
-            }
-            buf = grown;
-            cap = ncap;
-        }
-        ssize_t n = read(pfd[0], buf + len, cap - len - 1);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            snprintf(err, errlen, "reading from %.200s: %s", argv[0], strerror(errno));
-            goto cleanup;
-        }
-        if (n == 0) break;
-        len += (size_t)n;
-    }
-    buf[len] = '\0';
-    rc = 0;
-
-cleanup:
-    if (pfd[0] >= 0) (void)close(pfd[0]);
-    if (pfd[1] >= 0) (void)close(pfd[1]);
-    if (fa_ok) posix_spawn_file_actions_destroy(&fa);
-    if (pid > 0) {
-        int ws;
-        pid_t r;
-        while ((r = waitpid(pid, &ws, 0)) < 0 && errno == EINTR) {
-        }
-        if (r == pid)
-            *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-        else if (rc == 0) {
-            snprintf(err, errlen, "waitpid: %s", strerror(errno));
-            rc = -1;
-        }
-    }
-    if (rc == 0)
-        *out = buf;
-    else
-        free(buf);
-    return rc;
-}
 
 int py_find(char *exe, size_t exelen, char *why, size_t whylen) {
     const char *cmd = getenv("CFBENCH_PYTHON");
@@ -112,7 +36,7 @@ int py_find(char *exe, size_t exelen, char *why, size_t whylen) {
     }
     char *const argv[] = {(char *)cmd, "-c",
                           "import sys; print(sys.version_info[0], sys.version_info[1])", NULL};
-    if (py_capture(argv, &out, &status, err, sizeof err) != 0) {
+    if (capture_command(argv, 0, &out, &status, err, sizeof err) != 0) {
         snprintf(why, whylen, "%.60s not found (%s)", cmd, err);
         return -1;
     }
@@ -300,37 +224,11 @@ cleanup:
     return rc;
 }
 
-/* Download inputs are "URL\0DIR\0": the folder, and the embedded server's
- * base URL (everything before "/files/"). */
-static int download_target(const wl_plan *plan, char *base, size_t baselen, const char **dir,
-                           char *err, size_t errlen) {
-    if (plan->n == 0 || plan->in_len[0] < 4) {
-        snprintf(err, errlen, "download plan has no inputs");
-        return -1;
-    }
-    const char *url = plan->in[0];
-    size_t ul = strnlen(url, plan->in_len[0]);
-    if (ul + 2 > plan->in_len[0]) {
-        snprintf(err, errlen, "download input is malformed");
-        return -1;
-    }
-    *dir = url + ul + 1;
-    const char *files = strstr(url, "/files/");
-    if (base == NULL) return 0;
-    if (files == NULL || (size_t)(files - url) >= baselen) {
-        snprintf(err, errlen, "download input '%.60s' is not the embedded server's", url);
-        return -1;
-    }
-    memcpy(base, url, (size_t)(files - url));
-    base[files - url] = '\0';
-    return 0;
-}
-
 int py_run_point(const char *exe, const char *root, const workload *wl, const wl_plan *plan,
                  const py_point *p, py_outcome *out, char *err, size_t errlen) {
-    char script[PATH_MAX + 64], results[PATH_MAX] = "", urls[PATH_MAX] = "", base[512];
+    char script[PATH_MAX + 64], results[PATH_MAX] = "", urls[PATH_MAX] = "";
     char workers[24], chunk[24], repeat[24], warmup[24];
-    const char *argv[32], *dir = NULL;
+    const char *argv[32];
     char *text = NULL;
     int status, n = 0, rc = -1;
 
@@ -364,10 +262,12 @@ int py_run_point(const char *exe, const char *root, const workload *wl, const wl
     argv[n++] = "--results";
     argv[n++] = results;
     if (strcmp(wl->name, "download") == 0) { /* a server or URLs to fetch */
-        if (download_target(plan, p->urls ? NULL : base, sizeof base, &dir, err, errlen) != 0)
+        if (p->dir == NULL || (p->urls == NULL && p->base_url == NULL)) {
+            snprintf(err, errlen, "download: no folder or server for the python runner");
             goto cleanup;
+        }
         argv[n++] = "--dir";
-        argv[n++] = dir;
+        argv[n++] = p->dir;
         if (p->urls != NULL) {
             FILE *f = NULL;
             if (temp_file(urls, sizeof urls, "urls") != 0 || (f = fopen(urls, "w")) == NULL) {
@@ -384,11 +284,11 @@ int py_run_point(const char *exe, const char *root, const workload *wl, const wl
             argv[n++] = urls;
         } else {
             argv[n++] = "--base-url";
-            argv[n++] = base;
+            argv[n++] = p->base_url;
         }
     }
     argv[n] = NULL;
-    if (py_capture((char *const *)argv, &text, &status, err, errlen) != 0) goto cleanup;
+    if (capture_command((char *const *)argv, 0, &text, &status, err, errlen) != 0) goto cleanup;
     if (status != 0) {
         snprintf(err, errlen, "python runner exited with status %d", status);
         goto cleanup;

@@ -5,8 +5,7 @@
  * concurrent.futures (workloads/python/bench.py) on the same task inputs as
  * the C run, and checks the Python results with the C workload's verify():
  * a Python run counts only if it computed what the C sequential run did.
- * `cfbench overhead --impl python|peers` reads CSV from
- * workloads/python/overhead.py and ../shared/peers/run the same way.
+ * `cfbench overhead --impl python` finds Python and the scripts here too.
  */
 #ifndef BENCH_PYTHON_H
 #define BENCH_PYTHON_H
@@ -29,12 +28,6 @@ int py_find(char *exe, size_t exelen, char *why, size_t whylen);
  * in root, or -1. */
 int py_root(char *root, size_t rootlen);
 
-/* Runs argv[0] (searched on PATH) with argv, stderr shared with ours, and
- * returns what it wrote on stdout in *out (malloc, NUL-terminated; the
- * caller frees) and its exit status in *status (128+N if killed by signal
- * N). Returns 0, or -1 with err set if it could not be run or read. */
-int py_capture(char *const argv[], char **out, int *status, char *err, size_t errlen);
-
 /* One point of the plan for the Python runner. */
 typedef struct py_point {
     const char *mode;        /* "seq", "thread" or "process" */
@@ -43,8 +36,10 @@ typedef struct py_point {
     long repeat, warmup;     /* timed and untimed runs */
     const char *size;        /* "quick", "default", "blog" */
     const char *const *urls; /* download: real URLs, or NULL for the
-                                embedded server the plan's inputs name */
+                                embedded server at base_url */
     size_t nurls;
+    const char *base_url; /* download: the harness's server, without urls */
+    const char *dir;      /* download: the folder the files go to */
 } py_point;
 
 /* One timed repetition as the runner measured it. */
@@ -69,9 +64,8 @@ typedef struct py_outcome {
 } py_outcome;
 
 /* Runs workloads/python/bench.py with python `exe` from project `root` for
- * workload wl (its plan already prepared: for download the embedded
- * server is running and its URL and folder are read from the plan's
- * inputs) at point p, and checks the first timed rep's results with
+ * workload wl (its plan already prepared; for download the server at
+ * p->base_url is running) at point p, and checks the first timed rep's results with
  * wl->verify(). Fills *out (free with py_outcome_free). Returns 0, or -1
  * with err set if the runner failed or printed something unreadable. */
 int py_run_point(const char *exe, const char *root, const workload *wl, const wl_plan *plan,

@@ -1,5 +1,5 @@
 /* serve.c -- `cfbench serve`: the loopback server as a program, for the
- * download workload's child and for trying the routes by hand.
+ * harness's download runs (serve_start) and for trying the routes by hand.
  *
  * It prints the base URL as its first stdout line (the parent reads it to
  * learn the port), then serves until SIGINT or SIGTERM. The signals are
@@ -11,10 +11,11 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
-#include "server.h"
+#include "serve.h"
 
 static void usage(FILE *to) {
     fprintf(to, "usage: cfbench serve [--port N] [--ttfb-ms N] [--rate BYTES] "
@@ -123,4 +124,42 @@ int cmd_serve(int argc, char **argv) {
 bad:
     fprintf(stderr, "cfbench serve: %s\n", err);
     return 2;
+}
+
+int serve_start(const char *exe, const srv_options *o, served *s, char *err, size_t errlen) {
+    char ttfb[32], rate[32], fsize[32], why[128];
+    snprintf(ttfb, sizeof ttfb, "%d", o->ttfb_ms);
+    snprintf(rate, sizeof rate, "%ld", o->rate);
+    snprintf(fsize, sizeof fsize, "%ld", o->file_size);
+    char *const argv[] = {(char *)exe, "serve", "--port", "0",   "--ttfb-ms",         ttfb,
+                          "--rate",    rate,    "--size", fsize, "--die-with-parent", NULL};
+
+    memset(s, 0, sizeof *s);
+    if (child_start(&s->c, argv, 0, why, sizeof why) != 0) {
+        snprintf(err, errlen, "embedded server: %s", why);
+        return -1;
+    }
+    if (child_read_line(&s->c, s->base_url, sizeof s->base_url, SERVE_START_MS, why, sizeof why) !=
+        0) {
+        snprintf(err, errlen, "embedded server (%.200s serve): %s", exe, why);
+        goto fail;
+    }
+    if (strncmp(s->base_url, "http://", 7) != 0) {
+        snprintf(err, errlen, "embedded server (%.200s serve) printed '%.60s', not a URL", exe,
+                 s->base_url);
+        goto fail;
+    }
+    /* The child prints nothing after its URL (and ignores SIGPIPE). */
+    (void)close(s->c.out);
+    s->c.out = -1;
+    return 0;
+
+fail:
+    serve_stop(s);
+    return -1;
+}
+
+void serve_stop(served *s) {
+    child_stop(&s->c);
+    s->base_url[0] = '\0';
 }

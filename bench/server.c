@@ -27,6 +27,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 
+#include "../lib/cfutures.h"
 #include "../workloads/download.h"
 #include "server.h"
 
@@ -64,18 +65,12 @@ typedef struct body {
     char name[DL_NAME_MAX + 1];
 } body;
 
-static int64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* Sleeps until `due` (ns, CLOCK_MONOTONIC). Returns 0 when due, -1 if the
+/* Sleeps until `due` (ns, cf_now_ns()). Returns 0 when due, -1 if the
  * server is stopping or the client hung up (or poll failed). fd < 0: no
  * client socket to watch. */
 static int pace_wait(const srv *s, int fd, int64_t due) {
     for (;;) {
-        int64_t left = due - now_ns();
+        int64_t left = due - cf_now_ns();
         if (left <= 0) return 0;
         int64_t ms = (left + 999999) / 1000000;
         if (ms > 60000) ms = 60000; /* due may be "never": wake up now and then */
@@ -114,7 +109,7 @@ static ssize_t body_read(void *cls, uint64_t pos, char *buf, size_t max) {
         case BODY_RESET:
             /* Give what was sent a moment to leave the send buffer, which
              * the RST would drop. */
-            if (pace_wait(s, b->fd, now_ns() + 50 * 1000000) == 0) reset_socket(b->fd);
+            if (pace_wait(s, b->fd, cf_now_ns() + 50 * 1000000) == 0) reset_socket(b->fd);
             return MHD_CONTENT_READER_END_WITH_ERROR;
         case BODY_SHORT: return MHD_CONTENT_READER_END_WITH_ERROR;
         case BODY_FILE: break;
@@ -187,7 +182,7 @@ static enum MHD_Result reply_body(const srv *s, struct MHD_Connection *c, int fd
     b->fd = fd;
     b->kind = kind;
     b->cut = cut;
-    b->start = now_ns();
+    b->start = cf_now_ns();
     snprintf(b->name, sizeof b->name, "%s", name);
     struct MHD_Response *r =
         MHD_create_response_from_callback(size, 32 * 1024, body_read, b, body_free);
@@ -246,7 +241,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     int fd = ci != NULL ? ci->connect_fd : -1;
-    if (s->opt.ttfb_ms > 0 && pace_wait(s, fd, now_ns() + (int64_t)s->opt.ttfb_ms * 1000000) != 0)
+    if (s->opt.ttfb_ms > 0 &&
+        pace_wait(s, fd, cf_now_ns() + (int64_t)s->opt.ttfb_ms * 1000000) != 0)
         return MHD_NO;
 
     uint64_t size = (uint64_t)s->opt.file_size;

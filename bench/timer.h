@@ -5,7 +5,7 @@
  * the pool, as Python's timeit around a `with ...Executor()` block does.
  *
  * What is measured:
- *  - wall: CLOCK_MONOTONIC, immune to clock changes.
+ *  - wall: cf_now_ns() (CLOCK_MONOTONIC), immune to clock changes.
  *  - user/sys CPU: getrusage(RUSAGE_SELF) delta plus getrusage
  *    (RUSAGE_CHILDREN) delta. A child's time reaches RUSAGE_CHILDREN only
  *    once it has been reaped, which pool shutdown does, so a process pool's
@@ -23,11 +23,11 @@
 #ifndef BENCH_TIMER_H
 #define BENCH_TIMER_H
 
+#include <stdint.h>
 #include <sys/resource.h>
-#include <time.h>
 
 typedef struct bench_timer {
-    struct timespec t0;
+    int64_t t0_ns; /* cf_now_ns() at the start */
     struct rusage self0, child0;
 } bench_timer;
 

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../lib/cfutures.h"
+#include <cfutures.h>
 
 static cf_executor *pool;
 static const cf_task *t_square, *t_waits_on_child, *t_waits_on_peer;

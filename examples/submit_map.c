@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../lib/cfutures.h"
+#include <cfutures.h>
 
 /* Bytes in, bytes out: a long in, its square out. */
 static int square(const void *in, size_t len, cf_out *out) {

@@ -24,6 +24,12 @@
 #ifndef CFUTURES_H
 #define CFUTURES_H
 
+/* The library's version; cf_version() gives the one actually linked. */
+#define CF_VERSION_MAJOR 0
+#define CF_VERSION_MINOR 2
+#define CF_VERSION_PATCH 0
+#define CF_VERSION_STRING "0.2.0"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,6 +70,10 @@ const char *cf_strerror(int err);
 
 /* The code's name ("CF_ETIMEDOUT", "ENOENT"); never NULL. */
 const char *cf_err_name(int err);
+
+/* The linked library's version, "MAJOR.MINOR.PATCH" (CF_VERSION_STRING
+ * when it was built); static, never NULL. */
+const char *cf_version(void);
 
 /* ---- tasks ------------------------------------------------------------ */
 

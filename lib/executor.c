@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -70,9 +71,16 @@ void cf__executor_init(cf_executor *ex, cf_kind kind, int nworkers, const cf_opt
     ex->opts.thread_name_prefix = ex->name;
 }
 
+void cf__worker_name(const cf_executor *ex, int index, char name[16]) {
+    char full[32];
+    snprintf(full, sizeof full, "%s-%d", ex->name, index);
+    memcpy(name, full, 15); /* the kernel's limit: 15 bytes and a NUL */
+    name[15] = '\0';
+}
+
 void cf__name_thread(const cf_executor *ex, int index) {
     char name[16];
-    snprintf(name, sizeof name, "%.10s-%d", ex->name, index);
+    cf__worker_name(ex, index, name);
     pthread_setname_np(pthread_self(), name); /* cosmetic: failure is harmless */
 }
 

@@ -215,7 +215,10 @@ struct cf_executor {
 void cf__executor_init(cf_executor *ex, cf_kind kind, int nworkers, const cf_options *o,
                        const cf_ops *ops);
 
-/* Names the calling thread "PREFIX-index" (cut to 15 bytes). */
+/* "PREFIX-index", cut to the kernel's 15 bytes, into name. */
+void cf__worker_name(const cf_executor *ex, int index, char name[16]);
+
+/* Names the calling thread so (pthread_setname_np). */
 void cf__name_thread(const cf_executor *ex, int index);
 
 int cf__seq_new(const cf_options *o, cf_executor **out);

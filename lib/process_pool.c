@@ -268,7 +268,7 @@ static void child_setup(ppool *p, int slot, int *rfd, int *wfd) {
     *rfd = 3;
     *wfd = 4;
     char name[16];
-    snprintf(name, sizeof name, "%.10s-%d", p->ex.name, slot);
+    cf__worker_name(&p->ex, slot, name);
     prctl(PR_SET_NAME, name); /* cosmetic: failure is harmless */
 }
 
@@ -305,8 +305,10 @@ static void __attribute__((noreturn)) child_main(ppool *p, int slot, int rfd, in
                 _exit(WX_STOPPED);
             }
             if (h.type != CF_MSG_TASK) _exit(WX_PROTO);
-            /* After a long job the next may be long too: answer first. */
-            if (out.len && last_ns >= FLUSH_NS) flush_out(wfd, &out);
+            /* Answer first after a long job (the next may be long too),
+             * and always under task_timeout: a job that hangs gets this
+             * process killed, and what it holds would be lost. */
+            if (out.len && (last_ns >= FLUSH_NS || p->ex.task_timeout_ns)) flush_out(wfd, &out);
             if (!out.len) oldest = cf_now_ns();
             int64_t t0 = cf_now_ns();
             if (child_job(p, mine, &h, in.p + in.off + sizeof h, &out)) _exit(WX_NOMEM);
@@ -552,6 +554,11 @@ static void dispatch(ppool *p, int64_t now) {
     for (int k = 0; k < total && p->queue.head; k++)
         cf__fifo_push(&batch, cf__fifo_pop(&p->queue));
     pthread_mutex_unlock(&p->mu);
+    /* Idle workers first, one job each: a job never waits behind another
+     * while a worker has nothing. Then round-robin. */
+    for (int i = 0; i < p->n && batch.head; i++)
+        if (p->slots[i].inflight == 0 && room(p, &p->slots[i], now) > 0)
+            send_job(p, &p->slots[i], cf__fifo_pop(&batch));
     while (batch.head) {
         int sent = 0;
         for (int i = 0; i < p->n && batch.head; i++) {

@@ -137,7 +137,7 @@ int cf_as_completed_new(cf_future *const *fs, size_t n, double timeout, cf_as_co
     }
     it->n = k;
     it->deadline = cf__deadline(timeout);
-    cf__waiter_attach(&it->w, it->fs, n, it->nodes);
+    cf__waiter_attach(&it->w, it->fs, k, it->nodes);
     *out = it;
     return 0;
 }

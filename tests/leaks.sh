@@ -58,8 +58,11 @@ for t in test_future test_map test_wait test_thread_pool test_executor test_csv;
 done
 
 # -q leaves a log empty unless valgrind found something, in any process.
+# Valgrind 3.19 does not know pidfd_open (434): it answers ENOSYS, the pool
+# falls back to its pipes' end of file, and that warning is no finding.
 for log in "$work"/logs/*; do
-    [ -s "$log" ] || continue
+    sed -i -e '/unhandled amd64-linux syscall: 434/,/bug_reports.html/d' "$log"
+    grep -q '[^[:space:]]' "$log" || continue
     echo "leaks: $(basename "$log"):" >&2
     cat "$log" >&2
     status=1

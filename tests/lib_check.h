@@ -310,6 +310,39 @@ static inline cf_executor *lt_new(cf_kind kind, int workers) {
     return ex;
 }
 
+/* A process pool with max_tasks_per_child and task_timeout set. */
+static inline cf_executor *lt_new_process(int workers, int per_child, double task_timeout) {
+    cf_options o = CF_OPTIONS_INIT;
+    o.max_workers = workers;
+    o.max_tasks_per_child = per_child;
+    o.task_timeout = task_timeout;
+    cf_executor *ex = NULL;
+    ck_assert_int_eq(cf_executor_new(CF_PROCESS, &o, &ex), 0);
+    return ex;
+}
+
+/* After a process pool is freed no child of this process may remain,
+ * reaped or not (Check runs each test in its own process, so the pool's
+ * workers are its only children). */
+static inline void lt_expect_no_children(void) {
+    int st;
+    errno = 0;
+    ck_assert_int_eq(waitpid(-1, &st, WNOHANG), -1);
+    ck_assert_int_eq(errno, ECHILD);
+}
+
+/* Reads the pid a lt.pidfile task wrote at path, once it is there. */
+static inline pid_t lt_read_pidfile(const char *path) {
+    ck_assert_msg(LT_POLL(access(path, F_OK) == 0, 10.0), "no pid file");
+    FILE *fp = fopen(path, "r");
+    ck_assert_ptr_nonnull(fp);
+    long pid = 0;
+    ck_assert_int_eq(fscanf(fp, "%ld", &pid), 1);
+    fclose(fp);
+    ck_assert_int_gt(pid, 1);
+    return (pid_t)pid;
+}
+
 static inline cf_future *lt_submit_str(cf_executor *ex, const cf_task *t, const char *s) {
     cf_future *f = NULL;
     ck_assert_int_eq(cf_submit(ex, t, s, strlen(s), &f), 0);

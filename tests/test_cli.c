@@ -1,5 +1,5 @@
-/* test_cli.c -- tests for `cfbench run`'s command line (bench/run.c,
- * bench/cli.c): bad values exit 2 with one line and write nothing; a good
+/* test_cli.c -- tests for `cfbench run`'s command line (bench/config.c,
+ * bench/run.c, bench/cli.c): bad values exit 2 with one line and write nothing; a good
  * quick run writes bench.csv and summary.csv with the contracted columns.
  *
  * Runs the built program: $CFBENCH (set by `make test`), else
@@ -107,6 +107,9 @@ static const bad_case bad[] = {
     {{"--order", "grouped,random", NULL}, "--order"},
     {{"--resamples", "0", NULL}, "--resamples"},
     {{"--resamples", "1000001", NULL}, "--resamples"},
+    {{"--max-bytes", NULL}, "--max-bytes"},
+    {{"--max-bytes", "-1", NULL}, "--max-bytes"},
+    {{"--max-bytes", "12Q", NULL}, "--max-bytes"},
 };
 
 START_TEST(bad_value_exits_2_with_one_line_naming_the_option_and_no_files) {
@@ -129,9 +132,10 @@ END_TEST
 
 START_TEST(help_documents_every_option_and_exits_0) {
     const char *args[] = {"--help", NULL};
-    const char *opts[] = {"--workload", "--mode",   "--workers", "--chunksize", "--size",
-                          "--repeat",   "--warmup", "--out",     "--urls",      "--quiet",
-                          "--json",     "--trace",  "--order",   "--resamples", "examples"};
+    const char *opts[] = {"--workload", "--mode",      "--workers",   "--chunksize",
+                          "--size",     "--repeat",    "--warmup",    "--out",
+                          "--urls",     "--quiet",     "--json",      "--trace",
+                          "--order",    "--resamples", "--max-bytes", "examples"};
     cb_outcome o;
     run_cfbench(args, &o);
     ck_assert_int_eq(o.status, 0);

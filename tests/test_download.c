@@ -1,15 +1,17 @@
 /* test_download.c -- tests of workloads/download.c: file-name rules, the
- * temp-then-rename discipline, failing routes, and the workload on every
- * executor kind and in async mode, against an in-process loopback server. */
+ * temp-then-rename discipline, failing routes, the size limit, and the
+ * workload on every executor kind and in async mode, against an in-process
+ * loopback server, or the `cfbench serve` child the harness starts. */
 #include <check.h>
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../bench/server.h"
+#include "../bench/serve.h"
 #include "../lib/cfutures.h"
 #include "../workloads/download.h"
 #include "../workloads/workload.h"
@@ -201,7 +203,7 @@ START_TEST(test_quick_size_verifies_with_one_digest_in_every_mode) {
     for (int conc = 0; conc <= 2; conc += 2) {
         wl_result res[4];
         memset(res, 0, sizeof res);
-        ck_assert_msg(wl->run_async(&plan, conc, res, err, sizeof err) == 0, "%s", err);
+        ck_assert_msg(wl->run_async(&plan, conc, res, NULL, err, sizeof err) == 0, "%s", err);
         for (size_t i = 0; i < 4; i++)
             ck_assert_msg(res[i].status == 0, "async task %zu: %s", i, res[i].msg);
         ck_assert_int_eq(wl->verify(&plan, res, digest, &failed, err, sizeof err), 0);
@@ -229,7 +231,7 @@ START_TEST(test_verify_rejects_a_wrong_body_and_counts_failures) {
     wl_result res[4];
     char digest[65], err[256] = "";
     size_t failed;
-    ck_assert_int_eq(wl->run_async(&plan, 0, res, err, sizeof err), 0);
+    ck_assert_int_eq(wl->run_async(&plan, 0, res, NULL, err, sizeof err), 0);
     unsigned char bad[DL_RESULT_LEN];
     memcpy(bad, res[1].data, DL_RESULT_LEN);
     bad[0] ^= 1;
@@ -255,7 +257,7 @@ START_TEST(test_earlier_files_are_replaced_and_parents_made) {
     fputs("stale", f);
     fclose(f);
     wl_result res[4];
-    ck_assert_int_eq(wl->run_async(&plan, 1, res, err, sizeof err), 0);
+    ck_assert_int_eq(wl->run_async(&plan, 1, res, NULL, err, sizeof err), 0);
     ck_assert_msg(res[0].status == 0, "%s", res[0].msg);
     struct stat st;
     ck_assert_int_eq(stat(path, &st), 0);
@@ -358,7 +360,7 @@ START_TEST(test_failing_routes_fail_their_transfer_and_leave_no_file_async) {
     prepare_mixed(&plan, urls, buf);
     wl_result res[NMIXED];
     char err[256] = "";
-    ck_assert_msg(wl->run_async(&plan, 0, res, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(wl->run_async(&plan, 0, res, NULL, err, sizeof err) == 0, "%s", err);
     check_mixed(res, "async");
     wl->release(&plan);
 }
@@ -380,74 +382,141 @@ START_TEST(test_malformed_input_fails_the_task) {
 }
 END_TEST
 
-START_TEST(test_missing_folder_fails_the_task_with_its_name) {
-    char dir[128];
-    snprintf(dir, sizeof dir, "%s/missing", root);
-    char url[256];
-    snprintf(url, sizeof url, "%s/files/a.pdf", srv_base_url(server));
+/* Runs one download task on a fresh executor of kind; returns
+ * cf_future_result()'s code and copies the task's message to msg. */
+static int one_task(cf_kind kind, const char *url, const char *dir, uint64_t max_bytes, char *msg,
+                    size_t msglen) {
     size_t len;
-    void *in = dl_input(url, dir, &len);
+    void *in = dl_input(url, dir, max_bytes, &len);
     ck_assert_ptr_nonnull(in);
     cf_executor *ex;
-    ck_assert_int_eq(cf_executor_new(CF_SEQUENTIAL, NULL, &ex), 0);
+    ck_assert_int_eq(cf_executor_new(kind, NULL, &ex), 0);
     cf_future *f;
     ck_assert_int_eq(cf_submit(ex, cf_task_find(DL_TASK), in, len, &f), 0);
     free(in);
-    ck_assert_int_eq(cf_future_result(f, 10, NULL, NULL), CF_ETASK);
-    const char *msg;
-    cf_future_error(f, &msg);
-    ck_assert_msg(strstr(msg, "missing") != NULL, "%s", msg);
+    int rc = cf_future_result(f, 10, NULL, NULL);
+    const char *m = "";
+    (void)cf_future_error(f, &m);
+    snprintf(msg, msglen, "%s", m ? m : "");
     cf_future_free(f);
     cf_executor_free(ex);
+    return rc;
+}
+
+START_TEST(test_missing_folder_fails_the_task_with_its_name) {
+    char dir[128], url[256], msg[256];
+    snprintf(dir, sizeof dir, "%s/missing", root);
+    snprintf(url, sizeof url, "%s/files/a.pdf", srv_base_url(server));
+    ck_assert_int_eq(one_task(CF_SEQUENTIAL, url, dir, 0, msg, sizeof msg), CF_ETASK);
+    ck_assert_msg(strstr(msg, "missing") != NULL, "%s", msg);
 }
 END_TEST
 
-/* ---- the server child -------------------------------------------------- */
+/* ---- the size limit ---------------------------------------------------- */
 
-START_TEST(test_prepare_reports_a_server_that_never_gives_a_url) {
+/* A file over --max-bytes fails its task with the limit in the message and
+ * leaves no file (final or temporary); one within it downloads. */
+START_TEST(test_a_file_over_the_size_limit_fails_and_leaves_no_file) {
+    static const cf_kind kinds[] = {CF_SEQUENTIAL, CF_THREAD, CF_PROCESS};
+    char url[256], list[512], dir[128], msg[256];
+    for (size_t k = 0; k < 3; k++) {
+        snprintf(dir, sizeof dir, "%s/%zu", out_dir, k);
+        ck_assert_int_eq(wl_make_dirs(dir), 0);
+        snprintf(url, sizeof url, "%s/files/big.pdf?size=5000", srv_base_url(server));
+        ck_assert_int_eq(one_task(kinds[k], url, dir, 1000, msg, sizeof msg), CF_ETASK);
+        ck_assert_msg(strstr(msg, "larger than the 1000-byte limit (--max-bytes)") != NULL, "%s",
+                      msg);
+        ck_assert_int_eq(list_dir(dir, list, sizeof list), 0);
+        snprintf(url, sizeof url, "%s/files/small.pdf?size=1000", srv_base_url(server));
+        ck_assert_int_eq(one_task(kinds[k], url, dir, 1000, msg, sizeof msg), 0);
+        ck_assert_int_eq(list_dir(dir, list, sizeof list), 1);
+        ck_assert_str_eq(list, "small.pdf");
+    }
+}
+END_TEST
+
+START_TEST(test_async_transfers_over_the_size_limit_fail_and_leave_no_file) {
+    wl_params p;
+    memset(&p, 0, sizeof p);
+    p.size = WL_QUICK; /* 16 KiB files */
+    p.out_dir = out_dir;
+    p.base_url = srv_base_url(server);
+    p.max_bytes = 16 << 10; /* exactly the size: allowed */
+    wl_plan plan;
+    memset(&plan, 0, sizeof plan);
+    char err[256] = "", list[512], digest[65];
+    size_t failed;
+    wl_result res[4];
+    ck_assert_msg(wl->prepare(&p, &plan, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(wl->run_async(&plan, 0, res, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(wl->verify(&plan, res, digest, &failed, err, sizeof err), 0);
+    ck_assert_int_eq(failed, 0);
+    wl->release(&plan);
+    (void)cb_rm_tree(out_dir);
+
+    p.max_bytes = (16 << 10) - 1;
+    ck_assert_msg(wl->prepare(&p, &plan, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(wl->run_async(&plan, 0, res, NULL, err, sizeof err), 0);
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_msg(res[i].status != 0 && strstr(res[i].msg, "16383-byte limit") != NULL,
+                      "task %zu: %s", i, res[i].msg);
+    ck_assert_int_eq(wl->verify(&plan, res, digest, &failed, err, sizeof err), 0);
+    ck_assert_int_eq(failed, 4);
+    ck_assert_int_eq(list_dir(out_dir, list, sizeof list), 0);
+    wl->release(&plan);
+}
+END_TEST
+
+/* ---- the harness's server child ---------------------------------------- */
+
+START_TEST(test_serve_start_reports_a_child_that_never_gives_a_url) {
     static const struct {
         const char *exe, *why;
     } cases[] = {{"/bin/false", "exited"},
                  {"/bin/echo", "not a URL"},
                  {"/nonexistent/cfbench", "cannot run"}};
     for (size_t i = 0; i < 3; i++) {
-        wl_params p;
-        memset(&p, 0, sizeof p);
-        p.size = WL_QUICK;
-        p.out_dir = out_dir;
-        p.server_exe = cases[i].exe;
-        wl_plan plan;
-        memset(&plan, 0, sizeof plan);
+        srv_options o = {0, 1, 0, 1024};
+        served s;
         char err[256] = "";
-        ck_assert_int_eq(wl->prepare(&p, &plan, err, sizeof err), -1);
+        ck_assert_int_eq(serve_start(cases[i].exe, &o, &s, err, sizeof err), -1);
         ck_assert_msg(strstr(err, cases[i].why) != NULL, "%s: %s", cases[i].exe, err);
-        ck_assert_ptr_null(plan.state);
-        ck_assert_ptr_null(plan.in);
+        ck_assert_int_eq(s.c.pid, 0);
+        serve_stop(&s); /* safe after a failed start */
     }
 }
 END_TEST
 
-START_TEST(test_prepare_starts_and_release_stops_cfbench_serve) {
+/* The harness's path: `cfbench serve` with the size's link, its base URL
+ * handed to prepare(). */
+START_TEST(test_serve_start_gives_the_workload_a_base_url_and_serve_stop_ends_it) {
     const char *exe = getenv("CFBENCH");
     if (exe == NULL || access(exe, X_OK) != 0)
         return; /* only under `make test`, which names the binary */
+    dl_link link;
+    ck_assert_int_eq(dl_link_for(WL_QUICK, &link), 0);
+    srv_options o = {0, link.ttfb_ms, link.rate, link.file_size};
+    served s;
+    char err[256] = "", digest[65];
+    ck_assert_msg(serve_start(exe, &o, &s, err, sizeof err) == 0, "%s", err);
     wl_params p;
     memset(&p, 0, sizeof p);
     p.size = WL_QUICK;
     p.out_dir = out_dir;
-    p.server_exe = exe;
+    p.base_url = s.base_url;
     wl_plan plan;
     memset(&plan, 0, sizeof plan);
-    char err[256] = "", digest[65];
     ck_assert_msg(wl->prepare(&p, &plan, err, sizeof err) == 0, "%s", err);
     ck_assert_msg(strstr(plan.label, "ttfb") != NULL, "%s", plan.label);
     wl_result res[4];
     size_t failed;
-    ck_assert_int_eq(wl->run_async(&plan, 0, res, err, sizeof err), 0);
+    ck_assert_int_eq(wl->run_async(&plan, 0, res, NULL, err, sizeof err), 0);
     ck_assert_int_eq(wl->verify(&plan, res, digest, &failed, err, sizeof err), 0);
     ck_assert_int_eq(failed, 0);
     wl->release(&plan);
-    ck_assert_ptr_null(plan.state);
+    pid_t pid = s.c.pid;
+    serve_stop(&s);
+    ck_assert_int_eq(kill(pid, 0), -1); /* reaped: gone */
 }
 END_TEST
 
@@ -466,8 +535,10 @@ static Suite *download_suite(void) {
     tcase_add_test(tc, test_failing_routes_fail_their_transfer_and_leave_no_file_async);
     tcase_add_test(tc, test_malformed_input_fails_the_task);
     tcase_add_test(tc, test_missing_folder_fails_the_task_with_its_name);
-    tcase_add_test(tc, test_prepare_reports_a_server_that_never_gives_a_url);
-    tcase_add_test(tc, test_prepare_starts_and_release_stops_cfbench_serve);
+    tcase_add_test(tc, test_a_file_over_the_size_limit_fails_and_leaves_no_file);
+    tcase_add_test(tc, test_async_transfers_over_the_size_limit_fail_and_leave_no_file);
+    tcase_add_test(tc, test_serve_start_reports_a_child_that_never_gives_a_url);
+    tcase_add_test(tc, test_serve_start_gives_the_workload_a_base_url_and_serve_stop_ends_it);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -366,7 +366,7 @@ START_TEST(test_each_bad_url_fails_with_its_own_reason) {
     p.urls = urls;
     p.nurls = N;
     ck_assert_msg(wl->prepare(&p, &plan, err, sizeof err) == 0, "%s", err);
-    ck_assert_msg(wl->run_async(&plan, 0, res, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(wl->run_async(&plan, 0, res, NULL, err, sizeof err) == 0, "%s", err);
     for (size_t i = 0; i < N; i++)
         ck_assert_msg(res[i].status != 0 && strstr(res[i].msg, cases[i].why),
                       "%s: status %d, message '%s'", cases[i].url, res[i].status, res[i].msg);

@@ -172,7 +172,7 @@ START_TEST(test_500_concurrent_async_downloads_all_arrive_whole) {
     p.nurls = LOAD_DOWNLOADS;
     ck_assert_msg(wl->prepare(&p, &plan, err, sizeof err) == 0, "%s", err);
 
-    ck_assert_msg(wl->run_async(&plan, 0, res, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(wl->run_async(&plan, 0, res, NULL, err, sizeof err) == 0, "%s", err);
     for (size_t i = 0; i < LOAD_DOWNLOADS; i++) {
         char name[32];
         unsigned char want[DL_RESULT_LEN];

@@ -85,7 +85,8 @@ START_TEST(python_digest_equals_the_c_seq_digest_in_every_mode) {
     prepare(wl, &plan);
     c_seq_digest(wl, &plan, want);
     /* Chunksize 3 does not divide the task count: the last chunk is short. */
-    py_point p = {mode, _i % 3 == 0 ? 1 : 2, _i % 3 == 0 ? 1 : 3, 2, 0, "quick", NULL, 0};
+    py_point p = {mode, _i % 3 == 0 ? 1 : 2, _i % 3 == 0 ? 1 : 3, 2, 0, "quick", NULL, 0, NULL,
+                  NULL};
     ck_assert_msg(py_run_point(exe, root, wl, &plan, &p, &o, err, sizeof err) == 0, "%s", err);
     ck_assert_msg(o.verified, "%s %s: %s", wl->name, mode, o.first_error);
     ck_assert_uint_eq(o.failed, 0);
@@ -135,7 +136,7 @@ START_TEST(wrong_python_results_fail_the_c_verifier) {
     /* Every number "not prime": same shape, wrong answers. */
     fake_root("wrong", "s/1 if is_prime(n) else 0/0/", NULL, fake, sizeof fake);
     prepare(wl, &plan);
-    py_point p = {"seq", 1, 1, 1, 0, "quick", NULL, 0};
+    py_point p = {"seq", 1, 1, 1, 0, "quick", NULL, 0, NULL, NULL};
     ck_assert_msg(py_run_point(exe, fake, wl, &plan, &p, &o, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(o.verified, 0);
     ck_assert_ptr_nonnull(strstr(o.first_error, "prime"));
@@ -155,7 +156,7 @@ START_TEST(other_work_in_python_is_refused) {
     fake_root("fewer", "s/return \\[(n, unit)\\] \\* tasks/return [(n, unit)] * (tasks - 1)/", NULL,
               fake, sizeof fake);
     prepare(wl, &plan);
-    py_point p = {"seq", 1, 1, 1, 0, "quick", NULL, 0};
+    py_point p = {"seq", 1, 1, 1, 0, "quick", NULL, 0, NULL, NULL};
     ck_assert_int_eq(py_run_point(exe, fake, wl, &plan, &p, &o, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "tasks") != NULL, "%s", err);
     wl->release(&plan);
@@ -171,7 +172,7 @@ START_TEST(a_failing_runner_is_an_error_not_a_row) {
     if (!have_python) return;
     fake_root("exit3", NULL, "import sys; sys.exit(3)", fake, sizeof fake);
     prepare(wl, &plan);
-    py_point p = {"seq", 1, 1, 1, 0, "quick", NULL, 0};
+    py_point p = {"seq", 1, 1, 1, 0, "quick", NULL, 0, NULL, NULL};
     ck_assert_int_eq(py_run_point(exe, fake, wl, &plan, &p, &o, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "status 3") != NULL, "%s", err);
     ck_assert_ptr_null(o.reps);

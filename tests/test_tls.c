@@ -254,7 +254,7 @@ START_TEST(test_download_task_refuses_a_self_signed_server_in_every_executor) {
     char url[128];
     url_of("/files/secret.pdf", url, sizeof url);
     size_t len;
-    void *in = dl_input(url, dir, &len);
+    void *in = dl_input(url, dir, 0, &len);
     ck_assert_ptr_nonnull(in);
     const cf_task *task = cf_task_find(DL_TASK);
     ck_assert_ptr_nonnull(task);
@@ -295,7 +295,7 @@ START_TEST(test_async_download_refuses_a_self_signed_server) {
     ck_assert_msg(wl->prepare(&p, &plan, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(plan.n, 1);
     wl_result res[1];
-    ck_assert_msg(wl->run_async(&plan, 0, res, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(wl->run_async(&plan, 0, res, NULL, err, sizeof err) == 0, "%s", err);
     assert_refused("async", res[0].status, res[0].msg);
     wl->release(&plan);
 }

@@ -3,19 +3,23 @@
  *
  * One task downloads one URL into a folder, as the blog's download_one()
  * does: the file is named after the URL's last path segment, which must
- * have an extension. The task input is the URL and the folder, each
- * NUL-terminated ("URL\0DIR\0", made by dl_input()); the result is
+ * have an extension. The task input is the URL, the folder and the size
+ * limit in decimal, each NUL-terminated ("URL\0DIR\0MAX\0", made by
+ * dl_input()); the result is
  * DL_RESULT_LEN bytes: the SHA-256 of the body, then its size as a
  * big-endian uint64, so that every mode yields the same bytes.
  *
  * The embedded server (bench/server.c) serves bodies made by dl_body_fill(),
- * so that verify can recompute what each file must hash to.
+ * so that verify can recompute what each file must hash to; the harness
+ * starts it with the link dl_link_for() gives for the size.
  */
 #ifndef WORKLOADS_DOWNLOAD_H
 #define WORKLOADS_DOWNLOAD_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "workload.h"
 
 /* The name the task is registered under. */
 #define DL_TASK "download_one"
@@ -45,9 +49,23 @@
  * name[DL_NAME_MAX + 1]. Returns 0 or -1. */
 int dl_file_name(const char *url, char name[DL_NAME_MAX + 1], char *err, size_t errlen);
 
-/* Builds a task input from url and dir into a new buffer (malloc, owned by
- * the caller) and sets *len. Returns NULL if out of memory. */
-void *dl_input(const char *url, const char *dir, size_t *len);
+/* Builds a task input from url, dir and max_bytes (the largest body the
+ * task accepts; 0: no limit) into a new buffer (malloc, owned by the
+ * caller) and sets *len. Returns NULL if out of memory. A body over the
+ * limit fails its task with "larger than the N-byte limit" and leaves no
+ * file. */
+void *dl_input(const char *url, const char *dir, uint64_t max_bytes, size_t *len);
+
+/* The slow link a size imitates: the server settings that make one file
+ * take about ttfb + file_size / rate. */
+typedef struct dl_link {
+    int ttfb_ms;    /* time to first byte */
+    long rate;      /* body bytes per second per connection */
+    long file_size; /* bytes per file */
+} dl_link;
+
+/* The link of `size` into *out. Returns 0, or -1 for an unknown size. */
+int dl_link_for(wl_size size, dl_link *out);
 
 /* Fills buf with bytes [off, off + len) of the generated body of the file
  * called `name` (the whole last path segment, extension included). The

@@ -1,10 +1,12 @@
 /* workload.c -- what every workload shares: sizes, the registry, the digest
  * and the plan helpers. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
@@ -145,4 +147,28 @@ void wl_plan_free_inputs(wl_plan *plan) {
     free(plan->in_len);
     plan->in = NULL;
     plan->in_len = NULL;
+}
+
+int wl_make_dirs(const char *dir) {
+    char *p = strdup(dir);
+    if (p == NULL) return -1;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/') continue;
+        *s = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            free(p);
+            return -1;
+        }
+        *s = '/';
+    }
+    int rc = mkdir(p, 0777);
+    free(p);
+    if (rc != 0 && errno != EEXIST) return -1;
+    struct stat st;
+    if (stat(dir, &st) != 0) return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
 }

@@ -29,11 +29,9 @@ typedef struct wl_params {
     const char *const *urls; /* download: real URLs to fetch instead of the
                                 embedded server's; NULL: embedded server */
     size_t nurls;
-    const char *server_exe; /* download: program run as `EXE serve ...`
-                               for the embedded server; NULL:
-                               /proc/self/exe */
-    const char *base_url;   /* download: use this running server instead
-                               of starting one (tests); NULL: start one */
+    const char *base_url;         /* download without urls: the running
+                                     loopback server to fetch from */
+    unsigned long long max_bytes; /* download: largest file; 0: no limit */
 } wl_params;
 
 /* A prepared run: what prepare() builds and release() frees. */
@@ -43,12 +41,7 @@ typedef struct wl_plan {
     void **in;           /* n inputs, owned by the plan */
     size_t *in_len;
     char label[96]; /* the size in words: "16 files x 256 KiB" */
-    /* Set by the caller before run_async to trace it (n entries, not owned
-     * by the plan): each task's submit (the call's start), start (transfer
-     * begun), end and collect (transfer done) and worker (its transfer
-     * slot). NULL: not traced. */
-    cf_times *times;
-    void *state; /* the workload's own (e.g. the server child) */
+    void *state;    /* the workload's own (e.g. the server child) */
 } wl_plan;
 
 /* One task's outcome as the harness collected it (borrowed pointers). */
@@ -77,8 +70,12 @@ typedef struct workload {
     /* async mode, or NULL where the workload has none: runs every task of
      * the plan from the calling thread, at most max_concurrent at once (0:
      * all), filling res[0..n) (the bytes stay valid until release()).
+     * With times (n entries, the caller's) it traces each task: submit
+     * (the call's start), start (transfer begun), end and collect
+     * (transfer done) and worker (its transfer slot); NULL: not traced.
      * Returns 0, or -1 with err set if the run could not start at all. */
-    int (*run_async)(wl_plan *plan, int max_concurrent, wl_result *res, char *err, size_t errlen);
+    int (*run_async)(wl_plan *plan, int max_concurrent, wl_result *res, cf_times *times, char *err,
+                     size_t errlen);
 
     /* Frees what prepare() built and stops what it started. Safe on a
      * zeroed plan. */
@@ -103,6 +100,10 @@ void wl_digest(const wl_result *res, size_t n, char digest[65]);
  * and set input i to a copy of data[0..len). Return 0 or -1 (no memory). */
 int wl_plan_alloc(wl_plan *plan, size_t n);
 int wl_plan_set(wl_plan *plan, size_t i, const void *data, size_t len);
+
+/* mkdir -p: makes dir and its missing parents (0777 less the umask).
+ * Returns 0, or -1 with errno set (ENOTDIR: a part is not a folder). */
+int wl_make_dirs(const char *dir);
 
 /* Frees plan->in and in_len and zeroes them; safe on a zeroed plan. */
 void wl_plan_free_inputs(wl_plan *plan);

@@ -2,7 +2,7 @@
 """bench.py -- times one workload in one mode with Python's concurrent.futures.
 
 The Python side of `cfbench run --impl python`: the same workloads (see
-cf_workloads.py), sizes and parameters as the C run, timed the way run.c
+cf_workloads.py), sizes and parameters as the C run, timed the way execute.c
 times its own: time.perf_counter() around the with-block (executor creation
 to shutdown; a plain loop for seq), CPU time from getrusage(SELF) plus
 getrusage(CHILDREN) deltas (process workers are reaped at shutdown), and the

@@ -1,0 +1,287 @@
+/* config.c -- `cfbench run`'s command line: --help, the parser, --urls. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+const mode_info run_modes[NMODES] = {
+    [M_SEQ] = {"seq", 0, CF_SEQUENTIAL, 0},           [M_THREAD] = {"thread", 0, CF_THREAD, 0},
+    [M_PROCESS] = {"process", 0, CF_PROCESS, 0},      [M_ASYNC] = {"async", 1, CF_SEQUENTIAL, 0},
+    [M_THREAD_GIL] = {"thread-gil", 0, CF_THREAD, 1},
+};
+
+const char *const impl_names[NIMPLS] = {"c", "python"};
+
+void config_usage(FILE *f) {
+    fprintf(f,
+            "usage: cfbench run [OPTIONS]\n"
+            "\n"
+            "Runs each workload in each mode, checks that every mode computed the same\n"
+            "results, appends one row per run to DIR/bench.csv and writes\n"
+            "DIR/summary.csv and DIR/meta.txt.\n"
+            "\n"
+            "  --workload LIST   download, hash, prime, comma-separated, or all\n"
+            "                    (default all)\n"
+            "  --mode LIST       seq, thread, process, async, thread-gil, or all\n"
+            "                    (default all that apply; async is download only)\n"
+            "  --workers N|LIST  pool size, or a sweep like 1,2,4,8 (1..%d; default\n"
+            "                    Python's: threads min(32, cpus+4), processes cpus;\n"
+            "                    download threads: one per file; async: all at once)\n"
+            "  --chunksize N     tasks per message in map (1..%d; default 1)\n"
+            "  --size NAME       quick, default or blog (default default)\n"
+            "  --repeat N        timed runs per point (1..%d; default 5, blog 3)\n"
+            "  --warmup N        untimed runs first (0..%d; default 1, blog 0)\n"
+            "  --switch-interval MS\n"
+            "                    thread-gil: how long a thread waits for the emulated\n"
+            "                    GIL before it forces a hand-off (1..10000; default 5,\n"
+            "                    Python's sys.getswitchinterval())\n"
+            "  --trace           record each task's submit, start, end and collect times\n"
+            "                    and worker: DIR/tasks.csv, latency in the summary\n"
+            "  --order ORDER     interleave (rep k of every point, then rep k+1: drift\n"
+            "                    hits all modes alike), grouped or random (default\n"
+            "                    interleave)\n"
+            "  --resamples N     bootstrap resamples for the speedup's 95%% interval\n"
+            "                    (1..%d; default 2000)\n"
+            "  --impl LIST       c, python or all (default c): python runs seq, thread\n"
+            "                    and process with Python's concurrent.futures\n"
+            "                    (workloads/python/bench.py) on the same inputs\n"
+            "  --out DIR         where the CSV go (default results)\n"
+            "  --max-bytes SIZE  download: fail a file larger than SIZE bytes (K, M or\n"
+            "                    G: powers of 1024; 0: no limit; default 1G), checked\n"
+            "                    as it streams, leaving no file\n"
+            "  --urls FILE|LIST  download real URLs: a file with one per line, or\n"
+            "                    URL,URL,... (default: an embedded loopback server)\n"
+            "  --no-reference    skip the unrecorded seq pass that gives the reference\n"
+            "                    digest when seq is not asked for (whole-process timing)\n"
+            "  --quiet           no table, no progress bar, no notes\n"
+            "  --json            print the summary as JSON on stdout instead of the table\n"
+            "  -h, --help        this text\n"
+            "\n"
+            "Exit status: 0 ok, 1 a run failed or disagreed with seq, 2 bad usage,\n"
+            "130/143 interrupted (what was measured is kept).\n"
+            "\n"
+            "examples:\n"
+            "  cfbench run --size quick\n"
+            "  cfbench run --workload hash,prime --mode seq,process --workers 1,2,4\n"
+            "  cfbench run --workload prime --mode process --chunksize 16 --repeat 10\n"
+            "  cfbench run --workload download --mode seq,thread,async --urls urls.txt\n"
+            "  cfbench run --size quick --json --out /tmp/r\n"
+            "  cfbench run --workload prime --size quick --trace\n",
+            WORKERS_MAX, CHUNK_MAX, REPEAT_MAX, WARMUP_MAX, RESAMPLES_MAX);
+}
+
+int config_bad_usage(const char *msg) {
+    fprintf(stderr, "cfbench run: %s\n", msg);
+    return 2;
+}
+
+void config_free(run_config *c) {
+    for (size_t i = 0; i < c->nurls; i++)
+        free(c->urls[i]);
+    free(c->urls);
+    c->urls = NULL;
+    c->nurls = 0;
+}
+
+static int add_url(run_config *c, const char *s, size_t len, char *err, size_t errlen) {
+    if (memchr(s, ':', len) == NULL || len < 8 ||
+        (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)) {
+        snprintf(err, errlen, "--urls: '%.*s' is not an http(s) URL", (int)(len > 60 ? 60 : len),
+                 s);
+        return -1;
+    }
+    char **grown = realloc(c->urls, (c->nurls + 1) * sizeof *grown);
+    if (grown == NULL) goto nomem;
+    c->urls = grown;
+    if ((c->urls[c->nurls] = strndup(s, len)) == NULL) goto nomem;
+    c->nurls++;
+    return 0;
+nomem:
+    snprintf(err, errlen, "--urls: out of memory");
+    return -1;
+}
+
+/* "--urls" takes URL,URL,... when it holds "://", else a file name. */
+static int parse_urls(run_config *c, const char *val, char *err, size_t errlen) {
+    config_free(c);
+    if (strstr(val, "://") != NULL) {
+        const char *p = val;
+        for (;;) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            if (add_url(c, p, len, err, errlen) != 0) return -1;
+            if (comma == NULL) break;
+            p = comma + 1;
+        }
+        return 0;
+    }
+    FILE *f = fopen(val, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "--urls: %s: %s", val, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
+        char *s = line, *e;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        e = s + strlen(s);
+        while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        if (e == s || *s == '#') continue; /* blank lines and comments */
+        rc = add_url(c, s, (size_t)(e - s), err, errlen);
+    }
+    if (rc == 0 && ferror(f)) {
+        snprintf(err, errlen, "--urls: %s: read error", val);
+        rc = -1;
+    }
+    (void)fclose(f);
+    if (rc == 0 && c->nurls == 0) {
+        snprintf(err, errlen, "--urls: %s holds no URL", val);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* The options that take a value. */
+static const char *const value_opts[] = {
+    "--impl",      "--workload",  "--mode", "--workers", "--chunksize",       "--size",
+    "--repeat",    "--warmup",    "--out",  "--urls",    "--switch-interval", "--order",
+    "--resamples", "--max-bytes", NULL};
+
+/* Every setting's default; repeat and warmup stay -1 until the size is
+ * known. */
+static void set_defaults(run_config *c) {
+    size_t nwl = 0;
+    while (workload_all()[nwl] != NULL && nwl < WORKLOADS_MAX)
+        nwl++;
+    memset(c, 0, sizeof *c);
+    c->workloads = (1u << nwl) - 1;
+    c->modes_all = 1;
+    c->chunksize = 1;
+    c->size = WL_DEFAULT;
+    c->repeat = -1;
+    c->warmup = -1;
+    c->out = "results";
+    c->impls = 1u << IMPL_C;
+    c->switch_interval_ms = 5;
+    c->max_bytes = MAX_BYTES_DEFAULT;
+    c->order = ORDER_INTERLEAVE;
+    c->resamples = 2000;
+}
+
+/* Sets option opt (one of value_opts) to v. Returns 0, or -1 with err. */
+static int set_option(run_config *c, const char *opt, const char *v, char *err, size_t errlen) {
+    const workload *const *all = workload_all();
+    const char *names[(WORKLOADS_MAX > NMODES ? WORKLOADS_MAX : NMODES) + 1];
+    size_t k = 0;
+
+    if (!strcmp(opt, "--workload")) {
+        for (; all[k] != NULL && k < WORKLOADS_MAX; k++)
+            names[k] = all[k]->name;
+        names[k] = NULL;
+        return cli_parse_choices(opt, v, names, 1, &c->workloads, err, errlen);
+    }
+    if (!strcmp(opt, "--mode")) {
+        for (; k < NMODES; k++)
+            names[k] = run_modes[k].name;
+        names[k] = NULL;
+        c->modes_all = !strcmp(v, "all");
+        c->modes = 0;
+        return c->modes_all ? 0 : cli_parse_choices(opt, v, names, 0, &c->modes, err, errlen);
+    }
+    if (!strcmp(opt, "--workers"))
+        return cli_parse_long_list(opt, v, 1, WORKERS_MAX, c->workers, &c->nworkers, err, errlen);
+    if (!strcmp(opt, "--chunksize"))
+        return cli_parse_long(opt, v, 1, CHUNK_MAX, &c->chunksize, err, errlen);
+    if (!strcmp(opt, "--size")) {
+        if (wl_size_parse(v, &c->size) == 0) return 0;
+        snprintf(err, errlen, "--size: unknown value '%.40s' (choose from quick, default, blog)",
+                 v);
+        return -1;
+    }
+    if (!strcmp(opt, "--repeat"))
+        return cli_parse_long(opt, v, 1, REPEAT_MAX, &c->repeat, err, errlen);
+    if (!strcmp(opt, "--warmup"))
+        return cli_parse_long(opt, v, 0, WARMUP_MAX, &c->warmup, err, errlen);
+    if (!strcmp(opt, "--switch-interval"))
+        return cli_parse_long(opt, v, 1, 10000, &c->switch_interval_ms, err, errlen);
+    if (!strcmp(opt, "--order")) {
+        static const char *const orders[] = {"interleave", "grouped", "random", NULL};
+        unsigned mask = 0;
+        if (cli_parse_choices(opt, v, orders, 0, &mask, err, errlen) != 0) return -1;
+        if (mask & (mask - 1)) {
+            snprintf(err, errlen, "--order: choose one order");
+            return -1;
+        }
+        c->order = mask == 1 ? ORDER_INTERLEAVE : mask == 2 ? ORDER_GROUPED : ORDER_RANDOM;
+        return 0;
+    }
+    if (!strcmp(opt, "--resamples"))
+        return cli_parse_long(opt, v, 1, RESAMPLES_MAX, &c->resamples, err, errlen);
+    if (!strcmp(opt, "--impl")) {
+        static const char *const impls[] = {"c", "python", NULL};
+        return cli_parse_choices(opt, v, impls, 1, &c->impls, err, errlen);
+    }
+    if (!strcmp(opt, "--max-bytes"))
+        return cli_parse_size(opt, v, 0, 1ull << 50, &c->max_bytes, err, errlen);
+    if (!strcmp(opt, "--urls")) return parse_urls(c, v, err, errlen);
+    c->out = v; /* --out */
+    return 0;
+}
+
+/* A flag given a value ("--quiet=1") or anything unknown, in words. */
+static void refuse(const char *a, char *err, size_t errlen) {
+    const char *eq = strchr(a, '=');
+    if (a[0] == '-' && eq != NULL &&
+        (!strncmp(a, "--quiet=", 8) || !strncmp(a, "--json=", 7) ||
+         !strncmp(a, "--no-reference=", 15) || !strncmp(a, "--trace=", 8)))
+        snprintf(err, errlen, "%.*s: takes no value", (int)(eq - a), a);
+    else if (a[0] == '-')
+        snprintf(err, errlen, "unknown option '%.60s' (try --help)", a);
+    else
+        snprintf(err, errlen, "unexpected argument '%.60s' (try --help)", a);
+}
+
+int config_parse(int argc, char **argv, run_config *c) {
+    char err[512];
+
+    set_defaults(c);
+    for (int i = 1; i < argc;) {
+        const char *a = argv[i], *v = NULL, *opt = NULL;
+
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            config_usage(stdout);
+            return 1;
+        }
+        if (!strcmp(a, "--quiet") || !strcmp(a, "--json") || !strcmp(a, "--no-reference") ||
+            !strcmp(a, "--trace")) {
+            c->trace |= !strcmp(a, "--trace");
+            c->quiet |= !strcmp(a, "--quiet");
+            c->json |= !strcmp(a, "--json");
+            c->no_reference |= !strcmp(a, "--no-reference");
+            i++;
+            continue;
+        }
+        for (size_t k = 0; value_opts[k] != NULL && opt == NULL; k++) {
+            int r = cli_take_value(argc, argv, &i, value_opts[k], &v, err, sizeof err);
+            if (r < 0) return config_bad_usage(err);
+            if (r > 0) opt = value_opts[k];
+        }
+        if (opt == NULL) refuse(a, err, sizeof err);
+        if (opt == NULL || set_option(c, opt, v, err, sizeof err) != 0)
+            return config_bad_usage(err);
+    }
+    if (c->workloads == 0) return config_bad_usage("--workload: nothing to run");
+    if (c->out[0] == '\0') return config_bad_usage("--out: empty folder name");
+    if (c->repeat < 0) c->repeat = c->size == WL_BLOG ? 3 : 5;
+    if (c->warmup < 0) c->warmup = c->size == WL_BLOG ? 0 : 1;
+    if (c->modes_all) c->modes = (1u << NMODES) - 1;
+    if (c->impls == 1u << IMPL_PY && !(c->modes & (1u << M_SEQ | 1u << M_THREAD | 1u << M_PROCESS)))
+        return config_bad_usage(
+            "--impl python: Python runs the seq, thread and process modes only");
+    return 0;
+}

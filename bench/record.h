@@ -1,0 +1,45 @@
+/* record.h -- bench.csv and tasks.csv: one row per timed run and, traced,
+ * one per task, both laid out by one table of columns (record.c).
+ *
+ * Rows are appended as each run ends and flushed, so an interrupted
+ * benchmark keeps what it measured. A run's id, "STAMP-PID-SEQ", joins its
+ * tasks.csv rows to its bench.csv row.
+ */
+#ifndef BENCH_RECORD_H
+#define BENCH_RECORD_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "execute.h"
+
+/* What record_open() opens and record_close() closes. */
+typedef struct recorder {
+    FILE *bench;         /* DIR/bench.csv */
+    FILE *tasks;         /* DIR/tasks.csv (--trace), or NULL */
+    const char *size;    /* the size's name, on every row */
+    char run_prefix[64]; /* "STAMP-PID" */
+    size_t run_seq;      /* runs recorded so far */
+} recorder;
+
+/* The header of bench.csv (tasks = 0) or tasks.csv (tasks = 1). */
+const char *record_header(int tasks);
+
+/* Opens DIR/bench.csv, and with trace DIR/tasks.csv, for appending under
+ * their headers (an existing file must have the same header). Returns 0,
+ * or -1 with err set (nothing left open). */
+int record_open(recorder *rec, const char *dir, int trace, wl_size size, char *err, size_t errlen);
+
+/* Appends the row of one timed rep of point p (tasks tasks; ok: its
+ * verdict) to bench.csv and, with times and task_ok, its tasks' rows to
+ * tasks.csv, with times in µs from the run's start. Returns 0, or a mask
+ * of RECORD_BENCH and RECORD_TASKS for the files that could not be written
+ * (errno set). */
+enum { RECORD_BENCH = 1, RECORD_TASKS = 2 };
+int record_run(recorder *rec, const point *p, size_t tasks, long rep, const run_result *r, int ok,
+               const cf_times *times, const unsigned char *task_ok);
+
+/* Closes both files. Returns 0, or the mask of those whose close failed. */
+int record_close(recorder *rec);
+
+#endif

@@ -1,0 +1,120 @@
+/* summary.c -- each point's samples reduced to its summary and notes. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe.h"
+#include "summary.h"
+
+int summary_add(point_stats *ps, const run_result *r, const cf_times *times) {
+    double *grown = realloc(ps->wall, (ps->n + 1) * sizeof *grown);
+    if (grown == NULL) return -1;
+    ps->wall = grown;
+    grown = realloc(ps->cpu, (ps->n + 1) * sizeof *grown);
+    if (grown == NULL) return -1;
+    ps->cpu = grown;
+    ps->wall[ps->n] = r->t.wall_ms;
+    ps->cpu[ps->n++] = r->t.user_ms + r->t.sys_ms;
+    if (times == NULL || ps->tasks == 0) return 0;
+    for (int k = 0; k < 3; k++) {
+        grown = realloc(ps->lat[k], (ps->nlat + ps->tasks) * sizeof *grown);
+        if (grown == NULL) return -1;
+        ps->lat[k] = grown;
+    }
+    for (size_t i = 0; i < ps->tasks; i++, ps->nlat++) {
+        const cf_times *t = &times[i];
+        ps->lat[0][ps->nlat] = (double)(t->start - t->submit) / 1e3;
+        ps->lat[1][ps->nlat] = (double)(t->end - t->start) / 1e3;
+        ps->lat[2][ps->nlat] = (double)(t->collect - t->end) / 1e3;
+    }
+    return 0;
+}
+
+/* Stats of one point on its own: summary, percentiles, utilization (the
+ * share of the cores the pool could use that the run kept busy). */
+static void summarize_point(point_stats *ps, int cores) {
+    ps->speedup = ps->speedup_err = NAN;
+    ps->speedup_lo = ps->speedup_hi = ps->util = NAN;
+    ps->notes[0] = '\0';
+    for (int k = 0; k < 3; k++)
+        (void)stats_percentiles(ps->lat[k], ps->nlat, &ps->pct[k]);
+    if (ps->n > 0) {
+        double *u = malloc(ps->n * sizeof *u);
+        double p = ps->p.workers < cores ? ps->p.workers : cores;
+        for (size_t k = 0; u != NULL && k < ps->n; k++)
+            u[k] = ps->wall[k] > 0.0 ? ps->cpu[k] / (ps->wall[k] * (p > 0 ? p : 1)) : 0.0;
+        stats_pcts up;
+        if (u != NULL && stats_percentiles(u, ps->n, &up) == 0) ps->util = up.p50;
+        free(u);
+    }
+    ps->summarized = ps->n > 0 && stats_summarize(ps->wall, ps->n, &ps->st) == 0;
+}
+
+/* The speedup of ps against seq; `rank` (the point's place among its
+ * implementation's) seeds the bootstrap, so one result set gives one
+ * interval. */
+static void speedup(point_stats *ps, const point_stats *seq, size_t rank, long resamples) {
+    if (ps == seq) { /* against itself: exactly 1, with no error */
+        ps->speedup = ps->speedup_lo = ps->speedup_hi = 1.0;
+        ps->speedup_err = 0.0;
+        return;
+    }
+    (void)stats_speedup(&seq->st, &ps->st, &ps->speedup, &ps->speedup_err);
+    (void)stats_bootstrap_ratio(seq->wall, seq->n, ps->wall, ps->n, (size_t)resamples, 0.95,
+                                1000 + rank, &ps->speedup_lo, &ps->speedup_hi);
+}
+
+/* The teaching notes of a C point; seq is its baseline or NULL. */
+static void notes(point_stats *ps, const point_stats *seq, int cores, const run_config *c) {
+    const mode_info *m = &run_modes[ps->p.mode];
+    stats_note_input in = {0};
+    in.pool = !m->async && ps->p.mode != M_SEQ;
+    in.workers = ps->p.workers;
+    in.cores = cores;
+    in.speedup = ps->speedup;
+    in.mean = ps->st.mean;
+    in.stddev = ps->st.stddev;
+    in.reps = ps->n;
+    in.slow_first = ps->st.slow_first;
+    in.task_us = in.pool_cost_us = NAN;
+    if (seq != NULL && ps->tasks > 0) {
+        /* CPU-bound: the sequential run kept its one core busy. */
+        in.cpu_bound = seq->util >= 0.8;
+        in.task_us = seq->st.median * 1e3 / (double)ps->tasks;
+        /* Only tiny tasks can lose to the pool: measure only then. */
+        if (in.pool && in.task_us < 1000.0) {
+            cf_options o = CF_OPTIONS_INIT;
+            o.max_workers = ps->p.workers;
+            if (m->gil) o.gil_interval = (double)c->switch_interval_ms / 1000.0;
+            in.pool_cost_us = probe_pool_cost_us(m->kind, &o, (int)ps->p.chunksize);
+        }
+    }
+    (void)stats_notes(&in, ps->notes, sizeof ps->notes);
+}
+
+void summary_compute(point_stats *ps, size_t n, const run_config *c) {
+    int cores = cf_default_workers(CF_PROCESS);
+    for (size_t i = 0; i < n; i++)
+        summarize_point(&ps[i], cores);
+    for (int impl = 0; impl < NIMPLS; impl++) {
+        const point_stats *seq = NULL;
+        for (size_t i = 0; i < n && seq == NULL; i++)
+            if (ps[i].p.impl == impl && ps[i].p.mode == M_SEQ && ps[i].summarized) seq = &ps[i];
+        for (size_t i = 0, rank = 0; i < n; i++) {
+            if (ps[i].p.impl != impl) continue;
+            if (seq != NULL && ps[i].summarized) speedup(&ps[i], seq, rank, c->resamples);
+            rank++;
+            /* The notes weigh this library's pool cost: Python's carry none. */
+            if (impl == IMPL_C && ps[i].summarized) notes(&ps[i], seq, cores, c);
+        }
+    }
+}
+
+void summary_free(point_stats *ps, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        free(ps[i].wall);
+        free(ps[i].cpu);
+        for (int k = 0; k < 3; k++)
+            free(ps[i].lat[k]);
+    }
+}

@@ -1,0 +1,50 @@
+/* summary.h -- the samples of each point and what they add up to: median,
+ * spread, speedup against the same implementation's seq, utilization,
+ * per-task latency percentiles and the teaching notes.
+ */
+#ifndef BENCH_SUMMARY_H
+#define BENCH_SUMMARY_H
+
+#include <stddef.h>
+
+#include "execute.h"
+#include "stats.h"
+
+/* One point's recorded reps, then its summary. */
+typedef struct point_stats {
+    point p;
+    size_t tasks;
+    double *wall; /* wall_ms of each recorded rep */
+    double *cpu;  /* user + sys ms of each recorded rep */
+    size_t n;
+    double *lat[3]; /* traced: queue, run, hand-back µs of every task of
+                       every recorded rep */
+    size_t nlat;
+    int dead; /* a run could not start: no more */
+
+    /* Filled by summary_compute(). */
+    int summarized; /* at least one rep, and stats_summarize took them */
+    stats_summary st;
+    double speedup, speedup_err;   /* against seq of the same impl; NaN: none */
+    double speedup_lo, speedup_hi; /* bootstrap 95% interval; NaN: none */
+    double util;                   /* median (user + sys) / (wall x min(workers, cores)) */
+    stats_pcts pct[3];             /* of lat[]; NaN when not traced */
+    char notes[512];               /* teaching notes (stats_notes); C points only */
+} point_stats;
+
+/* Records one timed rep: its wall and CPU time and, with times (ps->tasks
+ * entries), each task's queue wait, run time and hand-back in µs. Returns
+ * 0 or -1 (out of memory). */
+int summary_add(point_stats *ps, const run_result *r, const cf_times *times);
+
+/* Summarizes ps[0..n) (one workload's points): stats, then each point's
+ * speedup against the seq point of its own implementation, keyed by impl
+ * and not by position, and the teaching notes, whose pool-cost probe runs
+ * here (never inside a timed run), with c's switch interval; c also
+ * gives the bootstrap's resamples. */
+void summary_compute(point_stats *ps, size_t n, const run_config *c);
+
+/* Frees the samples of ps[0..n). */
+void summary_free(point_stats *ps, size_t n);
+
+#endif
