@@ -19,9 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../workloads/download.h"
 #include "../workloads/workload.h"
 #include "cli.h"
 #include "commands.h"
+#include "serve.h"
 
 #define BAR_WIDTH 40
 #define MAX_ROWS 16 /* workers drawn; the rest are summed in the last row */
@@ -293,16 +295,27 @@ static int run_workload_lesson(const lesson *ls, wl_size size, const live *style
     const workload *wl = workload_find(ls->workload);
     wl_params p = {.size = size};
     wl_plan plan = {0};
+    served srv = {{0, -1}, ""};
     char err[256], dir[] = "/tmp/cfbench-demo-XXXXXX", first[65] = "";
     double ms[5] = {0};
     int rc = 1;
     if (!wl) return 1;
     if (!strcmp(ls->workload, "download")) {
+        dl_link link;
         if (!mkdtemp(dir)) {
             fprintf(stderr, "cfbench demo: mkdtemp: %s\n", strerror(errno));
             return 1;
         }
         p.out_dir = dir;
+        /* The loopback server as `cfbench run` starts it: a child process,
+         * so that the process pool's forks carry none of its threads. */
+        if (dl_link_for(size, &link) != 0) goto out;
+        srv_options so = {0, link.ttfb_ms, link.rate, link.file_size};
+        if (serve_start("/proc/self/exe", &so, &srv, err, sizeof err) != 0) {
+            fprintf(stderr, "cfbench demo: %s\n", err);
+            goto out;
+        }
+        p.base_url = srv.base_url;
     }
     if (wl->prepare(&p, &plan, err, sizeof err) != 0) {
         fprintf(stderr, "cfbench demo: %s: %s\n", ls->workload, err);
@@ -364,6 +377,7 @@ done:
     free(res);
 out:
     wl->release(&plan);
+    serve_stop(&srv);
     if (p.out_dir) nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return rc;
 }
