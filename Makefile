@@ -86,6 +86,7 @@ MPI_SKIP  := $(if $(MPI_PC),$(if $(filter tsan,$(SANITIZE)),under TSan: it repor
              inversion inside Open MPI (mca_btl_tcp_add_procs in MPI_Init)),Open MPI not found (pkg-config ompi-c))
 tests: all $(TESTS) $(if $(MPI_PC),$(BUILD)/tests/test_mpi_pool)
 test: tests
+	@./tests/check_tutorial.sh tutorial.md README.md
 	@$(if $(MPI_SKIP),echo "test_mpi_pool: skipped: $(MPI_SKIP)")
 	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) SANITIZE=$(SANITIZE) SAN_FLAGS='$(SAN_$(SANITIZE))' \
 	    MPIEXEC="$(MPIEXEC)" MPI_TEST=$(BUILD)/tests/test_mpi_pool \
@@ -161,6 +162,13 @@ sweep: all | deps
 	$(CFBENCH) run --workload hash,prime --mode seq,thread,process,thread-gil \
 	    --workers 1,2,4,8,16 --size $(SIZE) --repeat 3 --out results/sweep
 	@./plots/draw results plots
+# A lesson for a class, live in the terminal: make demo LESSON=gil (default: all in turn).
+LESSON ?= $(shell $(CFBENCH) demo --list 2>/dev/null | cut -d' ' -f1)
+demo: $(CFBENCH)
+	@for l in $(LESSON); do $(CFBENCH) demo $$l || exit 1; done
+# Every number tutorial.md and README.md cite must still match its source.
+check-tutorial:
+	@./tests/check_tutorial.sh tutorial.md README.md
 # map's chunksize from 1 to 1024, prime and hash, threads and processes, C and
 # Python: one run per chunksize in results/chunks/cN, all in its summary.csv.
 CHUNKS ?= 1 2 4 8 16 32 64 128 256 512 1024
@@ -172,7 +180,7 @@ chunksweep: all | deps
 	@{ head -n 1 results/chunks/c$(firstword $(CHUNKS))/summary.csv; for c in $(CHUNKS); do \
 	    tail -n +2 results/chunks/c$$c/summary.csv; done; } > results/chunks/summary.csv
 	@./plots/draw results plots
-.PHONY: overhead sweep chunksweep
+.PHONY: overhead sweep chunksweep demo check-tutorial
 overhead: all peers | deps
 	@mkdir -p results
 	$(CFBENCH) overhead --impl all --tasks 20000 > results/overhead.csv

@@ -17,6 +17,7 @@ static const struct {
     {"overhead", cmd_overhead, "per-task cost of each executor, as CSV"},
     {"compare", cmd_compare, "two result sets side by side, with a verdict"},
     {"report", cmd_report, "one HTML page of a results folder: tables, notes, charts"},
+    {"demo", cmd_demo, "a lesson for a class: predict, run live, explain"},
 };
 
 /* Hundreds of concurrent downloads (and the server's connections) need

@@ -1,35 +1,118 @@
 #!/bin/bash
-# bench/tutorial.sh -- runs every measurement tutorial.md quotes, on a quiet
-# machine, in about 8 minutes. Each output goes to OUT/NAME.txt (default
-# /tmp/tutorial), starting with the command that made it; CSV and charts go
-# to results/ and plots/ as usual.
+# bench/tutorial.sh -- runs every measurement tutorial.md and README.md cite,
+# on a quiet machine, in about ten minutes, and keeps each where the text
+# says: CSV under results/reference/NAME/, each command's output in
+# results/reference/NAME.txt (its first line the command), and the charts
+# drawn from them into plots/reference/. Then `make check-tutorial` says
+# which numbers in the text no longer match.
+#
+# usage: bench/tutorial.sh [STEP...]   (default: every step, in order)
+#        bench/tutorial.sh --list
 set -u
 cd "$(dirname "$0")/.."
-out=${1:-/tmp/tutorial}
-mkdir -p "$out"
-run() { name=$1; shift; { echo "\$ $*"; "$@"; } > "$out/$name.txt" 2>&1; echo "$name: rc=$?"; }
-rm -rf results/*.csv results/meta.txt results/sweep results/trace results/python results/blog-* results/chunk* results/sweep8
-run bench make bench
-run overhead sh -c 'build/cfbench overhead --impl all > results/overhead.csv && cat results/overhead.csv'
-./plots/draw results plots > /dev/null
-run python build/cfbench run --impl all --workload all --size default --mode seq,thread,process,thread-gil --out results/python
-./plots/draw results/python results/python/plots > /dev/null
-run blog-hash build/cfbench run --impl all --workload hash --size blog --mode seq,thread,process,thread-gil --repeat 1 --warmup 0 --out results/blog-hash
-run blog-download build/cfbench run --impl all --workload download --size blog --mode seq,thread,process,async,thread-gil --repeat 1 --warmup 0 --out results/blog-download
-run blog-prime build/cfbench run --impl all --workload prime --size blog --mode seq,thread,process,thread-gil --out results/blog-prime
-run chunk64 build/cfbench run --impl all --workload prime --size blog --mode seq,thread,process --chunksize 64 --out results/chunk64
-run sweep8 build/cfbench run --workload hash,prime --mode seq,thread,process,thread-gil --workers 1,2,4,8 --repeat 3 --out results/sweep8
-./plots/draw results/sweep8 results/sweep8/plots > /dev/null
-run deadlock build/examples/deadlock
-run submit_map build/examples/submit_map
-run maxworkers python3 -c 'import os, concurrent.futures as f; print("cpus:", os.cpu_count(), "ThreadPoolExecutor()._max_workers:", f.ThreadPoolExecutor()._max_workers, "ProcessPoolExecutor()._max_workers:", f.ProcessPoolExecutor()._max_workers)'
-run blogwork python3 workloads/python/blog_hash_work.py
+ref=${TUTORIAL_REF:-results/reference}  # another folder: a trial run that the text does not cite
+cf=build/cfbench
+# The command as one would type it: words with odd characters quoted.
+quoted() {
+    local out="" a
+    for a in "$@"; do
+        if [[ $a =~ [^A-Za-z0-9_./,=:@%+-] ]]; then out+=" '${a//\'/\'\\\'\'}'"; else out+=" $a"; fi
+    done
+    echo "${out# }"
+}
+# name: the text's name for an output; the rest: the command.
+run() { name=$1; shift; { echo "\$ $(quoted "$@")"; "$@"; } > "$ref/$name.txt" 2>&1; echo "$name: rc=$?"; }
+# Same, for a command line that needs a shell (a redirection).
+run_sh() { name=$1; shift; { echo "\$ $*"; sh -c "$*"; } > "$ref/$name.txt" 2>&1; echo "$name: rc=$?"; }
+fresh() { rm -rf "${@/#/$ref/}"; }
+
+step_build() { make all peers > /dev/null; }
+step_bench() {
+    fresh summary.csv bench.csv meta.txt
+    run bench $cf run --workload all --size default --out $ref
+}
+step_overhead() { run_sh overhead "$cf overhead --impl all > $ref/overhead.csv && cat $ref/overhead.csv"; }
+step_python() { fresh python; run python $cf run --impl all --workload all --size default --mode seq,thread,process,thread-gil --out $ref/python; }
+step_blog() {
+    fresh blog-hash blog-download blog-prime chunk64
+    run blog-hash $cf run --impl all --workload hash --size blog --mode seq,thread,process,thread-gil --repeat 1 --warmup 0 --out $ref/blog-hash
+    run blog-download $cf run --impl all --workload download --size blog --mode seq,thread,process,async,thread-gil --repeat 1 --warmup 0 --out $ref/blog-download
+    run blog-prime $cf run --impl all --workload prime --size blog --mode seq,thread,process,thread-gil --out $ref/blog-prime
+    run chunk64 $cf run --impl all --workload prime --size blog --mode seq,thread,process --chunksize 64 --out $ref/chunk64
+}
+step_sweep() { fresh sweep8; run sweep8 $cf run --workload hash,prime --mode seq,thread,process,thread-gil --workers 1,2,4,8 --repeat 3 --out $ref/sweep8; }
+step_trace() { fresh trace; run trace $cf run --workload hash,prime --size quick --trace --repeat 3 --quiet --out $ref/trace; }
+# Processes for downloads, with as many workers as threads had.
+step_download_workers() { fresh download-workers; run download-workers $cf run --workload download --size default --mode seq,thread,process --workers 2,5,16 --repeat 3 --out $ref/download-workers; }
+# Where chunksize starts to pay for prime, and what too large a chunk costs.
+step_prime_chunks() {
+    fresh prime-chunks; mkdir -p $ref/prime-chunks
+    for c in 1 4 16 64 256 1024 5000 10000; do
+        run prime-chunks/c$c $cf run --workload prime --size default --mode seq,thread,process --workers 2 --chunksize $c --repeat 5 --out $ref/prime-chunks/c$c
+    done
+}
+step_gil_switch() {
+    fresh gil-switch; mkdir -p $ref/gil-switch
+    for ms in 1 5 20; do
+        run gil-switch/$ms $cf run --workload prime --size default --mode seq,thread,thread-gil --switch-interval $ms --repeat 5 --out $ref/gil-switch/$ms
+    done
+}
+step_examples() {
+    run deadlock build/examples/deadlock
+    run submit_map build/examples/submit_map
+    run map_order build/examples/map_order
+    run map_order_py python3 workloads/python/map_order.py
+    run demo-deadlock $cf demo deadlock --no-wait
+    run demo-tiny-tasks $cf demo tiny-tasks --no-wait
+}
+step_python_scripts() {
+    run python-version python3 --version
+    run maxworkers python3 -c 'import os, concurrent.futures as f; print("cpus:", os.cpu_count(), "ThreadPoolExecutor()._max_workers:", f.ThreadPoolExecutor()._max_workers, "ProcessPoolExecutor()._max_workers:", f.ProcessPoolExecutor()._max_workers)'
+    run blogwork python3 workloads/python/blog_hash_work.py
+    run blog-hash-chunks python3 workloads/python/blog_hash_chunks.py 1,2,4,10
+    run blog-primes-undefined python3 workloads/python/blog_primes_undefined.py
+}
 # A real terminal (tmux's pty), as the blog's readers ran it.
-tmux kill-session -t tut 2>/dev/null
-if command -v tmux >/dev/null 2>&1; then
-    tmux new-session -d -s tut -x 120 -y 40 "python3 workloads/python/blog_prime_print.py 2>$out/blogprint.err; sleep 1"
-    sleep 4
-    { echo "\$ python3 workloads/python/blog_prime_print.py   (in a tmux terminal; stderr:)"; cat "$out/blogprint.err"; } > "$out/blogprint.txt"
-fi
-run hyperfine make hyperfine
-echo done
+step_blogprint() {
+    command -v tmux > /dev/null 2>&1 || { echo "blogprint: no tmux; skipped"; return; }
+    tmux kill-session -t tut 2> /dev/null
+    tmux new-session -d -s tut -x 120 -y 40 "python3 workloads/python/blog_prime_print.py 2>$ref/blogprint.err; tmux wait-for -S tut-done"
+    tmux wait-for tut-done
+    { echo "\$ python3 workloads/python/blog_prime_print.py   (in a tmux terminal; stderr:)"; cat "$ref/blogprint.err"; } > "$ref/blogprint.txt"
+    rm -f "$ref/blogprint.err"
+    echo "blogprint: rc=0"
+}
+step_hyperfine() { fresh hyperfine; run hyperfine bench/hyperfine.sh $cf $ref/hyperfine; }
+# Draws DIR's charts into OUT; a DIR without meta.txt (the core count the
+# fits need) borrows the main run's.
+draw() {
+    src=$1
+    if [ ! -f "$1/meta.txt" ]; then
+        src=$2.in; mkdir -p "$src"; cp "$1"/*.csv $ref/meta.txt "$src"/
+    fi
+    ./plots/draw "$src" "$2" > /dev/null
+}
+# The charts the text and the README show, and nothing else.
+step_plots() {
+    tmp=$(mktemp -d)
+    draw $ref "$tmp/main"
+    draw $ref/python "$tmp/python"
+    draw $ref/sweep8 "$tmp/sweep8"
+    for f in overhead.png overhead.svg speedup.png speedup.svg utilization.png timeline-hash.png timeline-prime.png; do
+        cp "$tmp/main/$f" plots/reference/
+    done
+    cp "$tmp/python/speedup.png" plots/reference/speedup-python.png
+    cp "$tmp/sweep8/scaling.png" plots/reference/scaling.png
+    rm -rf "$tmp"
+    echo "plots: plots/reference/"
+}
+
+steps="build bench overhead python blog sweep trace download_workers prime_chunks gil_switch examples python_scripts blogprint hyperfine plots"
+if [ "${1:-}" = --list ]; then echo "$steps"; exit 0; fi
+mkdir -p $ref/prime-chunks $ref/gil-switch
+for s in ${@:-$steps}; do
+    case " $steps " in *" $s "*) "step_$s" ;; *) echo "tutorial.sh: no step '$s' (--list)" >&2; exit 2 ;; esac
+done
+# The downloaded files are not results.
+find $ref -type d -name downloads -prune -exec rm -rf {} +
+echo "done; now: make check-tutorial"
