@@ -103,9 +103,9 @@ struct cf_future {
 
 /* ---- memory for futures (slab.c) ------------------------------------- */
 
-/* A block of n bytes (64-byte aligned up to 3 KiB, from slabs whose empty
- * pages the kernel may take back lazily; larger ones from malloc), or NULL.
- * Free it with the same n. Thread-safe. */
+/* A block of n bytes (up to 24 KiB from slabs kept for reuse and not
+ * inherited by fork; larger ones from malloc), or NULL. Free it with the
+ * same n. Thread-safe. */
 void *cf__block_alloc(size_t n);
 void cf__block_free(void *p, size_t n);
 

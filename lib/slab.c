@@ -18,6 +18,9 @@
  * lists and the class's list of slabs with room). No lock is held across
  * anything but the munmap of a slab of that class.
  *
+ * Slabs are not inherited by fork() (MADV_DONTFORK): a child process
+ * cannot use the parent's futures.
+ *
  * Sanitizer builds use malloc, so that AddressSanitizer sees every block.
  */
 #include <stdint.h>
@@ -26,8 +29,8 @@
 
 #include "internal.h"
 
-#define SLAB_BYTES (64 * 1024)
-#define KEEP_EMPTY 1024 /* empty slabs kept per class: 64 MiB */
+#define SLAB_BYTES (256 * 1024)
+#define KEEP_EMPTY 256 /* empty slabs kept per class: 64 MiB */
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define USE_MALLOC 1
@@ -60,10 +63,10 @@ typedef struct sclass {
 } sclass;
 
 static sclass classes[] = {
-    {PTHREAD_MUTEX_INITIALIZER, 384, NULL, 0},
-    {PTHREAD_MUTEX_INITIALIZER, 768, NULL, 0},
-    {PTHREAD_MUTEX_INITIALIZER, 1536, NULL, 0},
-    {PTHREAD_MUTEX_INITIALIZER, 3072, NULL, 0},
+    {PTHREAD_MUTEX_INITIALIZER, 384, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 768, NULL, 0},
+    {PTHREAD_MUTEX_INITIALIZER, 1536, NULL, 0},  {PTHREAD_MUTEX_INITIALIZER, 3072, NULL, 0},
+    {PTHREAD_MUTEX_INITIALIZER, 6144, NULL, 0}, /* a map chunk of 64 items */
+    {PTHREAD_MUTEX_INITIALIZER, 12288, NULL, 0}, {PTHREAD_MUTEX_INITIALIZER, 24576, NULL, 0},
 };
 #define NCLASSES (sizeof classes / sizeof classes[0])
 #define HEADER 64 /* >= sizeof(slab), keeps blocks 64-byte aligned */
@@ -95,6 +98,10 @@ static slab *new_slab(sclass *c) {
     unsigned char *a = (unsigned char *)at;
     if (a > m) munmap(m, (size_t)(a - m));
     if (a + SLAB_BYTES < m + 2 * SLAB_BYTES) munmap(a + SLAB_BYTES, (size_t)(m + SLAB_BYTES - a));
+    /* Forked workers never touch a future: without this, every page of
+     * the slab would be copy-on-write after each fork of a process pool,
+     * and the parent would pay a copy on its next write to each. */
+    (void)madvise(a, SLAB_BYTES, MADV_DONTFORK);
     slab *s = (slab *)a;
     s->cls = c;
     s->free = NULL;
