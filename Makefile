@@ -30,12 +30,12 @@ EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/examples/%,$(filter-out examples/m
 LIBA      := $(BUILD)/libcfutures.a
 LIBSO     := $(BUILD)/libcfutures.so.$(VERSION)
 CFBENCH   := $(BUILD)/cfbench
-# MPI (lib/mpi, its test, demo and overhead program): only where pkg-config finds Open MPI.
+# MPI (lib/mpi, its test and demo, cfbench's mpi mode): only where pkg-config finds Open MPI.
 MPI_PC    := $(shell pkg-config --exists ompi-c 2>/dev/null && echo ompi-c)
 MPI_LIBS   = $(shell pkg-config --libs ompi-c)
 MPIEXEC   := mpiexec --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run-as-root)
 LIBMPIA   := $(BUILD)/libcfutures_mpi.a
-MPI_BINS  := $(BUILD)/tests/test_mpi_pool $(BUILD)/examples/mpi_demo $(BUILD)/bench/mpi/mpi_overhead
+MPI_BINS  := $(BUILD)/tests/test_mpi_pool $(BUILD)/examples/mpi_demo
 
 .SECONDARY:
 .PHONY: all deps tests test check-sanitize stress bench plots hyperfine compare-python fuzz clean \
@@ -43,7 +43,7 @@ MPI_BINS  := $(BUILD)/tests/test_mpi_pool $(BUILD)/examples/mpi_demo $(BUILD)/be
 # `all` builds what `make bench` runs; the test binaries need Check, which
 # only `make test` (and check-sanitize) installs and builds.
 all: $(CFBENCH) $(EXAMPLES) $(LIBSO) $(BUILD)/cfbench.1 \
-    $(if $(MPI_PC),$(BUILD)/examples/mpi_demo $(BUILD)/bench/mpi/mpi_overhead)
+    $(if $(MPI_PC),$(BUILD)/examples/mpi_demo)
 
 # One .ci/deps run per make, for the groups the goals given need.
 goals_need = $(if $(filter $(1),$(MAKECMDGOALS)),$(2))

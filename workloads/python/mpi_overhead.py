@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """mpi_overhead.py -- per-task cost of mpi4py.futures.MPIPoolExecutor on no-op tasks.
 
-The Python twin of bench/mpi/mpi_overhead.c (cfutures' CF_MPI pool), measured
+The Python twin of `cfbench overhead --impl mpi` (cfutures' CF_MPI pool), measured
 as `cfbench overhead` measures every executor: no-op tasks through a pool
 that is already running, wall time divided by tasks, best of --repeat runs.
 Methods: "submit" (submit every task, then result() of each) and "map"
@@ -9,7 +9,7 @@ Methods: "submit" (submit every task, then result() of each) and "map"
 creation, first no-op task and shutdown, in microseconds per pool (the pool
 starts its workers lazily, on the first submit).
 
-Alone, the pool spawns its workers (MPI_Comm_spawn), as the C program does;
+Alone, the pool spawns its workers (MPI_Comm_spawn), as the C pool does;
 run under `mpiexec -n N python3 -m mpi4py.futures mpi_overhead.py` it uses
 the other ranks instead.
 
