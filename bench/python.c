@@ -71,6 +71,14 @@ static int has_mpi4py(const char *exe) {
 
 int py_find_mpi4py(char *exe, size_t exelen, char *why, size_t whylen) {
     char why2[256];
+    /* A child of an mpiexec rank inherits the job's environment, and its
+     * MPI_Init fails trying to join a job that does not know it. */
+    if (getenv("OMPI_COMM_WORLD_SIZE") != NULL) {
+        snprintf(why, whylen,
+                 "under mpiexec, mpi4py in a child cannot start MPI (run cfbench "
+                 "alone for py-mpi)");
+        return -1;
+    }
     int found = py_find(exe, exelen, why, whylen) == 0;
     if (found && has_mpi4py(exe)) return 0;
     if (getenv("CFBENCH_PYTHON") == NULL &&

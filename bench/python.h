@@ -24,7 +24,8 @@ int py_find(char *exe, size_t exelen, char *why, size_t whylen);
 
 /* As py_find(), for a Python that imports mpi4py.futures: py_find()'s,
  * else /usr/bin/python3 (where Debian's python3-mpi4py installs). Returns
- * 0, or -1 with one line in why. */
+ * 0, or -1 with one line in why (also under mpiexec, where a child's MPI
+ * cannot start). */
 int py_find_mpi4py(char *exe, size_t exelen, char *why, size_t whylen);
 
 /* Finds the project root, the folder holding workloads/python/bench.py:

@@ -120,7 +120,40 @@ START_TEST(mpiexec_ranks_serve_rank_0s_pool) {
 }
 END_TEST
 
-START_TEST(without_mpi_mode_mpi_exits_2_with_one_line) {
+START_TEST(overhead_impl_mpi_prints_the_four_mpi_rows_in_overhead_columns) {
+    const char *skip = getenv("MPI_SKIP");
+    if (!built_with_mpi() || (skip != NULL && *skip)) {
+        printf("overhead --impl mpi: skipped: %s\n", skip && *skip ? skip : "built without MPI");
+        return;
+    }
+    const char *args[] = {"--impl", "mpi", "--tasks", "200", "--repeat", "1", NULL};
+    cb_opts so = {.limit_s = 100, .own_group = 1};
+    cb_outcome o;
+    cb_run(cb_exe(), "overhead", args, tmp, &so, &o);
+    ck_assert_msg(o.status == 0, "exit %d: %s", o.status, o.err);
+    static const char *const rows[] = {"mpi,submit,1,200,", "mpi,map,1,200,", "mpi,map,64,200,",
+                                       "mpi,startup,0,2,"};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "\n%s", rows[i]);
+        ck_assert_msg(strstr(o.out, line) != NULL, "no row %s in: %s", rows[i], o.out);
+    }
+    /* No seq, thread or process rows: --impl mpi is the MPI pools alone. */
+    ck_assert_ptr_null(strstr(o.out, "\nthread,"));
+    /* Every line in the nine columns (py-mpi's too, when mpi4py is here). */
+    for (const char *p = o.out; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t commas = 0;
+        for (const char *q = p; q < (e ? e : p + strlen(p)); q++)
+            commas += *q == ',';
+        ck_assert_uint_eq(commas, 8);
+        p = e ? e + 1 : p + strlen(p);
+    }
+    cb_outcome_free(&o);
+}
+END_TEST
+
+START_TEST(without_mpi_mode_and_impl_mpi_exit_2_with_one_line) {
     if (built_with_mpi()) {
         printf("--mode mpi refusal: skipped: cfbench links Open MPI\n");
         return;
@@ -129,6 +162,10 @@ START_TEST(without_mpi_mode_mpi_exits_2_with_one_line) {
     cb_outcome o;
     cb_run(cb_exe(), "run", args, tmp, NULL, &o);
     cb_expect_refused(&o, "cfbench was built without Open MPI", "--mode mpi");
+    cb_outcome_free(&o);
+    const char *ov[] = {"--impl", "mpi", NULL};
+    cb_run(cb_exe(), "overhead", ov, tmp, NULL, &o);
+    cb_expect_refused(&o, "cfbench was built without Open MPI", "overhead --impl mpi");
     cb_outcome_free(&o);
 }
 END_TEST
@@ -140,7 +177,8 @@ static Suite *mode_mpi_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, spawned_mpi_rows_match_seq_digests_and_workers_never_run_the_harness);
     tcase_add_test(tc, mpiexec_ranks_serve_rank_0s_pool);
-    tcase_add_test(tc, without_mpi_mode_mpi_exits_2_with_one_line);
+    tcase_add_test(tc, overhead_impl_mpi_prints_the_four_mpi_rows_in_overhead_columns);
+    tcase_add_test(tc, without_mpi_mode_and_impl_mpi_exit_2_with_one_line);
     suite_add_tcase(s, tc);
     return s;
 }
