@@ -286,6 +286,16 @@ failed:
  * what is skipped. Returns 0 or 2 (said). */
 static int check_plan(const run_config *c) {
     char skipped[128];
+    /* Under `mpiexec -n N` the mpi pool takes at most the N-1 other ranks:
+     * a larger --workers would run fewer than its rows say. */
+    const char *world = getenv("OMPI_COMM_WORLD_SIZE");
+    for (size_t w = 0; world != NULL && (c->modes & 1u << M_MPI) && w < c->nworkers; w++)
+        if (c->workers[w] > atol(world) - 1 && atol(world) > 1) {
+            snprintf(skipped, sizeof skipped,
+                     "--workers: %ld, but mpiexec -n %ld gives mpi %ld worker ranks", c->workers[w],
+                     atol(world), atol(world) - 1);
+            return config_bad_usage(skipped);
+        }
     if (plan_check(c, skipped, sizeof skipped) != 0)
         return config_bad_usage("--mode: async applies only to the download "
                                 "workload; nothing to run");
