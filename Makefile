@@ -30,12 +30,12 @@ EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/examples/%,$(filter-out examples/m
 LIBA      := $(BUILD)/libcfutures.a
 LIBSO     := $(BUILD)/libcfutures.so.$(VERSION)
 CFBENCH   := $(BUILD)/cfbench
-# MPI (lib/mpi, its test, demo and overhead program): only where pkg-config finds Open MPI.
+# MPI (lib/mpi, its test and demo, cfbench's mpi mode): only where pkg-config finds Open MPI.
 MPI_PC    := $(shell pkg-config --exists ompi-c 2>/dev/null && echo ompi-c)
 MPI_LIBS   = $(shell pkg-config --libs ompi-c)
 MPIEXEC   := mpiexec --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run-as-root)
 LIBMPIA   := $(BUILD)/libcfutures_mpi.a
-MPI_BINS  := $(BUILD)/tests/test_mpi_pool $(BUILD)/examples/mpi_demo $(BUILD)/bench/mpi/mpi_overhead
+MPI_BINS  := $(BUILD)/tests/test_mpi_pool $(BUILD)/examples/mpi_demo
 
 .SECONDARY:
 .PHONY: all deps tests test check-sanitize stress bench plots hyperfine compare-python fuzz clean \
@@ -43,7 +43,7 @@ MPI_BINS  := $(BUILD)/tests/test_mpi_pool $(BUILD)/examples/mpi_demo $(BUILD)/be
 # `all` builds what `make bench` runs; the test binaries need Check, which
 # only `make test` (and check-sanitize) installs and builds.
 all: $(CFBENCH) $(EXAMPLES) $(LIBSO) $(BUILD)/cfbench.1 \
-    $(if $(MPI_PC),$(BUILD)/examples/mpi_demo $(BUILD)/bench/mpi/mpi_overhead)
+    $(if $(MPI_PC),$(BUILD)/examples/mpi_demo)
 
 # One .ci/deps run per make, for the groups the goals given need.
 goals_need = $(if $(filter $(1),$(MAKECMDGOALS)),$(2))
@@ -68,8 +68,10 @@ $(LIBSO): $(patsubst %.c,$(BUILD)/pic/%.o,$(wildcard lib/*.c))
 	ln -sf $(@F) $(BUILD)/libcfutures.so.$(SOMAJOR) && ln -sf $(@F) $(BUILD)/libcfutures.so
 $(BUILD)/cfbench.1: $(CFBENCH) bench/manpage.sh
 	./bench/manpage.sh $(CFBENCH) > $@
-$(CFBENCH): $(BUILD)/bench/main.o $(APP_OBJ) $(LIBA)
-	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(LDLIBS) -o $@
+# With Open MPI, cfbench links the MPI pool (--mode mpi, overhead --impl mpi); main.c says so.
+$(BUILD)/bench/main.o: CFLAGS += $(if $(MPI_PC),-DCF_WITH_MPI)
+$(CFBENCH): $(BUILD)/bench/main.o $(APP_OBJ) $(if $(MPI_PC),$(LIBMPIA)) $(LIBA)
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(if $(MPI_PC),$(MPI_LIBS)) $(LDLIBS) -o $@
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIBA)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(LDLIBS) -o $@
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(APP_OBJ) $(LIBA)
@@ -89,7 +91,8 @@ test: tests
 	@./tests/check_tutorial.sh tutorial.md README.md
 	@$(if $(MPI_SKIP),echo "test_mpi_pool: skipped: $(MPI_SKIP)")
 	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) SANITIZE=$(SANITIZE) SAN_FLAGS='$(SAN_$(SANITIZE))' \
-	    MPIEXEC="$(MPIEXEC)" MPI_TEST=$(BUILD)/tests/test_mpi_pool \
+	    MPIEXEC="$(MPIEXEC)" MPI_TEST=$(BUILD)/tests/test_mpi_pool MPI_SKIP="$(MPI_SKIP)" \
+	    CFBENCH_MPI=$(if $(MPI_PC),yes,no) \
 	    ./tests/run $(TESTS) tests/report.sh tests/install.sh $(if $(MPI_SKIP),,tests/mpi_pool.sh)
 # Seeded random mixes of every operation (tests/stress.c); STRESS_ARGS=--seed N replays one.
 stress: $(BUILD)/tests/stress

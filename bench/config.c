@@ -9,8 +9,10 @@
 const mode_info run_modes[NMODES] = {
     [M_SEQ] = {"seq", 0, CF_SEQUENTIAL, 0},           [M_THREAD] = {"thread", 0, CF_THREAD, 0},
     [M_PROCESS] = {"process", 0, CF_PROCESS, 0},      [M_ASYNC] = {"async", 1, CF_SEQUENTIAL, 0},
-    [M_THREAD_GIL] = {"thread-gil", 0, CF_THREAD, 1},
+    [M_THREAD_GIL] = {"thread-gil", 0, CF_THREAD, 1}, [M_MPI] = {"mpi", 0, CF_MPI, 0},
 };
+
+int bench_with_mpi;
 
 const char *const impl_names[NIMPLS] = {"c", "python"};
 
@@ -24,8 +26,11 @@ void config_usage(FILE *f) {
             "\n"
             "  --workload LIST   download, hash, prime, comma-separated, or all\n"
             "                    (default all)\n"
-            "  --mode LIST       seq, thread, process, async, thread-gil, or all\n"
-            "                    (default all that apply; async is download only)\n"
+            "  --mode LIST       seq, thread, process, async, thread-gil, mpi, or all\n"
+            "                    (default all that apply but mpi; async is download\n"
+            "                    only; mpi: an MPI pool, rank 0 the client: under\n"
+            "                    `mpiexec -n N cfbench ...` ranks 1..N-1 serve, alone\n"
+            "                    it spawns cfbench workers)\n"
             "  --workers N|LIST  pool size, or a sweep like 1,2,4,8 (1..%d; default\n"
             "                    Python's: threads min(32, cpus+4), processes cpus;\n"
             "                    download threads: one per file; async: all at once)\n"
@@ -45,8 +50,9 @@ void config_usage(FILE *f) {
             "  --resamples N     bootstrap resamples for the speedup's 95%% interval\n"
             "                    (1..%d; default 2000)\n"
             "  --impl LIST       c, python or all (default c): python runs seq, thread\n"
-            "                    and process with Python's concurrent.futures\n"
-            "                    (workloads/python/bench.py) on the same inputs\n"
+            "                    and process with Python's concurrent.futures, and\n"
+            "                    mpi with mpi4py.futures (workloads/python/bench.py)\n"
+            "                    on the same inputs\n"
             "  --out DIR         where the CSV go (default results)\n"
             "  --max-bytes SIZE  download: fail a file larger than SIZE bytes (K, M or\n"
             "                    G: powers of 1024; 0: no limit; default 1G), checked\n"
@@ -68,7 +74,8 @@ void config_usage(FILE *f) {
             "  cfbench run --workload prime --mode process --chunksize 16 --repeat 10\n"
             "  cfbench run --workload download --mode seq,thread,async --urls urls.txt\n"
             "  cfbench run --size quick --json --out /tmp/r\n"
-            "  cfbench run --workload prime --size quick --trace\n",
+            "  cfbench run --workload prime --size quick --trace\n"
+            "  mpiexec -n 3 cfbench run --workload hash --mode seq,mpi\n",
             WORKERS_MAX, CHUNK_MAX, REPEAT_MAX, WARMUP_MAX, RESAMPLES_MAX);
 }
 
@@ -279,9 +286,13 @@ int config_parse(int argc, char **argv, run_config *c) {
     if (c->out[0] == '\0') return config_bad_usage("--out: empty folder name");
     if (c->repeat < 0) c->repeat = c->size == WL_BLOG ? 3 : 5;
     if (c->warmup < 0) c->warmup = c->size == WL_BLOG ? 0 : 1;
-    if (c->modes_all) c->modes = (1u << NMODES) - 1;
-    if (c->impls == 1u << IMPL_PY && !(c->modes & (1u << M_SEQ | 1u << M_THREAD | 1u << M_PROCESS)))
+    if (c->modes_all) c->modes = ((1u << NMODES) - 1) & ~MODES_NOT_IN_ALL;
+    if ((c->modes & 1u << M_MPI) && !bench_with_mpi) {
+        fprintf(stderr, "cfbench was built without Open MPI\n");
+        return 2;
+    }
+    if (c->impls == 1u << IMPL_PY && !(c->modes & PY_MODES))
         return config_bad_usage(
-            "--impl python: Python runs the seq, thread and process modes only");
+            "--impl python: Python runs the seq, thread, process and mpi modes only");
     return 0;
 }

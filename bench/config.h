@@ -26,7 +26,19 @@
 
 /* The modes, in the order they run (seq first: its digest is the
  * reference). Adding a mode is one entry in run_modes[]. */
-enum { M_SEQ, M_THREAD, M_PROCESS, M_ASYNC, M_THREAD_GIL, NMODES };
+enum { M_SEQ, M_THREAD, M_PROCESS, M_ASYNC, M_THREAD_GIL, M_MPI, NMODES };
+
+/* Modes that "all" (and no --mode) leaves out: mpi starts MPI and spawns
+ * ranks, seconds a pool; it runs when asked by name. */
+#define MODES_NOT_IN_ALL (1u << M_MPI)
+
+/* The modes workloads/python/bench.py runs (mpi: with mpi4py). */
+#define PY_MODES (1u << M_SEQ | 1u << M_THREAD | 1u << M_PROCESS | 1u << M_MPI)
+
+/* 1 when this cfbench links the MPI pool (main() sets it, with Open MPI
+ * found at build time): --mode mpi and overhead --impl mpi need it. A fact
+ * of the build, not a setting; 0 in the test programs. */
+extern int bench_with_mpi;
 
 typedef struct mode_info {
     const char *name;

@@ -6,6 +6,11 @@
 #include "../lib/cfutures.h"
 #include "../workloads/workload.h"
 #include "commands.h"
+#include "config.h"
+#include "probe.h"
+#ifdef CF_WITH_MPI
+#include "../lib/cfutures_mpi.h"
+#endif
 
 static const struct {
     const char *name;
@@ -39,7 +44,29 @@ static void usage(FILE *to) {
                 "the version.\n");
 }
 
+/* Registers every task cfbench runs, always in the same order (an MPI
+ * worker must hold the client's names in the client's order), then, with
+ * MPI built in, lets a worker rank or a spawned cfbench serve tasks: it
+ * never gets to the harness. Returns 0, or 1 (said). */
+static int tasks_then_mpi(int *argc, char ***argv) {
+    if (workloads_init() != 0 || probe_task() == NULL) {
+        fprintf(stderr, "cfbench: cannot register the workloads' tasks\n");
+        return 1;
+    }
+#ifdef CF_WITH_MPI
+    bench_with_mpi = 1;
+    if (cf_mpi_serve_or_continue(argc, argv) != 0) {
+        fprintf(stderr, "cfbench: MPI_Init failed\n");
+        return 1;
+    }
+#else
+    (void)argc, (void)argv;
+#endif
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (tasks_then_mpi(&argc, &argv) != 0) return 1;
     if (argc < 2) {
         fprintf(stderr, "cfbench: no command given (try 'cfbench --help')\n");
         return 2;
@@ -53,10 +80,6 @@ int main(int argc, char **argv) {
         return 0;
     }
     raise_fd_limit();
-    if (workloads_init() != 0) {
-        fprintf(stderr, "cfbench: cannot register the workloads' tasks\n");
-        return 1;
-    }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "cfbench: unknown command '%s' (try --help)\n", argv[1]);

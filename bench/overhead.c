@@ -24,7 +24,10 @@
  * forked pipe-echo worker and a shared-memory ring as the floors of any
  * process pool: the programs of bench/peers, run from build/peers beside
  * this binary, `make peers`). Their rows are printed after the C ones in
- * the same columns, the peer's name as the executor.
+ * the same columns, the peer's name as the executor. mpi (with Open MPI
+ * built in) adds the MPI pool (CF_MPI, spawned workers, or ranks 1..N-1
+ * under `mpiexec -n N cfbench overhead`) and mpi4py.futures'
+ * MPIPoolExecutor (py-mpi, workloads/python/mpi_overhead.py).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -38,14 +41,17 @@
 #include "../lib/cfutures.h"
 #include "cli.h"
 #include "commands.h"
+#include "config.h"
 #include "probe.h"
 #include "python.h"
 #include "spawn.h"
 
 /* --impl bits. Python runs at most PY_TASKS_MAX tasks per figure: its
  * process pool costs ~60 µs a task, and the figure is per task anyway. */
-enum { OV_C = 1, OV_PY = 2, OV_PEERS = 4 };
+enum { OV_C = 1, OV_PY = 2, OV_PEERS = 4, OV_MPI = 8 };
 #define PY_TASKS_MAX 20000
+/* mpi4py's pool costs ~300 µs a task here (it polls): fewer tasks. */
+#define PY_MPI_TASKS_MAX 2000
 #define OV_HEADER                                                                                  \
     "executor,method,chunksize,tasks,us_per_task,minflt_per_task,csw_per_task,"                    \
     "child_minflt_per_task,child_csw_per_task"
@@ -172,26 +178,32 @@ static int relay_rows(char *const argv[], const char *what) {
     return rc;
 }
 
-/* --impl python: workloads/python/overhead.py's rows, or one line saying
- * why there are none (no Python is not an error: Python is optional). */
-static int python_rows(long tasks, long workers, long repeat) {
-    char exe[256], root[4096], why[256], script[4200], t[24], w[24], r[24];
-    if (py_find(exe, sizeof exe, why, sizeof why) != 0) {
-        fprintf(stderr, "cfbench overhead: Python is not available (%s); skipping --impl python\n",
-                why);
+/* --impl python: workloads/python/overhead.py's rows; --impl mpi:
+ * mpi_overhead.py's (py-mpi), with a Python that has mpi4py. Or one line
+ * saying why there are none (Python is optional: not an error). */
+static int python_rows(const char *script, long tasks, long workers, long repeat) {
+    char exe[256], root[4096], why[256], path[4200], t[24], w[24], r[24];
+    int mpi = strstr(script, "mpi") != NULL;
+    const char *impl = mpi ? "mpi's py-mpi" : "python";
+    if ((mpi ? py_find_mpi4py : py_find)(exe, sizeof exe, why, sizeof why) != 0) {
+        fprintf(stderr, "cfbench overhead: Python is not available (%s); skipping --impl %s\n", why,
+                impl);
         return 0;
     }
     if (py_root(root, sizeof root) != 0) {
-        fprintf(stderr, "cfbench overhead: workloads/python/overhead.py not found (set "
-                        "CFBENCH_ROOT); skipping --impl python\n");
+        fprintf(stderr,
+                "cfbench overhead: workloads/python/%s not found (set "
+                "CFBENCH_ROOT); skipping --impl %s\n",
+                script, impl);
         return 0;
     }
-    snprintf(script, sizeof script, "%s/workloads/python/overhead.py", root);
-    snprintf(t, sizeof t, "%ld", tasks < PY_TASKS_MAX ? tasks : PY_TASKS_MAX);
+    snprintf(path, sizeof path, "%s/workloads/python/%s", root, script);
+    long max = mpi ? PY_MPI_TASKS_MAX : PY_TASKS_MAX;
+    snprintf(t, sizeof t, "%ld", tasks < max ? tasks : max);
     snprintf(w, sizeof w, "%ld", workers);
     snprintf(r, sizeof r, "%ld", repeat);
-    char *const argv[] = {exe, script, "--tasks", t, "--workers", w, "--repeat", r, NULL};
-    return relay_rows(argv, "workloads/python/overhead.py");
+    char *const argv[] = {exe, path, "--tasks", t, "--workers", w, "--repeat", r, NULL};
+    return relay_rows(argv, path);
 }
 
 /* --impl peers: the rows of each peer program (bench/peers) built in
@@ -227,7 +239,7 @@ static int peer_rows(long tasks, long workers) {
 static void usage(FILE *to) {
     fprintf(to,
             "usage: cfbench overhead [--tasks N] [--workers N] [--repeat N] [--trace]\n"
-            "                        [--impl c|python|peers|all]\n"
+            "                        [--impl c|python|peers|mpi|all]\n"
             "\n"
             "Per-task cost of each executor on no-op tasks, as CSV on stdout:\n"
             "executor,method,chunksize,tasks,us_per_task (best of --repeat),\n"
@@ -247,11 +259,13 @@ static void usage(FILE *to) {
             "  --impl LIST  c, python (py-thread, py-process: Python's pools, via\n"
             "               workloads/python/overhead.py), peers (libuv, OpenMP,\n"
             "               oneTBB, a pipe and a shared-memory floor: bench/peers,\n"
-            "               built by `make peers`), or all\n"
-            "               (default c)\n"
+            "               built by `make peers`), mpi (the MPI pool, spawning its\n"
+            "               workers or, under `mpiexec -n N`, on ranks 1..N-1; and\n"
+            "               py-mpi, mpi4py.futures, at most %d tasks: with Open MPI\n"
+            "               built in), or all (mpi only when built in) (default c)\n"
             "\n"
             "example: cfbench overhead --tasks 20000 > results/overhead.csv\n",
-            PY_TASKS_MAX);
+            PY_TASKS_MAX, PY_MPI_TASKS_MAX);
 }
 
 int cmd_overhead(int argc, char **argv) {
@@ -282,11 +296,18 @@ int cmd_overhead(int argc, char **argv) {
             break;
         case 'T': trace = 1; break;
         case 'i': {
-            static const char *const names[] = {"c", "python", "peers", NULL};
+            static const char *const names[] = {"c", "python", "peers", "mpi", NULL};
             char err[256];
             if (cli_parse_choices("--impl", optarg, names, 1, &impls, err, sizeof err) != 0) {
                 fprintf(stderr, "cfbench overhead: %s\n", err);
                 return 2;
+            }
+            if ((impls & OV_MPI) && !bench_with_mpi) {
+                if (strcmp(optarg, "all") != 0) {
+                    fprintf(stderr, "cfbench was built without Open MPI\n");
+                    return 2;
+                }
+                impls &= ~(unsigned)OV_MPI;
             }
             break;
         }
@@ -310,14 +331,15 @@ int cmd_overhead(int argc, char **argv) {
         free(fs);
         return 1;
     }
-    static const cf_kind kinds[] = {CF_SEQUENTIAL, CF_THREAD, CF_PROCESS};
+    static const cf_kind kinds[] = {CF_SEQUENTIAL, CF_THREAD, CF_PROCESS, CF_MPI};
     static const struct {
         const char *method;
         int chunk;
     } methods[] = {{"submit", 1}, {"map", 1}, {"map", 64}};
     int status = 0;
     printf("%s\n", OV_HEADER);
-    for (size_t k = 0; (impls & OV_C) && k < 3; k++) {
+    for (size_t k = 0; k < 4; k++) {
+        if (!(impls & (kinds[k] == CF_MPI ? OV_MPI : OV_C))) continue;
         cf_options o = CF_OPTIONS_INIT;
         o.max_workers = kinds[k] == CF_SEQUENTIAL ? 1 : (int)workers;
         o.trace = trace; /* --trace: what recording per-task times costs */
@@ -373,7 +395,8 @@ int cmd_overhead(int argc, char **argv) {
         }
     }
     free(fs);
-    if (impls & OV_PY) status |= python_rows(tasks, workers, repeat);
+    if (impls & OV_PY) status |= python_rows("overhead.py", tasks, workers, repeat);
+    if (impls & OV_MPI) status |= python_rows("mpi_overhead.py", tasks, workers, repeat);
     if (impls & OV_PEERS) status |= peer_rows(tasks, workers);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "cfbench overhead: stdout: %s\n", strerror(errno));

@@ -9,8 +9,10 @@
 #include "plan.h"
 
 const char *point_mode_name(const point *p) {
-    static const char *const py[NMODES] = {
-        [M_SEQ] = "py-seq", [M_THREAD] = "py-thread", [M_PROCESS] = "py-process"};
+    static const char *const py[NMODES] = {[M_SEQ] = "py-seq",
+                                           [M_THREAD] = "py-thread",
+                                           [M_PROCESS] = "py-process",
+                                           [M_MPI] = "py-mpi"};
     return p->impl == IMPL_PY && py[p->mode] != NULL ? py[p->mode] : run_modes[p->mode].name;
 }
 
@@ -21,6 +23,10 @@ int plan_applies(const workload *wl, int mode) {
 int plan_default_workers(const workload *wl, int mode, size_t tasks) {
     const mode_info *m = &run_modes[mode];
     if (mode == M_SEQ) return 1;
+    /* Under `mpiexec -n N` (Open MPI says N in its environment) the pool
+     * takes ranks 1..N-1; alone it spawns as many as the CPUs. */
+    const char *world = mode == M_MPI ? getenv("OMPI_COMM_WORLD_SIZE") : NULL;
+    if (world != NULL && atoi(world) > 1) return atoi(world) - 1;
     if (m->async) return (int)(tasks > WORKERS_MAX ? WORKERS_MAX : tasks);
     if (m->kind == CF_THREAD && wl->run_async != NULL && tasks > 0)
         return (int)(tasks > WORKERS_MAX ? WORKERS_MAX : tasks);

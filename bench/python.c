@@ -24,12 +24,11 @@
 #define ROW_HEADER                                                                                 \
     "rep,workers,tasks,wall_ms,user_ms,sys_ms,max_rss_kb,vol_cs,invol_cs,failed,digest"
 
-int py_find(char *exe, size_t exelen, char *why, size_t whylen) {
-    const char *cmd = getenv("CFBENCH_PYTHON");
+/* Checks that Python cmd is 3.8 or newer and copies it to exe; as py_find. */
+static int py_check(const char *cmd, char *exe, size_t exelen, char *why, size_t whylen) {
     char *out = NULL, err[256];
     int status, major = 0, minor = 0;
 
-    if (cmd == NULL || *cmd == '\0') cmd = "python3";
     if (strlen(cmd) >= exelen) {
         snprintf(why, whylen, "Python command '%.60s' is too long", cmd);
         return -1;
@@ -53,6 +52,40 @@ int py_find(char *exe, size_t exelen, char *why, size_t whylen) {
     }
     memcpy(exe, cmd, strlen(cmd) + 1);
     return 0;
+}
+
+int py_find(char *exe, size_t exelen, char *why, size_t whylen) {
+    const char *cmd = getenv("CFBENCH_PYTHON");
+    return py_check(cmd != NULL && *cmd ? cmd : "python3", exe, exelen, why, whylen);
+}
+
+/* 1 if Python exe imports mpi4py.futures. */
+static int has_mpi4py(const char *exe) {
+    char *out = NULL, err[256];
+    int status;
+    char *const argv[] = {(char *)exe, "-c", "import mpi4py.futures", NULL};
+    int rc = capture_command(argv, SPAWN_NO_STDERR, &out, &status, err, sizeof err);
+    free(out);
+    return rc == 0 && status == 0;
+}
+
+int py_find_mpi4py(char *exe, size_t exelen, char *why, size_t whylen) {
+    char why2[256];
+    /* A child of an mpiexec rank inherits the job's environment, and its
+     * MPI_Init fails trying to join a job that does not know it. */
+    if (getenv("OMPI_COMM_WORLD_SIZE") != NULL) {
+        snprintf(why, whylen,
+                 "under mpiexec, mpi4py in a child cannot start MPI (run cfbench "
+                 "alone for py-mpi)");
+        return -1;
+    }
+    int found = py_find(exe, exelen, why, whylen) == 0;
+    if (found && has_mpi4py(exe)) return 0;
+    if (getenv("CFBENCH_PYTHON") == NULL &&
+        py_check("/usr/bin/python3", exe, exelen, why2, sizeof why2) == 0 && has_mpi4py(exe))
+        return 0;
+    if (found) snprintf(why, whylen, "%.60s has no mpi4py.futures (python3-mpi4py)", exe);
+    return -1;
 }
 
 /* Walks from folder `dir` upwards looking for RUNNER; 0 with root set. */

@@ -22,6 +22,12 @@
  * line in why: not found, too old, or not answering. */
 int py_find(char *exe, size_t exelen, char *why, size_t whylen);
 
+/* As py_find(), for a Python that imports mpi4py.futures: py_find()'s,
+ * else /usr/bin/python3 (where Debian's python3-mpi4py installs). Returns
+ * 0, or -1 with one line in why (also under mpiexec, where a child's MPI
+ * cannot start). */
+int py_find_mpi4py(char *exe, size_t exelen, char *why, size_t whylen);
+
 /* Finds the project root, the folder holding workloads/python/bench.py:
  * $CFBENCH_ROOT if set, else the nearest folder above the running program
  * (/proc/self/exe), else above the working folder. Returns 0 with the path

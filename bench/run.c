@@ -286,6 +286,16 @@ failed:
  * what is skipped. Returns 0 or 2 (said). */
 static int check_plan(const run_config *c) {
     char skipped[128];
+    /* Under `mpiexec -n N` the mpi pool takes at most the N-1 other ranks:
+     * a larger --workers would run fewer than its rows say. */
+    const char *world = getenv("OMPI_COMM_WORLD_SIZE");
+    for (size_t w = 0; world != NULL && (c->modes & 1u << M_MPI) && w < c->nworkers; w++)
+        if (c->workers[w] > atol(world) - 1 && atol(world) > 1) {
+            snprintf(skipped, sizeof skipped,
+                     "--workers: %ld, but mpiexec -n %ld gives mpi %ld worker ranks", c->workers[w],
+                     atol(world), atol(world) - 1);
+            return config_bad_usage(skipped);
+        }
     if (plan_check(c, skipped, sizeof skipped) != 0)
         return config_bad_usage("--mode: async applies only to the download "
                                 "workload; nothing to run");
@@ -298,13 +308,18 @@ static int check_plan(const run_config *c) {
 }
 
 /* --impl python: finds python3 and the scripts and gives Python the modes
- * it has (seq, thread, process); without --impl c the C modes go. Without
+ * it has (seq, thread, process; mpi with a Python that has mpi4py, which
+ * then runs them all); without --impl c the C modes go. Without
  * a usable Python, says so in one line and drops it. Returns 0, or -1
  * when nothing is left to run. */
 static int setup_python(run_config *c, bench_ctx *b) {
     char why[256];
     if (c->impls & 1u << IMPL_PY) {
-        if (py_find(b->py_exe, sizeof b->py_exe, why, sizeof why) != 0) {
+        int mpi4py = (c->modes & 1u << M_MPI) &&
+                     py_find_mpi4py(b->py_exe, sizeof b->py_exe, why, sizeof why) == 0;
+        if ((c->modes & 1u << M_MPI) && !mpi4py)
+            fprintf(stderr, "cfbench run: note: %s; Python skips --mode mpi\n", why);
+        if (!mpi4py && py_find(b->py_exe, sizeof b->py_exe, why, sizeof why) != 0) {
             fprintf(stderr, "cfbench run: Python is not available (%s); skipping --impl python\n",
                     why);
             c->impls &= ~(1u << IMPL_PY);
@@ -313,7 +328,7 @@ static int setup_python(run_config *c, bench_ctx *b) {
                             "or here (set CFBENCH_ROOT); skipping --impl python\n");
             c->impls &= ~(1u << IMPL_PY);
         } else {
-            c->py_modes = c->modes & (1u << M_SEQ | 1u << M_THREAD | 1u << M_PROCESS);
+            c->py_modes = c->modes & PY_MODES & ~(mpi4py ? 0 : 1u << M_MPI);
         }
     }
     if (!(c->impls & 1u << IMPL_C)) c->modes = 0;

@@ -40,6 +40,20 @@ step_blog() {
     run blog-prime $cf run --impl all --workload prime --size blog --mode seq,thread,process,thread-gil --out $ref/blog-prime
     run chunk64 $cf run --impl all --workload prime --size blog --mode seq,thread,process --chunksize 64 --out $ref/chunk64
 }
+# When distributing pays: MPI's per-task cost beside the local pools, and
+# the hash workload with 1..3 worker ranks (mpiexec -n 2..4).
+step_mpi() {
+    command -v mpiexec > /dev/null 2>&1 || { echo "mpi: no mpiexec; skipped"; return; }
+    # --bind-to none: bound to one core (Open MPI binds each rank to a core
+    # when -n 2), rank 0 would keep its seq and process runs on that core.
+    local mpiexec="mpiexec --oversubscribe --bind-to none"
+    [ "$(id -u)" = 0 ] && mpiexec+=" --allow-run-as-root"
+    run_sh overhead-mpi "$cf overhead --impl c,mpi --tasks 20000 > $ref/overhead-mpi.csv && cat $ref/overhead-mpi.csv"
+    for n in 2 3 4; do
+        fresh mpi-n$n
+        run mpi-n$n $mpiexec -n $n $cf run --workload hash --mode seq,process,mpi --out $ref/mpi-n$n
+    done
+}
 step_sweep() { fresh sweep8; run sweep8 $cf run --workload hash,prime --mode seq,thread,process,thread-gil --workers 1,2,4,8 --repeat 3 --out $ref/sweep8; }
 step_trace() { fresh trace; run trace $cf run --workload hash,prime --size quick --trace --repeat 3 --quiet --out $ref/trace; }
 # Processes for downloads, with as many workers as threads had.
@@ -107,7 +121,7 @@ step_plots() {
     echo "plots: plots/reference/"
 }
 
-steps="build bench overhead python blog sweep trace download_workers prime_chunks gil_switch examples python_scripts blogprint hyperfine plots"
+steps="build bench overhead python blog sweep trace download_workers prime_chunks gil_switch examples python_scripts blogprint hyperfine mpi plots"
 if [ "${1:-}" = --list ]; then echo "$steps"; exit 0; fi
 mkdir -p $ref/prime-chunks $ref/gil-switch
 for s in ${@:-$steps}; do

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """bench.py -- times one workload in one mode with Python's concurrent.futures.
 
+Modes: seq (a plain loop), thread, process, and mpi (mpi4py.futures'
+MPIPoolExecutor, which needs mpi4py: Debian's python3-mpi4py).
+
 The Python side of `cfbench run --impl python`: the same workloads (see
 cf_workloads.py), sizes and parameters as the C run, timed the way execute.c
 times its own: time.perf_counter() around the with-block (executor creation
@@ -31,7 +34,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cf_workloads as wl  # noqa: E402
 
-MODES = ("seq", "thread", "process")
+MODES = ("seq", "thread", "process", "mpi")
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def default_workers(workload, mode, ntasks):
@@ -64,6 +68,14 @@ def run_once(task, inputs, mode, workers, chunksize):
     t0 = time.perf_counter()
     if mode == "seq":
         results = [task(x) for x in inputs]
+    elif mode == "mpi":
+        # mpi4py.futures: spawned workers (or, under mpiexec -m
+        # mpi4py.futures, the other ranks) import cf_workloads from HERE;
+        # as many as asked, past the core count, as the C pool does.
+        from mpi4py.futures import MPIPoolExecutor
+        with MPIPoolExecutor(max_workers=workers, path=[HERE],
+                             mpi_info={"map_by": ":OVERSUBSCRIBE"}) as ex:
+            results = list(ex.map(task, inputs, chunksize=chunksize))
     else:
         kind = cf.ThreadPoolExecutor if mode == "thread" else cf.ProcessPoolExecutor
         with kind(max_workers=workers) as ex:
