@@ -189,16 +189,6 @@ static int append_header(cf_buf *out, uint32_t type, uint64_t seq) {
     return 0;
 }
 
-static int append_result(cf_buf *out, const cf_wire_item *it, const void *data, const char *msg) {
-    unsigned char *q = cf__buf_room(out, sizeof *it + it->out_len + it->msg_len);
-    if (!q) return -1;
-    memcpy(q, it, sizeof *it);
-    if (it->out_len) memcpy(q + sizeof *it, data, it->out_len);
-    if (it->msg_len) memcpy(q + sizeof *it + it->out_len, msg, it->msg_len);
-    out->len += sizeof *it + it->out_len + it->msg_len;
-    return 0;
-}
-
 /* Claims and runs one job, appending its RESULT (or SKIPPED, if cancel or
  * the manager won the word) to `out`. Returns 0 or -1 (out of memory). */
 static int child_job(ppool *p, wshared *me, const cf_wire_hdr *h, const unsigned char *pl,
@@ -208,39 +198,10 @@ static int child_job(ppool *p, wshared *me, const cf_wire_hdr *h, const unsigned
                                         CLAIM(h->seq, CLAIM_RUNNING)))
         return append_header(out, CF_MSG_SKIPPED, h->seq);
     const cf_task *task = h->task < p->ntasks ? p->tasks[h->task] : NULL;
-    size_t hdr_at = out->len;
-    cf_wire_hdr rh = {CF_WIRE_MAGIC, CF_MSG_RESULT, h->nitems, h->task, 0, h->seq};
-    if (!cf__buf_room(out, sizeof rh)) return -1;
-    out->len += sizeof rh;
-    const unsigned char *end = pl + h->bytes;
-    unsigned char small[CF_INLINE + 1];
     atomic_store_explicit(&me->seq, h->seq, memory_order_relaxed);
-    for (uint32_t i = 0; i < h->nitems; i++) {
-        const unsigned char *in;
-        uint32_t in_len;
-        if (cf__wire_next_input(&pl, end, &in, &in_len)) _exit(WX_PROTO);
-        cf_out o;
-        cf__out_init(&o, small, CF_INLINE);
-        cf_wire_item it = {0, 0, 0, 0, cf_now_ns(), 0};
-        atomic_store_explicit(&me->start, it.start, memory_order_release);
-        if (task) {
-            it.status = task->fn(in, in_len, &o);
-        } else {
-            it.status = CF_ENOTASK;
-            snprintf(o.msg, sizeof o.msg, "task %u is not registered in the worker", h->task);
-        }
-        it.end = cf_now_ns();
-        it.out_len = (uint32_t)o.len;
-        it.msg_len = it.status ? (uint32_t)strlen(o.msg) : 0;
-        int r = append_result(out, &it, o.data, o.msg);
-        cf__out_release(&o);
-        if (r) return -1;
-    }
-    atomic_store_explicit(&me->start, 0, memory_order_release);
+    int r = cf__wire_run_task(h, pl, task, out, &me->start); /* start: for task_timeout */
     atomic_store_explicit(&me->seq, 0, memory_order_relaxed);
-    rh.bytes = out->len - hdr_at - sizeof rh;
-    memcpy(out->p + hdr_at, &rh, sizeof rh);
-    return 0;
+    return r;
 }
 
 static void child_setup(ppool *p, int slot, int *rfd, int *wfd) {
@@ -480,26 +441,6 @@ static int room(const ppool *p, const pslot *s, int64_t now) {
     return window(s) - s->inflight;
 }
 
-/* Encodes f's task message into the slot's write buffer. */
-static int encode(pslot *s, cf_future *f, uint64_t seq) {
-    size_t bytes = 0;
-    for (size_t i = 0; i < f->nitems; i++)
-        bytes += 4 + f->items[i].in_len;
-    unsigned char *q = cf__buf_room(&s->wbuf, sizeof(cf_wire_hdr) + bytes);
-    if (!q) return CF_ENOMEM;
-    cf_wire_hdr h = {CF_WIRE_MAGIC, CF_MSG_TASK, (uint32_t)f->nitems, f->task->id, bytes, seq};
-    memcpy(q, &h, sizeof h);
-    q += sizeof h;
-    for (size_t i = 0; i < f->nitems; i++) {
-        uint32_t len = (uint32_t)f->items[i].in_len;
-        memcpy(q, &len, 4);
-        if (len) memcpy(q + 4, f->items[i].in, len);
-        q += 4 + len;
-    }
-    s->wbuf.len += sizeof(cf_wire_hdr) + bytes;
-    return 0;
-}
-
 /* The next sequence number whose word no job waits on: a word still
  * QUEUED for an older job (one left in a busy worker's pipe while
  * millions passed) is never overwritten. */
@@ -521,7 +462,7 @@ static void send_job(ppool *p, pslot *s, cf_future *f) {
         cf__future_unref(f); /* cancelled meanwhile */
         return;
     }
-    if (encode(s, f, seq)) {
+    if (cf__wire_put_task(&s->wbuf, f, seq)) {
         cf__future_fail_items(f, CF_ENOMEM, "out of memory sending the task to a worker process");
         cf__future_unref(f);
         return;
@@ -628,32 +569,11 @@ static void flush_slots(ppool *p) {
 /* Completes the slot's head job from its RESULT message. */
 static int complete_head(pslot *s, const cf_wire_hdr *h, const unsigned char *pl) {
     cf_future *f = s->jobs.head;
-    if (!f || job_seq(f) != h->seq || h->nitems != f->nitems) return -1;
-    const unsigned char *end = pl + h->bytes;
-    int outcome = 0;
-    int64_t first = 0, last = 0;
-    for (size_t i = 0; i < f->nitems; i++) {
-        cf_wire_item wi;
-        const unsigned char *out, *msg;
-        if (cf__wire_next_result(&pl, end, &wi, &out, &msg)) return -1;
-        cf_item *it = &f->items[i];
-        it->status = wi.status;
-        it->start = wi.start;
-        it->end = wi.end;
-        if (!first) first = wi.start;
-        last = wi.end;
-        if (cf__item_set_out(f, it, out, wi.out_len) && !wi.status) {
-            it->status = CF_ENOMEM;
-            wi.status = CF_ENOMEM;
-            it->msg = strdup("out of memory taking the result");
-        }
-        if (wi.status) {
-            outcome = CF_ETASK;
-            if (wi.msg_len && !it->msg) it->msg = strndup((const char *)msg, wi.msg_len);
-        }
-    }
-    double took = (double)(last - first);
-    s->svc_ns = s->svc_ns > 0 ? 0.8 * s->svc_ns + 0.2 * took : took;
+    int64_t took = 0;
+    if (!f || job_seq(f) != h->seq) return -1;
+    int outcome = cf__wire_take_result(f, h, pl, &took);
+    if (outcome < 0 && outcome != CF_ETASK) return -1;
+    s->svc_ns = s->svc_ns > 0 ? 0.8 * s->svc_ns + 0.2 * (double)took : (double)took;
     cf__fifo_pop(&s->jobs);
     s->inflight--;
     cf__future_finish(f, outcome, NULL);

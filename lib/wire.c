@@ -95,7 +95,7 @@ static int put_result(cf_buf *out, const cf_wire_item *it, const void *data, con
 }
 
 int cf__wire_run_task(const cf_wire_hdr *h, const unsigned char *pl, const cf_task *task,
-                      cf_buf *out) {
+                      cf_buf *out, _Atomic(int64_t) *started) {
     size_t hdr_at = out->len;
     cf_wire_hdr rh = {CF_WIRE_MAGIC, CF_MSG_RESULT, h->nitems, h->task, 0, h->seq};
     if (!cf__buf_room(out, sizeof rh)) return -1;
@@ -109,6 +109,7 @@ int cf__wire_run_task(const cf_wire_hdr *h, const unsigned char *pl, const cf_ta
         cf_out o;
         cf__out_init(&o, small, CF_INLINE);
         cf_wire_item it = {0, 0, 0, 0, cf_now_ns(), 0};
+        if (started) atomic_store_explicit(started, it.start, memory_order_release);
         if (task) {
             it.status = task->fn(in, in_len, &o);
         } else {
@@ -122,6 +123,7 @@ int cf__wire_run_task(const cf_wire_hdr *h, const unsigned char *pl, const cf_ta
         cf__out_release(&o);
         if (r) return -1;
     }
+    if (started) atomic_store_explicit(started, 0, memory_order_release);
     rh.bytes = out->len - hdr_at - sizeof rh;
     memcpy(out->p + hdr_at, &rh, sizeof rh);
     return 0;
@@ -143,10 +145,14 @@ int cf__wire_take_result(cf_future *f, const cf_wire_hdr *h, const unsigned char
         it->end = wi.end;
         if (!first) first = wi.start;
         last = wi.end;
-        if (cf__item_set_out(f, it, out, wi.out_len)) outcome = CF_ENOMEM;
+        if (cf__item_set_out(f, it, out, wi.out_len) && !wi.status) {
+            /* Not an outcome of its own: this item failed, and says why. */
+            it->status = wi.status = CF_ENOMEM;
+            it->msg = strdup("out of memory taking the result");
+        }
         if (wi.status) {
-            if (!outcome) outcome = CF_ETASK;
-            if (wi.msg_len) it->msg = strndup((const char *)msg, wi.msg_len);
+            outcome = CF_ETASK;
+            if (wi.msg_len && !it->msg) it->msg = strndup((const char *)msg, wi.msg_len);
         }
     }
     *took_ns = last - first;

@@ -14,6 +14,7 @@
 #ifndef CF_WIRE_H
 #define CF_WIRE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,12 +76,15 @@ int cf__wire_put_task(cf_buf *b, const struct cf_future *f, uint64_t seq);
 
 /* Runs the task message h / payload pl with `task` (NULL: not registered
  * here, each item fails with CF_ENOTASK) and appends the result message
- * (same seq) to out. Returns 0, or -1 (malformed payload, out of memory). */
+ * (same seq) to out. If `started` is not NULL, each item's start time is
+ * published there while it runs (0 after the last). Returns 0, or -1
+ * (malformed payload, out of memory). */
 int cf__wire_run_task(const cf_wire_hdr *h, const unsigned char *pl, const struct cf_task *task,
-                      cf_buf *out);
+                      cf_buf *out, _Atomic(int64_t) *started);
 
 /* Stores the result message h / pl in f's items (results, statuses,
- * messages, trace times). Returns f's outcome (0, CF_ETASK, CF_ENOMEM) and
+ * messages, trace times; an item whose result cannot be stored fails with
+ * status CF_ENOMEM). Returns f's outcome (0 or CF_ETASK) and
  * sets *took_ns to the worker's time from first start to last end, or -1
  * if the message is malformed or not f's answer. */
 int cf__wire_take_result(struct cf_future *f, const cf_wire_hdr *h, const unsigned char *pl,

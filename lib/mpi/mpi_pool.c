@@ -388,7 +388,7 @@ static int run_work(wstate *w) {
         size_t m = cf__wire_frame(w->in.p + w->in.off, w->in.len - w->in.off, &h);
         if (m == 0 || m == (size_t)-1 || h.type != CF_MSG_TASK) return -1;
         const cf_task *t = h.task < w->ntasks ? cf__task_by_id(h.task) : NULL;
-        if (cf__wire_run_task(&h, w->in.p + w->in.off + sizeof h, t, &w->out)) return -1;
+        if (cf__wire_run_task(&h, w->in.p + w->in.off + sizeof h, t, &w->out, NULL)) return -1;
         w->in.off += m;
         if (cf_now_ns() - since > FLUSH_NS || w->out.len > MAX_MSG) {
             if (send_bytes(w->comm, 0, TAG_RESULT, w->out.p, w->out.len)) return -1;
