@@ -190,6 +190,16 @@ static long backoff_next(backoff *b, long max_ns) {
     return ns;
 }
 
+/* While results are due the manager probes at most every MANAGER_SLEEP_NS,
+ * or a twentieth of the quickest worker's time per task when tasks are
+ * long (up to 5 ms): probing costs CPU the workers need on a full machine,
+ * and a long task's answer loses little by waiting. */
+static long manager_sleep_max(double svc_ns) {
+    double ns = svc_ns / 20;
+    if (ns < MANAGER_SLEEP_NS) return MANAGER_SLEEP_NS;
+    return ns > 5000000 ? 5000000 : (long)ns;
+}
+
 static void sleep_ns(long ns) {
     struct timespec ts = {ns / 1000000000, ns % 1000000000};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
@@ -977,10 +987,13 @@ static void *manager(void *arg) {
         moved |= pump_sends(p);
         moved |= receive(p);
         int busy = 0, room = 0;
+        double shortest = 0; /* the quickest busy worker's time per task */
         for (int i = 0; i < p->n; i++) {
             mslot *s = &p->slots[i];
-            busy |= s->inflight > 0 || s->pend.len > 0 || s->req != MPI_REQUEST_NULL;
+            int b = s->inflight > 0 || s->pend.len > 0 || s->req != MPI_REQUEST_NULL;
+            busy |= b;
             room |= s->inflight < window(s) && s->pend.len <= MAX_MSG;
+            if (b && (shortest == 0 || s->svc_ns < shortest)) shortest = s->svc_ns;
         }
         int64_t now = cf_now_ns();
         if (busy && !p->broken && now - checked > LIVENESS_NS) {
@@ -994,7 +1007,7 @@ static void *manager(void *arg) {
         if (!stop && !moved && !work) {
             /* Nothing due: sleep until submit or shutdown signals. Results
              * due: a short sleep, growing while none come. */
-            long ns = busy ? backoff_next(&bo, MANAGER_SLEEP_NS) : 100000000;
+            long ns = busy ? backoff_next(&bo, manager_sleep_max(shortest)) : 100000000;
             if (ns) {
                 p->sleeping = 1;
                 cf__cond_wait(&p->cv, &p->mu, cf_now_ns() + ns);
