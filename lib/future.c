@@ -300,18 +300,15 @@ int cf__future_finish(cf_future *f, int outcome, const char *xmsg) {
     return 1;
 }
 
-/* The word's value once cancel has won it: the job's sequence number with
- * the cancelled state (process_pool.c's encoding: low 2 bits). */
-#define CLAIM_CANCELLED(queued) (((queued) & ~(uint64_t)3) | 2)
-
 int cf_future_cancel(cf_future *f) {
     if (!f) return 0;
     pthread_mutex_lock(&f->mu);
     int st = atomic_load_explicit(&f->state, memory_order_relaxed);
     uint64_t q = f->queued;
     if (st == CF_PENDING && f->claim &&
-        !atomic_compare_exchange_strong_explicit(f->claim, &q, CLAIM_CANCELLED(f->queued),
-                                                 memory_order_acq_rel, memory_order_acquire))
+        !atomic_compare_exchange_strong_explicit(
+            f->claim, &q, CF_CLAIM(CF_CLAIM_SEQ(f->queued), CF_CLAIM_CANCELLED),
+            memory_order_acq_rel, memory_order_acquire))
         st = CF_RUNNING; /* a worker process started it first */
     if (st != CF_PENDING) {
         int r = st == CF_DONE && f->outcome == CF_ECANCELLED;

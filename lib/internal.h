@@ -163,6 +163,19 @@ void cf__future_unref(cf_future *f);
  * executor drops it). */
 int cf__future_start(cf_future *f, int worker);
 
+/* Process pools: the shared claim word of a job is (seq << 2) | state.
+ * The manager writes QUEUED; a worker (RUNNING), cancel (CANCELLED) or the
+ * manager taking the job back (REVOKED) moves it once. */
+enum cf_claim {
+    CF_CLAIM_QUEUED = 0,
+    CF_CLAIM_RUNNING = 1,
+    CF_CLAIM_CANCELLED = 2,
+    CF_CLAIM_REVOKED = 3
+};
+#define CF_CLAIM(seq, st) ((uint64_t)(seq) << 2 | (uint64_t)(st))
+#define CF_CLAIM_SEQ(word) ((word) >> 2)
+#define CF_CLAIM_STATE(word) ((word)&3)
+
 /* Process pools. Hooks a PENDING future to the shared word `w`, which the
  * caller has set to `queued`: from now on cancel must win that word from
  * `queued` (compare-and-swap) before it may cancel, and running() reads

@@ -79,10 +79,6 @@
 #define FLUSH_NS 50000   /* a worker holds answers back at most this long */
 #define STEAL_NS 1000000 /* take work back from a job running this long */
 
-/* The claim word: (seq << 2) | state. future.c's cancel knows CANCELLED. */
-enum claim { CLAIM_QUEUED = 0, CLAIM_RUNNING = 1, CLAIM_CANCELLED = 2, CLAIM_REVOKED = 3 };
-#define CLAIM(seq, st) ((uint64_t)(seq) << 2 | (uint64_t)(st))
-
 /* How a worker process ends. */
 enum worker_exit {
     WX_STOPPED = 0,     /* told to stop, or its max_tasks_per_child reached */
@@ -157,12 +153,12 @@ typedef struct ppool {
 } ppool;
 
 static uint64_t job_seq(const cf_future *f) {
-    return f->queued >> 2;
+    return CF_CLAIM_SEQ(f->queued);
 }
 
 /* Takes a job back from a worker that has not claimed it; 1 if won. */
 static int take_back(cf_future *f) {
-    return cf__future_revoke(f, CLAIM(job_seq(f), CLAIM_REVOKED));
+    return cf__future_revoke(f, CF_CLAIM(job_seq(f), CF_CLAIM_REVOKED));
 }
 
 /* ---- the worker process ----------------------------------------------- */
@@ -193,9 +189,9 @@ static int append_header(cf_buf *out, uint32_t type, uint64_t seq) {
  * the manager won the word) to `out`. Returns 0 or -1 (out of memory). */
 static int child_job(ppool *p, wshared *me, const cf_wire_hdr *h, const unsigned char *pl,
                      cf_buf *out) {
-    uint64_t want = CLAIM(h->seq, CLAIM_QUEUED);
+    uint64_t want = CF_CLAIM(h->seq, CF_CLAIM_QUEUED);
     if (!atomic_compare_exchange_strong(&p->word[h->seq & p->mask], &want,
-                                        CLAIM(h->seq, CLAIM_RUNNING)))
+                                        CF_CLAIM(h->seq, CF_CLAIM_RUNNING)))
         return append_header(out, CF_MSG_SKIPPED, h->seq);
     const cf_task *task = h->task < p->ntasks ? p->tasks[h->task] : NULL;
     atomic_store_explicit(&me->seq, h->seq, memory_order_relaxed);
@@ -448,7 +444,7 @@ static uint64_t next_free_seq(ppool *p) {
     for (;;) {
         uint64_t seq = p->next_seq++;
         uint64_t v = atomic_load_explicit(&p->word[seq & p->mask], memory_order_acquire);
-        if (v == 0 || (v & 3) != CLAIM_QUEUED) return seq;
+        if (v == 0 || CF_CLAIM_STATE(v) != CF_CLAIM_QUEUED) return seq;
     }
 }
 
@@ -457,8 +453,8 @@ static uint64_t next_free_seq(ppool *p) {
 static void send_job(ppool *p, pslot *s, cf_future *f) {
     uint64_t seq = next_free_seq(p);
     _Atomic(uint64_t) *w = &p->word[seq & p->mask];
-    atomic_store_explicit(w, CLAIM(seq, CLAIM_QUEUED), memory_order_release);
-    if (!cf__future_attach_claim(f, w, CLAIM(seq, CLAIM_QUEUED), s->index)) {
+    atomic_store_explicit(w, CF_CLAIM(seq, CF_CLAIM_QUEUED), memory_order_release);
+    if (!cf__future_attach_claim(f, w, CF_CLAIM(seq, CF_CLAIM_QUEUED), s->index)) {
         cf__future_unref(f); /* cancelled meanwhile */
         return;
     }
