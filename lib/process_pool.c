@@ -99,10 +99,9 @@ enum slot_state {
 
 /* What a worker publishes for the manager (its own cache line). */
 typedef struct wshared {
-    _Atomic(uint64_t) seq;  /* the job it runs; 0: none */
     _Atomic(int64_t) start; /* when its current item started; 0: idle */
     _Atomic(int) ready;     /* its initializer is done */
-    char pad[64 - 2 * sizeof(uint64_t) - sizeof(int)];
+    char pad[64 - sizeof(int64_t) - sizeof(int)];
 } wshared;
 
 typedef struct pslot {
@@ -194,10 +193,7 @@ static int child_job(ppool *p, wshared *me, const cf_wire_hdr *h, const unsigned
                                         CF_CLAIM(h->seq, CF_CLAIM_RUNNING)))
         return append_header(out, CF_MSG_SKIPPED, h->seq);
     const cf_task *task = h->task < p->ntasks ? p->tasks[h->task] : NULL;
-    atomic_store_explicit(&me->seq, h->seq, memory_order_relaxed);
-    int r = cf__wire_run_task(h, pl, task, out, &me->start); /* start: for task_timeout */
-    atomic_store_explicit(&me->seq, 0, memory_order_relaxed);
-    return r;
+    return cf__wire_run_task(h, pl, task, out, &me->start); /* start: for task_timeout */
 }
 
 static void child_setup(ppool *p, int slot, int *rfd, int *wfd) {
@@ -335,7 +331,6 @@ static int spawn(ppool *p, pslot *s) {
         return CF_ESYS;
     }
     snapshot_tasks(p);
-    atomic_store(&p->ws[s->index].seq, 0);
     atomic_store(&p->ws[s->index].start, 0);
     atomic_store(&p->ws[s->index].ready, 0);
     fflush(NULL); /* or the child could write the parent's buffers again */
