@@ -7,7 +7,10 @@
  * pool already started (start-up is its own row: create + shutdown of an
  * idle pool, "startup", in µs per pool; "startup-1g", the same while this
  * process holds 1 GiB of touched memory, shows what the parent's size does
- * to fork). Prints CSV on stdout:
+ * to fork; "startup-forkserver" and "-forkserver-1g", the same with
+ * CF_START_FORKSERVER, after "forkserver-start", the server's own one-time
+ * start; and executor "fork-exit", the floor under a forked pool's start:
+ * fork that many children that exit at once, and wait). Prints CSV on stdout:
  * executor,method,chunksize,tasks,us_per_task,minflt_per_task,csw_per_task,
  * child_minflt_per_task,child_csw_per_task
  * The last four say why a figure moved: minor page faults and context
@@ -15,7 +18,8 @@
  * this process around the timed part (getrusage RUSAGE_SELF), and of the
  * pool's worker processes (RUSAGE_CHILDREN, which counts a child once it
  * has been waited for: so over the pool's whole life, start and shutdown
- * included; 0 for pools without processes).
+ * included; 0 for pools without processes, and for fork-server workers,
+ * which are the server's children).
  *
  * --impl sets them beside their peers on the same machine in the same run:
  * python (Python's ThreadPoolExecutor and ProcessPoolExecutor, measured the
@@ -35,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -103,13 +108,21 @@ static double run_submit(cf_executor *ex, const cf_task *t, size_t n, cf_future 
     return bad ? CF_ETASK : secs(t1 - t0);
 }
 
+/* Startup rows: each pool starts after this long untimed, as in a program
+ * that does something between pools (the fork server makes its spare
+ * workers when it has been idle a few ms). */
+#define STARTUP_PAUSE_US 20000
+
 /* Create + shutdown of an idle pool, best of repeat, in µs; *u: its usage. */
-static double run_startup(cf_kind kind, int workers, long repeat, ov_usage *u) {
+static double run_startup(cf_kind kind, cf_start_method how, int workers, long repeat,
+                          ov_usage *u) {
     cf_options o = CF_OPTIONS_INIT;
     o.max_workers = workers;
+    o.start_method = how;
     double best = -1;
     for (long i = 0; i < repeat; i++) {
         cf_executor *ex;
+        usleep(STARTUP_PAUSE_US); /* what the last pool left to do in the background is done */
         ov_usage u0 = ov_usage_now();
         int64_t t0 = cf_now_ns();
         if (cf_executor_new(kind, &o, &ex) != 0) continue;
@@ -124,16 +137,41 @@ static double run_startup(cf_kind kind, int workers, long repeat, ov_usage *u) {
     return best * 1e6;
 }
 
-/* run_startup() while this process holds 1 GiB of touched memory, in small
- * pages (as a big heap mostly is), that every fork must map again; -1 if
- * the memory cannot be had. */
-static double run_startup_1g(cf_kind kind, int workers, long repeat, ov_usage *u) {
+/* The floor under a forked pool's start: fork `workers` children of this
+ * process that exit at once, and wait for each; best of repeat in µs. */
+static double run_fork_floor(int workers, long repeat, ov_usage *u) {
+    double best = -1;
+    for (long i = 0; i < repeat; i++) {
+        ov_usage u0 = ov_usage_now();
+        int64_t t0 = cf_now_ns();
+        int ok = 1;
+        for (int w = 0; w < workers && ok; w++) {
+            pid_t pid = fork();
+            if (pid == 0) _exit(0);
+            ok = pid > 0 && waitpid(pid, NULL, 0) == pid;
+        }
+        double s = secs(cf_now_ns() - t0);
+        ov_usage us = ov_usage_since(u0);
+        if (ok && (best < 0 || s < best)) {
+            best = s;
+            *u = us;
+        }
+    }
+    return best * 1e6;
+}
+
+/* run_startup() (kind CF_SEQUENTIAL: run_fork_floor()) while this process
+ * holds 1 GiB of touched memory, in small pages (as a big heap mostly is),
+ * that every fork must map again; -1 if the memory cannot be had. */
+static double run_startup_1g(cf_kind kind, cf_start_method how, int workers, long repeat,
+                             ov_usage *u) {
     size_t len = (size_t)1 << 30;
     char *big = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (big == MAP_FAILED) return -1;
     (void)madvise(big, len, MADV_NOHUGEPAGE); /* advice: without it, still 1 GiB */
     memset(big, 1, len);
-    double us = run_startup(kind, workers, repeat, u);
+    double us = kind == CF_SEQUENTIAL ? run_fork_floor(workers, repeat, u)
+                                      : run_startup(kind, how, workers, repeat, u);
     (void)munmap(big, len); /* cannot fail on what mmap gave */
     return us;
 }
@@ -249,7 +287,10 @@ static void usage(FILE *to) {
             "child_csw_per_task).\n"
             "method: submit (submit all, then result of each), map (chunksize 1\n"
             "and 64), startup (create and shut down an idle pool; the figures are\n"
-            "per pool), startup-1g (the same while this process holds 1 GiB).\n"
+            "per pool), startup-1g (the same while this process holds 1 GiB),\n"
+            "startup-forkserver[-1g] (the same with CF_START_FORKSERVER, after\n"
+            "forkserver-start, the server's one-time start); executor fork-exit:\n"
+            "fork that many children that exit at once (the floor under startup).\n"
             "\n"
             "  --tasks N    tasks per run (default 100000; python: at most %d)\n"
             "  --workers N  pool size (default 2)\n"
@@ -380,16 +421,50 @@ int cmd_overhead(int argc, char **argv) {
                 ov_row(cf_kind_name(kinds[k]), methods[m].method, methods[m].chunk, tasks,
                        best / (double)tasks * 1e6, best_u, (double)tasks);
         }
-        if (kinds[k] != CF_SEQUENTIAL) {
+        if (kinds[k] == CF_THREAD || kinds[k] == CF_MPI) {
             ov_usage u = {0, 0, 0, 0};
-            double us = run_startup(kinds[k], (int)workers, repeat, &u);
+            double us = run_startup(kinds[k], CF_START_FORK, (int)workers, repeat, &u);
             if (us >= 0) ov_row(cf_kind_name(kinds[k]), "startup", 0, workers, us, u, 1);
-            double us1g =
-                kinds[k] == CF_PROCESS ? run_startup_1g(kinds[k], (int)workers, repeat, &u) : 0;
-            if (us1g > 0) ov_row(cf_kind_name(kinds[k]), "startup-1g", 0, workers, us1g, u, 1);
+            if (us < 0) {
+                fprintf(stderr, "cfbench overhead: %s startup failed\n", cf_kind_name(kinds[k]));
+                status = 1;
+            }
+        }
+        /* Process pools: forked from this process, then from the fork
+         * server (started first, once: its start is its own row); and
+         * the floor under the first, bare fork + exit + wait. */
+        if (kinds[k] == CF_PROCESS) {
+            ov_usage u = {0, 0, 0, 0};
+            double us = run_fork_floor((int)workers, repeat, &u);
+            if (us >= 0) ov_row("fork-exit", "startup", 0, workers, us, u, 1);
+            double us1g = run_startup_1g(CF_SEQUENTIAL, CF_START_FORK, (int)workers, repeat, &u);
+            if (us1g > 0) ov_row("fork-exit", "startup-1g", 0, workers, us1g, u, 1);
+        }
+        for (int fs = 0; kinds[k] == CF_PROCESS && fs < 2; fs++) {
+            static const char *const names[2][2] = {{"startup", "startup-1g"},
+                                                    {"startup-forkserver",
+                                                     "startup-forkserver-1g"}};
+            cf_start_method how = fs ? CF_START_FORKSERVER : CF_START_FORK;
+            ov_usage u = {0, 0, 0, 0};
+            if (fs) {
+                ov_usage u0 = ov_usage_now();
+                int64_t t0 = cf_now_ns();
+                int e = cf_forkserver_start();
+                double us = secs(cf_now_ns() - t0) * 1e6;
+                if (e) {
+                    fprintf(stderr, "cfbench overhead: fork server: %s\n", cf_strerror(e));
+                    status = 1;
+                    break;
+                }
+                ov_row("process", "forkserver-start", 0, 1, us, ov_usage_since(u0), 1);
+            }
+            double us = run_startup(kinds[k], how, (int)workers, repeat, &u);
+            if (us >= 0) ov_row("process", names[fs][0], 0, workers, us, u, 1);
+            double us1g = run_startup_1g(kinds[k], how, (int)workers, repeat, &u);
+            if (us1g > 0) ov_row("process", names[fs][1], 0, workers, us1g, u, 1);
             if (us < 0 || us1g < 0) {
-                fprintf(stderr, "cfbench overhead: %s startup failed (startup-1g: or no 1 GiB)\n",
-                        cf_kind_name(kinds[k]));
+                fprintf(stderr, "cfbench overhead: process %s failed (-1g: or no 1 GiB)\n",
+                        names[fs][0]);
                 status = 1;
             }
         }

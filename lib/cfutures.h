@@ -1,8 +1,8 @@
 /* cfutures.h -- Python's concurrent.futures for C: executors and futures.
  *
  * One API whatever the executor kind: a sequential executor (runs each task
- * in the caller, for baselines), a thread pool and a process pool (forked
- * workers). A task is a registered function that takes bytes and gives back
+ * in the caller, for baselines), a thread pool and a process pool (workers
+ * forked from the caller, or from a fork server: cf_start_method). A task is a registered function that takes bytes and gives back
  * bytes plus an int status, so the same task runs unchanged on every kind and
  * its input, output and error cross the process boundary.
  *
@@ -19,16 +19,19 @@
  * Where this differs from Python, on purpose: a future is RUNNING only once
  * a worker has really started it (Python marks queued process-pool work
  * RUNNING), so cancel works on everything not yet started, on every kind; a
- * wait that can never finish returns CF_EDEADLK instead of hanging.
+ * wait that can never finish returns CF_EDEADLK instead of hanging. The
+ * process pool's default start method is fork (Python 3.14's is forkserver
+ * on Linux): a C program expects its workers to see its memory; ask for
+ * CF_START_FORKSERVER for Python's.
  */
 #ifndef CFUTURES_H
 #define CFUTURES_H
 
 /* The library's version; cf_version() gives the one actually linked. */
 #define CF_VERSION_MAJOR 0
-#define CF_VERSION_MINOR 2
+#define CF_VERSION_MINOR 3
 #define CF_VERSION_PATCH 0
-#define CF_VERSION_STRING "0.2.0"
+#define CF_VERSION_STRING "0.3.0"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -135,6 +138,23 @@ typedef struct cf_executor cf_executor;
  * task; a non-zero return breaks the pool (CF_EBROKEN) as in Python. */
 typedef int (*cf_init_fn)(void *arg);
 
+/* How a process pool starts its workers (Python's mp_context). */
+typedef enum cf_start_method {
+    CF_START_FORK = 0,      /* fork this process (the default): workers see its
+                               memory as it was at the fork (globals, initarg);
+                               each start costs in proportion to that memory */
+    CF_START_FORKSERVER = 1 /* fork a small server process that runs this
+                               program again (exec of /proc/self/exe, started
+                               once per process: cf_forkserver_start): starts
+                               cost the same whatever this process has grown
+                               to. Workers see the program as it starts up, not
+                               this process's memory: tasks cross by name
+                               (register them before creating the pool), the
+                               initializer by its address in the program or a
+                               library, initarg as initarg_len bytes. As
+                               Python 3.14's default on Linux */
+} cf_start_method;
+
 /* Optional settings; zero them (CF_OPTIONS_INIT) and set what you need. */
 typedef struct cf_options {
     int max_workers;                /* 0: Python's default for the kind */
@@ -158,10 +178,24 @@ typedef struct cf_options {
                                 PR_SET_NAME; cut to 15 bytes) so that top -H,
                                 gdb and perf tell them apart; NULL: "cf-thread"
                                 or "cf-proc"; the string is copied */
+    cf_start_method start_method;   /* process pools; other values: CF_EINVAL */
+    size_t initarg_len;             /* CF_START_FORKSERVER: each worker's
+                                       initializer gets a copy of initarg[0..
+                                       initarg_len) (at most 64 KiB); a non-NULL
+                                       initarg with 0 here is CF_EINVAL there.
+                                       Other start methods pass initarg as is */
 } cf_options;
 
 #define CF_OPTIONS_INIT                                                                            \
-    { 0, NULL, NULL, 0, 0.0, 0, 0.0, NULL }
+    { 0, NULL, NULL, 0, 0.0, 0, 0.0, NULL, CF_START_FORK, 0 }
+
+/* Starts this process's fork server now (CF_START_FORKSERVER starts it on
+ * first use otherwise): call it early in main, and the first such pool
+ * does not wait for the program to start again. Idempotent; a fork of
+ * this process starts its own. The program must link libcfutures (not
+ * dlopen it): the server is /proc/self/exe, run again. Returns 0, CF_ENOMEM,
+ * or CF_ESYS (errno: ETIMEDOUT or ECHILD if the copy did not answer). */
+int cf_forkserver_start(void);
 
 /* Python's default number of workers for the kind: threads
  * min(32, cpus + 4), processes cpus, sequential 1. `cpus` is the number of

@@ -48,6 +48,10 @@ int cf_executor_new(cf_kind kind, const cf_options *opts, cf_executor **out) {
     if (opts) o = *opts;
     if (o.max_workers < 0 || o.max_workers > 4096 || o.max_tasks_per_child < 0) return CF_EINVAL;
     if (o.task_timeout != o.task_timeout || !(o.gil_interval >= 0)) return CF_EINVAL; /* NaN */
+    if (o.start_method != CF_START_FORK && o.start_method != CF_START_FORKSERVER) return CF_EINVAL;
+    if (o.start_method == CF_START_FORKSERVER &&
+        ((o.initarg && !o.initarg_len) || o.initarg_len > CF_FORKSERVER_MAX_INITARG))
+        return CF_EINVAL;
     if (o.max_workers == 0 && kind != CF_MPI) o.max_workers = cf_default_workers(kind);
     int r = CF_EINVAL;
     switch (kind) {

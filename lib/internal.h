@@ -18,6 +18,9 @@
 
 #define CF_INLINE 24 /* input/output bytes kept inside the future */
 
+/* Largest initarg a fork-server worker gets a copy of (cf_options.initarg_len). */
+#define CF_FORKSERVER_MAX_INITARG (64u << 10)
+
 struct cf_task {
     const char *name;
     cf_task_fn fn;

@@ -29,13 +29,17 @@
  * switches.
  *
  * Lifecycle. cf__process_new maps the shared words and starts the manager,
- * which forks every worker: all forks happen there, so PR_SET_PDEATHSIG
- * (which follows the forking thread) ends the workers with the pool or the
- * process. Shutdown lets the queue drain, then sends each worker STOP and
- * reaps it. Worker deaths are seen on the worker's pidfd, never on a pipe's
- * end of file, and every descriptor is close-on-exec: a helper a task
- * started, or a fork elsewhere in the program, can hold a pipe open without
- * holding the pool up.
+ * which starts every worker: with CF_START_FORK it forks them itself, so
+ * PR_SET_PDEATHSIG (which follows the forking thread) ends the workers
+ * with the pool or the process; with CF_START_FORKSERVER it asks the fork
+ * server (forkserver.c), handing it the pipes and the shared words as a
+ * memfd, and the workers end with the server, which ends with the process.
+ * Shutdown lets the queue drain, then sends each worker STOP and reaps it.
+ * Worker deaths are seen on the worker's pidfd (from the fork server: on
+ * the status pipe it writes the wait status to), never on a pipe's end of
+ * file, and every descriptor is close-on-exec: a helper a task started, or
+ * a fork elsewhere in the program, can hold a pipe open without holding
+ * the pool up. The worker's own loop is worker.c.
  *
  * Locks. `mu` guards the queue and the flags; it is never held across a
  * system call other than the eventfd write, nor while a future's callbacks
@@ -52,10 +56,8 @@
  * that runs past task_timeout fails with CF_ETIMEDOUT, its worker is killed
  * and replaced, and what it had not started is sent again.
  *
- * Fork safety. The child never touches a lock of this library (it uses a
- * snapshot of the task registry taken before the fork), resets signal
- * handlers and mask, ignores SIGINT (the parent decides when to stop), and
- * closes every descriptor but stdio and its two pipes.
+ * Fork safety: see worker.c. A forked child gets a snapshot of the task
+ * registry taken before the fork, and never touches a lock of this library.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,24 +74,13 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "forkserver.h"
 #include "wire.h"
+#include "worker.h"
 
 #define TARGET_BATCH_NS 200000 /* keep ~200 µs of work queued per worker */
 #define MAX_WINDOW 256
-#define FLUSH_NS 50000   /* a worker holds answers back at most this long */
 #define STEAL_NS 1000000 /* take work back from a job running this long */
-
-/* How a worker process ends. */
-enum worker_exit {
-    WX_STOPPED = 0,     /* told to stop, or its max_tasks_per_child reached */
-    WX_INIT_FAILED = 1, /* the initializer returned non-zero */
-    WX_ORPHAN = 120,    /* its parent was gone before it started */
-    WX_SETUP = 121,     /* could not arrange its descriptors */
-    WX_PROTO = 122,     /* a message it could not parse */
-    WX_NOMEM = 123,     /* out of memory */
-    WX_WRITE = 124,     /* could not write its results */
-    WX_READ = 126,      /* could not read its requests */
-};
 
 enum slot_state {
     SLOT_EMPTY,    /* no process */
@@ -97,18 +88,12 @@ enum slot_state {
     SLOT_DRAINING, /* sent its last job (max_tasks_per_child): exits after */
 };
 
-/* What a worker publishes for the manager (its own cache line). */
-typedef struct wshared {
-    _Atomic(int64_t) start; /* when its current item started; 0: idle */
-    _Atomic(int) ready;     /* its initializer is done */
-    char pad[64 - sizeof(int64_t) - sizeof(int)];
-} wshared;
-
 typedef struct pslot {
     int index;
     enum slot_state state;
     pid_t pid;
     int wfd, rfd, pidfd; /* pidfd -1: the kernel has none; EOF tells */
+    int stfd;            /* from the fork server: its exit status comes here */
     int rfd_eof;         /* the result pipe ended before the process did */
     cf_fifo jobs;        /* sent, not answered, in seq order */
     int inflight;
@@ -137,10 +122,11 @@ typedef struct ppool {
     pslot *slots;
     int n;
     pid_t parent;
-    wshared *ws;             /* n of them, then the words */
+    cf_wshared *ws;          /* n of them, then the words */
     _Atomic(uint64_t) *word; /* nwords claim words */
     uint64_t mask;           /* nwords - 1 */
     size_t shm_len;
+    int shmfd; /* CF_START_FORKSERVER: the memfd of ws; else -1 */
     /* Manager thread only. */
     uint64_t next_seq;
     const cf_task **tasks; /* registry snapshot for the children */
@@ -160,134 +146,6 @@ static int take_back(cf_future *f) {
     return cf__future_revoke(f, CF_CLAIM(job_seq(f), CF_CLAIM_REVOKED));
 }
 
-/* ---- the worker process ----------------------------------------------- */
-
-static int write_all(int fd, const unsigned char *p, size_t n) {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int append_header(cf_buf *out, uint32_t type, uint64_t seq) {
-    cf_wire_hdr h = {CF_WIRE_MAGIC, type, 0, 0, 0, seq};
-    unsigned char *q = cf__buf_room(out, sizeof h);
-    if (!q) return -1;
-    memcpy(q, &h, sizeof h);
-    out->len += sizeof h;
-    return 0;
-}
-
-/* Claims and runs one job, appending its RESULT (or SKIPPED, if cancel or
- * the manager won the word) to `out`. Returns 0 or -1 (out of memory). */
-static int child_job(ppool *p, wshared *me, const cf_wire_hdr *h, const unsigned char *pl,
-                     cf_buf *out) {
-    uint64_t want = CF_CLAIM(h->seq, CF_CLAIM_QUEUED);
-    if (!atomic_compare_exchange_strong(&p->word[h->seq & p->mask], &want,
-                                        CF_CLAIM(h->seq, CF_CLAIM_RUNNING)))
-        return append_header(out, CF_MSG_SKIPPED, h->seq);
-    const cf_task *task = h->task < p->ntasks ? p->tasks[h->task] : NULL;
-    return cf__wire_run_task(h, pl, task, out, &me->start); /* start: for task_timeout */
-}
-
-static void child_setup(ppool *p, int slot, int *rfd, int *wfd) {
-    sigset_t none;
-    sigemptyset(&none);
-    for (int s = 1; s < NSIG; s++) {
-        struct sigaction sa;
-        if (sigaction(s, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN) {
-            sa.sa_handler = SIG_DFL;
-            sa.sa_flags = 0;
-            sigaction(s, &sa, NULL);
-        }
-    }
-    signal(SIGINT, SIG_IGN);
-    signal(SIGPIPE, SIG_DFL);
-    pthread_sigmask(SIG_SETMASK, &none, NULL);
-    /* Our pipes become 3 and 4, close-on-exec, so that a program a task
-     * starts holds neither; everything else is closed, so that no other
-     * pool's pipe stays open here. */
-    int a = fcntl(*rfd, F_DUPFD_CLOEXEC, 10), b = fcntl(*wfd, F_DUPFD_CLOEXEC, 10);
-    if (a < 0 || b < 0 || dup3(a, 3, O_CLOEXEC) < 0 || dup3(b, 4, O_CLOEXEC) < 0) _exit(WX_SETUP);
-    if (close_range(5, ~0U, 0) < 0)
-        for (int fd = 5; fd < 1024; fd++)
-            close(fd);
-    *rfd = 3;
-    *wfd = 4;
-    char name[16];
-    cf__worker_name(&p->ex, slot, name);
-    prctl(PR_SET_NAME, name); /* cosmetic: failure is harmless */
-}
-
-static void flush_out(int wfd, cf_buf *out) {
-    if (out->len && write_all(wfd, out->p, out->len)) _exit(WX_WRITE);
-    out->len = 0;
-}
-
-static void __attribute__((noreturn)) child_main(ppool *p, int slot, int rfd, int wfd) {
-    static cf_worker me;
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != p->parent) _exit(WX_ORPHAN);
-    child_setup(p, slot, &rfd, &wfd);
-    me.index = slot;
-    cf__self = &me;
-    wshared *mine = &p->ws[slot];
-    cf_buf in = {0}, out = {0};
-    if (p->ex.opts.initializer && p->ex.opts.initializer(p->ex.opts.initarg)) {
-        append_header(&out, CF_MSG_INIT_FAILED, 0);
-        flush_out(wfd, &out);
-        _exit(WX_INIT_FAILED);
-    }
-    atomic_store_explicit(&mine->ready, 1, memory_order_release);
-    int done = 0, max = p->ex.opts.max_tasks_per_child;
-    int64_t oldest = 0, last_ns = 0;
-    for (;;) {
-        /* Run every complete message we hold, answering in batches. */
-        for (;;) {
-            cf_wire_hdr h;
-            size_t m = cf__wire_frame(in.p + in.off, in.len - in.off, &h);
-            if (m == 0) break;
-            if (m == (size_t)-1) _exit(WX_PROTO);
-            if (h.type == CF_MSG_STOP) {
-                flush_out(wfd, &out);
-                _exit(WX_STOPPED);
-            }
-            if (h.type != CF_MSG_TASK) _exit(WX_PROTO);
-            /* Answer first after a long job (the next may be long too),
-             * and always under task_timeout: a job that hangs gets this
-             * process killed, and what it holds would be lost. */
-            if (out.len && (last_ns >= FLUSH_NS || p->ex.task_timeout_ns)) flush_out(wfd, &out);
-            if (!out.len) oldest = cf_now_ns();
-            int64_t t0 = cf_now_ns();
-            if (child_job(p, mine, &h, in.p + in.off + sizeof h, &out)) _exit(WX_NOMEM);
-            int64_t t1 = cf_now_ns();
-            last_ns = t1 - t0;
-            in.off += m;
-            if (max && ++done >= max) {
-                flush_out(wfd, &out);
-                _exit(WX_STOPPED);
-            }
-            if (t1 - oldest > FLUSH_NS) flush_out(wfd, &out);
-        }
-        flush_out(wfd, &out);
-        if (in.off == in.len) in.off = in.len = 0;
-        unsigned char *q = cf__buf_room(&in, 65536);
-        if (!q) _exit(WX_NOMEM);
-        ssize_t r = read(rfd, q, in.cap - in.len);
-        if (r == 0) _exit(WX_STOPPED); /* the pool is gone */
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            _exit(WX_READ);
-        }
-        in.len += (size_t)r;
-    }
-}
-
 /* ---- the manager: workers --------------------------------------------- */
 
 static void snapshot_tasks(ppool *p) {
@@ -302,9 +160,34 @@ static void snapshot_tasks(ppool *p) {
     p->ntasks = n;
 }
 
-static int reap(pid_t pid) {
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+/* The descriptor that becomes readable when the slot's process ended:
+ * its pidfd, or from the fork server its status pipe; -1: none (the
+ * result pipe's end of file tells). */
+static int exit_fd(const pslot *s) {
+    return s->stfd >= 0 ? s->stfd : s->pidfd;
+}
+
+/* Signals the slot's process. A fork-server worker is not our child: its
+ * pid may be reaped and reused before we hear, so its pidfd is used. */
+static void slot_kill(const pslot *s, int sig) {
+    if (s->pid <= 0) return;
+    if (s->stfd >= 0 && s->pidfd >= 0) {
+        if (syscall(SYS_pidfd_send_signal, s->pidfd, sig, NULL, 0) == 0 || errno == ESRCH) return;
+    }
+    kill(s->pid, sig);
+}
+
+/* Waits for the slot's process to end; its wait status, or -1 if its fork
+ * server ended without telling. */
+static int slot_reap(const pslot *s) {
+    int32_t status = 0;
+    if (s->stfd >= 0) {
+        ssize_t r;
+        while ((r = read(s->stfd, &status, sizeof status)) < 0 && errno == EINTR) {
+        }
+        return r == sizeof status ? status : -1;
+    }
+    while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR) {
     }
     return status;
 }
@@ -318,8 +201,61 @@ static void close_slot(pslot *s) {
     close_fd(&s->wfd);
     close_fd(&s->rfd);
     close_fd(&s->pidfd);
+    close_fd(&s->stfd);
     s->state = SLOT_EMPTY;
     s->pid = 0;
+}
+
+/* Kills the slot's process (if any), waits for it and closes the slot. */
+static void slot_end(pslot *s) {
+    if (s->pid > 0) {
+        slot_kill(s, SIGKILL);
+        slot_reap(s);
+    }
+    close_slot(s);
+}
+
+/* Forks the worker here; its pid, or -1. */
+static pid_t fork_worker(ppool *p, pslot *s, int rfd, int wfd, int other1, int other2) {
+    snapshot_tasks(p);
+    cf_wconf c = {.slot = s->index,
+                  .parent = p->parent,
+                  .me = &p->ws[s->index],
+                  .word = p->word,
+                  .mask = p->mask,
+                  .tasks = p->tasks,
+                  .ntasks = p->ntasks,
+                  .initializer = p->ex.opts.initializer,
+                  .initarg = p->ex.opts.initarg,
+                  .max_tasks_per_child = p->ex.opts.max_tasks_per_child,
+                  .task_timeout_ns = p->ex.task_timeout_ns};
+    cf__worker_name(&p->ex, s->index, c.name);
+    fflush(NULL); /* or the child could write the parent's buffers again */
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(other1);
+        close(other2);
+        cf__worker_main(&c, rfd, wfd);
+    }
+    return pid;
+}
+
+/* Has the fork server fork the worker; its pid, or -1 (errno set). */
+static pid_t serve_worker(ppool *p, pslot *s, int rfd, int wfd) {
+    cf_fs_worker w = {.slot = s->index,
+                      .nslots = p->n,
+                      .shm_len = p->shm_len,
+                      .mask = p->mask,
+                      .opts = &p->ex.opts,
+                      .task_timeout_ns = p->ex.task_timeout_ns};
+    cf__worker_name(&p->ex, s->index, w.name);
+    pid_t pid;
+    int e = cf__forkserver_spawn(&w, rfd, wfd, p->shmfd, &pid, &s->stfd);
+    if (e) {
+        if (e != CF_ESYS) errno = e == CF_ENOMEM ? ENOMEM : E2BIG;
+        return -1;
+    }
+    return pid;
 }
 
 static int spawn(ppool *p, pslot *s) {
@@ -330,21 +266,17 @@ static int spawn(ppool *p, pslot *s) {
         close(req[1]);
         return CF_ESYS;
     }
-    snapshot_tasks(p);
     atomic_store(&p->ws[s->index].start, 0);
     atomic_store(&p->ws[s->index].ready, 0);
-    fflush(NULL); /* or the child could write the parent's buffers again */
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(req[1]);
-        close(resp[0]);
-        child_main(p, s->index, req[0], resp[1]);
-    }
+    pid_t pid = p->shmfd >= 0 ? serve_worker(p, s, req[0], resp[1])
+                              : fork_worker(p, s, req[0], resp[1], req[1], resp[0]);
+    int e = errno;
     close(req[0]);
     close(resp[1]);
     if (pid < 0) {
         close(req[1]);
         close(resp[0]);
+        errno = e;
         return CF_ESYS;
     }
     s->pid = pid;
@@ -353,9 +285,7 @@ static int spawn(ppool *p, pslot *s) {
     s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* close-on-exec */
     /* The manager's ends never block it; the worker's ends do block. */
     if (fcntl(s->wfd, F_SETFL, O_NONBLOCK) < 0 || fcntl(s->rfd, F_SETFL, O_NONBLOCK) < 0) {
-        kill(pid, SIGKILL);
-        reap(pid);
-        close_slot(s);
+        slot_end(s);
         return CF_ESYS;
     }
     if (fcntl(s->wfd, F_SETPIPE_SZ, 1 << 18) < 0) {
@@ -370,7 +300,9 @@ static int spawn(ppool *p, pslot *s) {
 }
 
 static void describe_exit(char *buf, size_t n, pid_t pid, int status) {
-    if (WIFSIGNALED(status))
+    if (status == -1)
+        snprintf(buf, n, "worker process %d died: its fork server ended", (int)pid);
+    else if (WIFSIGNALED(status))
         snprintf(buf, n, "worker process %d died: killed by signal %d (%s)", (int)pid,
                  WTERMSIG(status), strsignal(WTERMSIG(status)));
     else if (WIFEXITED(status))
@@ -389,11 +321,7 @@ static void break_pool(ppool *p, const char *why) {
     pthread_mutex_unlock(&p->mu);
     for (int i = 0; i < p->n; i++) {
         pslot *s = &p->slots[i];
-        if (s->pid > 0) {
-            kill(s->pid, SIGKILL);
-            reap(s->pid);
-        }
-        close_slot(s);
+        slot_end(s);
         cf_future *f;
         while ((f = cf__fifo_pop(&s->jobs))) {
             cf__future_finish(f, CF_EBROKEN, p->brokenmsg);
@@ -420,7 +348,7 @@ static int window(const pslot *s) {
 /* Slot s is stuck in a long job (or a slow initializer) with more queued
  * behind it: give it nothing more for now, and let others have its queue. */
 static int stuck(const ppool *p, const pslot *s, int64_t now) {
-    const wshared *w = &p->ws[s->index];
+    const cf_wshared *w = &p->ws[s->index];
     if (s->inflight == 0) return 0;
     if (!atomic_load_explicit(&w->ready, memory_order_acquire)) return 1;
     int64_t start = atomic_load_explicit(&w->start, memory_order_acquire);
@@ -643,10 +571,10 @@ static void slot_ended(ppool *p, pslot *s) {
     pid_t pid = s->pid;
     if (read_slot(p, s) == 0 && p->broken) return; /* what it said last */
     int planned = s->state == SLOT_DRAINING && s->inflight == 0;
-    if (!planned || s->pidfd < 0) kill(pid, SIGKILL); /* EOF alone proves no exit */
-    int status = reap(pid);
+    if (!planned || exit_fd(s) < 0) slot_kill(s, SIGKILL); /* EOF alone proves no exit */
+    int status = slot_reap(s);
     close_slot(s);
-    if (planned && WIFEXITED(status) && WEXITSTATUS(status) == WX_STOPPED) {
+    if (planned && WIFEXITED(status) && WEXITSTATUS(status) == CF_WX_STOPPED) {
         if (spawn(p, s) == 0) return;
         break_pool(p, "could not start a replacement worker process");
         return;
@@ -666,8 +594,8 @@ static void check_timeouts(ppool *p, int64_t now) {
         int64_t start = atomic_load_explicit(&p->ws[i].start, memory_order_acquire);
         if (s->pid <= 0 || !start || now - start < limit) continue;
         pid_t pid = s->pid;
-        kill(pid, SIGKILL);
-        reap(pid);
+        slot_kill(s, SIGKILL);
+        slot_reap(s);
         if (read_slot(p, s) == 0 && p->broken) return; /* answers sent before */
         char why[160];
         snprintf(why, sizeof why,
@@ -712,13 +640,13 @@ static void stop_workers(ppool *p) {
     for (int i = 0; i < p->n; i++) {
         pslot *s = &p->slots[i];
         if (s->wfd < 0) continue;
-        int fl = fcntl(s->wfd, F_GETFL);
-        if (fl >= 0) fcntl(s->wfd, F_SETFL, fl & ~O_NONBLOCK); /* a few bytes: no wait */
-        if (write_all(s->wfd, (const unsigned char *)&stop, sizeof stop)) kill(s->pid, SIGKILL);
+        /* A few bytes: they fit unless the pipe is full of jobs nobody
+         * will run (then the worker is killed instead). */
+        if (write(s->wfd, &stop, sizeof stop) != (ssize_t)sizeof stop) slot_kill(s, SIGKILL);
     }
     for (int i = 0; i < p->n; i++) {
         pslot *s = &p->slots[i];
-        if (s->pid > 0) reap(s->pid);
+        if (s->pid > 0) slot_reap(s);
         close_slot(s);
     }
 }
@@ -731,7 +659,7 @@ static void carry_out(ppool *p, int cancel, int sig) {
         for (cf_future *f = p->slots[i].jobs.head; f; f = f->next)
             cf_future_cancel(f); /* loses to a worker that claimed it */
     for (int i = 0; sig && i < p->n; i++)
-        if (p->slots[i].pid > 0) kill(p->slots[i].pid, sig);
+        slot_kill(&p->slots[i], sig);
 }
 
 static void answer_requests(ppool *p) {
@@ -769,11 +697,7 @@ static void *manager(void *arg) {
     pthread_mutex_unlock(&p->mu);
     if (err) {
         for (int i = 0; i < p->n; i++)
-            if (p->slots[i].pid > 0) {
-                kill(p->slots[i].pid, SIGKILL);
-                reap(p->slots[i].pid);
-                close_slot(&p->slots[i]);
-            }
+            slot_end(&p->slots[i]);
         return NULL;
     }
     for (;;) {
@@ -804,7 +728,7 @@ static void *manager(void *arg) {
             int out = s->wbuf.len > s->wbuf.off && s->wfd >= 0;
             pfd[1 + 3 * i] = (struct pollfd){.fd = s->rfd_eof ? -1 : s->rfd, .events = POLLIN};
             pfd[2 + 3 * i] = (struct pollfd){.fd = out ? s->wfd : -1, .events = POLLOUT};
-            pfd[3 + 3 * i] = (struct pollfd){.fd = s->pidfd, .events = POLLIN};
+            pfd[3 + 3 * i] = (struct pollfd){.fd = exit_fd(s), .events = POLLIN};
         }
         int r = poll(pfd, (nfds_t)(3 * p->n + 1), poll_timeout_ms(p, now, pending));
         pthread_mutex_lock(&p->mu);
@@ -829,7 +753,8 @@ static void *manager(void *arg) {
             s->rfd_eof |= eof; /* a task closed fd 4, or it is dying */
             /* With a pidfd, only the process's own exit counts: a pipe
              * end held by a stranger neither hides nor fakes one. */
-            if (s->pidfd >= 0 ? (pfd[3 + 3 * i].revents & POLLIN) != 0 : eof) slot_ended(p, s);
+            int gone = (pfd[3 + 3 * i].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+            if (exit_fd(s) >= 0 ? gone : eof) slot_ended(p, s);
         }
         if (!p->broken) check_timeouts(p, cf_now_ns());
     }
@@ -930,6 +855,7 @@ static void pp_destroy(cf_executor *ex) {
         cf__buf_free(&p->slots[i].rbuf);
     }
     close(p->efd);
+    if (p->shmfd >= 0) close(p->shmfd);
     munmap(p->ws, p->shm_len);
     pthread_mutex_destroy(&p->mu);
     pthread_mutex_destroy(&p->join_mu);
@@ -948,23 +874,32 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
     p->n = o->max_workers;
     p->parent = getpid();
     p->next_seq = 1;
-    p->efd = -1;
+    p->efd = p->shmfd = -1;
     int err = CF_ENOMEM, saved = 0;
     p->slots = calloc((size_t)p->n, sizeof *p->slots);
     if (!p->slots) goto fail_p;
     for (int i = 0; i < p->n; i++) {
         p->slots[i].index = i;
-        p->slots[i].wfd = p->slots[i].rfd = p->slots[i].pidfd = -1;
+        p->slots[i].wfd = p->slots[i].rfd = p->slots[i].pidfd = p->slots[i].stfd = -1;
     }
     /* Room for every job that can be in flight, twice over. */
     size_t nwords = 1024;
     while (nwords < 2 * (size_t)p->n * MAX_WINDOW)
         nwords *= 2;
     p->mask = nwords - 1;
-    p->shm_len = (size_t)p->n * sizeof(wshared) + nwords * sizeof(uint64_t);
-    void *shm = mmap(NULL, p->shm_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    p->shm_len = (size_t)p->n * sizeof(cf_wshared) + nwords * sizeof(uint64_t);
+    /* Workers forked here inherit the mapping; the fork server's map the
+     * same memory from a memfd. */
+    void *shm = MAP_FAILED;
     err = CF_ESYS;
-    if (shm == MAP_FAILED) goto fail_slots;
+    if (o->start_method == CF_START_FORKSERVER) {
+        p->shmfd = memfd_create("cf-pool", MFD_CLOEXEC);
+        if (p->shmfd < 0 || ftruncate(p->shmfd, (off_t)p->shm_len) < 0) goto fail_memfd;
+        shm = mmap(NULL, p->shm_len, PROT_READ | PROT_WRITE, MAP_SHARED, p->shmfd, 0);
+    } else {
+        shm = mmap(NULL, p->shm_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    }
+    if (shm == MAP_FAILED) goto fail_memfd;
     p->ws = shm;
     p->word = (_Atomic(uint64_t) *)(p->ws + p->n);
     p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -1000,8 +935,9 @@ fail_efd:
 fail_shm:
     if (!saved) saved = errno;
     munmap(shm, p->shm_len);
-fail_slots:
+fail_memfd:
     if (!saved) saved = errno;
+    if (p->shmfd >= 0) close(p->shmfd);
     for (int i = 0; i < p->n; i++) {
         cf__buf_free(&p->slots[i].wbuf);
         cf__buf_free(&p->slots[i].rbuf);

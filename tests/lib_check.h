@@ -38,6 +38,21 @@ static const cf_kind lt_kinds[] = {CF_SEQUENTIAL, CF_THREAD, CF_PROCESS};
 #define LT_ALL_KINDS(tc, fn) tcase_add_loop_test(tc, fn, 0, 3)
 #define LT_POOL_KINDS(tc, fn) tcase_add_loop_test(tc, fn, 1, 3)
 
+/* CF_TEST_START_METHOD=forkserver: process pools made by these helpers
+ * (and lt_options) start their workers from the fork server, as CPython
+ * runs its process pool tests once per start method. */
+static inline cf_start_method lt_start_method(void) {
+    const char *m = getenv("CF_TEST_START_METHOD");
+    return m && strcmp(m, "forkserver") == 0 ? CF_START_FORKSERVER : CF_START_FORK;
+}
+
+/* CF_OPTIONS_INIT with the start method above. */
+static inline cf_options lt_options(void) {
+    cf_options o = CF_OPTIONS_INIT;
+    o.start_method = lt_start_method();
+    return o;
+}
+
 /* Longest a gate waits before giving up, so that a worker left behind by a
  * broken test cannot live for ever. Longer than any tcase timeout. */
 #define LT_GATE_MAX_S 60
@@ -254,6 +269,12 @@ static inline void lt_register_tasks(void) {
             exit(1);
         }
     }
+    /* Started here, the server's socket is among the descriptors a test
+     * counts before its first pool (a test's fork trades it for its own). */
+    if (lt_start_method() == CF_START_FORKSERVER && cf_forkserver_start() != 0) {
+        fprintf(stderr, "cannot start the fork server\n");
+        exit(1);
+    }
 }
 
 /* ---- gates ------------------------------------------------------------ */
@@ -302,7 +323,7 @@ static inline cf_future *lt_submit_gate(cf_executor *ex, const lt_gate *g) {
 /* ---- small helpers ---------------------------------------------------- */
 
 static inline cf_executor *lt_new(cf_kind kind, int workers) {
-    cf_options o = CF_OPTIONS_INIT;
+    cf_options o = lt_options();
     cf_executor *ex = NULL;
     o.max_workers = workers;
     ck_assert_int_eq(cf_executor_new(kind, &o, &ex), 0);
@@ -312,7 +333,7 @@ static inline cf_executor *lt_new(cf_kind kind, int workers) {
 
 /* A process pool with max_tasks_per_child and task_timeout set. */
 static inline cf_executor *lt_new_process(int workers, int per_child, double task_timeout) {
-    cf_options o = CF_OPTIONS_INIT;
+    cf_options o = lt_options();
     o.max_workers = workers;
     o.max_tasks_per_child = per_child;
     o.task_timeout = task_timeout;
@@ -324,11 +345,62 @@ static inline cf_executor *lt_new_process(int workers, int per_child, double tas
 /* After a process pool is freed no child of this process may remain,
  * reaped or not (Check runs each test in its own process, so the pool's
  * workers are its only children). */
+/* The children of process pid (every thread's), up to max, from /proc. */
+static inline int lt_children_of(pid_t pid, pid_t *out, int max) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char cp[300];
+        snprintf(cp, sizeof cp, "/proc/%d/task/%.200s/children", (int)pid, e->d_name);
+        FILE *fp = fopen(cp, "r");
+        long c;
+        while (fp && n < max && fscanf(fp, "%ld", &c) == 1)
+            out[n++] = (pid_t)c;
+        if (fp) fclose(fp);
+    }
+    if (d) closedir(d);
+    return n;
+}
+
+/* Process pid's name (/proc/pid/comm), "" if it is gone. */
+static inline void lt_comm(pid_t pid, char *buf, size_t cap) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    FILE *fp = fopen(path, "r");
+    buf[0] = '\0';
+    if (fp && fgets(buf, (int)cap, fp)) buf[strcspn(buf, "\n")] = '\0';
+    if (fp) fclose(fp);
+}
+
+/* No worker process is left: none of ours, and under the fork server
+ * none of its children but its spares (not yet workers). */
 static inline void lt_expect_no_children(void) {
     int st;
     errno = 0;
-    ck_assert_int_eq(waitpid(-1, &st, WNOHANG), -1);
-    ck_assert_int_eq(errno, ECHILD);
+    if (lt_start_method() == CF_START_FORK) {
+        ck_assert_int_eq(waitpid(-1, &st, WNOHANG), -1);
+        ck_assert_int_eq(errno, ECHILD);
+        return;
+    }
+    pid_t kids[64], grand[64];
+    int n = lt_children_of(getpid(), kids, 64);
+    for (int i = 0; i < n; i++) {
+        char name[32];
+        lt_comm(kids[i], name, sizeof name);
+        ck_assert_msg(strcmp(name, "cf-forkserver") == 0 || name[0] == '\0',
+                      "child %d (%s) is not the fork server", (int)kids[i], name);
+        int m = lt_children_of(kids[i], grand, 64);
+        for (int j = 0; j < m; j++) {
+            lt_comm(grand[j], name, sizeof name);
+            /* a spare is named cf-spare once it runs, cf-forkserver before */
+            ck_assert_msg(!strcmp(name, "cf-spare") || !strcmp(name, "cf-forkserver") || !name[0],
+                          "worker %d (%s) is left", (int)grand[j], name);
+        }
+    }
 }
 
 /* Reads the pid a lt.pidfile task wrote at path, once it is there. */

@@ -116,7 +116,7 @@ static cf_future *create_future(fstate state) {
 }
 
 static cf_executor *new_pool(cf_kind kind, int workers, int trace) {
-    cf_options o = CF_OPTIONS_INIT;
+    cf_options o = lt_options();
     o.max_workers = workers;
     o.trace = trace;
     cf_executor *ex = NULL;
@@ -1080,7 +1080,7 @@ static void expect_worker_names(cf_executor *ex, const char *prefix, int workers
 }
 
 START_TEST(test_shutdown__thread_names_assigned) {
-    cf_options o = CF_OPTIONS_INIT;
+    cf_options o = lt_options();
     o.max_workers = 5;
     o.thread_name_prefix = "SpecialPool";
     cf_executor *ex = NULL;
@@ -1315,7 +1315,7 @@ END_TEST
  * collector. test_swallows_falsey_exceptions: about Python truthiness. */
 
 START_TEST(test_executor__max_workers_negative) {
-    cf_options o = CF_OPTIONS_INIT;
+    cf_options o = lt_options();
     o.max_workers = -1; /* 0 is Python's None here: the default */
     cf_executor *ex = NULL;
     ck_assert_int_eq(cf_executor_new(lt_kinds[_i], &o, &ex), CF_EINVAL);
@@ -1786,7 +1786,7 @@ START_TEST(test_timeouts__task_timeout_and_options) {
         cf_future_free(f);
         cf_executor_free(ex);
     }
-    cf_options o = CF_OPTIONS_INIT;
+    cf_options o = lt_options();
     cf_executor *ex = NULL;
     o.task_timeout = NAN;
     ck_assert_int_eq(cf_executor_new(CF_PROCESS, &o, &ex), CF_EINVAL);

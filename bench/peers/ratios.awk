@@ -32,6 +32,13 @@ END {
     goal("process map c=1 / thread map c=1 (moonshot)", "process,map,1", "thread,map,1", 2)
     goal("process start+shutdown / 2000 us budget", "process,startup,0", 2000, 1)
     goal("process start+shutdown, 1 GiB parent / 2000", "process,startup-1g,0", 2000, 1)
+    goal("forkserver start+shutdown / 2000 us budget", "process,startup-forkserver,0", 2000, 1)
+    goal("forkserver, 1 GiB parent / 2000 us budget", "process,startup-forkserver-1g,0", 2000, 1)
+    goal("forkserver, 1 GiB parent / small (flat)", "process,startup-forkserver-1g,0",
+         "process,startup-forkserver,0", 1.25)
+    goal("process start+shutdown / fork+exit floor", "process,startup,0", "fork-exit,startup,0", 0)
+    goal("forkserver start+shutdown / fork+exit floor", "process,startup-forkserver,0",
+         "fork-exit,startup,0", 0)
     goal("process map c=1 / shm ring floor c=1", "process,map,1", "shm-ring-process,pipelined,1", 0)
     goal("process map c=64 / shm ring floor c=64", "process,map,64", "shm-ring-process,pipelined,64", 0)
 }

@@ -1,0 +1,45 @@
+/* forkserver.h -- the fork server: a small copy of the program, started
+ * with exec so that it holds none of the caller's memory, that forks
+ * process pool workers on request (CF_START_FORKSERVER).
+ *
+ * Internal to the library; cf_forkserver_start() in cfutures.h is the
+ * public way to start it early.
+ */
+#ifndef CF_FORKSERVER_H
+#define CF_FORKSERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cfutures.h"
+
+/* What a worker started by the fork server needs, besides its pipes and
+ * the pool's shared memory (a memfd of shm_len bytes: nslots cf_wshared
+ * then mask + 1 claim words). Functions cross as (object, offset) and
+ * are found again in the server's copy of the program. */
+typedef struct cf_fs_worker {
+    int slot, nslots;
+    char name[16];
+    size_t shm_len;
+    uint64_t mask;
+    const cf_options *opts;  /* initializer, initarg + initarg_len, max_tasks_per_child */
+    int64_t task_timeout_ns;
+} cf_fs_worker;
+
+/* Starts this process's fork server if it has none (a fork of this
+ * process has its own), or if its server died. Returns 0, CF_ENOMEM, or
+ * CF_ESYS with errno set. Thread-safe. */
+int cf__forkserver_ensure(void);
+
+/* Has the fork server fork a worker that runs cf__worker_main on rfd and
+ * wfd with the shared memory shmfd. On success returns 0 and sets *pid and
+ * *stfd: a descriptor (close-on-exec) that becomes readable when the
+ * worker has exited, with its wait status as an int (end of file: the
+ * server died first). The caller keeps its descriptors. Returns CF_ENOMEM,
+ * CF_ETOOBIG (the request exceeds the server's message size), or CF_ESYS
+ * (errno set). Thread-safe. */
+int cf__forkserver_spawn(const cf_fs_worker *w, int rfd, int wfd, int shmfd, pid_t *pid,
+                         int *stfd);
+
+#endif
