@@ -81,7 +81,7 @@ void cf__executor_init(cf_executor *ex, cf_kind kind, int nworkers, const cf_opt
 }
 
 void cf__worker_name(const cf_executor *ex, int index, char name[16]) {
-    char full[32];
+    char full[32] = {0}; /* all 15 bytes copied below are defined */
     snprintf(full, sizeof full, "%s-%d", ex->name, index);
     memcpy(name, full, 15); /* the kernel's limit: 15 bytes and a NUL */
     name[15] = '\0';

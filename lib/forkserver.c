@@ -107,7 +107,7 @@ static uint64_t take_u64(rd *r) {
     return v;
 }
 
-/* A string of the message as a NUL-terminated copy in buf (cut to n). */
+/* A string of the message: its bytes (not NUL-terminated) and *len. */
 static const unsigned char *take_str(rd *r, size_t *len) {
     *len = (size_t)take_u64(r);
     if (*len > FS_MAX_MSG) r->bad = 1;
@@ -176,9 +176,8 @@ static void (*take_fn(rd *r))(void) {
     name[n] = '\0';
     by_name b = {name, 0, 0};
     dl_iterate_phdr(find_by_name, &b);
-    if (!b.found && name[0] && dlopen(name, RTLD_NOW | RTLD_NOLOAD) == NULL &&
-        dlopen(name, RTLD_NOW | RTLD_GLOBAL) != NULL)
-        dl_iterate_phdr(find_by_name, &b);
+    if (!b.found && name[0] && dlopen(name, RTLD_NOW | RTLD_GLOBAL) != NULL)
+        dl_iterate_phdr(find_by_name, &b); /* one the caller had dlopen-ed */
     if (!b.found) return NULL;
     void (*fn)(void);
     uintptr_t at = b.base + (uintptr_t)off;

@@ -19,7 +19,9 @@
  * anything but the munmap of a slab of that class.
  *
  * Slabs are not inherited by fork() (MADV_DONTFORK): a child process
- * cannot use the parent's futures.
+ * cannot use the parent's futures. It starts with no slabs (a pthread_atfork
+ * handler forgets them, and resets the locks another thread may have held
+ * at the fork), so the futures it makes itself work.
  *
  * Sanitizer builds use malloc, so that AddressSanitizer sees every block.
  */
@@ -119,6 +121,23 @@ static sclass *class_for(size_t n) {
     for (size_t i = 0; i < NCLASSES; i++)
         if (n <= classes[i].size) return &classes[i];
     return NULL;
+#endif
+}
+
+/* In the child of a fork: the slabs were not copied (MADV_DONTFORK). */
+static void forget_slabs(void) {
+    for (size_t i = 0; i < NCLASSES; i++) {
+        classes[i].mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+        classes[i].room = NULL;
+        classes[i].nempty = 0;
+    }
+}
+
+__attribute__((constructor)) static void slab_init(void) {
+#ifndef USE_MALLOC
+    pthread_atfork(NULL, NULL, forget_slabs); /* fails only out of memory: then as before */
+#else
+    (void)forget_slabs;
 #endif
 }
 

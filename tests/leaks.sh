@@ -51,7 +51,7 @@ vg run "$cfbench" run --size quick --workload prime,hash --repeat 1 --warmup 0 \
 vg download "$cfbench" run --workload download --repeat 1 --warmup 0 \
     --quiet --out out --urls "$urls" > /dev/null || status=1
 cd "$here"
-for t in test_future test_map test_wait test_thread_pool test_executor test_csv; do
+for t in test_future test_map test_wait test_thread_pool test_executor test_csv test_forkserver; do
     [ -x "$build/tests/$t" ] || continue
     CK_FORK=no vg "$t" "$build/tests/$t" > "$work/$t.out" 2>&1 || {
         status=1; tail -n 5 "$work/$t.out"; }

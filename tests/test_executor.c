@@ -275,6 +275,41 @@ START_TEST(test_shutdown_with_wait_from_a_done_callback_is_a_deadlock) {
 }
 END_TEST
 
+/* A child of fork() can use the library: its futures come from slabs of
+ * its own (the parent's were not copied, MADV_DONTFORK), even if the
+ * parent had futures live, and a class lock held then, at the fork. */
+START_TEST(test_fork_child_makes_its_own_futures) {
+    cf_executor *ex = lt_new(lt_kinds[_i], 2);
+    cf_future *held[64];
+    for (int i = 0; i < 64; i++) /* live in the parent at the fork */
+        held[i] = lt_submit_str(ex, lt_t_sq, "3");
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        cf_executor *seq = NULL;
+        if (cf_executor_new(CF_SEQUENTIAL, NULL, &seq)) _exit(10);
+        for (int i = 0; i < 1000; i++) {
+            cf_future *f = NULL;
+            const void *data;
+            size_t len;
+            if (cf_submit(seq, lt_t_sq, "5", 1, &f)) _exit(11);
+            if (cf_future_result(f, 10, &data, &len) || len != 2 || memcmp(data, "25", 2)) _exit(12);
+            cf_future_free(f);
+        }
+        cf_executor_free(seq);
+        _exit(0);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: status %d", st);
+    for (int i = 0; i < 64; i++) {
+        lt_expect_result(held[i], "9");
+        cf_future_free(held[i]);
+    }
+    cf_executor_free(ex);
+}
+END_TEST
+
 static Suite *executor_suite(void) {
     Suite *s = suite_create("executor");
     TCase *life = tcase_create("lifecycle");
@@ -306,6 +341,11 @@ static Suite *executor_suite(void) {
     tcase_set_timeout(vol, 60);
     LT_ALL_KINDS(vol, test_many_tasks_all_get_their_own_result);
     suite_add_tcase(s, vol);
+
+    TCase *fk = tcase_create("fork");
+    tcase_set_timeout(fk, 30);
+    LT_ALL_KINDS(fk, test_fork_child_makes_its_own_futures);
+    suite_add_tcase(s, fk);
     return s;
 }
 
