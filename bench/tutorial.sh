@@ -32,6 +32,8 @@ step_bench() {
     run bench $cf run --workload all --size default --out $ref
 }
 step_overhead() { run_sh overhead "$cf overhead --impl all > $ref/overhead.csv && cat $ref/overhead.csv"; }
+# Process pool start-up by start method, beside the bare fork + exit floor.
+step_startup() { run_sh overhead-startup "$cf overhead --tasks 20000 --repeat 9 > $ref/overhead-startup.csv && cat $ref/overhead-startup.csv"; }
 step_python() { fresh python; run python $cf run --impl all --workload all --size default --mode seq,thread,process,thread-gil --out $ref/python; }
 step_blog() {
     fresh blog-hash blog-download blog-prime chunk64
@@ -121,7 +123,7 @@ step_plots() {
     echo "plots: plots/reference/"
 }
 
-steps="build bench overhead python blog sweep trace download_workers prime_chunks gil_switch examples python_scripts blogprint hyperfine mpi plots"
+steps="build bench overhead startup python blog sweep trace download_workers prime_chunks gil_switch examples python_scripts blogprint hyperfine mpi plots"
 if [ "${1:-}" = --list ]; then echo "$steps"; exit 0; fi
 mkdir -p $ref/prime-chunks $ref/gil-switch
 for s in ${@:-$steps}; do
