@@ -151,8 +151,11 @@ typedef enum cf_start_method {
                                this process's memory: tasks cross by name
                                (register them before creating the pool), the
                                initializer by its address in the program or a
-                               library, initarg as initarg_len bytes. As
-                               Python 3.14's default on Linux */
+                               library, initarg as initarg_len bytes. A task
+                               the server's copy cannot find (code made at run
+                               time) fails with CF_ENOTASK; such an initializer
+                               breaks the pool as a failing one. As Python
+                               3.14's default on Linux */
 } cf_start_method;
 
 /* Optional settings; zero them (CF_OPTIONS_INIT) and set what you need. */

@@ -139,12 +139,12 @@ static int find_obj(struct dl_phdr_info *info, size_t size, void *arg) {
     return 0;
 }
 
-/* Appends fn as (present, object, offset); a function in no object
- * crosses as absent. */
+/* Appends fn as 0 (none), 2 (in no object: cannot cross) or 1, object,
+ * offset. */
 static int put_fn(cf_buf *b, void (*fn)(void)) {
     sym s = {(uintptr_t)fn, NULL, 0, 0};
     if (fn) dl_iterate_phdr(find_obj, &s);
-    if (!s.found) return put_u64(b, 0);
+    if (!s.found) return put_u64(b, fn ? 2 : 0);
     return put_u64(b, 1) || put_str(b, s.obj, strlen(s.obj)) || put_u64(b, s.addr - s.base);
 }
 
@@ -163,10 +163,12 @@ static int find_by_name(struct dl_phdr_info *info, size_t size, void *arg) {
     return 1;
 }
 
-/* Reads a function put by put_fn and finds it here; NULL if absent or
- * not found (an object this copy cannot load). */
-static void (*take_fn(rd *r))(void) {
-    if (!take_u64(r)) return NULL;
+/* Reads a function put by put_fn and finds it here; NULL if there was
+ * none, or (*lost set) if it cannot be found here. */
+static void (*take_fn(rd *r, int *lost))(void) {
+    uint64_t kind = take_u64(r);
+    *lost = kind != 0;
+    if (kind != 1) return NULL;
     size_t n;
     const unsigned char *s = take_str(r, &n);
     uint64_t off = take_u64(r);
@@ -182,6 +184,7 @@ static void (*take_fn(rd *r))(void) {
     void (*fn)(void);
     uintptr_t at = b.base + (uintptr_t)off;
     memcpy(&fn, &at, sizeof fn);
+    *lost = 0;
     return fn;
 }
 
@@ -236,7 +239,7 @@ static void __attribute__((noreturn)) be_worker(rd *r, pid_t server, const int *
     c.mask = take_u64(r);
     c.task_timeout_ns = (int64_t)take_u64(r);
     c.max_tasks_per_child = (int)take_u64(r);
-    void (*init)(void) = take_fn(r);
+    void (*init)(void) = take_fn(r, &c.init_lost);
     memcpy(&c.initializer, &init, sizeof init);
     int has_arg = take_u64(r) != 0;
     size_t arglen;
@@ -260,7 +263,8 @@ static void __attribute__((noreturn)) be_worker(rd *r, pid_t server, const int *
     for (size_t i = 0; i < n; i++) {
         size_t len;
         const unsigned char *s = take_str(r, &len);
-        void (*fn)(void) = take_fn(r);
+        int lost;
+        void (*fn)(void) = take_fn(r, &lost);
         char *nm = r->bad ? NULL : strndup((const char *)s, len);
         if (r->bad || !nm) _exit(CF_WX_SETUP);
         tasks[i].name = nm;

@@ -99,7 +99,7 @@ void cf__worker_main(const cf_wconf *c, int rfd, int wfd) {
     me.index = c->slot;
     cf__self = &me;
     cf_buf in = {0}, out = {0};
-    if (c->initializer && c->initializer(c->initarg)) {
+    if (c->init_lost || (c->initializer && c->initializer(c->initarg))) {
         append_header(&out, CF_MSG_INIT_FAILED, 0);
         flush_out(wfd, &out);
         _exit(CF_WX_INIT_FAILED);

@@ -44,6 +44,9 @@ typedef struct cf_wconf {
     const cf_task *const *tasks; /* the registry, by id */
     uint32_t ntasks;
     cf_init_fn initializer;   /* NULL: none */
+    int init_lost;            /* the pool has an initializer this copy of the
+                                 program cannot find: it fails, as one that
+                                 returned non-zero */
     void *initarg;
     int max_tasks_per_child;  /* 0: no limit */
     int64_t task_timeout_ns;  /* 0: none (answers are then sent at once) */

@@ -9,6 +9,8 @@
  * CF_TEST_START_METHOD=forkserver for that, and this file covers what only
  * the fork server has.
  */
+#include <sys/mman.h>
+
 #include "lib_check.h"
 
 /* Set in main() after start-up: a fork-server worker never sees the value. */
@@ -42,6 +44,14 @@ static int t_late(const void *in, size_t len, cf_out *out) {
 }
 
 static const cf_task *t_t_globals, *t_t_initarg, *t_t_late;
+
+/* A pool of `kind` with o's settings (workers set here). */
+static cf_executor *lt_new_opts(cf_kind kind, int workers, cf_options *o) {
+    o->max_workers = workers;
+    cf_executor *ex = NULL;
+    ck_assert_int_eq(cf_executor_new(kind, o, &ex), 0);
+    return ex;
+}
 
 static cf_executor *fs_pool(int workers, cf_options *o) {
     cf_options d = CF_OPTIONS_INIT;
@@ -144,6 +154,41 @@ START_TEST(test_forkserver_failing_initializer_breaks_pool) {
     f = NULL;
     ck_assert_int_eq(cf_submit(ex, t_t_initarg, "", 0, &f), CF_EBROKEN);
     cf_executor_free(ex);
+}
+END_TEST
+
+/* An initializer the server's copy of the program cannot have (code made
+ * at run time, in no object) fails the pool as a failing one would, never
+ * silently skipped. Forked workers have it, and it runs. */
+START_TEST(test_forkserver_initializer_in_no_object_breaks_pool) {
+#if defined(__x86_64__)
+    static const unsigned char ret0[] = {0x31, 0xc0, 0xc3}; /* xor eax,eax; ret */
+    void *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(code, MAP_FAILED);
+    memcpy(code, ret0, sizeof ret0);
+    ck_assert_int_eq(mprotect(code, 4096, PROT_READ | PROT_EXEC), 0);
+    cf_options o = CF_OPTIONS_INIT;
+    memcpy(&o.initializer, &code, sizeof code);
+    cf_executor *fx = lt_new_opts(CF_PROCESS, 1, &o);
+    cf_future *f = lt_submit_str(fx, lt_t_sq, "2");
+    expect_str(f, "4"); /* forked: the code is there */
+    cf_future_free(f);
+    cf_executor_free(fx);
+    cf_executor *ex = fs_pool(1, &o);
+    f = NULL;
+    int rc = cf_submit(ex, lt_t_sq, "2", 1, &f);
+    if (rc == 0) {
+        ck_assert_int_eq(cf_future_result(f, 30, NULL, NULL), CF_EBROKEN);
+        const char *msg = NULL;
+        cf_future_error(f, &msg);
+        ck_assert_ptr_nonnull(strstr(msg, "initializer failed"));
+        cf_future_free(f);
+    } else {
+        ck_assert_int_eq(rc, CF_EBROKEN);
+    }
+    cf_executor_free(ex);
+    munmap(code, 4096);
+#endif
 }
 END_TEST
 
@@ -308,6 +353,7 @@ static Suite *forkserver_suite(void) {
     tcase_add_test(tc, test_forkserver_workers_see_the_program_not_the_parent);
     tcase_add_test(tc, test_forkserver_initarg_crosses_as_bytes);
     tcase_add_test(tc, test_forkserver_failing_initializer_breaks_pool);
+    tcase_add_test(tc, test_forkserver_initializer_in_no_object_breaks_pool);
     tcase_add_test(tc, test_forkserver_bad_options_einval);
     tcase_add_test(tc, test_forkserver_task_registered_late);
     tcase_add_loop_test(tc, test_forkserver_worker_death_names_signal, 0, 2);
