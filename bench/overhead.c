@@ -160,20 +160,61 @@ static double run_fork_floor(int workers, long repeat, ov_usage *u) {
     return best * 1e6;
 }
 
-/* run_startup() (kind CF_SEQUENTIAL: run_fork_floor()) while this process
- * holds 1 GiB of touched memory, in small pages (as a big heap mostly is),
- * that every fork must map again; -1 if the memory cannot be had. */
-static double run_startup_1g(cf_kind kind, cf_start_method how, int workers, long repeat,
-                             ov_usage *u) {
+/* The process pool's start-up rows: the bare fork + exit floor, a pool
+ * forked from here, the fork server's own start, a pool from the fork
+ * server; then the same three while this process holds 1 GiB of touched
+ * memory (allocated once), in small pages (as a big heap mostly is), that
+ * every fork from here must map again. Returns 0, or 1 (said on stderr). */
+static int process_startup_rows(int workers, long repeat) {
+    static const struct {
+        const char *ex, *method;
+        int floor;
+        cf_start_method how;
+    } rows[] = {{"fork-exit", "startup", 1, CF_START_FORK},
+                {"process", "startup", 0, CF_START_FORK},
+                {"process", "startup-forkserver", 0, CF_START_FORKSERVER}};
+    int status = 0;
+    char *big = NULL;
     size_t len = (size_t)1 << 30;
-    char *big = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (big == MAP_FAILED) return -1;
-    (void)madvise(big, len, MADV_NOHUGEPAGE); /* advice: without it, still 1 GiB */
-    memset(big, 1, len);
-    double us = kind == CF_SEQUENTIAL ? run_fork_floor(workers, repeat, u)
-                                      : run_startup(kind, how, workers, repeat, u);
+    for (int held = 0; held < 2; held++) {
+        if (held) {
+            big = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (big == MAP_FAILED) {
+                fprintf(stderr, "cfbench overhead: no 1 GiB to hold: no -1g rows\n");
+                return 1;
+            }
+            (void)madvise(big, len, MADV_NOHUGEPAGE); /* advice: without it, still 1 GiB */
+            for (size_t at = 0; at < len; at += 4096) /* every page in, as memset would, */
+                big[at] = 1;                          /* at a quarter of a sanitizer's cost */
+        }
+        for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+            ov_usage u = {0, 0, 0, 0};
+            if (!held && rows[r].how == CF_START_FORKSERVER) {
+                ov_usage u0 = ov_usage_now();
+                int64_t t0 = cf_now_ns();
+                int e = cf_forkserver_start(); /* once: its start is a row of its own */
+                double us = secs(cf_now_ns() - t0) * 1e6;
+                if (e) {
+                    fprintf(stderr, "cfbench overhead: fork server: %s\n", cf_strerror(e));
+                    status = 1;
+                    continue;
+                }
+                ov_row("process", "forkserver-start", 0, 1, us, ov_usage_since(u0), 1);
+            }
+            double us = rows[r].floor ? run_fork_floor(workers, repeat, &u)
+                                      : run_startup(CF_PROCESS, rows[r].how, workers, repeat, &u);
+            char method[40];
+            snprintf(method, sizeof method, "%s%s", rows[r].method, held ? "-1g" : "");
+            if (us >= 0) {
+                ov_row(rows[r].ex, method, 0, workers, us, u, 1);
+            } else {
+                fprintf(stderr, "cfbench overhead: %s %s failed\n", rows[r].ex, method);
+                status = 1;
+            }
+        }
+    }
     (void)munmap(big, len); /* cannot fail on what mmap gave */
-    return us;
+    return status;
 }
 
 static int parse_pos(const char *opt, const char *s, long max, long *out) {
@@ -430,44 +471,7 @@ int cmd_overhead(int argc, char **argv) {
                 status = 1;
             }
         }
-        /* Process pools: forked from this process, then from the fork
-         * server (started first, once: its start is its own row); and
-         * the floor under the first, bare fork + exit + wait. */
-        if (kinds[k] == CF_PROCESS) {
-            ov_usage u = {0, 0, 0, 0};
-            double us = run_fork_floor((int)workers, repeat, &u);
-            if (us >= 0) ov_row("fork-exit", "startup", 0, workers, us, u, 1);
-            double us1g = run_startup_1g(CF_SEQUENTIAL, CF_START_FORK, (int)workers, repeat, &u);
-            if (us1g > 0) ov_row("fork-exit", "startup-1g", 0, workers, us1g, u, 1);
-        }
-        for (int fs = 0; kinds[k] == CF_PROCESS && fs < 2; fs++) {
-            static const char *const names[2][2] = {{"startup", "startup-1g"},
-                                                    {"startup-forkserver",
-                                                     "startup-forkserver-1g"}};
-            cf_start_method how = fs ? CF_START_FORKSERVER : CF_START_FORK;
-            ov_usage u = {0, 0, 0, 0};
-            if (fs) {
-                ov_usage u0 = ov_usage_now();
-                int64_t t0 = cf_now_ns();
-                int e = cf_forkserver_start();
-                double us = secs(cf_now_ns() - t0) * 1e6;
-                if (e) {
-                    fprintf(stderr, "cfbench overhead: fork server: %s\n", cf_strerror(e));
-                    status = 1;
-                    break;
-                }
-                ov_row("process", "forkserver-start", 0, 1, us, ov_usage_since(u0), 1);
-            }
-            double us = run_startup(kinds[k], how, (int)workers, repeat, &u);
-            if (us >= 0) ov_row("process", names[fs][0], 0, workers, us, u, 1);
-            double us1g = run_startup_1g(kinds[k], how, (int)workers, repeat, &u);
-            if (us1g > 0) ov_row("process", names[fs][1], 0, workers, us1g, u, 1);
-            if (us < 0 || us1g < 0) {
-                fprintf(stderr, "cfbench overhead: process %s failed (-1g: or no 1 GiB)\n",
-                        names[fs][0]);
-                status = 1;
-            }
-        }
+        if (kinds[k] == CF_PROCESS) status |= process_startup_rows((int)workers, repeat);
     }
     free(fs);
     if (impls & OV_PY) status |= python_rows("overhead.py", tasks, workers, repeat);
