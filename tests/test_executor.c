@@ -300,6 +300,7 @@ START_TEST(test_fork_child_makes_its_own_futures) {
             cf_future_free(f);
         }
         cf_executor_free(seq);
+        cf_executor_free(ex); /* ours too: a copy, shut down before the fork */
         _exit(0);
     }
     int st;
