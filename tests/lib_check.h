@@ -35,8 +35,11 @@
  * LT_POOL_KINDS() the pools only (where a task can be held pending or
  * running, which the sequential executor never shows). */
 static const cf_kind lt_kinds[] = {CF_SEQUENTIAL, CF_THREAD, CF_PROCESS};
-#define LT_ALL_KINDS(tc, fn) tcase_add_loop_test(tc, fn, 0, 3)
-#define LT_POOL_KINDS(tc, fn) tcase_add_loop_test(tc, fn, 1, 3)
+#define LT_ALL_KINDS(tc, fn) tcase_add_loop_test(tc, fn, LT_FIRST_KIND(0), 3)
+#define LT_POOL_KINDS(tc, fn) tcase_add_loop_test(tc, fn, LT_FIRST_KIND(1), 3)
+/* Under CF_TEST_START_METHOD=forkserver only the process pool changes:
+ * the loops run its iteration alone. */
+#define LT_FIRST_KIND(first) (lt_start_method() == CF_START_FORK ? (first) : 2)
 
 /* CF_TEST_START_METHOD=forkserver: process pools made by these helpers
  * (and lt_options) start their workers from the fork server, as CPython
