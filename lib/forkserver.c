@@ -206,9 +206,7 @@ static int encode(cf_buf *b, const cf_fs_worker *w) {
     r = r || put_fn(b, as_fn(&o->initializer, sizeof o->initializer));
     r = r || put_u64(b, o->initarg != NULL) ||
         put_str(b, o->initarg ? o->initarg : "", o->initarg ? o->initarg_len : 0);
-    uint32_t n = 0;
-    while (cf__task_by_id(n))
-        n++;
+    uint32_t n = cf__task_count();
     r = r || put_u64(b, n);
     for (uint32_t i = 0; i < n && !r; i++) {
         const cf_task *t = cf__task_by_id(i);
@@ -245,7 +243,7 @@ static void __attribute__((noreturn)) be_worker(rd *r, pid_t server, const int *
     size_t arglen;
     const unsigned char *arg = take_str(r, &arglen);
     if (r->bad || !name || c.slot < 0 || c.slot >= nslots ||
-        shm_len < (size_t)nslots * sizeof(cf_wshared) + (c.mask + 1) * sizeof(uint64_t))
+        shm_len < cf__shm_size(nslots, c.mask + 1))
         _exit(CF_WX_SETUP);
     memcpy(c.name, name, sizeof c.name);
     c.name[sizeof c.name - 1] = '\0';
@@ -277,7 +275,7 @@ static void __attribute__((noreturn)) be_worker(rd *r, pid_t server, const int *
     void *shm = mmap(NULL, shm_len, PROT_READ | PROT_WRITE, MAP_SHARED, fds[2], 0);
     if (shm == MAP_FAILED) _exit(CF_WX_SETUP);
     c.me = (cf_wshared *)shm + c.slot;
-    c.word = (_Atomic(uint64_t) *)((cf_wshared *)shm + nslots);
+    c.word = cf__shm_words(shm, nslots);
     c.parent = server;
     cf__worker_main(&c, fds[0], fds[1]); /* closes everything else */
 }

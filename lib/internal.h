@@ -30,6 +30,9 @@ struct cf_task {
 /* Looks a task up by the id a worker process received. */
 const cf_task *cf__task_by_id(uint32_t id);
 
+/* How many tasks are registered: ids 0 .. count-1 (entries never go). */
+uint32_t cf__task_count(void);
+
 struct cf_out {
     unsigned char *data; /* the result: inline, heap or NULL */
     size_t len;

@@ -149,9 +149,7 @@ static int take_back(cf_future *f) {
 /* ---- the manager: workers --------------------------------------------- */
 
 static void snapshot_tasks(ppool *p) {
-    uint32_t n = 0;
-    while (cf__task_by_id(n))
-        n++;
+    uint32_t n = cf__task_count();
     const cf_task **t = realloc(p->tasks, (n ? n : 1) * sizeof *t);
     if (!t) return; /* keep the old snapshot */
     for (uint32_t i = 0; i < n; i++)
@@ -892,7 +890,7 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
     while (nwords < 2 * (size_t)p->n * MAX_WINDOW)
         nwords *= 2;
     p->mask = nwords - 1;
-    p->shm_len = (size_t)p->n * sizeof(cf_wshared) + nwords * sizeof(uint64_t);
+    p->shm_len = cf__shm_size(p->n, nwords);
     /* Workers forked here inherit the mapping; the fork server's map the
      * same memory from a memfd. */
     void *shm = MAP_FAILED;
@@ -906,7 +904,7 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
     }
     if (shm == MAP_FAILED) goto fail_memfd;
     p->ws = shm;
-    p->word = (_Atomic(uint64_t) *)(p->ws + p->n);
+    p->word = cf__shm_words(shm, p->n);
     p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (p->efd < 0) goto fail_shm;
     if (pthread_mutex_init(&p->mu, NULL)) goto fail_efd;

@@ -71,6 +71,13 @@ const cf_task *cf__task_by_id(uint32_t id) {
     return t;
 }
 
+uint32_t cf__task_count(void) {
+    pthread_mutex_lock(&reg_mu);
+    uint32_t n = nreg;
+    pthread_mutex_unlock(&reg_mu);
+    return n;
+}
+
 const char *cf_task_name(const cf_task *task) {
     return task ? task->name : "";
 }

@@ -33,6 +33,15 @@ typedef struct cf_wshared {
     char pad[64 - sizeof(int64_t) - sizeof(int)];
 } cf_wshared;
 
+/* The pool's shared memory: n cf_wshared, then nwords claim words. Its
+ * size, and where the words start. */
+static inline size_t cf__shm_size(int n, uint64_t nwords) {
+    return (size_t)n * sizeof(cf_wshared) + nwords * sizeof(uint64_t);
+}
+static inline _Atomic(uint64_t) *cf__shm_words(void *shm, int n) {
+    return (_Atomic(uint64_t) *)((cf_wshared *)shm + n);
+}
+
 /* Everything a worker needs, as plain data. */
 typedef struct cf_wconf {
     int slot;                 /* its index in the pool (for its name) */

@@ -56,11 +56,25 @@ static cf_executor *lt_new_opts(cf_kind kind, int workers, cf_options *o) {
 static cf_executor *fs_pool(int workers, cf_options *o) {
     cf_options d = CF_OPTIONS_INIT;
     if (!o) o = &d;
-    o->max_workers = workers;
     o->start_method = CF_START_FORKSERVER;
-    cf_executor *ex = NULL;
-    ck_assert_int_eq(cf_executor_new(CF_PROCESS, o, &ex), 0);
-    return ex;
+    return lt_new_opts(CF_PROCESS, workers, o);
+}
+
+/* A task submitted to a pool whose initializer failed: refused, if the
+ * pool broke first (as Python's), else failed with CF_EBROKEN and the
+ * initializer's message. */
+static void expect_broken_by_initializer(cf_executor *ex, const cf_task *t, const char *in) {
+    cf_future *f = NULL;
+    int rc = cf_submit(ex, t, in, strlen(in), &f);
+    if (rc != 0) {
+        ck_assert_int_eq(rc, CF_EBROKEN);
+        return;
+    }
+    ck_assert_int_eq(cf_future_result(f, 30, NULL, NULL), CF_EBROKEN);
+    const char *msg = NULL;
+    cf_future_error(f, &msg);
+    ck_assert_ptr_nonnull(strstr(msg, "initializer failed"));
+    cf_future_free(f);
 }
 
 static void expect_str(cf_future *f, const char *want) {
@@ -140,18 +154,8 @@ START_TEST(test_forkserver_failing_initializer_breaks_pool) {
     o.initarg = arg;
     o.initarg_len = sizeof arg;
     cf_executor *ex = fs_pool(1, &o);
+    expect_broken_by_initializer(ex, t_t_initarg, "");
     cf_future *f = NULL;
-    int rc = cf_submit(ex, t_t_initarg, "", 0, &f);
-    if (rc == 0) { /* else the pool broke first: refused, as Python's */
-        ck_assert_int_eq(cf_future_result(f, 30, NULL, NULL), CF_EBROKEN);
-        const char *msg = NULL;
-        cf_future_error(f, &msg);
-        ck_assert_ptr_nonnull(strstr(msg, "initializer failed"));
-        cf_future_free(f);
-    } else {
-        ck_assert_int_eq(rc, CF_EBROKEN);
-    }
-    f = NULL;
     ck_assert_int_eq(cf_submit(ex, t_t_initarg, "", 0, &f), CF_EBROKEN);
     cf_executor_free(ex);
 }
@@ -175,17 +179,7 @@ START_TEST(test_forkserver_initializer_in_no_object_breaks_pool) {
     cf_future_free(f);
     cf_executor_free(fx);
     cf_executor *ex = fs_pool(1, &o);
-    f = NULL;
-    int rc = cf_submit(ex, lt_t_sq, "2", 1, &f);
-    if (rc == 0) {
-        ck_assert_int_eq(cf_future_result(f, 30, NULL, NULL), CF_EBROKEN);
-        const char *msg = NULL;
-        cf_future_error(f, &msg);
-        ck_assert_ptr_nonnull(strstr(msg, "initializer failed"));
-        cf_future_free(f);
-    } else {
-        ck_assert_int_eq(rc, CF_EBROKEN);
-    }
+    expect_broken_by_initializer(ex, lt_t_sq, "2");
     cf_executor_free(ex);
     munmap(code, 4096);
 #endif
