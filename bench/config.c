@@ -42,6 +42,12 @@ void config_usage(FILE *f) {
             "                    thread-gil: how long a thread waits for the emulated\n"
             "                    GIL before it forces a hand-off (1..10000; default 5,\n"
             "                    Python's sys.getswitchinterval())\n"
+            "  --start-method M  process: how the pool starts its workers: fork,\n"
+            "                    forkserver, or auto (the library's default: the fork\n"
+            "                    server where other threads run, as here: cfbench's\n"
+            "                    signal watcher and loopback server); default fork,\n"
+            "                    as the Python twin's (3.11-3.13); meta.txt says\n"
+            "                    which the pools used\n"
             "  --trace           record each task's submit, start, end and collect times\n"
             "                    and worker: DIR/tasks.csv, latency in the summary\n"
             "  --order ORDER     interleave (rep k of every point, then rep k+1: drift\n"
@@ -157,7 +163,7 @@ static int parse_urls(run_config *c, const char *val, char *err, size_t errlen) 
 static const char *const value_opts[] = {
     "--impl",      "--workload",  "--mode", "--workers", "--chunksize",       "--size",
     "--repeat",    "--warmup",    "--out",  "--urls",    "--switch-interval", "--order",
-    "--resamples", "--max-bytes", NULL};
+    "--resamples", "--max-bytes", "--start-method", NULL};
 
 /* Every setting's default; repeat and warmup stay -1 until the size is
  * known. */
@@ -178,6 +184,7 @@ static void set_defaults(run_config *c) {
     c->max_bytes = MAX_BYTES_DEFAULT;
     c->order = ORDER_INTERLEAVE;
     c->resamples = 2000;
+    c->start_method = CF_START_FORK;
 }
 
 /* Sets option opt (one of value_opts) to v. Returns 0, or -1 with err. */
@@ -236,6 +243,17 @@ static int set_option(run_config *c, const char *opt, const char *v, char *err, 
     if (!strcmp(opt, "--max-bytes"))
         return cli_parse_size(opt, v, 0, 1ull << 50, &c->max_bytes, err, errlen);
     if (!strcmp(opt, "--urls")) return parse_urls(c, v, err, errlen);
+    if (!strcmp(opt, "--start-method")) {
+        static const char *const methods[] = {"auto", "fork", "forkserver", NULL};
+        unsigned mask = 0;
+        if (cli_parse_choices(opt, v, methods, 0, &mask, err, errlen) != 0) return -1;
+        if (mask & (mask - 1)) {
+            snprintf(err, errlen, "--start-method: choose one method");
+            return -1;
+        }
+        c->start_method = mask == 1 ? CF_START_AUTO : mask == 2 ? CF_START_FORK : CF_START_FORKSERVER;
+        return 0;
+    }
     c->out = v; /* --out */
     return 0;
 }

@@ -77,6 +77,7 @@ typedef struct run_config {
     long resamples;               /* bootstrap resamples for the speedup interval */
     long switch_interval_ms;      /* thread-gil: the emulated GIL's hand-off */
     unsigned long long max_bytes; /* largest download, bytes; 0: no limit */
+    cf_start_method start_method; /* --start-method: the process pools' */
 } run_config;
 
 /* Parses argv (argv[0] is "run") into *c, which the caller releases with

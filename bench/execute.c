@@ -18,6 +18,7 @@ static atomic_int stop_signal;
 static int sig_pipe[2] = {-1, -1};
 static pthread_mutex_t cur_mu = PTHREAD_MUTEX_INITIALIZER;
 static cf_executor *cur_ex; /* guarded by cur_mu: the pool now running */
+static unsigned started_by; /* bit m: a process pool started a worker by method m */
 
 static void on_signal(int sig) {
     int saved = errno;
@@ -127,6 +128,11 @@ static int run_pool(const point *p, const run_config *c, wl_plan *plan, collecte
 
     o.max_workers = p->workers;
     o.trace = times != NULL;
+    o.start_method = c->start_method;
+    /* cfbench's own threads (the signal watcher, blocked in read; the
+     * loopback server's) hold no lock a task takes but glibc's allocator's,
+     * which glibc resets in a forked child: forking here is safe. */
+    o.fork_warning_off = 1;
     if (m->gil) o.gil_interval = (double)c->switch_interval_ms / 1000.0;
     mo.chunksize = (int)p->chunksize;
     /* The sequential executor runs a task when it is submitted: a lazy map
@@ -165,6 +171,7 @@ static int run_pool(const point *p, const run_config *c, wl_plan *plan, collecte
     rc = 0;
 
 cleanup:
+    if (ex != NULL && m->kind == CF_PROCESS) started_by |= 1u << cf_executor_start_method(ex);
     cf_map_free(map);
     if (ex != NULL) {
         set_current(NULL);
@@ -321,4 +328,13 @@ void signals_stop(void) {
 
 int signals_caught(void) {
     return stop_signal;
+}
+
+void execute_start_methods(char *buf, size_t len) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int m = CF_START_FORK; m <= CF_START_FORKSERVER; m++)
+        if (started_by & 1u << m)
+            used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+                                     used ? "," : "", cf_start_method_name((cf_start_method)m));
 }

@@ -43,6 +43,10 @@ typedef struct py_setup {
  * task_ok (plan->n entries each, the caller's), records each task's times
  * and whether it succeeded. Returns 0, or -1 with err set if the run could
  * not start (task failures are not errors: out->failed counts them). */
+/* Which start methods this process's process pools used, so far: "fork",
+ * "forkserver", "fork,forkserver", or "" if none ran. */
+void execute_start_methods(char *buf, size_t len);
+
 int execute_run(const point *p, wl_plan *plan, const run_config *c, cf_times *times,
                 unsigned char *task_ok, run_result *out, char *err, size_t errlen);
 

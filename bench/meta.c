@@ -83,7 +83,7 @@ static void git_commit(char *buf, size_t len) {
     if (buf[0] == '\0') snprintf(buf, len, "unknown");
 }
 
-int meta_print(FILE *f, int argc, char **argv) {
+int meta_print(FILE *f, int argc, char **argv, const char *start_method) {
     char cpu[256], commit[64], date[32];
     struct utsname u;
     time_t now = time(NULL);
@@ -118,10 +118,12 @@ int meta_print(FILE *f, int argc, char **argv) {
     fprintf(f, "openssl: %s\n", OpenSSL_version(OPENSSL_VERSION));
     fprintf(f, "libmicrohttpd: %s\n", MHD_get_version());
     fprintf(f, "gsl: %s\n", gsl_version);
+    if (start_method) fprintf(f, "start_method: %s\n", start_method);
     return ferror(f) ? -1 : 0;
 }
 
-int meta_write(const char *dir, int argc, char **argv, char *err, size_t errlen) {
+int meta_write(const char *dir, int argc, char **argv, const char *start_method, char *err,
+               size_t errlen) {
     char path[4096];
     atomic_file af;
 
@@ -130,7 +132,7 @@ int meta_write(const char *dir, int argc, char **argv, char *err, size_t errlen)
         return -1;
     }
     if (atomic_open(&af, path, err, errlen) != 0) return -1;
-    if (meta_print(af.f, argc, argv) != 0) {
+    if (meta_print(af.f, argc, argv, start_method) != 0) {
         snprintf(err, errlen, "%s: write failed", path);
         atomic_abort(&af);
         return -1;

@@ -425,6 +425,7 @@ int cmd_overhead(int argc, char **argv) {
         cf_options o = CF_OPTIONS_INIT;
         o.max_workers = kinds[k] == CF_SEQUENTIAL ? 1 : (int)workers;
         o.trace = trace; /* --trace: what recording per-task times costs */
+        o.start_method = CF_START_FORK; /* what auto chooses here, never the transient */
         for (size_t m = 0; m < 3; m++) {
             double best = -1;
             ov_usage best_u = {0, 0, 0, 0};

@@ -52,7 +52,20 @@ typedef struct bench_ctx {
     point_stats *ps; /* every point so far, workload after workload */
     size_t nps;
     char py_exe[256], py_root[4096]; /* --impl python: bench/python.c */
+    int argc;                        /* the command line, for meta.txt */
+    char **argv;
 } bench_ctx;
+
+/* meta.txt, with the start method asked for and, once pools ran, used. */
+static void write_meta(const bench_ctx *b) {
+    char used[64], line[128], err[512];
+    execute_start_methods(used, sizeof used);
+    snprintf(line, sizeof line, "%s%s%s", cf_start_method_name(b->c->start_method),
+             used[0] ? " (used: " : "", used[0] ? used : "");
+    if (used[0]) strcat(line, ")");
+    if (meta_write(b->c->out, b->argc, b->argv, line, err, sizeof err) != 0)
+        fprintf(stderr, "cfbench run: warning: %s\n", err);
+}
 
 static void out_of_memory(bench_ctx *b) {
     progress_clear(&b->prog);
@@ -354,8 +367,9 @@ static int start(bench_ctx *b, int argc, char **argv) {
         fprintf(stderr, "cfbench run: cannot register a task\n");
         return -1;
     }
-    if (meta_write(c->out, argc, argv, err, sizeof err) != 0)
-        fprintf(stderr, "cfbench run: warning: %s\n", err);
+    b->argc = argc;
+    b->argv = argv;
+    write_meta(b);
     progress_init(&b->prog, plan_count_runs(c), c->quiet);
     return 0;
 }
@@ -365,6 +379,7 @@ static int finish(bench_ctx *b) {
     const run_config *c = b->c;
     char err[512];
     int rc = 0;
+    write_meta(b);
     if (report_summary_csv(c, b->ps, b->nps, err, sizeof err) != 0) {
         fprintf(stderr, "cfbench run: %s\n", err);
         rc = -1;

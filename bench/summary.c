@@ -85,6 +85,8 @@ static void notes(point_stats *ps, const point_stats *seq, int cores, const run_
         if (in.pool && in.task_us < 1000.0) {
             cf_options o = CF_OPTIONS_INIT;
             o.max_workers = ps->p.workers;
+            o.start_method = c->start_method;
+            o.fork_warning_off = 1; /* as execute.c's pools */
             if (m->gil) o.gil_interval = (double)c->switch_interval_ms / 1000.0;
             in.pool_cost_us = probe_pool_cost_us(m->kind, &o, (int)ps->p.chunksize);
         }

@@ -20,18 +20,19 @@
  * a worker has really started it (Python marks queued process-pool work
  * RUNNING), so cancel works on everything not yet started, on every kind; a
  * wait that can never finish returns CF_EDEADLK instead of hanging. The
- * process pool's default start method is fork (Python 3.14's is forkserver
- * on Linux): a C program expects its workers to see its memory; ask for
- * CF_START_FORKSERVER for Python's.
+ * process pool's default start method, CF_START_AUTO, forks (a C program
+ * expects its workers to see its memory) unless the program runs threads
+ * of its own, where it uses the fork server, as Python 3.14 does always on
+ * Linux: a fork copies the locks those threads hold (cf_start_method).
  */
 #ifndef CFUTURES_H
 #define CFUTURES_H
 
 /* The library's version; cf_version() gives the one actually linked. */
 #define CF_VERSION_MAJOR 0
-#define CF_VERSION_MINOR 3
+#define CF_VERSION_MINOR 4
 #define CF_VERSION_PATCH 0
-#define CF_VERSION_STRING "0.3.0"
+#define CF_VERSION_STRING "0.4.0"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -138,12 +139,38 @@ typedef struct cf_executor cf_executor;
  * task; a non-zero return breaks the pool (CF_EBROKEN) as in Python. */
 typedef int (*cf_init_fn)(void *arg);
 
-/* How a process pool starts its workers (Python's mp_context). */
+/* How a process pool starts its workers (Python's mp_context).
+ *
+ * fork() copies every lock as it was at that instant into a child that has
+ * only the forking thread: a mutex another thread of the program held then
+ * (its own, the allocator's, OpenSSL's or libcurl's) stays held in the
+ * worker for ever, and a task that takes it hangs. CF_START_AUTO forks only
+ * where that cannot happen and asks the fork server otherwise. */
 typedef enum cf_start_method {
-    CF_START_FORK = 0,      /* fork this process (the default): workers see its
-                               memory as it was at the fork (globals, initarg);
-                               each start costs in proportion to that memory */
-    CF_START_FORKSERVER = 1 /* fork a small server process that runs this
+    CF_START_AUTO = 0,      /* the default: CF_START_FORK while no thread runs
+                               but the library's own and the one program
+                               thread that makes the pool (or, at a worker's
+                               replacement, owns it); CF_START_FORKSERVER
+                               where other threads run. Decided at the pool's
+                               creation and again at each replacement, so one
+                               pool may hold workers of both kinds: a program
+                               that starts threads and reads its own memory
+                               in tasks should choose explicitly. A non-NULL
+                               initarg with initarg_len 0 cannot cross to the
+                               fork server: such a pool always forks. So does
+                               one whose fork server cannot start (the
+                               program dlopen-ed libcfutures). Both warn as
+                               CF_START_FORK does. cf_executor_start_method()
+                               tells which was used last */
+    CF_START_FORK = 1,      /* fork this process: workers see its memory as it
+                               was at the fork (globals, initarg); each start
+                               costs in proportion to that memory. With other
+                               threads running it still forks, and writes one
+                               line to stderr the first time in the process
+                               (as Python 3.12's DeprecationWarning), unless
+                               fork_warning_off: the only output the library
+                               ever makes */
+    CF_START_FORKSERVER = 2 /* fork a small server process that runs this
                                program again (exec of /proc/self/exe, started
                                once per process: cf_forkserver_start): starts
                                cost the same whatever this process has grown
@@ -181,16 +208,20 @@ typedef struct cf_options {
                                 PR_SET_NAME; cut to 15 bytes) so that top -H,
                                 gdb and perf tell them apart; NULL: "cf-thread"
                                 or "cf-proc"; the string is copied */
-    cf_start_method start_method;   /* process pools; other values: CF_EINVAL */
-    size_t initarg_len;             /* CF_START_FORKSERVER: each worker's
-                                       initializer gets a copy of initarg[0..
-                                       initarg_len) (at most 64 KiB); a non-NULL
-                                       initarg with 0 here is CF_EINVAL there.
-                                       Other start methods pass initarg as is */
+    cf_start_method start_method;   /* process pools (0: CF_START_AUTO); other
+                                       values: CF_EINVAL */
+    size_t initarg_len;             /* a fork-server worker's initializer gets
+                                       a copy of initarg[0..initarg_len) (at
+                                       most 64 KiB); with CF_START_FORKSERVER a
+                                       non-NULL initarg with 0 here is
+                                       CF_EINVAL. A forked worker gets initarg
+                                       as is */
+    int fork_warning_off;           /* 1: no warning when a pool forks with
+                                       other threads running */
 } cf_options;
 
 #define CF_OPTIONS_INIT                                                                            \
-    { 0, NULL, NULL, 0, 0.0, 0, 0.0, NULL, CF_START_FORK, 0 }
+    { 0, NULL, NULL, 0, 0.0, 0, 0.0, NULL, CF_START_AUTO, 0, 0 }
 
 /* Starts this process's fork server now (CF_START_FORKSERVER starts it on
  * first use otherwise): call it early in main, and the first such pool
@@ -212,6 +243,14 @@ int cf_executor_new(cf_kind kind, const cf_options *opts, cf_executor **out);
 
 /* The executor's kind and number of workers. */
 cf_kind cf_executor_kind(const cf_executor *ex);
+
+/* The start method a process pool used for its latest worker: CF_START_FORK
+ * or CF_START_FORKSERVER (CF_START_AUTO resolved); CF_START_AUTO for the
+ * other kinds, which start no process. */
+cf_start_method cf_executor_start_method(const cf_executor *ex);
+
+/* "auto", "fork", "forkserver"; NULL for a value not in the enum. */
+const char *cf_start_method_name(cf_start_method m);
 int cf_executor_workers(const cf_executor *ex);
 
 /* Stops accepting tasks. With cancel_futures, cancels every task not yet

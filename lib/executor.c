@@ -48,9 +48,9 @@ int cf_executor_new(cf_kind kind, const cf_options *opts, cf_executor **out) {
     if (opts) o = *opts;
     if (o.max_workers < 0 || o.max_workers > 4096 || o.max_tasks_per_child < 0) return CF_EINVAL;
     if (o.task_timeout != o.task_timeout || !(o.gil_interval >= 0)) return CF_EINVAL; /* NaN */
-    if (o.start_method != CF_START_FORK && o.start_method != CF_START_FORKSERVER) return CF_EINVAL;
-    if (o.start_method == CF_START_FORKSERVER &&
-        ((o.initarg && !o.initarg_len) || o.initarg_len > CF_FORKSERVER_MAX_INITARG))
+    if (!cf_start_method_name(o.start_method)) return CF_EINVAL;
+    if (o.initarg_len > CF_FORKSERVER_MAX_INITARG ||
+        (o.start_method == CF_START_FORKSERVER && o.initarg && !o.initarg_len))
         return CF_EINVAL;
     if (o.max_workers == 0 && kind != CF_MPI) o.max_workers = cf_default_workers(kind);
     int r = CF_EINVAL;
@@ -71,6 +71,7 @@ void cf__executor_init(cf_executor *ex, cf_kind kind, int nworkers, const cf_opt
     ex->nworkers = nworkers;
     ex->opts = *o;
     ex->ops = ops;
+    atomic_init(&ex->started_by, CF_START_AUTO);
     double t = o->task_timeout;
     ex->task_timeout_ns = t <= 0 || t > 1e9 ? 0 : (int64_t)(t * 1e9);
     if (ex->task_timeout_ns == 0 && t > 0 && t <= 1e9) ex->task_timeout_ns = 1;
@@ -105,6 +106,19 @@ int cf_executor_terminate_workers(cf_executor *ex) {
 
 int cf_executor_kill_workers(cf_executor *ex) {
     return signal_workers(ex, SIGKILL);
+}
+
+const char *cf_start_method_name(cf_start_method m) {
+    switch (m) {
+    case CF_START_AUTO: return "auto";
+    case CF_START_FORK: return "fork";
+    case CF_START_FORKSERVER: return "forkserver";
+    }
+    return NULL;
+}
+
+cf_start_method cf_executor_start_method(const cf_executor *ex) {
+    return ex ? (cf_start_method)atomic_load(&ex->started_by) : CF_START_AUTO;
 }
 
 cf_kind cf_executor_kind(const cf_executor *ex) {

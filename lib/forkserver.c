@@ -28,7 +28,8 @@
  * started by the first pool that asks, or early by cf_forkserver_start().
  * The server ends when its owner does (it watches the owner's pidfd) or
  * closes the socket; its workers have PR_SET_PDEATHSIG and end with it.
- * If the server died, the next request starts a new one. It ignores
+ * A thread of the owner reaps it when it ends (killed, or crashed), and
+ * the next request then starts a new one. It ignores
  * SIGINT, as workers do: Ctrl-C is the owner's to handle.
  */
 #include <dlfcn.h>
@@ -495,14 +496,27 @@ static pthread_mutex_t fs_mu = PTHREAD_MUTEX_INITIALIZER;
 /* Guarded by fs_mu. */
 static int fs_sock = -1;
 static pid_t fs_pid, fs_owner;
+static pthread_t fs_reaper; /* waits for fs_pid, while fs_pid > 0 */
+/* Set by the reaper once the server has ended and been reaped. */
+static atomic_int fs_dead;
+
+/* The server is our child: a thread of ours waits for it, so that a server
+ * that dies (killed, crashed) is reaped at once rather than left a zombie
+ * until the next request notices. */
+static void *reap_server(void *arg) {
+    pid_t pid = (pid_t)(intptr_t)arg;
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    atomic_store(&fs_dead, 1);
+    return NULL;
+}
 
 static void stop_server_locked(void) {
     if (fs_sock >= 0) close(fs_sock);
     fs_sock = -1;
     if (fs_pid > 0 && fs_owner == getpid()) {
         kill(fs_pid, SIGKILL);
-        while (waitpid(fs_pid, NULL, 0) < 0 && errno == EINTR) {
-        }
+        pthread_join(fs_reaper, NULL); /* it reaps; it takes no lock */
     }
     fs_pid = 0;
 }
@@ -563,6 +577,15 @@ static int start_server_locked(void) {
         errno = e;
         return err;
     }
+    atomic_store(&fs_dead, 0);
+    if (cf__thread_start(&fs_reaper, reap_server, (void *)(intptr_t)pid)) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+        close(sv[0]);
+        errno = EAGAIN;
+        return CF_ESYS;
+    }
     fs_sock = sv[0];
     fs_pid = pid;
     fs_owner = getpid();
@@ -587,6 +610,7 @@ static int ensure_locked(void) {
         fs_sock = -1;
         fs_pid = 0;
     }
+    if (fs_sock >= 0 && atomic_load(&fs_dead)) stop_server_locked(); /* reaped: a new one */
     if (fs_sock >= 0) return 0;
     return start_server_locked();
 }

@@ -33,6 +33,17 @@ const cf_task *cf__task_by_id(uint32_t id);
 /* How many tasks are registered: ids 0 .. count-1 (entries never go). */
 uint32_t cf__task_count(void);
 
+/* Starts a thread of the library's own (threads.c), as pthread_create
+ * does with default attributes, counted until `fn` returns. Returns 0 or
+ * an errno value. */
+int cf__thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+
+/* How many threads of this process are neither the library's own nor one
+ * more (the program's thread that makes or owns a pool): 0 means a fork
+ * copies no lock a thread of the program holds but that one's. -1 if
+ * /proc cannot tell. */
+int cf__other_threads(void);
+
 struct cf_out {
     unsigned char *data; /* the result: inline, heap or NULL */
     size_t len;
@@ -227,6 +238,8 @@ struct cf_executor {
     const cf_ops *ops;
     int64_t task_timeout_ns; /* 0: none */
     char name[16];           /* worker name prefix, NUL-terminated */
+    atomic_int started_by;   /* process pools: the cf_start_method of the
+                                latest worker started; else CF_START_AUTO */
 };
 
 /* Fills the common part of a new executor (copies opts; the name prefix

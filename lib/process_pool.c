@@ -126,7 +126,8 @@ typedef struct ppool {
     _Atomic(uint64_t) *word; /* nwords claim words */
     uint64_t mask;           /* nwords - 1 */
     size_t shm_len;
-    int shmfd; /* CF_START_FORKSERVER: the memfd of ws; else -1 */
+    int shmfd;             /* the memfd of ws, for fork-server workers; else -1 */
+    cf_start_method first; /* how the first workers start (never AUTO) */
     /* Manager thread only. */
     uint64_t next_seq;
     const cf_task **tasks; /* registry snapshot for the children */
@@ -256,7 +257,32 @@ static pid_t serve_worker(ppool *p, pslot *s, int rfd, int wfd) {
     return pid;
 }
 
-static int spawn(ppool *p, pslot *s) {
+/* Says once per process, on stderr, that a pool forks with threads of the
+ * program running (cf_start_method in cfutures.h): the library's only
+ * output, asked for as Python 3.12 warns. */
+static void warn_fork(int others, const char *why) {
+    static atomic_int warned;
+    if (atomic_exchange(&warned, 1)) return;
+    fprintf(stderr,
+            "cfutures: warning: %s%sa process pool forks a worker while %d other thread%s "
+            "run: a lock one of them holds stays locked in the worker, which may hang "
+            "(CF_START_AUTO uses the fork server; fork_warning_off silences this)\n",
+            why ? why : "", why ? "; " : "", others, others == 1 ? "" : "s");
+}
+
+/* The start method for a worker starting now, CF_START_AUTO resolved. The
+ * count of other threads is taken now: at the pool's creation in the
+ * caller, at a replacement in the manager. */
+static cf_start_method choose_start(const cf_options *o) {
+    int others = cf__other_threads();
+    cf_start_method m = o->start_method;
+    int can_serve = !(o->initarg && !o->initarg_len); /* a bare pointer must fork */
+    if (m == CF_START_AUTO) m = others > 0 && can_serve ? CF_START_FORKSERVER : CF_START_FORK;
+    if (m == CF_START_FORK && others > 0 && !o->fork_warning_off) warn_fork(others, NULL);
+    return m;
+}
+
+static int spawn(ppool *p, pslot *s, cf_start_method how) {
     int req[2], resp[2];
     if (pipe2(req, O_CLOEXEC) < 0) return CF_ESYS;
     if (pipe2(resp, O_CLOEXEC) < 0) {
@@ -266,8 +292,16 @@ static int spawn(ppool *p, pslot *s) {
     }
     atomic_store(&p->ws[s->index].start, 0);
     atomic_store(&p->ws[s->index].ready, 0);
-    pid_t pid = p->shmfd >= 0 ? serve_worker(p, s, req[0], resp[1])
-                              : fork_worker(p, s, req[0], resp[1], req[1], resp[0]);
+    pid_t pid = -1;
+    if (how == CF_START_FORKSERVER) {
+        pid = serve_worker(p, s, req[0], resp[1]);
+        if (pid < 0 && p->ex.opts.start_method == CF_START_AUTO) { /* e.g. dlopen-ed */
+            how = CF_START_FORK;
+            if (!p->ex.opts.fork_warning_off)
+                warn_fork(cf__other_threads(), "the fork server could not start");
+        }
+    }
+    if (how == CF_START_FORK) pid = fork_worker(p, s, req[0], resp[1], req[1], resp[0]);
     int e = errno;
     close(req[0]);
     close(resp[1]);
@@ -277,6 +311,7 @@ static int spawn(ppool *p, pslot *s) {
         errno = e;
         return CF_ESYS;
     }
+    atomic_store(&p->ex.started_by, how);
     s->pid = pid;
     s->wfd = req[1];
     s->rfd = resp[0];
@@ -578,7 +613,7 @@ static void slot_ended(ppool *p, pslot *s) {
     int status = slot_reap(s);
     close_slot(s);
     if (planned && WIFEXITED(status) && WEXITSTATUS(status) == CF_WX_STOPPED) {
-        if (spawn(p, s) == 0) return;
+        if (spawn(p, s, choose_start(&p->ex.opts)) == 0) return;
         break_pool(p, "could not start a replacement worker process");
         return;
     }
@@ -617,7 +652,8 @@ static void check_timeouts(ppool *p, int64_t now) {
         close_slot(s);
         s->inflight = 0;
         requeue_front(p, &back);
-        if (spawn(p, s)) break_pool(p, "could not start a replacement worker process");
+        if (spawn(p, s, choose_start(&p->ex.opts)))
+            break_pool(p, "could not start a replacement worker process");
     }
 }
 
@@ -688,7 +724,7 @@ static void *manager(void *arg) {
     pthread_setname_np(pthread_self(), "cf-manager");
     int err = 0, spawned = 0;
     for (; spawned < p->n && !err; spawned++)
-        err = spawn(p, &p->slots[spawned]);
+        err = spawn(p, &p->slots[spawned], p->first);
     struct pollfd *pfd = err ? NULL : calloc(3 * (size_t)p->n + 1, sizeof *pfd);
     if (!err && !pfd) err = CF_ENOMEM;
     int e = errno;
@@ -895,7 +931,8 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
      * same memory from a memfd. */
     void *shm = MAP_FAILED;
     err = CF_ESYS;
-    if (o->start_method == CF_START_FORKSERVER) {
+    p->first = choose_start(o);
+    if (o->start_method != CF_START_FORK) {
         p->shmfd = memfd_create("cf-pool", MFD_CLOEXEC);
         if (p->shmfd < 0 || ftruncate(p->shmfd, (off_t)p->shm_len) < 0) goto fail_memfd;
         shm = mmap(NULL, p->shm_len, PROT_READ | PROT_WRITE, MAP_SHARED, p->shmfd, 0);
@@ -910,7 +947,7 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
     if (pthread_mutex_init(&p->mu, NULL)) goto fail_efd;
     if (pthread_mutex_init(&p->join_mu, NULL)) goto fail_mu;
     if (pthread_cond_init(&p->cv, NULL)) goto fail_join_mu;
-    if (pthread_create(&p->mgr, NULL, manager, p)) goto fail_cv;
+    if (cf__thread_start(&p->mgr, manager, p)) goto fail_cv;
     pthread_mutex_lock(&p->mu);
     while (!p->started)
         pthread_cond_wait(&p->cv, &p->mu);

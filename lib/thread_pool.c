@@ -167,7 +167,7 @@ int cf__thread_new(const cf_options *o, cf_executor **out) {
     }
     cf__dl_pool_add(&p->ex, p->workers, n);
     for (int i = 0; i < n; i++) {
-        if (pthread_create(&p->threads[i], NULL, worker_main, &p->workers[i])) {
+        if (cf__thread_start(&p->threads[i], worker_main, &p->workers[i])) {
             p->nthreads = i;
             tp_shutdown(&p->ex, 1, 1);
             tp_destroy(&p->ex);

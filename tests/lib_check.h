@@ -39,14 +39,16 @@ static const cf_kind lt_kinds[] = {CF_SEQUENTIAL, CF_THREAD, CF_PROCESS};
 #define LT_POOL_KINDS(tc, fn) tcase_add_loop_test(tc, fn, LT_FIRST_KIND(1), 3)
 /* Under CF_TEST_START_METHOD=forkserver only the process pool changes:
  * the loops run its iteration alone. */
-#define LT_FIRST_KIND(first) (lt_start_method() == CF_START_FORK ? (first) : 2)
+#define LT_FIRST_KIND(first) (lt_start_method() != CF_START_FORKSERVER ? (first) : 2)
 
-/* CF_TEST_START_METHOD=forkserver: process pools made by these helpers
- * (and lt_options) start their workers from the fork server, as CPython
- * runs its process pool tests once per start method. */
+/* CF_TEST_START_METHOD=forkserver (or fork): process pools made by these
+ * helpers (and lt_options) start their workers that way, as CPython runs
+ * its process pool tests once per start method; unset, the default
+ * (CF_START_AUTO). */
 static inline cf_start_method lt_start_method(void) {
     const char *m = getenv("CF_TEST_START_METHOD");
-    return m && strcmp(m, "forkserver") == 0 ? CF_START_FORKSERVER : CF_START_FORK;
+    if (m && strcmp(m, "forkserver") == 0) return CF_START_FORKSERVER;
+    return m && strcmp(m, "fork") == 0 ? CF_START_FORK : CF_START_AUTO;
 }
 
 /* CF_OPTIONS_INIT with the start method above. */

@@ -339,6 +339,31 @@ START_TEST(test_forkserver_shutdown_leaves_no_worker) {
 }
 END_TEST
 
+/* A killed server is reaped at once, not left a zombie until the next
+ * pool happens to ask it for a worker; the next pool gets a new one. */
+START_TEST(test_forkserver_killed_server_is_reaped) {
+    ck_assert_int_eq(cf_forkserver_start(), 0);
+    pid_t kids[64], server = 0;
+    int n = lt_children_of(getpid(), kids, 64);
+    for (int i = 0; i < n && !server; i++) {
+        char name[32];
+        lt_comm(kids[i], name, sizeof name);
+        if (strcmp(name, "cf-forkserver") == 0) server = kids[i];
+    }
+    ck_assert_int_gt(server, 0);
+    ck_assert_int_eq(kill(server, SIGKILL), 0);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d", (int)server);
+    ck_assert_msg(LT_POLL(access(path, F_OK) != 0, 5.0),
+                  "the killed fork server %d is still a zombie after 5 s", (int)server);
+    cf_executor *ex = fs_pool(2, NULL);
+    cf_future *f = lt_submit_str(ex, lt_t_echo, "again");
+    lt_expect_result(f, "again");
+    cf_future_free(f);
+    cf_executor_free(ex);
+}
+END_TEST
+
 static Suite *forkserver_suite(void) {
     Suite *s = suite_create("forkserver");
     TCase *tc = tcase_create("forkserver");
@@ -356,6 +381,7 @@ static Suite *forkserver_suite(void) {
     tcase_add_test(tc, test_forkserver_kill_workers);
     tcase_add_test(tc, test_forkserver_fork_starts_its_own);
     tcase_add_test(tc, test_forkserver_shutdown_leaves_no_worker);
+    tcase_add_test(tc, test_forkserver_killed_server_is_reaped);
     suite_add_tcase(s, tc);
     return s;
 }

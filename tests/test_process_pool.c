@@ -359,6 +359,141 @@ START_TEST(test_pool_works_while_caller_threads_hold_locks) {
 }
 END_TEST
 
+/* ---- the start method in a threaded program ---------------------------- */
+
+/* A lock of the program's that a task takes too, held in a tight loop by
+ * a thread of the program, 0.3 ms at a time: a worker forked while it is
+ * held inherits it held, and its task waits for ever. */
+static pthread_mutex_t prog_mu = PTHREAD_MUTEX_INITIALIZER;
+static const cf_task *t_takes_lock;
+
+static int takes_lock(const void *in, size_t len, cf_out *out) {
+    pthread_mutex_lock(&prog_mu);
+    pthread_mutex_unlock(&prog_mu);
+    void *p = malloc(64 + len); /* the allocator's locks, too */
+    free(p);
+    return cf_out_set(out, in, len);
+}
+
+static void *hold_prog_lock(void *arg) {
+    atomic_int *stop = arg;
+    while (!atomic_load(stop)) {
+        pthread_mutex_lock(&prog_mu);
+        double until = lt_now() + 0.0003;
+        while (lt_now() < until) {
+        }
+        pthread_mutex_unlock(&prog_mu);
+    }
+    return NULL;
+}
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define REPLACE_TASKS 300 /* a sanitized fork costs 10-50x more */
+#else
+#define REPLACE_TASKS 2000
+#endif
+
+/* Runs `n` tasks through a pool of 2 that replaces its worker after every
+ * task; 1 if all finished within `secs`, 0 if the pool hung (its workers
+ * are then killed). */
+static int replace_workers(cf_start_method how, int n, double secs, cf_start_method *used) {
+    cf_options o = CF_OPTIONS_INIT;
+    o.max_workers = 2;
+    o.max_tasks_per_child = 1;
+    o.start_method = how;
+    o.fork_warning_off = 1;
+    cf_executor *ex = NULL;
+    ck_assert_int_eq(cf_executor_new(CF_PROCESS, &o, &ex), 0);
+    cf_future **fs = calloc((size_t)n, sizeof *fs);
+    ck_assert_ptr_nonnull(fs);
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(cf_submit(ex, t_takes_lock, "x", 1, &fs[i]), 0);
+    int rc = cf_wait(fs, (size_t)n, secs, CF_ALL_COMPLETED, NULL);
+    int done = rc == n;
+    for (int i = 0; done && i < n; i++)
+        done = cf_future_result(fs[i], 0, NULL, NULL) == 0;
+    if (used) *used = cf_executor_start_method(ex);
+    if (rc != n) cf_executor_kill_workers(ex);
+    for (int i = 0; i < n; i++)
+        cf_future_free(fs[i]);
+    free(fs);
+    cf_executor_free(ex);
+    return done;
+}
+
+START_TEST(test_auto_start_never_forks_into_a_held_lock) {
+    atomic_int stop = 0;
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, hold_prog_lock, &stop), 0);
+    cf_start_method used = CF_START_AUTO;
+    int ok = replace_workers(CF_START_AUTO, REPLACE_TASKS, 40.0, &used);
+    /* Forced to fork, the same pool may hang: say how often, assert nothing. */
+    int hung = 0, runs = 3;
+    for (int r = 0; r < runs; r++)
+        hung += !replace_workers(CF_START_FORK, 200, 2.0, NULL);
+    printf("test_process_pool: %d tasks, worker replaced after each, beside a thread holding "
+           "their lock: auto (%s) finished; forced fork hung %d of %d runs of 200\n",
+           REPLACE_TASKS, cf_start_method_name(used), hung, runs);
+    atomic_store(&stop, 1);
+    pthread_join(th, NULL);
+    ck_assert_msg(ok, "CF_START_AUTO hung beside a thread holding the tasks' lock");
+    ck_assert_str_eq(cf_start_method_name(used), "forkserver");
+}
+END_TEST
+
+START_TEST(test_auto_start_forks_without_other_threads) {
+    cf_start_method used = CF_START_AUTO;
+    ck_assert(replace_workers(CF_START_AUTO, 20, 30.0, &used));
+    ck_assert_str_eq(cf_start_method_name(used), "fork");
+    lt_expect_no_children();
+}
+END_TEST
+
+/* What a process pool writes to stderr while it is made: fd 2 through a file. */
+static void stderr_of_new_pool(cf_options *o, char *buf, size_t n) {
+    FILE *tmp = tmpfile();
+    ck_assert_ptr_nonnull(tmp);
+    fflush(stderr);
+    int saved = dup(2);
+    ck_assert_int_ge(saved, 0);
+    ck_assert_int_eq(dup2(fileno(tmp), 2), 2);
+    cf_executor *ex = NULL;
+    int rc = cf_executor_new(CF_PROCESS, o, &ex);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    ck_assert_int_eq(rc, 0);
+    cf_executor_free(ex);
+    rewind(tmp);
+    size_t got = fread(buf, 1, n - 1, tmp);
+    buf[got] = '\0';
+    fclose(tmp);
+}
+
+START_TEST(test_forced_fork_in_a_threaded_program_warns_once) {
+    atomic_int stop = 0;
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, hold_prog_lock, &stop), 0);
+    cf_options o = CF_OPTIONS_INIT;
+    o.max_workers = 1;
+    o.start_method = CF_START_FORK;
+    o.fork_warning_off = _i; /* the loop's second run: silenced */
+    char first[1024], second[1024];
+    stderr_of_new_pool(&o, first, sizeof first);
+    stderr_of_new_pool(&o, second, sizeof second);
+    atomic_store(&stop, 1);
+    pthread_join(th, NULL);
+    if (_i) {
+        ck_assert_msg(first[0] == '\0', "silenced, yet it wrote: %s", first);
+    } else {
+        ck_assert_msg(strncmp(first, "cfutures: warning: ", 19) == 0, "no warning: '%s'", first);
+        ck_assert_msg(strstr(first, "1 other thread run") != NULL, "%s", first);
+        ck_assert_ptr_eq(strchr(first, '\n'), first + strlen(first) - 1); /* one line */
+    }
+    ck_assert_msg(second[0] == '\0', "warned twice: %s", second);
+}
+END_TEST
+
 static Suite *process_pool_suite(void) {
     Suite *s = suite_create("process_pool");
     TCase *io = tcase_create("bytes");
@@ -387,11 +522,15 @@ static Suite *process_pool_suite(void) {
     TCase *fork = tcase_create("fork");
     tcase_set_timeout(fork, 60);
     tcase_add_test(fork, test_pool_works_while_caller_threads_hold_locks);
+    tcase_add_test(fork, test_auto_start_never_forks_into_a_held_lock);
+    tcase_add_test(fork, test_auto_start_forks_without_other_threads);
+    tcase_add_loop_test(fork, test_forced_fork_in_a_threaded_program_warns_once, 0, 2);
     suite_add_tcase(s, fork);
     return s;
 }
 
 int main(void) {
     lt_register_tasks();
+    t_takes_lock = cf_task_register("pp.takes_lock", takes_lock);
     return lt_run_suite(process_pool_suite());
 }

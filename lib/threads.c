@@ -1,0 +1,89 @@
+/* threads.c -- the library's own threads, counted, so that a process pool
+ * can tell whether a fork would copy a lock another thread holds.
+ *
+ * fork() copies every mutex as it was at that instant, held or not, into a
+ * child that has only the forking thread: a lock held by any other thread
+ * stays held there for ever. The library's own threads (pool workers and
+ * managers) hold none of the program's locks, and the library's own locks
+ * are reset in children (slab.c, worker.c), so only the program's threads
+ * make a fork unsafe. Every thread the library starts goes through
+ * cf__thread_start, which counts it until its function returns; the
+ * process's total comes from /proc/self/stat. Counting errs one way only:
+ * a thread that has returned but not yet left the kernel's count is taken
+ * for the program's, which chooses the fork server, never the fork.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static atomic_int own; /* threads started here whose function has not returned */
+
+typedef struct start {
+    void *(*fn)(void *);
+    void *arg;
+} start;
+
+static void *counted(void *p) {
+    start s = *(start *)p;
+    free(p);
+    void *r = s.fn(s.arg);
+    atomic_fetch_sub(&own, 1);
+    return r;
+}
+
+/* A child of fork() has only the thread that forked. */
+static void child_has_none(void) {
+    atomic_store(&own, 0);
+}
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void register_atfork(void) {
+    pthread_atfork(NULL, NULL, child_has_none); /* fails only out of memory: counts err safe */
+}
+
+int cf__thread_start(pthread_t *t, void *(*fn)(void *), void *arg) {
+    pthread_once(&once, register_atfork);
+    start *s = malloc(sizeof *s);
+    if (!s) return ENOMEM;
+    s->fn = fn;
+    s->arg = arg;
+    atomic_fetch_add(&own, 1);
+    int e = pthread_create(t, NULL, counted, s);
+    if (e) {
+        atomic_fetch_sub(&own, 1);
+        free(s);
+    }
+    return e;
+}
+
+/* The process's thread count: field 20 of /proc/self/stat; -1 if unknown. */
+static int threads_total(void) {
+    char buf[1024];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf - 1)) < 0 && errno == EINTR) {
+    }
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')'); /* the command name may hold anything */
+    if (!p) return -1;
+    for (int field = 2; field < 20 && p; field++) /* field 2 ends at ')' */
+        p = strchr(p + 1, ' ');
+    if (!p) return -1;
+    long v = strtol(p + 1, NULL, 10);
+    return v > 0 && v < (1L << 30) ? (int)v : -1;
+}
+
+int cf__other_threads(void) {
+    int total = threads_total();
+    if (total < 0) return -1;
+    int others = total - 1 - atomic_load(&own);
+    return others > 0 ? others : 0;
+}
