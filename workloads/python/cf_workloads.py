@@ -229,9 +229,10 @@ def _stall_seconds():
 
 
 def download_one(url, folder):
-    """Fetches url (http or https, redirects too) into folder/NAME through a hidden temporary file that is
-    renamed into place only when the whole body arrived; returns the
-    SHA-256 of the body followed by its size as a big-endian uint64."""
+    """Fetches url (http or https, redirects too) into folder/NAME through
+    a hidden temporary file that is renamed into place only when the whole
+    body arrived; returns the SHA-256 of the body followed by its size as a
+    big-endian uint64."""
     check_scheme(url)
     name = file_name(url)
     fd, tmp = tempfile.mkstemp(prefix=".cfdl-", dir=folder)
