@@ -37,6 +37,14 @@ MPIEXEC   := mpiexec --oversubscribe $(if $(filter 0,$(shell id -u)),--allow-run
 LIBMPIA   := $(BUILD)/libcfutures_mpi.a
 MPI_BINS  := $(BUILD)/tests/test_mpi_pool $(BUILD)/examples/mpi_demo
 
+# The configuration (compiler, flags, Open MPI found or not), rewritten only
+# when it changes: every object depends on it, so a change rebuilds them all.
+CONFIG    := $(BUILD)/config.stamp
+CONFIG_IS := $(CC) $(CFLAGS) $(LDFLAGS) mpi=$(MPI_PC)
+ifneq ($(file <$(CONFIG)),$(CONFIG_IS))
+$(shell mkdir -p $(BUILD))$(file >$(CONFIG),$(CONFIG_IS))
+endif
+
 .SECONDARY:
 .PHONY: all deps tests test check-sanitize stress bench plots hyperfine compare-python fuzz clean \
     install uninstall mpi
@@ -53,10 +61,10 @@ DEPS := build $(call goals_need,bench plots hyperfine compare-python sweep chunk
 deps:
 	@./.ci/deps $(DEPS)
 
-$(BUILD)/%.o: %.c | deps
+$(BUILD)/%.o: %.c $(CONFIG) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
-$(BUILD)/pic/%.o: %.c | deps
+$(BUILD)/pic/%.o: %.c $(CONFIG) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
 $(BUILD)/examples/%.o: CFLAGS += -Ilib

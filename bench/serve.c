@@ -37,8 +37,8 @@ static void usage(FILE *to) {
                 "                 (cfbench run starts it so)\n\n"
                 "routes: /files/NAME[?size=N]  /status/NNN  /stall  /reset  "
                 "/short\n"
-                "        /redirect/N[/NAME]   (failing routes take an optional "
-                "/NAME)\n");
+                "        /redirect/N[/NAME]  /location[/NAME]?to=URL\n"
+                "        (failing routes take an optional /NAME)\n");
 }
 
 int cmd_serve(int argc, char **argv) {

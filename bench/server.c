@@ -289,6 +289,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (q != NULL) snprintf(loc + n, sizeof loc - n, "?size=%s", q);
         return reply_text(c, MHD_HTTP_FOUND, "redirect\n", MHD_HTTP_HEADER_LOCATION, loc);
     }
+    if ((rest = route(url, "/location")) != NULL) {
+        /* Verbatim, any scheme: for tests of what a client refuses to follow. */
+        const char *to = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
+        if (to == NULL || *to == '\0')
+            return reply_text(c, MHD_HTTP_NOT_FOUND, "no location\n", NULL, NULL);
+        return reply_text(c, MHD_HTTP_FOUND, "redirect\n", MHD_HTTP_HEADER_LOCATION, to);
+    }
     return reply_text(c, MHD_HTTP_NOT_FOUND, "not found\n", NULL, NULL);
 }
 

@@ -20,6 +20,8 @@
  *   /redirect/N[/NAME]    N redirects (1 <= N <= 100), then /files/NAME
  *                         (NAME defaults to "redirect.bin"); the query
  *                         is kept
+ *   /location[/NAME]?to=URL  one redirect to URL as given (percent-decoded
+ *                         once), whatever its scheme
  *   anything else         404
  * The optional /NAME on the failing routes gives them a file name with an
  * extension, so a downloader reaches the request instead of refusing the

@@ -2,19 +2,29 @@
  * Python runner (workloads/python/bench.py) does the C workloads' work
  * exactly (its results pass the C verifier and its digest is the C
  * sequential one) in every mode; wrong or missing Python output is caught;
- * bad --impl values exit 2; no Python means one line and a skip.
+ * bad --impl values exit 2; no Python means one line and a skip; a
+ * download follows only http and https, as the C one does.
  *
  * Needs python3 (3.8+); without it the Python tests say so and pass.
  * Runs the built program: $CFBENCH (set by `make test`), else
  * build/cfbench. */
+#include <arpa/inet.h>
 #include <check.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../bench/python.h"
+#include "../bench/server.h"
+#include "../workloads/download.h"
 #include "../workloads/workload.h"
 #include "cfbench_check.h"
 
@@ -308,6 +318,144 @@ START_TEST(overhead_impl_python_prints_py_rows_in_the_same_columns) {
 }
 END_TEST
 
+/* ---- download: http and https only ------------------------------------- */
+
+/* Appends s to out (cap bytes) percent-encoded, all but unreserved bytes. */
+static void pct_append(char *out, size_t cap, const char *s) {
+    size_t n = strlen(out);
+    for (const unsigned char *p = (const unsigned char *)s; *p && n + 4 < cap; p++) {
+        if (isalnum(*p) || strchr("-._~", *p) != NULL)
+            out[n++] = (char)*p;
+        else
+            n += (size_t)snprintf(out + n, cap - n, "%%%02X", *p);
+    }
+    out[n] = '\0';
+}
+
+/* A listening socket on 127.0.0.1 that never accepts: a connection to it
+ * waits in its queue, so decoy_contacted() sees it afterwards. */
+static int decoy_listen(int *port) {
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(fd, 16), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static int decoy_contacted(int fd) {
+    int c = accept(fd, NULL, NULL);
+    if (c >= 0) close(c);
+    ck_assert_msg(c >= 0 || errno == EAGAIN || errno == EWOULDBLOCK, "accept: %s", strerror(errno));
+    return c >= 0;
+}
+
+/* Runs the one-URL download plan through the C sequential executor; returns
+ * the task's failure message (static), or NULL if it succeeded. */
+static const char *c_seq_download(const wl_plan *plan) {
+    static char msg[256];
+    cf_executor *ex;
+    cf_future *f;
+    const void *data;
+    size_t len;
+    const char *m = "";
+    ck_assert_int_eq(cf_executor_new(CF_SEQUENTIAL, NULL, &ex), 0);
+    ck_assert_int_eq(cf_submit(ex, plan->task, plan->in[0], plan->in_len[0], &f), 0);
+    int rc = cf_future_result(f, CF_FOREVER, &data, &len);
+    if (rc != 0) (void)cf_future_error(f, &m);
+    snprintf(msg, sizeof msg, "%s", m ? m : "");
+    cf_future_free(f);
+    ck_assert_int_eq(cf_executor_shutdown(ex, 1, 0), 0);
+    cf_executor_free(ex);
+    return rc == 0 ? NULL : msg;
+}
+
+/* A redirect (or a URL given) to ftp:, file: or through an http hop to ftp:
+ * fails its task in the Python twin as in C, with the same words; the ftp
+ * port is never contacted and nothing is written. http -> http still
+ * works. */
+START_TEST(python_download_fetches_only_http_and_https_redirects_included) {
+    const workload *wl = workload_find("download");
+    srv *server;
+    srv_options so = {0, 0, 0, 4096};
+    char err[256] = "", dir[128], ftp[128], hop[512], list[512];
+    int port;
+
+    if (!have_python) return;
+    /* A contacted decoy never answers: fail such a transfer in 2 s. */
+    setenv(DL_ENV_STALL, "2", 1);
+    int decoy = decoy_listen(&port);
+    ck_assert_msg(srv_start(&so, &server, err, sizeof err) == 0, "%s", err);
+    const char *base = srv_base_url(server);
+    snprintf(dir, sizeof dir, "%s/dl", tmp);
+    snprintf(ftp, sizeof ftp, "ftp://127.0.0.1:%d/x.pdf", port);
+    snprintf(hop, sizeof hop, "%s/location/hop.pdf?to=", base);
+    pct_append(hop, sizeof hop, ftp); /* http -> http (hop) -> ftp */
+
+    const struct {
+        const char *route, *to; /* to NULL: the URL given is ftp: itself */
+        const char *why;        /* NULL: fetched */
+    } cases[] = {
+        {"/location/ftp.pdf?to=", ftp, "Protocol \"ftp\""},
+        {"/location/file.pdf?to=", "file:///etc/passwd", "Protocol \"file\""},
+        {"/location/chain.pdf?to=", hop, "Protocol \"ftp\""},
+        {NULL, NULL, "Protocol \"ftp\""},
+        {"/location/moved.pdf?to=", "/files/moved.pdf?size=1000", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char url[1024];
+        if (cases[i].to == NULL) {
+            snprintf(url, sizeof url, "ftp://127.0.0.1:%d/direct.pdf", port);
+        } else {
+            snprintf(url, sizeof url, "%s%s", base, cases[i].route);
+            pct_append(url, sizeof url, cases[i].to);
+        }
+        const char *urls[] = {url};
+        wl_params p = {.size = WL_QUICK, .out_dir = dir, .urls = urls, .nurls = 1};
+        wl_plan plan;
+        py_outcome o;
+        memset(&plan, 0, sizeof plan);
+        ck_assert_msg(wl->prepare(&p, &plan, err, sizeof err) == 0, "%s", err);
+
+        const char *cmsg = c_seq_download(&plan);
+        ck_assert_msg(!decoy_contacted(decoy), "C %s: the ftp port was contacted", url);
+        py_point pt = {"seq", 1, 1, 1, 0, "quick", urls, 1, NULL, dir};
+        ck_assert_msg(py_run_point(exe, root, wl, &plan, &pt, &o, err, sizeof err) == 0, "%s", err);
+        ck_assert_msg(!decoy_contacted(decoy), "Python %s: the ftp port was contacted (%s)", url,
+                      o.first_error);
+        if (cases[i].why == NULL) {
+            ck_assert_msg(cmsg == NULL, "C %s: %s", url, cmsg);
+            ck_assert_msg(o.failed == 0, "Python %s: %s", url, o.first_error);
+        } else {
+            ck_assert_msg(cmsg != NULL && strstr(cmsg, cases[i].why) != NULL, "C %s: %s", url,
+                          cmsg ? cmsg : "fetched");
+            ck_assert_msg(o.failed == 1 && strstr(o.first_error, cases[i].why) != NULL,
+                          "Python %s: failed %zu: %s", url, o.failed, o.first_error);
+        }
+        ck_assert_msg(o.verified, "%s", o.first_error);
+        py_outcome_free(&o);
+        wl->release(&plan);
+    }
+    /* Only the http -> http file, whole; no temporary file left. */
+    struct dirent **ents;
+    int n = scandir(dir, &ents, NULL, alphasort);
+    ck_assert_int_ge(n, 0);
+    list[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        if (strcmp(ents[i]->d_name, ".") != 0 && strcmp(ents[i]->d_name, "..") != 0)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s ", ents[i]->d_name);
+        free(ents[i]);
+    }
+    free(ents);
+    ck_assert_str_eq(list, "moved.pdf ");
+    srv_stop(server);
+    close(decoy);
+}
+END_TEST
+
 static Suite *python_suite(void) {
     Suite *s = suite_create("python");
     TCase *tc = tcase_create("runner");
@@ -317,6 +465,7 @@ static Suite *python_suite(void) {
     tcase_add_test(tc, wrong_python_results_fail_the_c_verifier);
     tcase_add_test(tc, other_work_in_python_is_refused);
     tcase_add_test(tc, a_failing_runner_is_an_error_not_a_row);
+    tcase_add_test(tc, python_download_fetches_only_http_and_https_redirects_included);
     suite_add_tcase(s, tc);
 
     TCase *cli = tcase_create("cli");

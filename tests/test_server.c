@@ -231,6 +231,20 @@ START_TEST(test_redirects_end_at_the_named_file) {
 }
 END_TEST
 
+START_TEST(test_location_redirects_once_to_the_url_given) {
+    fetch f = get("/location/a.pdf?to=%2Ffiles%2Fb.pdf%3Fsize%3D300");
+    ck_assert_int_eq(f.rc, CURLE_OK);
+    ck_assert_int_eq(f.redirects, 1);
+    ck_assert_msg(is_body_of(&f, "b.pdf", 300), "body differs");
+    free(f.body);
+
+    fetch none = get("/location/a.pdf");
+    ck_assert_int_eq(none.rc, CURLE_HTTP_RETURNED_ERROR);
+    ck_assert_int_eq(none.code, 404);
+    free(none.body);
+}
+END_TEST
+
 START_TEST(test_ttfb_and_rate_slow_each_response) {
     srv_stop(server);
     /* 200 ms to first byte, then 40000 bytes at 200000 B/s: >= 0.4 s. */
@@ -390,6 +404,7 @@ static Suite *server_suite(void) {
     tcase_add_test(tc, test_reset_cuts_the_body_with_an_error);
     tcase_add_test(tc, test_short_announces_more_than_it_sends);
     tcase_add_test(tc, test_redirects_end_at_the_named_file);
+    tcase_add_test(tc, test_location_redirects_once_to_the_url_given);
     tcase_add_test(tc, test_ttfb_and_rate_slow_each_response);
     tcase_add_test(tc, test_port_in_use_fails_with_a_reason);
     tcase_add_test(tc, test_stop_ends_a_stalled_response);

@@ -16,6 +16,7 @@ import math
 import os
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 
 # Each size: (tasks, n, unit) -- `tasks` calls of hash_one(n) at `unit`
@@ -173,8 +174,47 @@ def file_name(url):
     return os.fsdecode(name)
 
 
-# Loopback traffic must not go through a proxy from the environment.
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# The only schemes fetched, directly or through a redirect, as download.c's
+# CURLOPT_PROTOCOLS_STR and CURLOPT_REDIR_PROTOCOLS_STR allow.
+SCHEMES = ("http", "https")
+
+
+def check_scheme(url):
+    """Raises OSError, worded as download.c's curl error, unless url is
+    http or https."""
+    scheme = urllib.parse.urlsplit(url).scheme.lower()
+    if scheme not in SCHEMES:
+        raise OSError('Protocol "%s" not supported (http and https only)' % scheme)
+
+
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to http or https: urllib's own handler
+    follows one to ftp, and answers one to file: with an HTTPError. The
+    check comes before the base class looks at the Location at all."""
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        to = headers.get("location") or headers.get("uri")
+        if to is not None:
+            try:
+                check_scheme(urllib.parse.urljoin(req.full_url, to))
+            except OSError as e:
+                fp.close()
+                # The target last: a cut message still says why.
+                raise OSError("%s, in a redirect to %.100s" % (e, to)) from None
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+# Only the http(s) handlers, with no proxy from the environment (loopback
+# traffic must not go through one): no ftp, file or data handler to reach.
+_opener = urllib.request.OpenerDirector()
+for _h in (urllib.request.ProxyHandler({}), urllib.request.UnknownHandler(),
+           urllib.request.HTTPHandler(), urllib.request.HTTPDefaultErrorHandler(),
+           _HttpOnlyRedirects(), urllib.request.HTTPErrorProcessor()):
+    _opener.add_handler(_h)
+if hasattr(urllib.request, "HTTPSHandler"):  # absent from a Python without ssl
+    _opener.add_handler(urllib.request.HTTPSHandler())
 
 
 def _stall_seconds():
@@ -189,9 +229,11 @@ def _stall_seconds():
 
 
 def download_one(url, folder):
-    """Fetches url into folder/NAME through a hidden temporary file that is
-    renamed into place only when the whole body arrived; returns the
-    SHA-256 of the body followed by its size as a big-endian uint64."""
+    """Fetches url (http or https, redirects too) into folder/NAME through
+    a hidden temporary file that is renamed into place only when the whole
+    body arrived; returns the SHA-256 of the body followed by its size as a
+    big-endian uint64."""
+    check_scheme(url)
     name = file_name(url)
     fd, tmp = tempfile.mkstemp(prefix=".cfdl-", dir=folder)
     try:
