@@ -66,7 +66,7 @@ $(BUILD)/%.o: %.c $(CONFIG) | deps
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/pic/%.o: %.c $(CONFIG) | deps
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
 $(BUILD)/examples/%.o: CFLAGS += -Ilib
 $(BUILD)/bench/meta.o: CFLAGS += -DCF_BUILD_FLAGS='"$(OPT) -std=c11 -D_GNU_SOURCE $(SAN_$(SANITIZE))"'
 $(LIBA): $(LIB_OBJ)

@@ -37,6 +37,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What the shared library exports: this header's functions and nothing
+ * else (it is built with -fvisibility=hidden). */
+#if defined(__GNUC__)
+#define CF_EXTERN __attribute__((visibility("default")))
+#else
+#define CF_EXTERN
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -70,14 +78,14 @@ extern "C" {
 #define CF_FOREVER (-1.0)
 
 /* Human-readable text for a CF_E* code or a negative errno; never NULL. */
-const char *cf_strerror(int err);
+CF_EXTERN const char *cf_strerror(int err);
 
 /* The code's name ("CF_ETIMEDOUT", "ENOENT"); never NULL. */
-const char *cf_err_name(int err);
+CF_EXTERN const char *cf_err_name(int err);
 
 /* The linked library's version, "MAJOR.MINOR.PATCH" (CF_VERSION_STRING
  * when it was built); static, never NULL. */
-const char *cf_version(void);
+CF_EXTERN const char *cf_version(void);
 
 /* ---- tasks ------------------------------------------------------------ */
 
@@ -100,25 +108,25 @@ typedef struct cf_task cf_task;
  * returns the first handle; with another function, NULL. Register before
  * creating process pools: workers know the tasks the parent knew at fork.
  * Thread-safe. Handles live until the process ends. */
-const cf_task *cf_task_register(const char *name, cf_task_fn fn);
+CF_EXTERN const cf_task *cf_task_register(const char *name, cf_task_fn fn);
 
 /* The registered task called `name`, or NULL. */
-const cf_task *cf_task_find(const char *name);
+CF_EXTERN const cf_task *cf_task_find(const char *name);
 
 /* The task's registered name. */
-const char *cf_task_name(const cf_task *task);
+CF_EXTERN const char *cf_task_name(const cf_task *task);
 
 /* Sets the task's result to a copy of data[0..len). Returns 0, CF_ENOMEM or
  * CF_ETOOBIG. A second call replaces the first. */
-int cf_out_set(cf_out *out, const void *data, size_t len);
+CF_EXTERN int cf_out_set(cf_out *out, const void *data, size_t len);
 
 /* Makes room for a result of `len` bytes and returns where to write it (the
  * result is then exactly `len` bytes), or NULL if out of memory / too big. */
-void *cf_out_reserve(cf_out *out, size_t len);
+CF_EXTERN void *cf_out_reserve(cf_out *out, size_t len);
 
 /* Sets the failure message (printf-style, truncated to 255 bytes) that goes
  * with a non-zero status. */
-void cf_out_error(cf_out *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+CF_EXTERN void cf_out_error(cf_out *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- executors -------------------------------------------------------- */
 
@@ -131,7 +139,7 @@ typedef enum cf_kind {
 } cf_kind;
 
 /* The kind's lower-case name: "seq", "thread", "process", "mpi". */
-const char *cf_kind_name(cf_kind kind);
+CF_EXTERN const char *cf_kind_name(cf_kind kind);
 
 typedef struct cf_executor cf_executor;
 
@@ -229,36 +237,36 @@ typedef struct cf_options {
  * this process starts its own. The program must link libcfutures (not
  * dlopen it): the server is /proc/self/exe, run again. Returns 0, CF_ENOMEM,
  * or CF_ESYS (errno: ETIMEDOUT or ECHILD if the copy did not answer). */
-int cf_forkserver_start(void);
+CF_EXTERN int cf_forkserver_start(void);
 
 /* Python's default number of workers for the kind: threads
  * min(32, cpus + 4), processes cpus, sequential 1. `cpus` is the number of
  * CPUs this process may run on (sched_getaffinity). */
-int cf_default_workers(cf_kind kind);
+CF_EXTERN int cf_default_workers(cf_kind kind);
 
 /* Creates an executor of `kind` (opts may be NULL) and stores it in *out.
  * Pools start all their workers now. Returns 0, CF_EINVAL (bad option),
  * CF_ENOMEM or CF_ESYS. The caller owns the executor: cf_executor_free(). */
-int cf_executor_new(cf_kind kind, const cf_options *opts, cf_executor **out);
+CF_EXTERN int cf_executor_new(cf_kind kind, const cf_options *opts, cf_executor **out);
 
 /* The executor's kind and number of workers. */
-cf_kind cf_executor_kind(const cf_executor *ex);
+CF_EXTERN cf_kind cf_executor_kind(const cf_executor *ex);
 
 /* The start method a process pool used for its latest worker: CF_START_FORK
  * or CF_START_FORKSERVER (CF_START_AUTO resolved); CF_START_AUTO for the
  * other kinds, which start no process. */
-cf_start_method cf_executor_start_method(const cf_executor *ex);
+CF_EXTERN cf_start_method cf_executor_start_method(const cf_executor *ex);
 
 /* "auto", "fork", "forkserver"; NULL for a value not in the enum. */
-const char *cf_start_method_name(cf_start_method m);
-int cf_executor_workers(const cf_executor *ex);
+CF_EXTERN const char *cf_start_method_name(cf_start_method m);
+CF_EXTERN int cf_executor_workers(const cf_executor *ex);
 
 /* Stops accepting tasks. With cancel_futures, cancels every task not yet
  * started. With wait, returns only once every started task has finished and
  * every worker has exited; without, returns at once and the pool winds down
  * in the background. Safe to call more than once and from any thread except
  * the executor's own workers with wait (returns CF_EDEADLK). Returns 0. */
-int cf_executor_shutdown(cf_executor *ex, int wait, int cancel_futures);
+CF_EXTERN int cf_executor_shutdown(cf_executor *ex, int wait, int cancel_futures);
 
 /* Python 3.14's terminate_workers() / kill_workers(), for process pools:
  * shuts the pool down without wait, cancelling every task not started,
@@ -266,15 +274,15 @@ int cf_executor_shutdown(cf_executor *ex, int wait, int cancel_futures);
  * now. The tasks they were running fail with CF_EBROKEN; the pool is broken
  * and refuses further work. Returns 0, or CF_EINVAL for other kinds (their
  * workers cannot be stopped from outside). */
-int cf_executor_terminate_workers(cf_executor *ex);
-int cf_executor_kill_workers(cf_executor *ex);
+CF_EXTERN int cf_executor_terminate_workers(cf_executor *ex);
+CF_EXTERN int cf_executor_kill_workers(cf_executor *ex);
 
 /* Shuts down with wait (if not done yet), releases the executor. Futures
  * stay valid: each is freed by its owner. Safe on NULL. Must not be called
  * from the executor's own threads (its workers, or a done callback that
  * runs on them or on a process pool's manager): shut down without wait
  * there, and free the executor elsewhere. */
-void cf_executor_free(cf_executor *ex);
+CF_EXTERN void cf_executor_free(cf_executor *ex);
 
 /* ---- futures ---------------------------------------------------------- */
 
@@ -284,14 +292,14 @@ typedef struct cf_future cf_future;
  * future in *out, owned by the caller (cf_future_free). On the sequential
  * executor the task runs now, inside this call. Returns 0, CF_ESHUTDOWN,
  * CF_EBROKEN, CF_EINVAL, CF_ENOMEM or CF_ETOOBIG. */
-int cf_submit(cf_executor *ex, const cf_task *task, const void *in, size_t in_len, cf_future **out);
+CF_EXTERN int cf_submit(cf_executor *ex, const cf_task *task, const void *in, size_t in_len, cf_future **out);
 
 /* Drops the caller's reference. A future still running keeps working and
  * is released when it completes. Safe on NULL. */
-void cf_future_free(cf_future *f);
+CF_EXTERN void cf_future_free(cf_future *f);
 
 /* Adds a reference (for another owner); returns f. */
-cf_future *cf_future_ref(cf_future *f);
+CF_EXTERN cf_future *cf_future_ref(cf_future *f);
 
 /* Waits up to `timeout` seconds for the result. On success returns 0 and,
  * if data/len are not NULL, points *data at the result bytes (owned by the
@@ -302,11 +310,11 @@ cf_future *cf_future_ref(cf_future *f);
  * in a wait that can never finish) or, if the wait itself ran out of time,
  * CF_ETIMEDOUT while the future is not done (cf_future_done() tells the two
  * apart). */
-int cf_future_result(cf_future *f, double timeout, const void **data, size_t *len);
+CF_EXTERN int cf_future_result(cf_future *f, double timeout, const void **data, size_t *len);
 
 /* Like cf_future_result() without fetching the result: 0 once the future
  * is done (whatever its outcome), CF_ETIMEDOUT, CF_EDEADLK. */
-int cf_future_wait(cf_future *f, double timeout);
+CF_EXTERN int cf_future_wait(cf_future *f, double timeout);
 
 /* The outcome of a done future, one of exactly these: 0 success, CF_ETASK,
  * CF_ECANCELLED, CF_EBROKEN, CF_ETIMEDOUT; CF_EINVAL while not done. Never
@@ -314,24 +322,24 @@ int cf_future_wait(cf_future *f, double timeout);
  * memory copying it or its result, a task name a worker process does not
  * know) is CF_ETASK, with that CF_E* code as the item's status and a
  * message saying which. */
-int cf_future_outcome(const cf_future *f);
+CF_EXTERN int cf_future_outcome(const cf_future *f);
 
 /* For a future that is done: the task's own non-zero status (0 if it
  * succeeded or never ran) and, if msg is not NULL, its message ("" if none;
  * for CF_EBROKEN/CF_ETIMEDOUT/CF_ECANCELLED the executor's explanation).
  * The message is owned by the future. Returns the status. */
-int cf_future_error(const cf_future *f, const char **msg);
+CF_EXTERN int cf_future_error(const cf_future *f, const char **msg);
 
 /* Cancels the future if no worker has started it: returns 1 if it is (now)
  * cancelled, 0 if it is running or done. Waiters and callbacks are told.
  * On a process pool this holds for work already sent to a worker process
  * but not yet begun there (the worker then skips it). */
-int cf_future_cancel(cf_future *f);
+CF_EXTERN int cf_future_cancel(cf_future *f);
 
 /* State queries, never blocking. */
-int cf_future_done(const cf_future *f);      /* finished, failed or cancelled */
-int cf_future_running(const cf_future *f);   /* started, not done */
-int cf_future_cancelled(const cf_future *f); /* cancelled */
+CF_EXTERN int cf_future_done(const cf_future *f);      /* finished, failed or cancelled */
+CF_EXTERN int cf_future_running(const cf_future *f);   /* started, not done */
+CF_EXTERN int cf_future_cancelled(const cf_future *f); /* cancelled */
 
 /* Called once when the future is done, with the future and `arg`: in the
  * thread that completes it (a thread pool's worker; a process pool's
@@ -340,7 +348,7 @@ int cf_future_cancelled(const cf_future *f); /* cancelled */
  * but not shut down its executor with wait (CF_EDEADLK) nor free it.
  * Callbacks run in the order added. Returns 0 or CF_ENOMEM. */
 typedef void (*cf_done_fn)(cf_future *f, void *arg);
-int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg);
+CF_EXTERN int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg);
 
 /* ---- futures without an executor ------------------------------------- */
 
@@ -348,24 +356,24 @@ int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg);
  * executor implementers and tests). A new future is PENDING, has no
  * executor, and is owned by the caller (cf_future_free). Returns 0 or
  * CF_ENOMEM (then *out is NULL). */
-int cf_future_new(cf_future **out);
+CF_EXTERN int cf_future_new(cf_future **out);
 
 /* Python's set_running_or_notify_cancel(): returns 1 if the future moved
  * from PENDING to RUNNING (go ahead with the work), 0 if it was cancelled
  * (waiters were already told; do not run it), CF_ESTATE if it is already
  * running or done, CF_EINVAL on NULL. */
-int cf_future_set_running_or_notify_cancel(cf_future *f);
+CF_EXTERN int cf_future_set_running_or_notify_cancel(cf_future *f);
 
 /* Completes a pending or running future with a copy of data[0..len) as its
  * result (outcome 0). Returns 0, CF_ESTATE if it is already done (Python's
  * InvalidStateError), CF_ENOMEM, CF_ETOOBIG or CF_EINVAL. Waiters and
  * callbacks are told; callbacks run in this thread. */
-int cf_future_set_result(cf_future *f, const void *data, size_t len);
+CF_EXTERN int cf_future_set_result(cf_future *f, const void *data, size_t len);
 
 /* Completes it as failed (outcome CF_ETASK) with the non-zero `status` and
  * a copy of `msg` (may be NULL), as set_exception(). Returns 0, CF_ESTATE
  * if already done, CF_EINVAL if status is 0 or f NULL, CF_ENOMEM. */
-int cf_future_set_error(cf_future *f, int status, const char *msg);
+CF_EXTERN int cf_future_set_error(cf_future *f, int status, const char *msg);
 
 /* Per-task times, recorded when the executor was created with opts.trace
  * (otherwise all zero): CLOCK_MONOTONIC nanoseconds, which every process on
@@ -376,7 +384,7 @@ typedef struct cf_times {
     int64_t submit, start, end, collect;
     int worker;
 } cf_times;
-int cf_future_times(const cf_future *f, cf_times *out);
+CF_EXTERN int cf_future_times(const cf_future *f, cf_times *out);
 
 /* ---- waiting on many -------------------------------------------------- */
 
@@ -394,7 +402,7 @@ typedef enum cf_return_when {
  * timeout, NULL future). Running out of time is not an error: compare the
  * count with n (the unfinished are n minus it). A future listed twice is
  * counted at each place it is listed. */
-int cf_wait(cf_future *const *fs, size_t n, double timeout, cf_return_when when,
+CF_EXTERN int cf_wait(cf_future *const *fs, size_t n, double timeout, cf_return_when when,
             unsigned char *done);
 
 /* Iterates futures as they complete (already-done ones first). */
@@ -405,19 +413,19 @@ typedef struct cf_as_completed cf_as_completed;
  * with the index of its first place, as Python's set(fs). `timeout` counts
  * from this call, as in Python. Returns 0, CF_ENOMEM, CF_EINVAL (NaN
  * timeout, NULL future). */
-int cf_as_completed_new(cf_future *const *fs, size_t n, double timeout, cf_as_completed **out);
+CF_EXTERN int cf_as_completed_new(cf_future *const *fs, size_t n, double timeout, cf_as_completed **out);
 
 /* Stores the next completed future (borrowed) and its index in fs in *f and
  * *index (either may be NULL). Returns 0, CF_EOF when all were given,
  * CF_ETIMEDOUT (cf_as_completed_message() then says how many of how many
  * are unfinished; a later call may still give futures), CF_EDEADLK. */
-int cf_as_completed_next(cf_as_completed *it, cf_future **f, size_t *index);
+CF_EXTERN int cf_as_completed_next(cf_as_completed *it, cf_future **f, size_t *index);
 
 /* After CF_ETIMEDOUT, Python's message: "N (of M) futures unfinished"
  * (M distinct futures); "" before any timeout. Owned by the iterator. */
-const char *cf_as_completed_message(const cf_as_completed *it);
+CF_EXTERN const char *cf_as_completed_message(const cf_as_completed *it);
 
-void cf_as_completed_free(cf_as_completed *it);
+CF_EXTERN void cf_as_completed_free(cf_as_completed *it);
 
 /* ---- map -------------------------------------------------------------- */
 
@@ -446,13 +454,13 @@ typedef struct cf_map_iter cf_map_iter;
  * cf_map_next(). opts may be NULL. Returns 0 and the iterator in *out, or
  * CF_ESHUTDOWN, CF_EBROKEN, CF_EINVAL, CF_ENOMEM, or the input function's
  * error. */
-int cf_map(cf_executor *ex, const cf_task *task, cf_input_fn input, void *arg,
+CF_EXTERN int cf_map(cf_executor *ex, const cf_task *task, cf_input_fn input, void *arg,
            const cf_map_options *opts, cf_map_iter **out);
 
 /* Convenience: inputs from arrays data[i], len[i], i < n. The bytes are
  * copied when read: at once, or with buffersize > 0 as results are
  * consumed, so then the arrays must stay valid until cf_map_free. */
-int cf_map_array(cf_executor *ex, const cf_task *task, const void *const *data, const size_t *len,
+CF_EXTERN int cf_map_array(cf_executor *ex, const cf_task *task, const void *const *data, const size_t *len,
                  size_t n, const cf_map_options *opts, cf_map_iter **out);
 
 /* The next result in input order. Returns 0 with *data and *len set (valid
@@ -463,23 +471,23 @@ int cf_map_array(cf_executor *ex, const cf_task *task, const void *const *data, 
  * iteration is over (later calls return CF_EOF; calls already running
  * finish, and cf_map_free waits for them), CF_EBROKEN, CF_ECANCELLED,
  * CF_EDEADLK, or an input function's error. */
-int cf_map_next(cf_map_iter *m, const void **data, size_t *len);
+CF_EXTERN int cf_map_next(cf_map_iter *m, const void **data, size_t *len);
 
 /* For the item cf_map_next() just returned: its status and message (as
  * cf_future_error()). */
-int cf_map_error(const cf_map_iter *m, const char **msg);
+CF_EXTERN int cf_map_error(const cf_map_iter *m, const char **msg);
 
 /* Index of the item cf_map_next() just returned. */
-size_t cf_map_index(const cf_map_iter *m);
+CF_EXTERN size_t cf_map_index(const cf_map_iter *m);
 
 /* Trace times of the item cf_map_next() just returned (executor created
  * with opts.trace; else zeros): its own start and end, its chunk's submit
  * and collect times and worker. Returns 0 or CF_EINVAL. */
-int cf_map_times(const cf_map_iter *m, cf_times *out);
+CF_EXTERN int cf_map_times(const cf_map_iter *m, cf_times *out);
 
 /* Cancels what has not started, waits for what is running, and frees the
  * iterator. Safe on NULL. */
-void cf_map_free(cf_map_iter *m);
+CF_EXTERN void cf_map_free(cf_map_iter *m);
 
 /* ---- the emulated GIL ------------------------------------------------- */
 
@@ -495,13 +503,13 @@ void cf_map_free(cf_map_iter *m);
 
 /* A "bytecode boundary": hands the lock over if another thread asked for
  * it. Call it often in CPU loops (every few µs of work). */
-void cf_gil_check(void);
+CF_EXTERN void cf_gil_check(void);
 
 /* Lets other threads run Python-level work while this one blocks. */
-void cf_gil_release(void);
+CF_EXTERN void cf_gil_release(void);
 
 /* Takes the lock back after cf_gil_release(). */
-void cf_gil_acquire(void);
+CF_EXTERN void cf_gil_acquire(void);
 
 /* Counters since the process started (or the last reset). */
 typedef struct cf_gil_stats {
@@ -509,18 +517,18 @@ typedef struct cf_gil_stats {
     uint64_t forced;       /* drops asked for by a waiting thread */
     uint64_t wait_ns;      /* total time threads waited for it */
 } cf_gil_stats;
-void cf_gil_stats_get(cf_gil_stats *out);
-void cf_gil_stats_reset(void);
+CF_EXTERN void cf_gil_stats_get(cf_gil_stats *out);
+CF_EXTERN void cf_gil_stats_reset(void);
 
 /* ---- inside a task ---------------------------------------------------- */
 
 /* Index of the worker running the caller (thread index or process slot),
  * or -1 when not called from a pool worker. */
-int cf_worker_index(void);
+CF_EXTERN int cf_worker_index(void);
 
 /* Monotonic clock in nanoseconds (CLOCK_MONOTONIC), shared by all
  * processes of the machine. */
-int64_t cf_now_ns(void);
+CF_EXTERN int64_t cf_now_ns(void);
 
 #ifdef __cplusplus
 }

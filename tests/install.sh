@@ -24,6 +24,14 @@ ${CC:-cc} -std=c11 -D_GNU_SOURCE ${SAN_FLAGS:-} "$tmp/ex.c" $flags -o "$tmp/ex" 
 out=$(LD_LIBRARY_PATH="$tmp/usr/lib" "$tmp/ex") || fail "the example failed: $out"
 soname=$(objdump -p "$tmp/usr/lib/libcfutures.so" 2>/dev/null | awk '/SONAME/ { print $2 }')
 [ -z "$soname" ] || [ "$soname" = libcfutures.so.0 ] || fail "soname is $soname"
+# The shared library exports exactly the header's functions (-fvisibility=hidden).
+so="$tmp/usr/lib/libcfutures.so"
+exported=$(nm -D --defined-only "$so" | awk '{ print $3 }' | sort)
+declared=$(grep -o 'cf_[a-z0-9_]*(' "$tmp/usr/include/cfutures.h" | tr -d '(' | sort -u)
+extra=$(printf '%s\n' "$exported" | grep -vxF "$declared")
+[ -z "$extra" ] || fail "libcfutures.so exports names the header does not declare:" $extra
+missing=$(printf '%s\n' "$declared" | grep -vxF "$exported")
+[ -z "$missing" ] || fail "libcfutures.so lacks header functions:" $missing
 $m uninstall || fail "make uninstall failed"
 left=$(find "$tmp/usr" -type f -o -type l)
 [ -z "$left" ] || fail "uninstall left: $left"
