@@ -239,6 +239,12 @@ typedef struct cf_options {
  * or CF_ESYS (errno: ETIMEDOUT or ECHILD if the copy did not answer). */
 CF_EXTERN int cf_forkserver_start(void);
 
+/* The pid of this process's fork server, 0 if it has none (not started, or
+ * it was started by the process this one forked from). The server is not
+ * a child of this process: its spawn exits once the server runs, so that
+ * init reaps it whenever it ends; its workers are its children. */
+CF_EXTERN long cf_forkserver_pid(void);
+
 /* Python's default number of workers for the kind: threads
  * min(32, cpus + 4), processes cpus, sequential 1. `cpus` is the number of
  * CPUs this process may run on (sched_getaffinity). */

@@ -28,8 +28,9 @@
  * started by the first pool that asks, or early by cf_forkserver_start().
  * The server ends when its owner does (it watches the owner's pidfd) or
  * closes the socket; its workers have PR_SET_PDEATHSIG and end with it.
- * A thread of the owner reaps it when it ends (killed, or crashed), and
- * the next request then starts a new one. It ignores
+ * It is not the owner's child (see forkserver_maybe_serve): init reaps it
+ * when it ends, killed or crashed, and the next request, seeing its pidfd
+ * readable, starts a new one. It ignores
  * SIGINT, as workers do: Ctrl-C is the owner's to handle.
  */
 #include <dlfcn.h>
@@ -449,7 +450,7 @@ static void __attribute__((noreturn)) serve(int sock, pid_t owner) {
     sigprocmask(SIG_BLOCK, &chld, NULL);
     int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
     int ofd = (int)syscall(SYS_pidfd_open, owner, 0);
-    if (sfd < 0 || getppid() != owner) _exit(0);
+    if (sfd < 0 || (ofd < 0 && kill(owner, 0) != 0)) _exit(0);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     want_spares = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
     int32_t hello = (int32_t)getpid();
@@ -462,7 +463,7 @@ static void __attribute__((noreturn)) serve(int sock, pid_t owner) {
         struct pollfd pfd[3] = {{sock, POLLIN, 0}, {sfd, POLLIN, 0}, {ofd, POLLIN, 0}};
         int r = poll(pfd, ofd >= 0 ? 3 : 2, more ? SPARE_QUIET_MS : ofd >= 0 ? -1 : 1000);
         if (r < 0 && errno != EINTR) _exit(0);
-        if (pfd[2].revents || (ofd < 0 && getppid() != owner)) _exit(0); /* the owner ended */
+        if (pfd[2].revents || (ofd < 0 && kill(owner, 0) != 0)) _exit(0); /* the owner ended */
         if (pfd[1].revents & POLLIN) {
             struct signalfd_siginfo si;
             while (read(sfd, &si, sizeof si) > 0) {
@@ -480,13 +481,20 @@ static void __attribute__((noreturn)) serve(int sock, pid_t owner) {
     }
 }
 
-/* In a program started as a fork server, serve instead of running main. */
+/* In a program started as a fork server, serve instead of running main.
+ * The process the owner spawned forks the server and exits, so the server
+ * is not the owner's child: it is reaped by init (or the nearest
+ * subreaper) when it ends, never left a zombie of the owner's, and the
+ * owner needs no thread to wait for it. Nothing else runs yet here: the
+ * fork copies no lock. */
 __attribute__((constructor)) static void forkserver_maybe_serve(void) {
     const char *v = getenv(FS_ENV);
     int sock;
     long owner;
     if (!v || sscanf(v, "%d:%ld", &sock, &owner) != 2) return;
     unsetenv(FS_ENV); /* not for the workers, nor what they start */
+    pid_t pid = fork();
+    if (pid != 0) _exit(pid < 0); /* the owner reaps this one */
     serve(sock, (pid_t)owner);
 }
 
@@ -496,28 +504,27 @@ static pthread_mutex_t fs_mu = PTHREAD_MUTEX_INITIALIZER;
 /* Guarded by fs_mu. */
 static int fs_sock = -1;
 static pid_t fs_pid, fs_owner;
-static pthread_t fs_reaper; /* waits for fs_pid, while fs_pid > 0 */
-/* Set by the reaper once the server has ended and been reaped. */
-static atomic_int fs_dead;
+static int fs_pidfd = -1; /* the server's: it is not our child */
 
-/* The server is our child: a thread of ours waits for it, so that a server
- * that dies (killed, crashed) is reaped at once rather than left a zombie
- * until the next request notices. */
-static void *reap_server(void *arg) {
-    pid_t pid = (pid_t)(intptr_t)arg;
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-    }
-    atomic_store(&fs_dead, 1);
-    return NULL;
+/* Whether the server has ended (its pidfd readable); without a pidfd,
+ * a failed request tells. */
+static int server_ended_locked(void) {
+    struct pollfd p = {fs_pidfd, POLLIN, 0};
+    return fs_pidfd >= 0 && poll(&p, 1, 0) > 0;
 }
 
 static void stop_server_locked(void) {
-    if (fs_sock >= 0) close(fs_sock);
+    if (fs_sock >= 0) close(fs_sock); /* the server exits when it reads EOF */
     fs_sock = -1;
-    if (fs_pid > 0 && fs_owner == getpid()) {
-        kill(fs_pid, SIGKILL);
-        pthread_join(fs_reaper, NULL); /* it reaps; it takes no lock */
+    if (fs_pidfd >= 0 && fs_owner == getpid()) {
+        if (syscall(SYS_pidfd_send_signal, fs_pidfd, SIGKILL, NULL, 0) == 0) {
+            struct pollfd p = {fs_pidfd, POLLIN, 0};
+            while (poll(&p, 1, 1000) < 0 && errno == EINTR) {
+            }
+        }
     }
+    if (fs_pidfd >= 0) close(fs_pidfd);
+    fs_pidfd = -1;
     fs_pid = 0;
 }
 
@@ -577,17 +584,7 @@ static int start_server_locked(void) {
         errno = e;
         return err;
     }
-    atomic_store(&fs_dead, 0);
-    if (cf__thread_start(&fs_reaper, reap_server, (void *)(intptr_t)pid)) {
-        kill(pid, SIGKILL);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-        }
-        close(sv[0]);
-        errno = EAGAIN;
-        return CF_ESYS;
-    }
     fs_sock = sv[0];
-    fs_pid = pid;
     fs_owner = getpid();
     /* It says hello once it serves; a program that does not run this
      * file's constructor refuses FS_ARG and exits instead. */
@@ -596,21 +593,30 @@ static int start_server_locked(void) {
     int r;
     while ((r = poll(&pfd, 1, FS_HELLO_MS)) < 0 && errno == EINTR) {
     }
-    if (r <= 0 || recv(fs_sock, &hello, sizeof hello, 0) != sizeof hello || hello != pid) {
+    int ok = r > 0 && recv(fs_sock, &hello, sizeof hello, 0) == sizeof hello && hello > 0;
+    /* What we spawned forks the server and exits at once (or refuses
+     * FS_ARG and exits): reap it here, and no child of ours is left. */
+    if (!ok) kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    if (!ok) {
         stop_server_locked();
         errno = r == 0 ? ETIMEDOUT : ECHILD;
         return CF_ESYS;
     }
+    fs_pid = hello;
+    fs_pidfd = (int)syscall(SYS_pidfd_open, fs_pid, 0); /* close-on-exec; -1 under valgrind */
     return 0;
 }
 
 static int ensure_locked(void) {
     if (fs_sock >= 0 && fs_owner != getpid()) { /* a fork: the server is the parent's */
         close(fs_sock);
-        fs_sock = -1;
+        if (fs_pidfd >= 0) close(fs_pidfd);
+        fs_sock = fs_pidfd = -1;
         fs_pid = 0;
     }
-    if (fs_sock >= 0 && atomic_load(&fs_dead)) stop_server_locked(); /* reaped: a new one */
+    if (fs_sock >= 0 && server_ended_locked()) stop_server_locked(); /* it died: a new one */
     if (fs_sock >= 0) return 0;
     return start_server_locked();
 }
@@ -624,6 +630,13 @@ int cf__forkserver_ensure(void) {
 
 int cf_forkserver_start(void) {
     return cf__forkserver_ensure();
+}
+
+long cf_forkserver_pid(void) {
+    pthread_mutex_lock(&fs_mu);
+    long pid = fs_sock >= 0 && fs_owner == getpid() ? (long)fs_pid : 0;
+    pthread_mutex_unlock(&fs_mu);
+    return pid;
 }
 
 /* One request on the server's socket: 1 if the server is gone. */

@@ -29,11 +29,14 @@
  * switches.
  *
  * Lifecycle. cf__process_new maps the shared words and starts the manager,
- * which starts every worker: with CF_START_FORK it forks them itself, so
- * PR_SET_PDEATHSIG (which follows the forking thread) ends the workers
- * with the pool or the process; with CF_START_FORKSERVER it asks the fork
- * server (forkserver.c), handing it the pipes and the shared words as a
- * memfd, and the workers end with the server, which ends with the process.
+ * which starts every worker: forked by itself, so PR_SET_PDEATHSIG (which
+ * follows the forking thread) ends the workers with the pool or the
+ * process; or by the fork server (forkserver.c), handed the pipes and the
+ * shared words as a memfd, so the workers end with the server, which ends
+ * with the process. CF_START_AUTO chooses per worker (choose_start): the
+ * first ones from the threads the caller's process runs when it makes the
+ * pool, each replacement from those running then; the memfd is made
+ * whenever the server may be asked.
  * Shutdown lets the queue drain, then sends each worker STOP and reaps it.
  * Worker deaths are seen on the worker's pidfd (from the fork server: on
  * the status pipe it writes the wait status to), never on a pipe's end of
@@ -717,11 +720,11 @@ static void answer_requests(ppool *p) {
 
 static void *manager(void *arg) {
     ppool *p = arg;
+    pthread_setname_np(pthread_self(), "cf-manager"); /* first: threads.c reads it */
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals go to other threads */
     cf__manager_of = &p->ex;
-    pthread_setname_np(pthread_self(), "cf-manager");
     int err = 0, spawned = 0;
     for (; spawned < p->n && !err; spawned++)
         err = spawn(p, &p->slots[spawned], p->first);

@@ -12,8 +12,10 @@
  * a thread that has returned but not yet left the kernel's count is taken
  * for the program's, which chooses the fork server, never the fork.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -81,9 +83,46 @@ static int threads_total(void) {
     return v > 0 && v < (1L << 30) ? (int)v : -1;
 }
 
+#if defined(__SANITIZE_THREAD__)
+/* ThreadSanitizer's runtime runs one or two threads of its own (one from
+ * the process's first pthread_create, one more in a child of fork), made
+ * by clone, not pthread_create: each blocks every signal it can and keeps
+ * the process's name, where the library names its own "cf-...". Only TSan
+ * builds count this way (a program thread that blocks every signal and
+ * keeps the name would be taken for the runtime's). */
+static int runtime_threads(void) {
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char path[64], buf[2048];
+        if (e->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "/proc/self/task/%.20s/comm", e->d_name);
+        FILE *f = fopen(path, "re");
+        if (!f) continue;
+        int named = fgets(buf, sizeof buf, f) && strncmp(buf, "cf-", 3) == 0;
+        fclose(f);
+        snprintf(path, sizeof path, "/proc/self/task/%.20s/status", e->d_name);
+        if (named || !(f = fopen(path, "re"))) continue;
+        unsigned long long blk = 0;
+        while (fgets(buf, sizeof buf, f))
+            if (sscanf(buf, "SigBlk: %llx", &blk) == 1) break;
+        fclose(f);
+        n += blk == 0xfffffffe7ffbfeffull;
+    }
+    closedir(d);
+    return n;
+}
+#else
+static int runtime_threads(void) {
+    return 0;
+}
+#endif
+
 int cf__other_threads(void) {
     int total = threads_total();
     if (total < 0) return -1;
-    int others = total - 1 - atomic_load(&own);
+    int others = total - 1 - runtime_threads() - atomic_load(&own);
     return others > 0 ? others : 0;
 }
