@@ -32,8 +32,9 @@ ymax = word(yr, 2) * 30.0 / 1000
 size = system("awk -F, '".cols."FNR == 2 { printf \"%s\", $c[\"size\"] }' ".f)
 
 # Mode names under each pair (a tic at each slot), workload names under
-# each group: awk prints the count, then a position and a name a pair.
-s_ = system("awk -F, '".cols.slots."END { for (k in x) { split(k, p, SUBSEP); out = out \"\\n\" x[k] \"\\n\" p[2]; cnt++ } print cnt + 0 out }' ".f." ".f)
+# each group: awk prints the count, then a position and a name a pair. A
+# tic's label is a format (gnuplot's gprintf): its % are doubled.
+s_ = system("awk -F, '".cols.slots."END { for (k in x) { split(k, p, SUBSEP); gsub(/%/, \"%%\", p[2]); out = out \"\\n\" x[k] \"\\n\" p[2]; cnt++ } print cnt + 0 out }' ".f." ".f)
 set xtics ()
 do for [i = 1:line1(s_) + 0] { s_ = after1(s_); at = line1(s_) + 0.0; s_ = after1(s_); lab = line1(s_); set xtics add (lab at) }
 s_ = system("awk -F, '".cols.slots."END { for (k in x) { split(k, p, SUBSEP); if (!(p[1] in lo) || x[k] < lo[p[1]]) lo[p[1]] = x[k]; if (x[k] > hi[p[1]]) hi[p[1]] = x[k] } for (w in lo) { out = out \"\\n\" (lo[w] + hi[w]) / 2 \"\\n\" w; cnt++ } print cnt + 0 out }' ".f." ".f)
