@@ -4,32 +4,41 @@
 # language by its own seq and so hides that Python's sequential prime takes
 # 14 times C's; here both stand on one time axis, and each Python bar says
 # how many times C's it is.
-# gnuplot -e "infile='results/python/summary.csv'; term='pngcairo';
-#             outfile='plots/abstime.png'" plots/abstime.gp
+# gnuplot -c plots/abstime.gp results/python/summary.csv pngcairo plots/abstime.png [SUBTITLE]
+if (ARGC > 0) { infile = ARG1; term = ARG2; outfile = ARG3; subtitle = ARG4 }
 if (!exists("infile")) infile = 'results/summary.csv'
 load 'plots/common.gp'
 
 # Columns by name; programs joined with "." (sprintf() cuts long strings).
 cols = "NR == FNR && FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i } "
 # Pass 1 gives each (workload, mode) a slot, in order of appearance, with a
-# gap between workloads, and notes C's median; pass 2 prints one bar per
-# row: x, workload, mode, impl, median_ms, workers, times C's (Python rows).
-slots = "NR == FNR && FNR > 1 { k = $c[\"workload\"] SUBSEP $c[\"mode\"]; if (!(k in x)) { if ($c[\"workload\"] != w) { if (w != \"\") n += 0.8; w = $c[\"workload\"] } x[k] = ++n } if ($c[\"impl\"] != \"python\") cm[k] = $c[\"median_ms\"]; next } "
-prep = "< awk -F, '".cols.slots."FNR > 1 { k = $c[\"workload\"] SUBSEP $c[\"mode\"]; py = $c[\"impl\"] == \"python\"; r = (py && cm[k] > 0) ? $c[\"median_ms\"] / cm[k] : 0; print x[k] + (py ? 0.21 : -0.21) \",\" $c[\"workload\"] \",\" $c[\"mode\"] \",\" (py ? \"py-\" : \"\") $c[\"mode\"] \",\" $c[\"median_ms\"] \",\" $c[\"workers\"] \",\" r }' '".infile."' '".infile."'"
-nbars = system("awk -F, 'NR > 1 && $0 != \"\"' '".infile."' | wc -l") + 0
+# gap between workloads, notes C's median, and numbers the kinds (MODE, or
+# py-MODE for Python's rows) in order of appearance; pass 2 prints one bar
+# per row: x, 0, 0, kind, median_ms, workers, times C's (Python rows).
+kind = "($c[\"impl\"] == \"python\" ? \"py-\" : \"\") $c[\"mode\"]"
+slots = "NR == FNR && FNR > 1 { k = $c[\"workload\"] SUBSEP $c[\"mode\"]; if (!(k in x)) { if ($c[\"workload\"] != w) { if (w != \"\") n += 0.8; w = $c[\"workload\"] } x[k] = ++n } if ($c[\"impl\"] != \"python\") cm[k] = $c[\"median_ms\"]; m = ".kind."; if (!(m in kn)) { kn[m] = ++nk; kl = kl \"\\n\" m } next } "
+f = shq(infile)
+prep = "< awk -F, '".cols.slots."FNR > 1 { k = $c[\"workload\"] SUBSEP $c[\"mode\"]; py = $c[\"impl\"] == \"python\"; r = (py && cm[k] > 0) ? $c[\"median_ms\"] / cm[k] : 0; print x[k] + (py ? 0.21 : -0.21) \",0,0,\" kn[".kind."] \",\" $c[\"median_ms\"] \",\" $c[\"workers\"] \",\" r }' ".f." ".f
+nbars = system("awk -F, 'NR > 1 && $0 != \"\"' ".f." | wc -l") + 0
 if (nbars == 0) { print "abstime: no rows in ".infile."; nothing to draw"; exit }
-# Mode names under each pair, workload names under each group.
-tics = system("awk -F, '".cols.slots."END { printf \"set xtics (\"; for (k in x) { split(k, p, SUBSEP); printf \"%s\\\"%s\\\" %g\", (nt++ ? \", \" : \"\"), p[2], x[k] } print \")\" }' '".infile."' '".infile."'")
-groups = system("awk -F, '".cols.slots."END { for (k in x) { split(k, p, SUBSEP); if (!(p[1] in lo) || x[k] < lo[p[1]]) lo[p[1]] = x[k]; if (x[k] > hi[p[1]]) hi[p[1]] = x[k] } for (w in lo) printf \"set label \\\"%s\\\" at first %g, graph -0.1 center font \\\",12\\\"; \", w, (lo[w] + hi[w]) / 2 }' '".infile."' '".infile."'")
-kinds = system("awk -F, '".cols."FNR > 1 { m = ($c[\"impl\"] == \"python\" ? \"py-\" : \"\") $c[\"mode\"]; if (!seen[m]++) printf \"%s \", m }' '".infile."'")
-has_py = system("awk -F, '".cols."FNR > 1 && $c[\"impl\"] == \"python\" { n++ } END { print n + 0 }' '".infile."'") + 0
-yr = system("awk -F, '".cols."FNR > 1 && $c[\"median_ms\"] > 0 { v = $c[\"median_ms\"] + 0; if (n++ == 0 || v < a) a = v; if (v > b) b = v } END { printf \"%g %g\", a, b }' '".infile."'")
+s_ = system("awk -F, '".cols.slots."END { print nk kl }' ".f." ".f)
+nkinds = line1(s_) + 0
+array KIND[nkinds > 0 ? nkinds : 1]
+do for [i = 1:nkinds] { s_ = after1(s_); KIND[i] = line1(s_) }
+has_py = system("awk -F, '".cols."FNR > 1 && $c[\"impl\"] == \"python\" { n++ } END { print n + 0 }' ".f) + 0
+yr = system("awk -F, '".cols."FNR > 1 && $c[\"median_ms\"] > 0 { v = $c[\"median_ms\"] + 0; if (n++ == 0 || v < a) a = v; if (v > b) b = v } END { printf \"%g %g\", a, b }' ".f)
 ymin = word(yr, 1) / 4000.0
 ymax = word(yr, 2) * 30.0 / 1000
-size = system("awk -F, '".cols."FNR == 2 { printf \"%s\", $c[\"size\"] }' '".infile."'")
+size = system("awk -F, '".cols."FNR == 2 { printf \"%s\", $c[\"size\"] }' ".f)
 
-eval tics
-eval groups
+# Mode names under each pair (a tic at each slot), workload names under
+# each group: awk prints the count, then a position and a name a pair. A
+# tic's label is a format (gnuplot's gprintf): its % are doubled.
+s_ = system("awk -F, '".cols.slots."END { for (k in x) { split(k, p, SUBSEP); gsub(/%/, \"%%\", p[2]); out = out \"\\n\" x[k] \"\\n\" p[2]; cnt++ } print cnt + 0 out }' ".f." ".f)
+set xtics ()
+do for [i = 1:line1(s_) + 0] { s_ = after1(s_); at = line1(s_) + 0.0; s_ = after1(s_); lab = line1(s_); set xtics add (lab at) }
+s_ = system("awk -F, '".cols.slots."END { for (k in x) { split(k, p, SUBSEP); if (!(p[1] in lo) || x[k] < lo[p[1]]) lo[p[1]] = x[k]; if (x[k] > hi[p[1]]) hi[p[1]] = x[k] } for (w in lo) { out = out \"\\n\" (lo[w] + hi[w]) / 2 \"\\n\" w; cnt++ } print cnt + 0 out }' ".f." ".f)
+do for [i = 1:line1(s_) + 0] { s_ = after1(s_); at = line1(s_) + 0.0; s_ = after1(s_); set label "".line1(s_) at first at, graph -0.1 center font ",12" }
 set title sprintf("Median wall time per run, log scale: %s (size '%s')%s", \
     has_py ? "C (solid) beside Python's concurrent.futures (pale; label: times C's)" : \
     "C only (cfbench run --impl all sets Python beside it)", size, subtitle eq '' ? '' : "\n".subtitle)
@@ -52,6 +61,6 @@ bar = 0.19
 fmtms(v) = v >= 1000 ? sprintf("%.3g s", v / 1000) : v >= 1 ? sprintf("%.3g ms", v) : sprintf("%.3g µs", v * 1000)
 lbl(v, r) = r > 0 ? sprintf("%s = %.2gx C", fmtms(v), r) : fmtms(v)
 # Seconds on the axis: the CSV holds ms, gnuplot's %c prefixes want s.
-plot for [k in kinds] prep using 1:(strcol(4) eq k ? $5 / 1000 : NaN):($1 - bar):($1 + bar):(ymin):($5 / 1000):(kind_color(k)) \
-         with boxxyerror lc rgb variable title k, \
+plot for [k = 1:nkinds] prep using 1:($4 == k ? $5 / 1000 : NaN):($1 - bar):($1 + bar):(ymin):($5 / 1000):(kind_color(KIND[k])) \
+         with boxxyerror lc rgb variable title KIND[k], \
      prep using 1:($5 / 1000 * 1.15):(lbl($5, $7)) with labels rotate by 90 left font ',8' notitle

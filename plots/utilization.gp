@@ -4,24 +4,35 @@
 # grouped by workload. 100% is every usable core busy for the whole run;
 # a pool that waits on I/O, on a lock (thread-gil) or on its own
 # hand-offs stays low however many workers it has.
-# gnuplot -e "infile='results/summary.csv'; term='pngcairo';
-#             outfile='plots/utilization.png'" plots/utilization.gp
+# gnuplot -c plots/utilization.gp results/summary.csv pngcairo plots/utilization.png [SUBTITLE]
+if (ARGC > 0) { infile = ARG1; term = ARG2; outfile = ARG3; subtitle = ARG4 }
 if (!exists("infile")) infile = 'results/summary.csv'
 load 'plots/common.gp'
 
 # The awk programs are joined with "." rather than sprintf(), whose result
 # gnuplot cuts at a fixed length (a long results path broke them).
-# Columns by name, so that appended columns do not move anything. Output:
-# x, workload, mode, workers, util (%), impl
-cols = "NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } "
-prep = "< awk -F, '".cols." $c[\"util\"] != \"\" { if ($c[\"workload\"] != w) { if (w != \"\") x++; w = $c[\"workload\"] } x++; print x \",\" $c[\"workload\"] \",\" $c[\"mode\"] \",\" $c[\"workers\"] \",\" 100 * $c[\"util\"] \",\" $c[\"impl\"] }' '".infile."'"
-nbars = system("awk -F, '".cols." $c[\"util\"] != \"\"' '".infile."' | wc -l") + 0
+# Columns by name, so that appended columns do not move anything. A first
+# pass numbers the modes (MODE) and impls (IMPL) in order of appearance.
+# Output: x, 0, mode, workers, util (%), impl
+cols = "NR == FNR && FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } FNR == 1 { next } "
+names = "NR == FNR { if ($c[\"util\"] != \"\") { if (!($c[\"mode\"] in mn)) { mn[$c[\"mode\"]] = ++nm; ml = ml \"\\n\" $c[\"mode\"] } if (!($c[\"impl\"] in im)) { im[$c[\"impl\"]] = ++ni; il = il \"\\n\" $c[\"impl\"] } } next } "
+f = shq(infile)
+prep = "< awk -F, '".cols.names." $c[\"util\"] != \"\" { if ($c[\"workload\"] != w) { if (w != \"\") x++; w = $c[\"workload\"] } x++; print x \",0,\" mn[$c[\"mode\"]] \",\" $c[\"workers\"] \",\" 100 * $c[\"util\"] \",\" im[$c[\"impl\"]] }' ".f." ".f
+nbars = system("awk -F, '".cols." $c[\"util\"] != \"\"' ".f." | wc -l") + 0
 if (nbars == 0) { print "utilization: no util column in ".infile."; nothing to draw"; exit }
-groups = system("awk -F, '".cols." $c[\"util\"] != \"\" { if ($c[\"workload\"] != w) { if (w != \"\") { printf \"set label \\\"%s\\\" at first %g, graph -0.13 center font \\\",12\\\"; \", w, (a + x) / 2; x++ } w = $c[\"workload\"]; a = x + 1 } x++ } END { if (w != \"\") printf \"set label \\\"%s\\\" at first %g, graph -0.13 center font \\\",12\\\"\", w, (a + x) / 2 }' '".infile."'")
-kinds = system("awk -F, '".cols." $c[\"util\"] != \"\" && !seen[$c[\"mode\"]]++ { printf \"%s \", $c[\"mode\"] }' '".infile."'")
-ymax = system("awk -F, '".cols." $c[\"util\"] != \"\" && 100 * $c[\"util\"] > m { m = 100 * $c[\"util\"] } END { print m + 0 }' '".infile."'") + 0.0
+s_ = system("awk -F, '".cols.names."END { print nm ml; print ni il }' ".f)
+nkinds = line1(s_) + 0
+array MODE[nkinds > 0 ? nkinds : 1]
+do for [i = 1:nkinds] { s_ = after1(s_); MODE[i] = line1(s_) }
+s_ = after1(s_)
+array IMPL[line1(s_) + 0 > 0 ? line1(s_) + 0 : 1]
+do for [i = 1:line1(s_) + 0] { s_ = after1(s_); IMPL[i] = line1(s_) }
+# Each workload's name under its group: the count, then a position and a
+# name a group.
+s_ = system("awk -F, '".cols." $c[\"util\"] != \"\" { if ($c[\"workload\"] != w) { if (w != \"\") { out = out \"\\n\" (a + x) / 2 \"\\n\" w; n++; x++ } w = $c[\"workload\"]; a = x + 1 } x++ } END { if (w != \"\") { out = out \"\\n\" (a + x) / 2 \"\\n\" w; n++ } print n + 0 out }' ".f)
+do for [i = 1:line1(s_) + 0] { s_ = after1(s_); at = line1(s_) + 0.0; s_ = after1(s_); set label "".line1(s_) at first at, graph -0.13 center font ",12" }
+ymax = system("awk -F, '".cols." $c[\"util\"] != \"\" && 100 * $c[\"util\"] > m { m = 100 * $c[\"util\"] } END { print m + 0 }' ".f) + 0.0
 
-eval groups
 set title sprintf("CPU utilization per run: (user + sys) / (wall x min(workers, cores))%s", subtitle eq '' ? '' : "\n".subtitle)
 set ylabel 'utilization of the usable cores (%)'
 set xlabel ''
@@ -41,12 +52,12 @@ short(m) = m eq 'thread' ? 'thr' : m eq 'process' ? 'proc' : m eq 'thread-gil' ?
 lbl(m, w, i) = (i eq 'c' ? '' : i.' ').(dumb ? short(m)." x".w : m."\nx".w)
 if (dumb) {
     set key off
-    plot prep using 1:5:($1 - bar):($1 + bar):(0):5:xtic(lbl(strcol(3), strcol(4), strcol(6))) with boxxyerror notitle, \
+    plot prep using 1:5:($1 - bar):($1 + bar):(0):5:xtic(lbl(MODE[int($3)], strcol(4), IMPL[int($6)])) with boxxyerror notitle, \
          prep using 1:($5 + 4):(sprintf("%.0f%%", $5)) with labels notitle
 } else {
     set label "xN: N workers; dashed line: every usable core busy all run long (download and async wait on the network, not the CPU)" at screen 0.99, screen 0.02 right font ',8' tc rgb '#666666'
-    plot for [k in kinds] prep using 1:(strcol(3) eq k ? $5 : NaN):($1 - bar):($1 + bar):(0):5:(kind_color(k)) \
-             with boxxyerror lc rgb variable title k, \
-         prep using 1:5:xtic(lbl(strcol(3), strcol(4), strcol(6))) with points pt -1 notitle, \
+    plot for [k = 1:nkinds] prep using 1:($3 == k ? $5 : NaN):($1 - bar):($1 + bar):(0):5:(kind_color(MODE[k])) \
+             with boxxyerror lc rgb variable title MODE[k], \
+         prep using 1:5:xtic(lbl(MODE[int($3)], strcol(4), IMPL[int($6)])) with points pt -1 notitle, \
          prep using 1:($5 + ymax * 0.03 + 1):(sprintf("%.0f%%", $5)) with labels font ',9' notitle
 }
