@@ -1,4 +1,4 @@
-/* test_download.c -- tests of workloads/download.c: file-name rules, the
+/* test_download.c -- tests of workloads/download*.c: file-name rules, the
  * temp-then-rename discipline, failing routes, the size limit, and the
  * workload on every executor kind and in async mode, against an in-process
  * loopback server, or the `cfbench serve` child the harness starts. */

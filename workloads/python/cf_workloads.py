@@ -174,13 +174,13 @@ def file_name(url):
     return os.fsdecode(name)
 
 
-# The only schemes fetched, directly or through a redirect, as download.c's
+# The only schemes fetched, directly or through a redirect, as download_transfer.c's
 # CURLOPT_PROTOCOLS_STR and CURLOPT_REDIR_PROTOCOLS_STR allow.
 SCHEMES = ("http", "https")
 
 
 def check_scheme(url):
-    """Raises OSError, worded as download.c's curl error, unless url is
+    """Raises OSError, worded as download_transfer.c's curl error, unless url is
     http or https."""
     scheme = urllib.parse.urlsplit(url).scheme.lower()
     if scheme not in SCHEMES:
@@ -218,7 +218,7 @@ if hasattr(urllib.request, "HTTPSHandler"):  # absent from a Python without ssl
 
 
 def _stall_seconds():
-    """download.c's stall limit (CFBENCH_DL_STALL_S, default 10 s): here the
+    """download_transfer.c's stall limit (CFBENCH_DL_STALL_S, default 10 s): here the
     socket timeout, which fails a transfer that receives nothing for so
     long."""
     try:
