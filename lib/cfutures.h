@@ -116,6 +116,16 @@ CF_EXTERN const cf_task *cf_task_find(const char *name);
 /* The task's registered name. */
 CF_EXTERN const char *cf_task_name(const cf_task *task);
 
+/* Calls the task once, here, as a plain function call: no future, no
+ * executor, no copy of the input (what a baseline's for loop does). On
+ * success returns 0, *data (malloc, NUL-terminated, the caller frees; NULL
+ * for an empty result) and *len. If the task fails returns CF_ETASK with
+ * its status in *status and its message in *msg (malloc, the caller
+ * frees; NULL if it set none); *data is then NULL. Returns CF_EINVAL for a
+ * NULL task or out-pointer, CF_ENOMEM if the result could not be kept. */
+CF_EXTERN int cf_task_call(const cf_task *task, const void *in, size_t in_len, void **data,
+                           size_t *len, int *status, char **msg);
+
 /* Sets the task's result to a copy of data[0..len). Returns 0, CF_ENOMEM or
  * CF_ETOOBIG. A second call replaces the first. */
 CF_EXTERN int cf_out_set(cf_out *out, const void *data, size_t len);

@@ -82,6 +82,35 @@ const char *cf_task_name(const cf_task *task) {
     return task ? task->name : "";
 }
 
+int cf_task_call(const cf_task *task, const void *in, size_t in_len, void **data, size_t *len,
+                 int *status, char **msg) {
+    if (!task || !data || !len || !status || !msg) return CF_EINVAL;
+    unsigned char small[CF_INLINE + 1];
+    cf_out o;
+    cf__out_init(&o, small, CF_INLINE);
+    *data = NULL;
+    *len = 0;
+    *msg = NULL;
+    *status = task->fn(in, in_len, &o);
+    int rc = 0;
+    if (*status != 0) {
+        rc = CF_ETASK;
+        if (o.msg[0] && !(*msg = strdup(o.msg))) rc = CF_ENOMEM;
+    } else if (o.data == o.heap && o.data) { /* taken: reserve left room for the NUL */
+        *data = o.heap;
+        o.heap = NULL;
+    } else if (o.data) {
+        if ((*data = malloc(o.len + 1))) memcpy(*data, o.data, o.len);
+        else rc = CF_ENOMEM;
+    }
+    if (*data) {
+        ((unsigned char *)*data)[o.len] = '\0';
+        *len = o.len;
+    }
+    cf__out_release(&o);
+    return rc;
+}
+
 void cf__out_init(cf_out *o, unsigned char *small, size_t cap) {
     o->data = NULL;
     o->len = 0;

@@ -283,6 +283,45 @@ START_TEST(test_now_ns_is_monotonic_and_matches_clock) {
 }
 END_TEST
 
+/* cf_task_call: the task's function called here, results handed over. */
+START_TEST(test_task_call_returns_small_and_large_results) {
+    void *data;
+    size_t len;
+    int status = -1;
+    char *msg;
+    ck_assert_int_eq(cf_task_call(lt_t_echo, "hello", 5, &data, &len, &status, &msg), 0);
+    ck_assert_int_eq(status, 0);
+    ck_assert_ptr_null(msg);
+    ck_assert_uint_eq(len, 5);
+    ck_assert_str_eq(data, "hello"); /* NUL-terminated */
+    free(data);
+    ck_assert_int_eq(cf_task_call(lt_t_gen, "100000", 6, &data, &len, &status, &msg), 0);
+    ck_assert_uint_eq(len, 100000);
+    ck_assert_int_eq(((unsigned char *)data)[99999], lt_pattern(99999));
+    ck_assert_int_eq(((unsigned char *)data)[100000], 0);
+    free(data);
+    ck_assert_int_eq(cf_task_call(lt_t_echo, "", 0, &data, &len, &status, &msg), 0);
+    ck_assert_uint_eq(len, 0);
+    free(data);
+}
+END_TEST
+
+START_TEST(test_task_call_reports_a_failing_task) {
+    void *data = (void *)1;
+    size_t len = 9;
+    int status = 0;
+    char *msg = NULL;
+    ck_assert_int_eq(cf_task_call(lt_t_fail, "far away", 8, &data, &len, &status, &msg), CF_ETASK);
+    ck_assert_int_eq(status, 7);
+    ck_assert_ptr_null(data);
+    ck_assert_uint_eq(len, 0);
+    ck_assert_str_eq(msg, "failed on 'far away'");
+    free(msg);
+    ck_assert_int_eq(cf_task_call(NULL, "", 0, &data, &len, &status, &msg), CF_EINVAL);
+    ck_assert_int_eq(cf_task_call(lt_t_echo, "", 0, NULL, &len, &status, &msg), CF_EINVAL);
+}
+END_TEST
+
 static Suite *task_suite(void) {
     Suite *s = suite_create("task");
     TCase *reg = tcase_create("registry");
@@ -292,6 +331,8 @@ static Suite *task_suite(void) {
     tcase_add_test(reg, test_register_copies_name);
     tcase_add_test(reg, test_find_unknown_name_is_null);
     tcase_add_test(reg, test_register_from_many_threads_at_once);
+    tcase_add_test(reg, test_task_call_returns_small_and_large_results);
+    tcase_add_test(reg, test_task_call_reports_a_failing_task);
     suite_add_tcase(s, reg);
 
     TCase *out = tcase_create("out");
