@@ -43,7 +43,13 @@ void html_escape(FILE *f, const char *s) {
         case '>': fputs("&gt;", f); break;
         case '"': fputs("&quot;", f); break;
         case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
+        default:
+            /* A control character other than white space is no text:
+             * shown as U+FFFD. */
+            if (((unsigned char)*s < 0x20 && !strchr("\t\n\r", *s)) || *s == 0x7f)
+                fputs("\xef\xbf\xbd", f);
+            else
+                fputc(*s, f);
         }
     }
 }
@@ -652,10 +658,13 @@ static int bad_usage(const char *msg) {
     return 2;
 }
 
-/* The page, in reading order, on f. */
-static int write_report(FILE *f, const char *dir, const char *other, const char *plots) {
+/* The page, in reading order, on f. Returns 0, or -1 with a one-line
+ * reason in err (DIR's summary.csv unreadable or holding a bad value, or
+ * a write error). */
+static int write_report(FILE *f, const char *dir, const char *other, const char *plots, char *err,
+                        size_t errlen) {
     static char subs[MAX_SETS][NAME_MAX + 1];
-    char err[512], when[32];
+    char when[32];
     time_t now = time(NULL);
     struct tm tm;
     size_t nsub = list_dir(dir, is_results, by_name, subs, MAX_SETS);
@@ -687,11 +696,8 @@ static int write_report(FILE *f, const char *dir, const char *other, const char 
     fputs("</nav>\n", f);
 
     section_meta(f, dir);
-    int rc = section_summary(f, dir, dir, "results", 1, err, sizeof err);
-    if (rc < 0) {
-        fprintf(stderr, "cfbench report: %s\n", err);
-        return -1;
-    }
+    int rc = section_summary(f, dir, dir, "results", 1, err, errlen);
+    if (rc < 0) return -1;
     if (rc == 1) {
         fputs("<h2 id=\"results\">Results</h2>\n<p>No summary.csv in ", f);
         html_escape(f, dir);
@@ -703,13 +709,17 @@ static int write_report(FILE *f, const char *dir, const char *other, const char 
         char sub[PATH_MAX], anchor[NAME_MAX + 16];
         snprintf(sub, sizeof sub, "%.3000s/%.255s", dir, subs[i]);
         snprintf(anchor, sizeof anchor, "results-%.255s", subs[i]);
-        if (section_summary(f, sub, sub, anchor, 0, err, sizeof err) < 0)
+        if (section_summary(f, sub, sub, anchor, 0, err, errlen) < 0)
             fprintf(stderr, "cfbench report: %s (skipped)\n", err);
     }
     fputs("<footer>cfutures · cfbench report · open this file in any browser; it needs "
           "nothing else.</footer>\n</body>\n</html>\n",
           f);
-    return ferror(f) ? -1 : 0;
+    if (ferror(f)) {
+        snprintf(err, errlen, "write error");
+        return -1;
+    }
+    return 0;
 }
 
 int cmd_report(int argc, char **argv) {
@@ -774,9 +784,9 @@ int cmd_report(int argc, char **argv) {
         fprintf(stderr, "cfbench report: %s\n", err);
         return 1;
     }
-    if (write_report(af.f, dir, other, plots) != 0) {
+    if (write_report(af.f, dir, other, plots, err, sizeof err) != 0) {
         atomic_abort(&af);
-        fprintf(stderr, "cfbench report: %s: not written\n", out);
+        fprintf(stderr, "cfbench report: %s (%s not written)\n", err, out);
         return 1;
     }
     if (atomic_commit(&af, err, sizeof err) != 0) {
