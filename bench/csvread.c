@@ -180,7 +180,8 @@ static int check_value(const csv_column *c, const char *s, size_t len, double *v
             return -1;
         }
         for (size_t i = 0; i < len; i++)
-            if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+            if (((unsigned char)s[i] < 0x20 || s[i] == 0x7f) &&
+                (c->kind == CSV_NAME || !strchr("\t\n\r", s[i]))) {
                 snprintf(why, whylen, "'%s' holds a control character (0x%02x)", shown,
                          (unsigned char)s[i]);
                 return -1;

@@ -11,8 +11,9 @@
  * kind, bounds); the first record is the header, and each declared column
  * is found there by name (absent columns read as empty). Every value of a
  * declared column is checked as it is read, so that what the caller gets
- * is safe to compute with: numbers are finite and within bounds, names and
- * text hold no control character and have a sane length. Columns not
+ * is safe to compute with: numbers are finite and within bounds, names
+ * hold no control character, text none but white space, and both have a
+ * sane length. Columns not
  * declared are not kept. An empty value is allowed in every kind and
  * means "none" (NaN as a number).
  *
@@ -31,7 +32,8 @@
 
 typedef enum csv_kind {
     CSV_NAME,   /* a name (impl, workload, mode, size): no control character */
-    CSV_TEXT,   /* free text (a note): no control character, longer */
+    CSV_TEXT,   /* free text (a note), longer: no control character but
+                 * tab and line breaks */
     CSV_COUNT,  /* a whole number, decimal digits only, in [min, max] */
     CSV_NUMBER, /* a finite decimal number ("-1.5", "2e3"; not "inf", "nan",
                  * "0x10" or " 1") in [min, max] */
