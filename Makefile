@@ -139,7 +139,9 @@ check-sanitize: deps
 FUZZ_CC   ?= clang
 FUZZ_SECS ?= 60
 FUZZERS   := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
-build/fuzz/%: fuzz/%.c $(wildcard lib/*.c workloads/*.c) | deps
+# What a target may call: the library, the workloads, bench/'s reader of untrusted files.
+FUZZ_SRC  := $(wildcard lib/*.c workloads/*.c) bench/csvread.c
+build/fuzz/%: fuzz/%.c $(FUZZ_SRC) | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -pthread -fsanitize=fuzzer,address,undefined \
 	    $(PKG_CFLAGS) $^ $(PKG_LIBS) -lm -o $@

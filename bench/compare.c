@@ -12,9 +12,9 @@
  *    reach 5% at these sizes (fewer than 4 runs a side), it says "too few
  *    reps" instead of pretending that there is no difference.
  * Columns are found by name, so files from other versions (more columns,
- * another order) compare as long as they have the ones used here.
+ * another order) compare as long as they have the ones used here; the
+ * files are read by csvread.h, which checks every value used.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,69 +24,77 @@
 #include "cli.h"
 #include "commands.h"
 #include "compare.h"
-#include "csv.h"
+#include "csvread.h"
 #include "stats.h"
 
 #define ALPHA 0.05
-#define MAX_FIELDS 64
 
-#define NKEY CMP_NKEY
-static const char *const key_cols[NKEY] = {"workload", "mode", "workers", "chunksize", "size"};
+/* The columns read from a bench.csv; the key columns come first, in
+ * compare.h's order (CMP_WORKLOAD..CMP_SIZE), so that column k is key k. */
+enum { B_IMPL = CMP_NKEY, B_WALL, B_OK, B_NCOLS };
+static const csv_column bench_cols[B_NCOLS] = {
+    [CMP_WORKLOAD] = {"workload", CSV_NAME, 0, 0},  [CMP_MODE] = {"mode", CSV_NAME, 0, 0},
+    [CMP_WORKERS] = {"workers", CSV_COUNT, 0, 1e6}, [CMP_CHUNK] = {"chunksize", CSV_COUNT, 0, 1e12},
+    [CMP_SIZE] = {"size", CSV_NAME, 0, 0},          [B_IMPL] = {"impl", CSV_NAME, 0, 0},
+    [B_WALL] = {"wall_ms", CSV_NUMBER, 0, 1e12},    [B_OK] = {"ok", CSV_COUNT, 0, 1},
+};
+static const size_t key_cols[CMP_NKEY] = {CMP_WORKLOAD, CMP_MODE, CMP_WORKERS, CMP_CHUNK, CMP_SIZE};
 
-/* The runs of one configuration in one file. */
-typedef struct config {
-    char *key[NKEY];
-    double *wall;
-    size_t n;
-} config;
-
+/* One file's runs that count, grouped by configuration: group i's wall
+ * times are wall[g.first[i]..g.first[i + 1]). */
 typedef struct result_set {
     char path[4096];
     char impl[64]; /* the impl its rows came from */
-    config *c;
-    size_t n, cap;
+    csv_table t;
+    csv_groups g;
+    double *wall; /* owned: in g.rows' order */
 } result_set;
 
 static void set_free(result_set *s) {
-    for (size_t i = 0; i < s->n; i++) {
-        for (int k = 0; k < NKEY; k++)
-            free(s->c[i].key[k]);
-        free(s->c[i].wall);
-    }
-    free(s->c);
+    csv_groups_free(&s->g);
+    csv_table_free(&s->t);
+    free(s->wall);
     memset(s, 0, sizeof *s);
 }
 
-static config *find_config(result_set *s, char *const *key) {
-    for (size_t i = 0; i < s->n; i++) {
-        int same = 1;
-        for (int k = 0; k < NKEY && same; k++)
-            same = !strcmp(s->c[i].key[k], key[k]);
-        if (same) return &s->c[i];
-    }
-    return NULL;
+/* Configuration i's key value k, and its runs. */
+static const char *key_of(const result_set *s, size_t i, int k) {
+    return csv_text(&s->t, s->g.rows[s->g.first[i]], key_cols[k]);
 }
 
-static int add_sample(result_set *s, char *const *key, double wall) {
-    config *c = find_config(s, key);
-    if (c == NULL) {
-        if (s->n == s->cap) {
-            size_t cap = s->cap ? 2 * s->cap : 16;
-            config *grown = realloc(s->c, cap * sizeof *grown);
-            if (grown == NULL) return -1;
-            s->c = grown;
-            s->cap = cap;
+static const double *walls(const result_set *s, size_t i, size_t *n) {
+    *n = s->g.first[i + 1] - s->g.first[i];
+    return s->wall + s->g.first[i];
+}
+
+/* Which rows count: those of `impl` (NULL: the file must hold one impl
+ * only) with ok = 1, whose wall time must then be positive. Returns 0, 1
+ * or 2 as load() does. */
+static int pick_rows(result_set *s, const char *impl, const char *which, unsigned char *keep,
+                     char *err, size_t errlen) {
+    const csv_table *t = &s->t;
+    const char *seen = "";
+    for (size_t r = 0; r < t->nrows; r++) {
+        const char *ri = csv_text(t, r, B_IMPL);
+        keep[r] = 0;
+        if (impl != NULL && strcmp(ri, impl) != 0) continue;
+        if (seen[0] == '\0') {
+            snprintf(s->impl, sizeof s->impl, "%s", ri);
+            seen = ri;
+        } else if (strcmp(seen, ri) != 0) {
+            snprintf(err, errlen,
+                     "--impl-%s: %.300s holds more than one impl (%.40s, %.40s): choose one", which,
+                     s->path, seen, ri);
+            return 2;
         }
-        c = &s->c[s->n];
-        memset(c, 0, sizeof *c);
-        for (int k = 0; k < NKEY; k++)
-            if ((c->key[k] = strdup(key[k])) == NULL) return -1;
-        s->n++;
+        if (strcmp(csv_text(t, r, B_OK), "1") != 0) continue;
+        if (!(csv_num(t, r, B_WALL) > 0.0)) {
+            snprintf(err, errlen, "%.300s:%zu: wall_ms '%.30s' is not a positive number", s->path,
+                     csv_line(t, r), csv_text(t, r, B_WALL));
+            return 1;
+        }
+        keep[r] = 1;
     }
-    double *grown = realloc(c->wall, (c->n + 1) * sizeof *grown);
-    if (grown == NULL) return -1;
-    c->wall = grown;
-    c->wall[c->n++] = wall;
     return 0;
 }
 
@@ -96,100 +104,40 @@ static int add_sample(result_set *s, char *const *key, double wall) {
 static int load(const char *arg, const char *impl, const char *which, result_set *s, char *err,
                 size_t errlen) {
     struct stat st;
-    char line[8192];
-    int col[NKEY], c_impl = -1, c_wall = -1, c_ok = -1, rc = 1;
-    FILE *f = NULL;
-    size_t lineno = 0;
+    unsigned char *keep = NULL;
+    int rc = 1;
 
     memset(s, 0, sizeof *s);
     if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode))
         snprintf(s->path, sizeof s->path, "%.4000s/bench.csv", arg);
     else
         snprintf(s->path, sizeof s->path, "%.4000s", arg);
-    if ((f = fopen(s->path, "r")) == NULL) {
-        snprintf(err, errlen, "%.300s: %s", s->path, strerror(errno));
-        return 1;
-    }
-    for (int k = 0; k < NKEY; k++)
-        col[k] = -1;
-    while (fgets(line, sizeof line, f) != NULL) {
-        char *fld[MAX_FIELDS];
-        size_t len = strlen(line);
-        lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        if (len == 0) continue;
-        int nf = csv_split(line, fld, MAX_FIELDS);
-        if (nf < 0) {
-            snprintf(err, errlen, "%.300s:%zu: not a CSV row", s->path, lineno);
-            goto done;
-        }
-        if (lineno == 1) {
-            for (int i = 0; i < nf; i++) {
-                for (int k = 0; k < NKEY; k++)
-                    if (!strcmp(fld[i], key_cols[k])) col[k] = i;
-                if (!strcmp(fld[i], "impl")) c_impl = i;
-                if (!strcmp(fld[i], "wall_ms")) c_wall = i;
-                if (!strcmp(fld[i], "ok")) c_ok = i;
-            }
-            int missing = c_wall < 0 || c_ok < 0 || c_impl < 0;
-            for (int k = 0; k < NKEY; k++)
-                missing |= col[k] < 0;
-            if (missing) {
-                snprintf(err, errlen,
-                         "%.300s: not a bench.csv (needs impl, workload, mode, workers, chunksize, "
-                         "size, wall_ms and ok columns)",
-                         s->path);
-                goto done;
-            }
-            continue;
-        }
-        int need = c_wall > c_ok ? c_wall : c_ok;
-        for (int k = 0; k < NKEY; k++)
-            need = col[k] > need ? col[k] : need;
-        need = c_impl > need ? c_impl : need;
-        if (nf <= need) {
-            snprintf(err, errlen, "%.300s:%zu: too few fields", s->path, lineno);
-            goto done;
-        }
-        if (impl != NULL && strcmp(fld[c_impl], impl) != 0) continue;
-        if (s->impl[0] == '\0') {
-            snprintf(s->impl, sizeof s->impl, "%s", fld[c_impl]);
-        } else if (strcmp(s->impl, fld[c_impl]) != 0) {
+    if (csv_read(s->path, bench_cols, B_NCOLS, &s->t, err, errlen) != 0) return 1;
+    for (size_t c = 0; c < B_NCOLS; c++)
+        if (!csv_has(&s->t, c)) {
             snprintf(err, errlen,
-                     "--impl-%s: %.300s holds more than one impl (%.40s, %.40s): choose one", which,
-                     s->path, s->impl, fld[c_impl]);
-            rc = 2;
+                     "%.300s: not a bench.csv (needs impl, workload, mode, workers, chunksize, "
+                     "size, wall_ms and ok columns)",
+                     s->path);
             goto done;
         }
-        if (strcmp(fld[c_ok], "1") != 0) continue;
-        char *end;
-        double wall = strtod(fld[c_wall], &end);
-        if (end == fld[c_wall] || *end != '\0' || !(wall > 0.0)) {
-            snprintf(err, errlen, "%.300s:%zu: wall_ms '%.30s' is not a positive number", s->path,
-                     lineno, fld[c_wall]);
-            goto done;
-        }
-        char *key[NKEY];
-        for (int k = 0; k < NKEY; k++)
-            key[k] = fld[col[k]];
-        if (add_sample(s, key, wall) != 0) {
-            snprintf(err, errlen, "out of memory");
-            goto done;
-        }
-    }
-    if (ferror(f)) {
-        snprintf(err, errlen, "%.300s: read error", s->path);
+    if ((keep = malloc(s->t.nrows + 1)) == NULL) {
+        snprintf(err, errlen, "out of memory");
         goto done;
     }
-    if (lineno == 0) {
-        snprintf(err, errlen, "%.300s: empty file", s->path);
+    if ((rc = pick_rows(s, impl, which, keep, err, errlen)) != 0) goto done;
+    rc = 1;
+    if (csv_group(&s->t, key_cols, CMP_NKEY, keep, &s->g) != 0 ||
+        (s->wall = malloc((s->g.first[s->g.n] + 1) * sizeof *s->wall)) == NULL) {
+        snprintf(err, errlen, "out of memory");
         goto done;
     }
+    for (size_t i = 0; i < s->g.first[s->g.n]; i++)
+        s->wall[i] = csv_num(&s->t, s->g.rows[i], B_WALL);
     rc = 0;
 
 done:
-    (void)fclose(f);
+    free(keep);
     if (rc != 0) set_free(s);
     return rc;
 }
@@ -199,11 +147,11 @@ static double median_of(const double *x, size_t n) {
     return stats_summarize(x, n, &st) == 0 ? st.median : NAN;
 }
 
-/* The verdict for B against A. */
-static const char *verdict(const config *a, const config *b, const stats_mw *mw, int tested) {
+/* The verdict for B against A, given their medians. */
+static const char *verdict(double median_a, double median_b, const stats_mw *mw, int tested) {
     if (!tested || mw->p_min > ALPHA) return "too few reps";
     if (mw->p >= ALPHA) return "within noise";
-    return median_of(b->wall, b->n) < median_of(a->wall, a->n) ? "faster" : "slower";
+    return median_b < median_a ? "faster" : "slower";
 }
 
 static void usage(FILE *to) {
@@ -258,31 +206,35 @@ int compare_sets(const char *a, const char *impl_a, const char *b, const char *i
         snprintf(t->path[k], sizeof t->path[k], "%.4000s", sets[k].path);
         snprintf(t->impl[k], sizeof t->impl[k], "%.63s", sets[k].impl);
     }
-    for (size_t i = 0; i < sets[0].n; i++) {
-        const config *ca = &sets[0].c[i], *cb = find_config(&sets[1], ca->key);
-        if (cb == NULL) continue;
+    for (size_t i = 0; i < sets[0].g.n; i++) {
+        const char *key[CMP_NKEY];
+        for (int k = 0; k < CMP_NKEY; k++)
+            key[k] = key_of(&sets[0], i, k);
+        long j = csv_group_find(&sets[1].t, &sets[1].g, key);
+        if (j < 0) continue;
         t->matched++;
+        size_t na, nb;
+        const double *wa = walls(&sets[0], i, &na), *wb = walls(&sets[1], (size_t)j, &nb);
         stats_mw mw;
-        int tested = ca->n >= 2 && cb->n >= 2 &&
-                     stats_mann_whitney(ca->wall, ca->n, cb->wall, cb->n, &mw) == 0;
+        int tested = na >= 2 && nb >= 2 && stats_mann_whitney(wa, na, wb, nb, &mw) == 0;
         if (!tested) mw.p = NAN;
         compare_row row;
-        for (int k = 0; k < NKEY; k++)
-            row.key[k] = ca->key[k];
-        row.n_a = ca->n;
-        row.n_b = cb->n;
-        row.median_a = median_of(ca->wall, ca->n);
-        row.median_b = median_of(cb->wall, cb->n);
+        for (int k = 0; k < CMP_NKEY; k++)
+            row.key[k] = key[k];
+        row.n_a = na;
+        row.n_b = nb;
+        row.median_a = median_of(wa, na);
+        row.median_b = median_of(wb, nb);
         row.ratio = row.median_b / row.median_a;
-        if (stats_bootstrap_ratio(cb->wall, cb->n, ca->wall, ca->n, (size_t)resamples, 0.95, 1 + i,
-                                  &row.ratio_lo, &row.ratio_hi) != 0)
+        if (stats_bootstrap_ratio(wb, nb, wa, na, (size_t)resamples, 0.95, 1 + i, &row.ratio_lo,
+                                  &row.ratio_hi) != 0)
             row.ratio_lo = row.ratio_hi = NAN;
         row.p = mw.p;
-        row.verdict = verdict(ca, cb, &mw, tested);
+        row.verdict = verdict(row.median_a, row.median_b, &mw, tested);
         fn(&row, arg);
     }
-    t->only_a = sets[0].n - t->matched;
-    t->only_b = sets[1].n - t->matched;
+    t->only_a = sets[0].g.n - t->matched;
+    t->only_b = sets[1].g.n - t->matched;
 
 done:
     set_free(&sets[0]);

@@ -27,11 +27,11 @@
 #include "commands.h"
 #include "compare.h"
 #include "csv.h"
+#include "csvread.h"
 #include "html.h"
 #include "python.h"
 #include "spawn.h"
 
-#define MAX_FIELDS 64
 #define MAX_SETS 32
 #define MAX_CHARTS 64
 
@@ -43,105 +43,66 @@ void html_escape(FILE *f, const char *s) {
         case '>': fputs("&gt;", f); break;
         case '"': fputs("&quot;", f); break;
         case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
+        default:
+            /* A control character other than white space is no text:
+             * shown as U+FFFD. */
+            if (((unsigned char)*s < 0x20 && !strchr("\t\n\r", *s)) || *s == 0x7f)
+                fputs("\xef\xbf\xbd", f);
+            else
+                fputc(*s, f);
         }
     }
 }
 
-/* A CSV file read whole: a header and rows, fields split in place. */
-typedef struct csv_row {
-    char *line; /* owned; fields point into it */
-    char *f[MAX_FIELDS];
-    int nf;
-} csv_row;
-
-typedef struct table {
-    csv_row head;
-    csv_row *rows;
-    size_t n;
-} table;
-
-static void table_free(table *t) {
-    free(t->head.line);
-    for (size_t i = 0; i < t->n; i++)
-        free(t->rows[i].line);
-    free(t->rows);
-    memset(t, 0, sizeof *t);
-}
-
-/* Reads path into *t. Returns 0, or -1 with err set (a missing file is
- * ENOENT in errno, so that callers may skip it quietly). */
-static int table_read(const char *path, table *t, char *err, size_t errlen) {
-    FILE *in = fopen(path, "r");
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t len;
-    int rc = -1;
-
-    memset(t, 0, sizeof *t);
-    if (in == NULL) {
-        snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
-        return -1;
-    }
-    while ((len = getline(&line, &cap, in)) >= 0) {
-        lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        if (len == 0) continue;
-        csv_row r = {.line = strdup(line)};
-        if (r.line == NULL) {
-            snprintf(err, errlen, "out of memory");
-            goto done;
-        }
-        if ((r.nf = csv_split(r.line, r.f, MAX_FIELDS)) < 0) {
-            free(r.line);
-            snprintf(err, errlen, "%.300s:%zu: not a CSV row", path, lineno);
-            goto done;
-        }
-        if (t->head.line == NULL) {
-            t->head = r;
-            continue;
-        }
-        csv_row *grown = realloc(t->rows, (t->n + 1) * sizeof *grown);
-        if (grown == NULL) {
-            free(r.line);
-            snprintf(err, errlen, "out of memory");
-            goto done;
-        }
-        t->rows = grown;
-        t->rows[t->n++] = r;
-    }
-    if (ferror(in)) {
-        snprintf(err, errlen, "%.300s: read error", path);
-        goto done;
-    }
-    rc = 0;
-done:
-    free(line);
-    (void)fclose(in);
-    if (rc != 0) table_free(t);
-    return rc;
-}
-
-static int col(const table *t, const char *name) {
-    for (int i = 0; i < t->head.nf; i++)
-        if (!strcmp(t->head.f[i], name)) return i;
-    return -1;
-}
-
-/* Row r's field in column `name`, or "" when either is missing. */
-static const char *cell(const table *t, size_t r, const char *name) {
-    int c = col(t, name);
-    return c >= 0 && c < t->rows[r].nf ? t->rows[r].f[c] : "";
-}
-
-/* The field as a number, NaN when empty or not a number. */
-static double num(const table *t, size_t r, const char *name) {
-    const char *s = cell(t, r, name);
-    char *end;
-    double v = strtod(s, &end);
-    return end == s || *end != '\0' ? NAN : v;
-}
+/* The columns of summary.csv the page shows, checked as they are read
+ * (csvread.h). The latency columns go queue, run, back, each p50, p95,
+ * p99, so that latency i's percentile p is S_QUEUE_P50 + 3 * i + p. */
+enum {
+    S_IMPL,
+    S_WORKLOAD,
+    S_MODE,
+    S_WORKERS,
+    S_CHUNKSIZE,
+    S_TASKS,
+    S_REPS,
+    S_MEDIAN,
+    S_STDDEV,
+    S_SPEEDUP,
+    S_SPEEDUP_LO,
+    S_SPEEDUP_HI,
+    S_UTIL,
+    S_QUEUE_P50,
+    S_BACK_P99 = S_QUEUE_P50 + 8,
+    S_NOTES,
+    S_NCOLS
+};
+#define MS 0, 1e12 /* bounds of a duration in ms; in us, of a latency */
+static const csv_column summary_cols[S_NCOLS] = {
+    [S_IMPL] = {"impl", CSV_NAME, 0, 0},
+    [S_WORKLOAD] = {"workload", CSV_NAME, 0, 0},
+    [S_MODE] = {"mode", CSV_NAME, 0, 0},
+    [S_WORKERS] = {"workers", CSV_COUNT, 0, 1e6},
+    [S_CHUNKSIZE] = {"chunksize", CSV_COUNT, 0, 1e12},
+    [S_TASKS] = {"tasks", CSV_COUNT, 0, 1e12},
+    [S_REPS] = {"reps", CSV_COUNT, 0, 1e9},
+    [S_MEDIAN] = {"median_ms", CSV_NUMBER, MS},
+    [S_STDDEV] = {"stddev_ms", CSV_NUMBER, MS},
+    [S_SPEEDUP] = {"speedup", CSV_NUMBER, 0, 1e9},
+    [S_SPEEDUP_LO] = {"speedup_lo", CSV_NUMBER, 0, 1e9},
+    [S_SPEEDUP_HI] = {"speedup_hi", CSV_NUMBER, 0, 1e9},
+    [S_UTIL] = {"util", CSV_NUMBER, 0, 1e6},
+    [S_QUEUE_P50] = {"queue_p50_us", CSV_NUMBER, MS},
+    [S_QUEUE_P50 + 1] = {"queue_p95_us", CSV_NUMBER, MS},
+    [S_QUEUE_P50 + 2] = {"queue_p99_us", CSV_NUMBER, MS},
+    [S_QUEUE_P50 + 3] = {"run_p50_us", CSV_NUMBER, MS},
+    [S_QUEUE_P50 + 4] = {"run_p95_us", CSV_NUMBER, MS},
+    [S_QUEUE_P50 + 5] = {"run_p99_us", CSV_NUMBER, MS},
+    [S_QUEUE_P50 + 6] = {"back_p50_us", CSV_NUMBER, MS},
+    [S_QUEUE_P50 + 7] = {"back_p95_us", CSV_NUMBER, MS},
+    [S_BACK_P99] = {"back_p99_us", CSV_NUMBER, MS},
+    [S_NOTES] = {"notes", CSV_TEXT, 0, 0},
+};
+#undef MS
 
 /* A duration in ms, in the unit that keeps three digits readable. */
 static void fmt_ms(char *buf, size_t len, double ms) {
@@ -225,17 +186,27 @@ static const struct {
     {"back", "result coming back"},
 };
 
-static int has_latency(const table *t, const char *wl, const char *prefix) {
-    char name[64];
-    snprintf(name, sizeof name, "%s_p50_us", prefix);
-    for (size_t r = 0; r < t->n; r++)
-        if (!strcmp(cell(t, r, "workload"), wl) && *cell(t, r, name) != '\0') return 1;
+/* Rows rows[0..n) of t: one group of csv_group(). */
+typedef struct rows {
+    const csv_table *t;
+    const size_t *r;
+    size_t n;
+} rows;
+
+static rows group_rows(const csv_table *t, const csv_groups *g, size_t i) {
+    return (rows){t, g->rows + g->first[i], g->first[i + 1] - g->first[i]};
+}
+
+static int has_latency(rows w, int i) {
+    for (size_t k = 0; k < w.n; k++)
+        if (*csv_text(w.t, w.r[k], S_QUEUE_P50 + 3 * i) != '\0') return 1;
     return 0;
 }
 
-static void speedup_cell(FILE *f, const table *t, size_t r) {
-    double s = num(t, r, "speedup"), lo = num(t, r, "speedup_lo"), hi = num(t, r, "speedup_hi");
-    if (!strcmp(cell(t, r, "mode"), "seq")) {
+static void speedup_cell(FILE *f, const csv_table *t, size_t r) {
+    double s = csv_num(t, r, S_SPEEDUP), lo = csv_num(t, r, S_SPEEDUP_LO),
+           hi = csv_num(t, r, S_SPEEDUP_HI);
+    if (!strcmp(csv_text(t, r, S_MODE), "seq")) {
         fputs("<td>1× (baseline)</td>", f);
         return;
     }
@@ -250,16 +221,12 @@ static void speedup_cell(FILE *f, const table *t, size_t r) {
 }
 
 /* One workload's rows of a summary.csv: its table, then its notes. */
-static void workload_table(FILE *f, const table *t, const char *wl) {
-    int impls = 0, lat[3];
-    const char *first_impl = NULL;
-    for (size_t r = 0; r < t->n; r++) {
-        if (strcmp(cell(t, r, "workload"), wl) != 0) continue;
-        if (first_impl == NULL)
-            first_impl = cell(t, r, "impl"), impls = 1;
-        else if (strcmp(first_impl, cell(t, r, "impl")) != 0)
-            impls = 2;
-    }
+static void workload_table(FILE *f, rows w) {
+    const csv_table *t = w.t;
+    int impls = 1, lat[3];
+    const char *wl = csv_text(t, w.r[0], S_WORKLOAD), *first_impl = csv_text(t, w.r[0], S_IMPL);
+    for (size_t k = 1; k < w.n; k++)
+        if (strcmp(first_impl, csv_text(t, w.r[k], S_IMPL)) != 0) impls = 2;
     fputs("<h3>", f);
     html_escape(f, wl);
     fputs("</h3>\n<div class=\"wide\"><table>\n<tr>", f);
@@ -270,29 +237,29 @@ static void workload_table(FILE *f, const table *t, const char *wl) {
           "interval\">speedup vs own seq</th><th>CPU use</th>",
           f);
     for (int i = 0; i < 3; i++)
-        if ((lat[i] = has_latency(t, wl, latencies[i].prefix)))
+        if ((lat[i] = has_latency(w, i)))
             fprintf(f, "<th>%s p50 / p95 / p99</th>", latencies[i].title);
     fputs("</tr>\n", f);
-    for (size_t r = 0; r < t->n; r++) {
+    for (size_t k = 0; k < w.n; k++) {
+        size_t r = w.r[k];
         char med[32], sd[32];
-        if (strcmp(cell(t, r, "workload"), wl) != 0) continue;
-        fmt_ms(med, sizeof med, num(t, r, "median_ms"));
-        fmt_ms(sd, sizeof sd, num(t, r, "stddev_ms"));
-        fputs(!strcmp(cell(t, r, "mode"), "seq") ? "<tr class=\"base\">" : "<tr>", f);
+        fmt_ms(med, sizeof med, csv_num(t, r, S_MEDIAN));
+        fmt_ms(sd, sizeof sd, csv_num(t, r, S_STDDEV));
+        fputs(!strcmp(csv_text(t, r, S_MODE), "seq") ? "<tr class=\"base\">" : "<tr>", f);
         if (impls > 1) {
             fputs("<td class=\"t\">", f);
-            html_escape(f, cell(t, r, "impl"));
+            html_escape(f, csv_text(t, r, S_IMPL));
             fputs("</td>", f);
         }
-        const char *text[] = {"mode", "workers", "chunksize", "tasks", "reps"};
+        static const size_t text[] = {S_MODE, S_WORKERS, S_CHUNKSIZE, S_TASKS, S_REPS};
         for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
             fputs(i == 0 ? "<td class=\"t\">" : "<td>", f);
-            html_escape(f, cell(t, r, text[i]));
+            html_escape(f, csv_text(t, r, text[i]));
             fputs("</td>", f);
         }
         fprintf(f, "<td>%s</td><td>± %s</td>", med, sd);
         speedup_cell(f, t, r);
-        double u = num(t, r, "util");
+        double u = csv_num(t, r, S_UTIL);
         if (isnan(u))
             fputs("<td>-</td>", f);
         else
@@ -301,14 +268,8 @@ static void workload_table(FILE *f, const table *t, const char *wl) {
             if (!lat[i]) continue;
             fputs("<td>", f);
             for (int p = 0; p < 3; p++) {
-                char name[64];
-                snprintf(name, sizeof name, "%s_p%s_us", latencies[i].prefix,
-                         p == 0   ? "50"
-                         : p == 1 ? "95"
-                                  : "99");
-                double v = num(t, r, name);
                 char b[32];
-                fmt_ms(b, sizeof b, v / 1000);
+                fmt_ms(b, sizeof b, csv_num(t, r, (size_t)(S_QUEUE_P50 + 3 * i + p)) / 1000);
                 fprintf(f, "%s%s", p ? " / " : "", b);
             }
             fputs("</td>", f);
@@ -318,20 +279,21 @@ static void workload_table(FILE *f, const table *t, const char *wl) {
     fputs("</table></div>\n", f);
 
     int notes = 0;
-    for (size_t r = 0; r < t->n; r++) {
-        const char *note = cell(t, r, "notes");
-        if (strcmp(cell(t, r, "workload"), wl) != 0 || *note == '\0') continue;
+    for (size_t k = 0; k < w.n; k++) {
+        size_t r = w.r[k];
+        const char *note = csv_text(t, r, S_NOTES), *chunk = csv_text(t, r, S_CHUNKSIZE);
+        if (*note == '\0') continue;
         fputs(notes++ ? "<li><b>" : "<ul class=\"notes\">\n<li><b>", f);
         if (impls > 1) {
-            html_escape(f, cell(t, r, "impl"));
+            html_escape(f, csv_text(t, r, S_IMPL));
             fputc(' ', f);
         }
-        html_escape(f, cell(t, r, "mode"));
+        html_escape(f, csv_text(t, r, S_MODE));
         fputs(" ×", f);
-        html_escape(f, cell(t, r, "workers"));
-        if (strcmp(cell(t, r, "chunksize"), "1") != 0 && *cell(t, r, "chunksize") != '\0') {
+        html_escape(f, csv_text(t, r, S_WORKERS));
+        if (strcmp(chunk, "1") != 0 && *chunk != '\0') {
             fputs(" chunk ", f);
-            html_escape(f, cell(t, r, "chunksize"));
+            html_escape(f, chunk);
         }
         fputs("</b>: ", f);
         html_escape(f, note);
@@ -340,37 +302,33 @@ static void workload_table(FILE *f, const table *t, const char *wl) {
     if (notes) fputs("</ul>\n", f);
 }
 
-/* The row of impl/workload with this mode (the first), or -1. */
-static long find_row(const table *t, const char *impl, const char *wl, const char *mode) {
-    for (size_t r = 0; r < t->n; r++)
-        if (!strcmp(cell(t, r, "impl"), impl) && !strcmp(cell(t, r, "workload"), wl) &&
-            !strcmp(cell(t, r, "mode"), mode))
-            return (long)r;
+/* The first row of w with this mode, or -1. */
+static long first_with_mode(rows w, const char *mode) {
+    for (size_t k = 0; k < w.n; k++)
+        if (!strcmp(csv_text(w.t, w.r[k], S_MODE), mode)) return (long)w.r[k];
     return -1;
 }
 
-/* One line per (impl, workload): which mode won, by how much, in time. */
-static void at_a_glance(FILE *f, const table *t) {
+/* One line per (impl, workload), g grouping t by them: which mode won,
+ * by how much, in time. */
+static void at_a_glance(FILE *f, const csv_table *t, const csv_groups *g) {
     int any = 0;
-    for (size_t r = 0; r < t->n; r++) {
-        const char *impl = cell(t, r, "impl"), *wl = cell(t, r, "workload");
-        size_t seen = 0;
-        while (seen < r &&
-               (strcmp(cell(t, seen, "impl"), impl) || strcmp(cell(t, seen, "workload"), wl)))
-            seen++;
-        long base = find_row(t, impl, wl, "seq");
-        if (seen < r || base < 0) continue;
-        long best = -1;
-        for (size_t q = 0; q < t->n; q++)
-            if (!strcmp(cell(t, q, "impl"), impl) && !strcmp(cell(t, q, "workload"), wl) &&
-                strcmp(cell(t, q, "mode"), "seq") && !isnan(num(t, q, "speedup")) &&
-                (best < 0 || num(t, q, "speedup") > num(t, (size_t)best, "speedup")))
+    for (size_t i = 0; i < g->n; i++) {
+        rows w = group_rows(t, g, i);
+        const char *impl = csv_text(t, w.r[0], S_IMPL), *wl = csv_text(t, w.r[0], S_WORKLOAD);
+        long base = first_with_mode(w, "seq"), best = -1;
+        if (base < 0) continue;
+        for (size_t k = 0; k < w.n; k++) {
+            size_t q = w.r[k];
+            if (strcmp(csv_text(t, q, S_MODE), "seq") && !isnan(csv_num(t, q, S_SPEEDUP)) &&
+                (best < 0 || csv_num(t, q, S_SPEEDUP) > csv_num(t, (size_t)best, S_SPEEDUP)))
                 best = (long)q;
+        }
         if (best < 0) continue;
         char tb[32], tp[32];
-        double sp = num(t, (size_t)best, "speedup");
-        fmt_ms(tb, sizeof tb, num(t, (size_t)base, "median_ms"));
-        fmt_ms(tp, sizeof tp, num(t, (size_t)best, "median_ms"));
+        double sp = csv_num(t, (size_t)best, S_SPEEDUP);
+        fmt_ms(tb, sizeof tb, csv_num(t, (size_t)base, S_MEDIAN));
+        fmt_ms(tp, sizeof tp, csv_num(t, (size_t)best, S_MEDIAN));
         fputs(any++ ? "<li><b>" : "<ul class=\"glance\">\n<li><b>", f);
         html_escape(f, wl);
         fputs("</b> (", f);
@@ -378,23 +336,25 @@ static void at_a_glance(FILE *f, const table *t) {
         fputs("): ", f);
         if (sp > 1) {
             fputs("<span class=\"faster\">", f);
-            html_escape(f, cell(t, (size_t)best, "mode"));
+            html_escape(f, csv_text(t, (size_t)best, S_MODE));
             fputs(" ×", f);
-            html_escape(f, cell(t, (size_t)best, "workers"));
+            html_escape(f, csv_text(t, (size_t)best, S_WORKERS));
             fprintf(f, "</span> is fastest, %.3g× sequential (%s against %s).", sp, tp, tb);
         } else {
             fprintf(f, "<span class=\"faster\">sequential</span> is fastest (%s); the best pool, ",
                     tb);
-            html_escape(f, cell(t, (size_t)best, "mode"));
+            html_escape(f, csv_text(t, (size_t)best, S_MODE));
             fputs(" ×", f);
-            html_escape(f, cell(t, (size_t)best, "workers"));
+            html_escape(f, csv_text(t, (size_t)best, S_WORKERS));
             fprintf(f, ", takes %.3g× as long (%s).", 1 / sp, tp);
         }
         /* The ratio the speedups hide: this language's seq against C's. */
-        long c_base = strcmp(impl, "c") ? find_row(t, "c", wl, "seq") : -1;
+        const char *c_key[] = {"c", wl};
+        long c_group = strcmp(impl, "c") ? csv_group_find(t, g, c_key) : -1;
+        long c_base = c_group < 0 ? -1 : first_with_mode(group_rows(t, g, (size_t)c_group), "seq");
         double ratio =
             c_base < 0 ? NAN
-                       : num(t, (size_t)base, "median_ms") / num(t, (size_t)c_base, "median_ms");
+                       : csv_num(t, (size_t)base, S_MEDIAN) / csv_num(t, (size_t)c_base, S_MEDIAN);
         if (!isnan(ratio) && ratio > 0)
             fprintf(f, " Its sequential run takes %.3g× C&#39;s.", ratio);
         fputs("</li>\n", f);
@@ -404,15 +364,26 @@ static void at_a_glance(FILE *f, const table *t) {
 
 /* One results folder's summary.csv, a table per workload in the order
  * they appear. `name` is what the heading calls it. Returns 0, or -1 when
- * the file is there but cannot be read (err set). A missing file is 1. */
+ * the file is there but cannot be read or holds a bad value (err set). A
+ * missing file is 1. Rows are grouped once, so the page takes time
+ * near-linear in the rows. */
 static int section_summary(FILE *f, const char *dir, const char *name, const char *anchor,
                            int glance, char *err, size_t errlen) {
+    static const size_t by_wl[] = {S_WORKLOAD}, by_impl_wl[] = {S_IMPL, S_WORKLOAD};
     char path[PATH_MAX];
-    table t;
+    csv_table t;
+    csv_groups wls = {0}, impl_wls = {0};
 
     snprintf(path, sizeof path, "%.4000s/summary.csv", dir);
     if (access(path, F_OK) != 0) return 1;
-    if (table_read(path, &t, err, errlen) != 0) return -1;
+    if (csv_read(path, summary_cols, S_NCOLS, &t, err, errlen) != 0) return -1;
+    if (csv_group(&t, by_wl, 1, NULL, &wls) != 0 ||
+        (glance && csv_group(&t, by_impl_wl, 2, NULL, &impl_wls) != 0)) {
+        snprintf(err, errlen, "%.300s: out of memory", path);
+        csv_groups_free(&wls);
+        csv_table_free(&t);
+        return -1;
+    }
     fputs("<h2 id=\"", f);
     html_escape(f, anchor);
     fputs("\">Results: ", f);
@@ -423,21 +394,17 @@ static int section_summary(FILE *f, const char *dir, const char *name, const cha
           "sequential median of the same language (C against C, Python against Python). "
           "CPU use: (user + sys) / (wall × min(workers, cores)).</p>\n",
           f);
-    if (col(&t, "workload") < 0 || col(&t, "mode") < 0) {
+    if (!csv_has(&t, S_WORKLOAD) || !csv_has(&t, S_MODE)) {
         fputs("<p>Not a summary.csv (no workload or mode column).</p>\n", f);
-        table_free(&t);
-        return 0;
+    } else {
+        if (glance) at_a_glance(f, &t, &impl_wls);
+        for (size_t i = 0; i < wls.n; i++)
+            workload_table(f, group_rows(&t, &wls, i));
+        if (t.nrows == 0) fputs("<p>No rows.</p>\n", f);
     }
-    if (glance) at_a_glance(f, &t);
-    for (size_t r = 0; r < t.n; r++) {
-        const char *wl = cell(&t, r, "workload");
-        size_t seen = 0;
-        while (seen < r && strcmp(cell(&t, seen, "workload"), wl) != 0)
-            seen++;
-        if (seen == r) workload_table(f, &t, wl);
-    }
-    if (t.n == 0) fputs("<p>No rows.</p>\n", f);
-    table_free(&t);
+    csv_groups_free(&impl_wls);
+    csv_groups_free(&wls);
+    csv_table_free(&t);
     return 0;
 }
 
@@ -691,10 +658,13 @@ static int bad_usage(const char *msg) {
     return 2;
 }
 
-/* The page, in reading order, on f. */
-static int write_report(FILE *f, const char *dir, const char *other, const char *plots) {
+/* The page, in reading order, on f. Returns 0, or -1 with a one-line
+ * reason in err (DIR's summary.csv unreadable or holding a bad value, or
+ * a write error). */
+static int write_report(FILE *f, const char *dir, const char *other, const char *plots, char *err,
+                        size_t errlen) {
     static char subs[MAX_SETS][NAME_MAX + 1];
-    char err[512], when[32];
+    char when[32];
     time_t now = time(NULL);
     struct tm tm;
     size_t nsub = list_dir(dir, is_results, by_name, subs, MAX_SETS);
@@ -726,11 +696,8 @@ static int write_report(FILE *f, const char *dir, const char *other, const char 
     fputs("</nav>\n", f);
 
     section_meta(f, dir);
-    int rc = section_summary(f, dir, dir, "results", 1, err, sizeof err);
-    if (rc < 0) {
-        fprintf(stderr, "cfbench report: %s\n", err);
-        return -1;
-    }
+    int rc = section_summary(f, dir, dir, "results", 1, err, errlen);
+    if (rc < 0) return -1;
     if (rc == 1) {
         fputs("<h2 id=\"results\">Results</h2>\n<p>No summary.csv in ", f);
         html_escape(f, dir);
@@ -742,13 +709,17 @@ static int write_report(FILE *f, const char *dir, const char *other, const char 
         char sub[PATH_MAX], anchor[NAME_MAX + 16];
         snprintf(sub, sizeof sub, "%.3000s/%.255s", dir, subs[i]);
         snprintf(anchor, sizeof anchor, "results-%.255s", subs[i]);
-        if (section_summary(f, sub, sub, anchor, 0, err, sizeof err) < 0)
+        if (section_summary(f, sub, sub, anchor, 0, err, errlen) < 0)
             fprintf(stderr, "cfbench report: %s (skipped)\n", err);
     }
     fputs("<footer>cfutures · cfbench report · open this file in any browser; it needs "
           "nothing else.</footer>\n</body>\n</html>\n",
           f);
-    return ferror(f) ? -1 : 0;
+    if (ferror(f)) {
+        snprintf(err, errlen, "write error");
+        return -1;
+    }
+    return 0;
 }
 
 int cmd_report(int argc, char **argv) {
@@ -813,9 +784,9 @@ int cmd_report(int argc, char **argv) {
         fprintf(stderr, "cfbench report: %s\n", err);
         return 1;
     }
-    if (write_report(af.f, dir, other, plots) != 0) {
+    if (write_report(af.f, dir, other, plots, err, sizeof err) != 0) {
         atomic_abort(&af);
-        fprintf(stderr, "cfbench report: %s: not written\n", out);
+        fprintf(stderr, "cfbench report: %s (%s not written)\n", err, out);
         return 1;
     }
     if (atomic_commit(&af, err, sizeof err) != 0) {

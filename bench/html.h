@@ -15,7 +15,9 @@
 #include <stdio.h>
 
 /* Writes s to f with &, <, >, " and ' replaced by character references,
- * so that it is text both between tags and inside a quoted attribute. */
+ * so that it is text both between tags and inside a quoted attribute; a
+ * control character other than tab, LF and CR becomes U+FFFD, so that no
+ * byte of s reaches the page as anything but text. */
 void html_escape(FILE *f, const char *s);
 
 #endif

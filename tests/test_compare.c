@@ -1,7 +1,9 @@
 /* test_compare.c -- tests for `cfbench compare` (bench/compare.c) on
  * result sets whose answer is known: B clearly faster, B clearly slower
  * (with ties), B within noise, too few runs to tell, rows that failed left
- * out, and the command line's refusals.
+ * out, and the command line's refusals; then files from elsewhere: rows
+ * longer than any buffer, a row crafted to split in two, values that are
+ * not finite numbers and names holding control characters.
  *
  * Runs the built program: $CFBENCH (set by `make test`), else
  * build/cfbench. */
@@ -215,6 +217,162 @@ START_TEST(missing_or_foreign_file_exits_1) {
 }
 END_TEST
 
+/* A bench.csv row of prime/seq/1 whose digest field is `digest` (written
+ * as given: quote it yourself) and whose wall time and ok are given. */
+static void long_row(FILE *f, int rep, const char *digest, const char *wall, int ok) {
+    fprintf(f, "r-%d,c,prime,seq,1,1,10,quick,%d,%s,1,1,1000,%d,0,%s,0,0\n", rep, rep, wall, ok,
+            digest);
+}
+
+/* n bytes of c, NUL-terminated (caller frees). */
+static char *filled(size_t n, char c) {
+    char *s = malloc(n + 1);
+    ck_assert_ptr_nonnull(s);
+    memset(s, c, n);
+    s[n] = '\0';
+    return s;
+}
+
+/* The n_a field of the --csv line of prime,seq,1 in `out`, or -1. */
+static long runs_of_prime_seq(const char *out) {
+    const char *l = strstr(out, "\nprime,seq,1,1,quick,");
+    return l ? strtol(l + strlen("\nprime,seq,1,1,quick,"), NULL, 10) : -1;
+}
+
+START_TEST(row_of_20k_is_one_row_and_later_lines_keep_their_numbers) {
+    char p[128], *out, *err;
+    char *plain = filled(20000, 'd'), *quoted = filled(20000 + 4, 'q');
+    /* A quoted 20 kB field holding a comma, a doubled quote and a line
+     * break: the record spans lines 3 and 4. */
+    quoted[0] = '"';
+    memcpy(quoted + 100, ",\"\"\n", 4);
+    quoted[20003] = '"';
+    snprintf(p, sizeof p, "%s/line20k.csv", tmp);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%s\n", CB_BENCH_HEADER);
+    long_row(f, 1, plain, "10.000", 1);  /* line 2 */
+    long_row(f, 2, quoted, "11.000", 1); /* lines 3-4 */
+    long_row(f, 3, "abc", "12.000", 1);  /* line 5 */
+    fclose(f);
+    const char *args[] = {p, p, "--csv", NULL};
+    ck_assert_msg(run_compare(args, &out, &err) == 0, "stderr: %s", err);
+    ck_assert_int_eq(runs_of_prime_seq(out), 3);
+    free(out);
+    free(err);
+
+    /* A bad value after them is reported on its own line, 6. */
+    f = fopen(p, "a");
+    ck_assert_ptr_nonnull(f);
+    long_row(f, 4, "abc", "fast", 1);
+    fclose(f);
+    ck_assert_int_eq(run_compare(args, &out, &err), 1);
+    ck_assert_msg(cb_count_lines(err) == 1 && strstr(err, "line20k.csv:6: ") != NULL, "%s", err);
+    ck_assert_ptr_nonnull(strstr(err, "wall_ms"));
+    free(out);
+    free(err);
+    free(plain);
+    free(quoted);
+}
+END_TEST
+
+/* A row cut at 8,191 bytes by a fixed-size line buffer: its first part
+ * is a failed run (ok = 0) whose digest ends at byte 8,190 followed by a
+ * comma; the rest reads as one more successful run. */
+static char *crafted_row(void) {
+    char head[128], *row = malloc(9000);
+    const char *tail = "r-9,c,prime,seq,1,1,10,quick,9,10.500,1,1,1000,1,0,abc,0,0";
+    ck_assert_ptr_nonnull(row);
+    int n = snprintf(head, sizeof head, "r-0,c,prime,seq,1,1,10,quick,0,99.000,1,1,1000,0,0,");
+    memcpy(row, head, (size_t)n);
+    memset(row + n, 'd', 8190 - (size_t)n);
+    row[8190] = ','; /* the 8,191st byte */
+    strcpy(row + 8191, tail);
+    return row;
+}
+
+START_TEST(crafted_8k_row_adds_no_run) {
+    char p[128], *out, *err, *row = crafted_row();
+    const double w[] = {10, 11, 12, 13, 14};
+    snprintf(p, sizeof p, "%s/crafted.csv", tmp);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%s\n%s\n", CB_BENCH_HEADER, row); /* line 2 */
+    rows(f, "c", "prime", "seq", 1, w, 5, 1);
+    fclose(f);
+    const char *args[] = {p, p, "--csv", NULL};
+    int status = run_compare(args, &out, &err);
+    /* Not 6 runs: the row has 34 fields where the header has 18. */
+    ck_assert_msg(status == 1, "exit %d, %ld runs: %s", status, runs_of_prime_seq(out), out);
+    ck_assert_msg(cb_count_lines(err) == 1 && strstr(err, "crafted.csv:2: ") != NULL, "%s", err);
+    ck_assert_ptr_nonnull(strstr(err, "fields"));
+    free(out);
+    free(err);
+
+    /* The same bytes inside a quoted field are one field of a failed
+     * run: 5 runs count. */
+    f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    row[strlen("r-0,c,prime,seq,1,1,10,quick,0,99.000,1,1,1000,0,0,")] = '"';
+    fprintf(f, "%s\n%s\",0,0\n", CB_BENCH_HEADER, row);
+    rows(f, "c", "prime", "seq", 1, w, 5, 1);
+    fclose(f);
+    ck_assert_msg(run_compare(args, &out, &err) == 0, "stderr: %s", err);
+    ck_assert_int_eq(runs_of_prime_seq(out), 5);
+    free(out);
+    free(err);
+    free(row);
+}
+END_TEST
+
+/* Wall times that are not finite numbers, or not written as the harness
+ * writes numbers. */
+static const char *const bad_walls[] = {"inf", "nan", "1e999", "-inf", "0x10", " 5", "5 ", ""};
+
+START_TEST(non_finite_wall_time_is_refused_with_one_line) {
+    char p[128], *out, *err;
+    const double w[] = {10, 11, 12};
+    snprintf(p, sizeof p, "%s/nonfinite.csv", tmp);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%s\n", CB_BENCH_HEADER);
+    rows(f, "c", "prime", "seq", 1, w, 3, 1);
+    long_row(f, 7, "abc", bad_walls[_i], 1); /* line 5 */
+    fclose(f);
+    const char *args[] = {p, p, "--csv", NULL};
+    ck_assert_int_eq(run_compare(args, &out, &err), 1);
+    ck_assert_msg(cb_count_lines(err) == 1 && strstr(err, "nonfinite.csv:5: ") != NULL,
+                  "wall '%s': %s", bad_walls[_i], err);
+    ck_assert_ptr_nonnull(strstr(err, "wall_ms"));
+    ck_assert_str_eq(out, "");
+    free(out);
+    free(err);
+}
+END_TEST
+
+/* Names no harness writes: a terminal escape, a line break, a bell. */
+static const char *const bad_names[] = {"pri\x1b[2Jme", "\"pri\nme\"", "prime\x07"};
+
+START_TEST(control_character_in_a_name_is_refused) {
+    char p[128], *out, *err;
+    const double w[] = {10, 11, 12};
+    snprintf(p, sizeof p, "%s/names.csv", tmp);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%s\n", CB_BENCH_HEADER);
+    rows(f, "c", "prime", "seq", 1, w, 3, 1);
+    rows(f, "c", bad_names[_i], "seq", 1, w, 1, 1); /* line 5 */
+    fclose(f);
+    const char *args[] = {p, p, NULL};
+    ck_assert_int_eq(run_compare(args, &out, &err), 1);
+    ck_assert_msg(cb_count_lines(err) == 1 && strstr(err, "names.csv:5: ") != NULL, "%s", err);
+    ck_assert_ptr_nonnull(strstr(err, "control character"));
+    ck_assert_ptr_null(strchr(err, '\x1b'));
+    free(out);
+    free(err);
+}
+END_TEST
+
 static Suite *compare_suite(void) {
     Suite *s = suite_create("compare");
     TCase *tc = tcase_create("core");
@@ -226,6 +384,12 @@ static Suite *compare_suite(void) {
     tcase_add_loop_test(tc, bad_command_line_exits_2_with_one_line, 0,
                         (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, missing_or_foreign_file_exits_1);
+    tcase_add_test(tc, row_of_20k_is_one_row_and_later_lines_keep_their_numbers);
+    tcase_add_test(tc, crafted_8k_row_adds_no_run);
+    tcase_add_loop_test(tc, non_finite_wall_time_is_refused_with_one_line, 0,
+                        (int)(sizeof bad_walls / sizeof bad_walls[0]));
+    tcase_add_loop_test(tc, control_character_in_a_name_is_refused, 0,
+                        (int)(sizeof bad_names / sizeof bad_names[0]));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,11 +1,14 @@
 /* test_html.c -- tests for `cfbench report` (bench/html.c) without a
  * browser: the escape function, a report of a known folder (its tables,
- * notes, verdicts and the markup in it shown as text), and the command
- * line's refusals. tests/report.sh loads the page in Chromium.
+ * notes, verdicts and the markup in it shown as text), the command
+ * line's refusals, and folders from elsewhere: markup, quotes and control
+ * characters in every field read, values that are not finite numbers, a
+ * 20 kB note over two lines. tests/report.sh loads the page in Chromium.
  *
  * Runs the built program: $CFBENCH (set by `make test`), else
  * build/cfbench. */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +133,162 @@ START_TEST(missing_folder_exits_1) {
 }
 END_TEST
 
+#define SUMMARY_HEADER                                                                             \
+    "impl,workload,mode,workers,chunksize,size,tasks,reps,mean_ms,stddev_ms,median_ms,"            \
+    "speedup,speedup_lo,speedup_hi,util,notes"
+
+/* dir/summary.csv: the header, then `rows` as given; dir is created. */
+static void write_summary(const char *dir, const char *rows) {
+    char p[256];
+    FILE *f;
+    ck_assert(mkdir(dir, 0755) == 0 || errno == EEXIST);
+    snprintf(p, sizeof p, "%s/summary.csv", dir);
+    ck_assert_ptr_nonnull(f = fopen(p, "w"));
+    fprintf(f, "%s\n%s", SUMMARY_HEADER, rows);
+    fclose(f);
+    /* A chart, so that report does not run plots/draw. */
+    snprintf(p, sizeof p, "%s/plots", dir);
+    ck_assert(mkdir(p, 0755) == 0 || errno == EEXIST);
+    snprintf(p, sizeof p, "%s/plots/speedup.svg", dir);
+    ck_assert_ptr_nonnull(f = fopen(p, "w"));
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"/>\n");
+    fclose(f);
+}
+
+/* Runs `cfbench report dir`; the outcome in *o. */
+static void report(const char *dir, cb_outcome *o) {
+    const char *args[] = {dir, NULL};
+    cb_run(cb_exe(), "report", args, tmp, NULL, o);
+}
+
+/* Markup, quotes and an ampersand, as a name and as a note. */
+#define HOSTILE "<script>x</script>\"'&"
+#define HOSTILE_CSV "\"<script>x</script>\"\"'&\""
+
+START_TEST(hostile_text_in_every_field_read_is_escaped) {
+    char dir[128], sub[256], p[300];
+    snprintf(dir, sizeof dir, "%s/r", tmp);
+    /* Two impls, so that the impl column is shown; every text field read
+     * holds markup: impl, workload, mode, notes. */
+    write_summary(dir,
+                  HOSTILE_CSV "," HOSTILE_CSV ",seq,1,1,quick,10,5,10,1,10,1,1,1,0.9,\n" HOSTILE_CSV
+                              "," HOSTILE_CSV "," HOSTILE_CSV
+                              ",2,4,quick,10,5,5,1,5,2,1.8,2.2,0.9," HOSTILE_CSV "\n"
+                              "py," HOSTILE_CSV ",seq,1,1,quick,10,5,20,1,20,1,1,1,0.9,\n");
+    FILE *f;
+    snprintf(p, sizeof p, "%s/bench.csv", dir);
+    ck_assert_ptr_nonnull(f = fopen(p, "w"));
+    fprintf(f, "%s\n", CB_BENCH_HEADER);
+    for (int i = 0; i < 5; i++)
+        fprintf(f,
+                "r%d," HOSTILE_CSV "," HOSTILE_CSV "," HOSTILE_CSV ",2,1,100," HOSTILE_CSV
+                ",%d,%d,1,1,1000,1,0,abc,0,0\n",
+                i, i + 1, 10 + i);
+    fclose(f);
+    /* meta.txt is no CSV: its key and value may hold anything, control
+     * characters included. */
+    snprintf(p, sizeof p, "%s/meta.txt", dir);
+    ck_assert_ptr_nonnull(f = fopen(p, "w"));
+    fprintf(f, "k" HOSTILE ": v" HOSTILE "\x1b[2J\x07\x7f\n");
+    fclose(f);
+    snprintf(sub, sizeof sub, "%s/<img src=x onerror=alert(3)>\"'&", dir); /* no '/' */
+    write_summary(sub, "c,prime,seq,1,1,quick,10,5,10,1,10,1,1,1,0.9,\n");
+    const char *args[] = {dir, "--compare", dir, NULL};
+    cb_outcome o;
+    cb_run(cb_exe(), "report", args, tmp, NULL, &o);
+    ck_assert_msg(o.status == 0, "exit %d: %s", o.status, o.err);
+    snprintf(p, sizeof p, "%s/report.html", dir);
+    size_t len;
+    char *html = cb_slurp(p, &len);
+    ck_assert_ptr_null(strstr(html, "<script"));
+    ck_assert_ptr_null(strstr(html, "<img src=x"));
+    ck_assert_ptr_nonnull(
+        strstr(html, "id=\"results-&lt;img src=x onerror=alert(3)&gt;&quot;&#39;&amp;\""));
+    ck_assert_ptr_null(strstr(html, "\"'&\""));
+    for (size_t i = 0; i < len; i++)
+        ck_assert_msg((unsigned char)html[i] >= 0x20 && html[i] != 0x7f ? 1 : html[i] == '\n',
+                      "control byte 0x%02x at %zu", (unsigned char)html[i], i);
+    /* Shown, escaped: in the tables, the notes, the verdicts, meta.txt,
+     * the subfolder's heading and anchor. */
+    const char *shown = "&lt;script&gt;x&lt;/script&gt;&quot;&#39;&amp;";
+    size_t n = 0;
+    for (const char *at = html; (at = strstr(at, shown)) != NULL; at++)
+        n++;
+    ck_assert_msg(n >= 10, "escaped text shown %zu times", n);
+    ck_assert_ptr_nonnull(
+        strstr(html, "v&lt;script&gt;x&lt;/script&gt;&quot;&#39;&amp;\xef\xbf\xbd"));
+    free(html);
+    cb_outcome_free(&o);
+}
+END_TEST
+
+/* A summary.csv row (line 3) holding one bad value. */
+static const char *const bad_rows[][2] = {
+    {"speedup 'inf'", "c,prime,thread,2,1,quick,10,5,5,1,5,inf,1,1,0.9,\n"},
+    {"median_ms 'nan'", "c,prime,thread,2,1,quick,10,5,5,1,nan,2,1,1,0.9,\n"},
+    {"util '1e999'", "c,prime,thread,2,1,quick,10,5,5,1,5,2,1,1,1e999,\n"},
+    {"stddev_ms '-1'", "c,prime,thread,2,1,quick,10,5,5,-1,5,2,1,1,0.9,\n"},
+    {"speedup_lo '0x10'", "c,prime,thread,2,1,quick,10,5,5,1,5,2,0x10,1,0.9,\n"},
+    {"workers '2<b>'", "c,prime,thread,2<b>,1,quick,10,5,5,1,5,2,1,1,0.9,\n"},
+    {"a control character in mode", "c,prime,thr\x1b"
+                                    "ead,2,1,quick,10,5,5,1,5,2,1,1,0.9,\n"},
+};
+
+START_TEST(bad_value_in_summary_is_refused_with_one_line) {
+    char dir[128], rows[256];
+    snprintf(dir, sizeof dir, "%s/r", tmp);
+    snprintf(rows, sizeof rows, "c,prime,seq,1,1,quick,10,5,10,1,10,1,1,1,0.9,\n%s",
+             bad_rows[_i][1]);
+    write_summary(dir, rows);
+    cb_outcome o;
+    report(dir, &o);
+    ck_assert_msg(o.status == 1, "%s: exit %d", bad_rows[_i][0], o.status);
+    ck_assert_msg(cb_count_lines(o.err) == 1 && strstr(o.err, "summary.csv:3: ") != NULL, "%s: %s",
+                  bad_rows[_i][0], o.err);
+    ck_assert_ptr_null(strchr(o.err, '\x1b'));
+    cb_outcome_free(&o);
+}
+END_TEST
+
+START_TEST(quoted_note_of_20k_over_two_lines_is_one_row) {
+    char dir[128], p[256];
+    size_t n = 20000;
+    char *note = malloc(n + 1), *rows = malloc(n + 512);
+    ck_assert(note != NULL && rows != NULL);
+    memset(note, 'n', n);
+    note[n] = '\0';
+    note[10] = ','; /* a comma and a line break inside the quotes */
+    note[20] = '\n';
+    snprintf(dir, sizeof dir, "%s/r", tmp);
+    snprintf(rows, n + 512,
+             "c,prime,seq,1,1,quick,10,5,10,1,10,1,1,1,0.9,\"%s\"\n"    /* lines 2-3 */
+             "c,prime,thread,2,1,quick,10,5,5,1,5,2,1.8,2.2,0.9,end\n", /* line 4 */
+             note);
+    write_summary(dir, rows);
+    cb_outcome o;
+    report(dir, &o);
+    ck_assert_msg(o.status == 0, "exit %d: %s", o.status, o.err);
+    snprintf(p, sizeof p, "%s/report.html", dir);
+    char *html = cb_slurp(p, NULL);
+    ck_assert_ptr_nonnull(strstr(html, note + 21)); /* the note, whole */
+    ck_assert_ptr_nonnull(strstr(html, "</b>: end</li>"));
+    free(html);
+    cb_outcome_free(&o);
+
+    /* A bad value after it is reported on its own line, 5. */
+    size_t len = strlen(rows);
+    snprintf(rows + len, n + 512 - len, "c,prime,process,2,1,quick,10,5,5,1,5,inf,1,1,0.9,\n");
+    write_summary(dir, rows);
+    report(dir, &o);
+    ck_assert_int_eq(o.status, 1);
+    ck_assert_msg(cb_count_lines(o.err) == 1 && strstr(o.err, "summary.csv:5: ") != NULL, "%s",
+                  o.err);
+    cb_outcome_free(&o);
+    free(note);
+    free(rows);
+}
+END_TEST
+
 static Suite *html_suite(void) {
     Suite *s = suite_create("html");
     TCase *tc = tcase_create("core");
@@ -140,6 +299,10 @@ static Suite *html_suite(void) {
     tcase_add_loop_test(tc, bad_command_line_exits_2_with_one_line, 0,
                         (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, missing_folder_exits_1);
+    tcase_add_test(tc, hostile_text_in_every_field_read_is_escaped);
+    tcase_add_loop_test(tc, bad_value_in_summary_is_refused_with_one_line, 0,
+                        (int)(sizeof bad_rows / sizeof bad_rows[0]));
+    tcase_add_test(tc, quoted_note_of_20k_over_two_lines_is_one_row);
     suite_add_tcase(s, tc);
     return s;
 }
