@@ -521,20 +521,24 @@ static void stop_server_locked(void) {
     fs_pid = 0;
 }
 
+/* Starts the server: 0, CF_ENOMEM or -errno (-ETIMEDOUT or -ECHILD: the
+ * copy did not say hello). */
 static int start_server_locked(void) {
     char exe[PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0) return CF_ESYS;
+    if (len < 0) return -errno;
+    if (len == 0) return -ENOENT;
     exe[len] = '\0';
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return CF_ESYS;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return -errno;
     /* The server's end becomes its descriptor 3; keep it off 3 here, or
      * the dup2 would keep close-on-exec. */
     int theirs = fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
+    int err = theirs < 0 ? -errno : 0;
     close(sv[1]);
-    if (theirs < 0) {
+    if (err) {
         close(sv[0]);
-        return CF_ESYS;
+        return err;
     }
     size_t n = 0;
     while (environ && environ[n])
@@ -542,7 +546,7 @@ static int start_server_locked(void) {
     char **env = calloc(n + 2, sizeof *env);
     char var[64];
     snprintf(var, sizeof var, "%s=3:%ld", FS_ENV, (long)getpid());
-    int err = CF_ENOMEM, e = 0;
+    err = CF_ENOMEM;
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
     sigset_t none, dfl;
@@ -559,13 +563,13 @@ static int start_server_locked(void) {
                     break;
                 }
             char *argv[] = {exe, FS_ARG, NULL};
-            e = posix_spawn_file_actions_adddup2(&fa, theirs, 3);
+            int e = posix_spawn_file_actions_adddup2(&fa, theirs, 3);
             if (!e) e = posix_spawn_file_actions_addclosefrom_np(&fa, 4);
             if (!e) e = posix_spawnattr_setsigmask(&at, &none);
             if (!e) e = posix_spawnattr_setsigdefault(&at, &dfl);
             if (!e) e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
             if (!e) e = posix_spawn(&pid, exe, &fa, &at, argv, env);
-            err = e ? CF_ESYS : 0;
+            err = -e; /* posix_spawn* return an errno value */
             posix_spawnattr_destroy(&at);
         }
         posix_spawn_file_actions_destroy(&fa);
@@ -574,17 +578,16 @@ static int start_server_locked(void) {
     close(theirs);
     if (err) {
         close(sv[0]);
-        errno = e;
         return err;
     }
     atomic_store(&fs_dead, 0);
-    if (cf__thread_start(&fs_reaper, reap_server, (void *)(intptr_t)pid)) {
+    int e = cf__thread_start(&fs_reaper, reap_server, (void *)(intptr_t)pid);
+    if (e) {
         kill(pid, SIGKILL);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
         }
         close(sv[0]);
-        errno = EAGAIN;
-        return CF_ESYS;
+        return -e;
     }
     fs_sock = sv[0];
     fs_pid = pid;
@@ -598,8 +601,7 @@ static int start_server_locked(void) {
     }
     if (r <= 0 || recv(fs_sock, &hello, sizeof hello, 0) != sizeof hello || hello != pid) {
         stop_server_locked();
-        errno = r == 0 ? ETIMEDOUT : ECHILD;
-        return CF_ESYS;
+        return r == 0 ? -ETIMEDOUT : -ECHILD;
     }
     return 0;
 }
@@ -644,12 +646,13 @@ int cf__forkserver_spawn(const cf_fs_worker *w, int rfd, int wfd, int shmfd, pid
     }
     if (b.len > FS_MAX_MSG) {
         cf__buf_free(&b);
-        return CF_ETOOBIG;
+        return -E2BIG;
     }
     int st[2];
     if (pipe2(st, O_CLOEXEC) < 0) {
+        int err = -errno;
         cf__buf_free(&b);
-        return CF_ESYS;
+        return err;
     }
     int fds[FS_NFDS] = {rfd, wfd, shmfd, st[1]};
     int32_t answer = 0;
@@ -660,21 +663,15 @@ int cf__forkserver_spawn(const cf_fs_worker *w, int rfd, int wfd, int shmfd, pid
         err = start_server_locked();
         if (!err && ask_locked(&b, fds, &answer)) {
             stop_server_locked();
-            err = CF_ESYS;
-            errno = ECHILD;
+            err = -ECHILD;
         }
     }
     pthread_mutex_unlock(&fs_mu);
-    int e = errno;
     cf__buf_free(&b);
     close(st[1]);
-    if (!err && answer <= 0) {
-        err = CF_ESYS;
-        e = answer < 0 ? -answer : ECHILD;
-    }
+    if (!err && answer <= 0) err = answer < 0 ? answer : -ECHILD; /* the server's -errno */
     if (err) {
         close(st[0]);
-        errno = e;
         return err;
     }
     *pid = (pid_t)answer;

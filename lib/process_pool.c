@@ -110,7 +110,7 @@ typedef struct ppool {
     cf_fifo queue; /* submitted, not yet sent */
     int shutdown;
     int broken;
-    int started, start_err, start_errno;
+    int started, start_err;        /* start_err: 0, CF_ENOMEM or -errno */
     int sleeping, wake_pending;    /* manager in poll() / eventfd written */
     int cancel_req, signal_req;    /* asked of the manager: cancel what the
                                       workers hold unstarted; send a signal */
@@ -214,7 +214,7 @@ static void slot_end(pslot *s) {
     close_slot(s);
 }
 
-/* Forks the worker here; its pid, or -1. */
+/* Forks the worker here; its pid, or -errno. */
 static pid_t fork_worker(ppool *p, pslot *s, int rfd, int wfd, int other1, int other2) {
     snapshot_tasks(p);
     cf_wconf c = {.slot = s->index,
@@ -236,10 +236,10 @@ static pid_t fork_worker(ppool *p, pslot *s, int rfd, int wfd, int other1, int o
         close(other2);
         cf__worker_main(&c, rfd, wfd);
     }
-    return pid;
+    return pid < 0 ? -errno : pid;
 }
 
-/* Has the fork server fork the worker; its pid, or -1 (errno set). */
+/* Has the fork server fork the worker; its pid, or a negative code. */
 static pid_t serve_worker(ppool *p, pslot *s, int rfd, int wfd) {
     cf_fs_worker w = {.slot = s->index,
                       .nslots = p->n,
@@ -250,11 +250,7 @@ static pid_t serve_worker(ppool *p, pslot *s, int rfd, int wfd) {
     cf__worker_name(&p->ex, s->index, w.name);
     pid_t pid;
     int e = cf__forkserver_spawn(&w, rfd, wfd, p->shmfd, &pid, &s->stfd);
-    if (e) {
-        if (e != CF_ESYS) errno = e == CF_ENOMEM ? ENOMEM : E2BIG;
-        return -1;
-    }
-    return pid;
+    return e ? e : pid;
 }
 
 /* Says once per process, on stderr, that a pool forks with threads of the
@@ -282,17 +278,19 @@ static cf_start_method choose_start(const cf_options *o) {
     return m;
 }
 
+/* Starts the slot's process `how`: 0, CF_ENOMEM or -errno. */
 static int spawn(ppool *p, pslot *s, cf_start_method how) {
     int req[2], resp[2];
-    if (pipe2(req, O_CLOEXEC) < 0) return CF_ESYS;
+    if (pipe2(req, O_CLOEXEC) < 0) return -errno;
     if (pipe2(resp, O_CLOEXEC) < 0) {
+        int err = -errno;
         close(req[0]);
         close(req[1]);
-        return CF_ESYS;
+        return err;
     }
     atomic_store(&p->ws[s->index].start, 0);
     atomic_store(&p->ws[s->index].ready, 0);
-    pid_t pid = -1;
+    pid_t pid = 0;
     if (how == CF_START_FORKSERVER) {
         pid = serve_worker(p, s, req[0], resp[1]);
         if (pid < 0 && p->ex.opts.start_method == CF_START_AUTO) { /* e.g. dlopen-ed */
@@ -302,14 +300,12 @@ static int spawn(ppool *p, pslot *s, cf_start_method how) {
         }
     }
     if (how == CF_START_FORK) pid = fork_worker(p, s, req[0], resp[1], req[1], resp[0]);
-    int e = errno;
     close(req[0]);
     close(resp[1]);
     if (pid < 0) {
         close(req[1]);
         close(resp[0]);
-        errno = e;
-        return CF_ESYS;
+        return pid;
     }
     atomic_store(&p->ex.started_by, how);
     s->pid = pid;
@@ -318,8 +314,9 @@ static int spawn(ppool *p, pslot *s, cf_start_method how) {
     s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* close-on-exec */
     /* The manager's ends never block it; the worker's ends do block. */
     if (fcntl(s->wfd, F_SETFL, O_NONBLOCK) < 0 || fcntl(s->rfd, F_SETFL, O_NONBLOCK) < 0) {
+        int err = -errno;
         slot_end(s);
-        return CF_ESYS;
+        return err;
     }
     if (fcntl(s->wfd, F_SETPIPE_SZ, 1 << 18) < 0) {
         /* best effort: a bigger pipe only means fewer wake-ups */
@@ -727,11 +724,9 @@ static void *manager(void *arg) {
         err = spawn(p, &p->slots[spawned], p->first);
     struct pollfd *pfd = err ? NULL : calloc(3 * (size_t)p->n + 1, sizeof *pfd);
     if (!err && !pfd) err = CF_ENOMEM;
-    int e = errno;
     pthread_mutex_lock(&p->mu);
     p->started = 1;
     p->start_err = err;
-    p->start_errno = err ? e : 0;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     if (err) {
@@ -914,7 +909,7 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
     p->parent = getpid();
     p->next_seq = 1;
     p->efd = p->shmfd = -1;
-    int err = CF_ENOMEM, saved = 0;
+    int err = CF_ENOMEM;
     p->slots = calloc((size_t)p->n, sizeof *p->slots);
     if (!p->slots) goto fail_p;
     for (int i = 0; i < p->n; i++) {
@@ -930,29 +925,31 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
     /* Workers forked here inherit the mapping; the fork server's map the
      * same memory from a memfd. */
     void *shm = MAP_FAILED;
-    err = CF_ESYS;
     p->first = choose_start(o);
     if (o->start_method != CF_START_FORK) {
         p->shmfd = memfd_create("cf-pool", MFD_CLOEXEC);
-        if (p->shmfd < 0 || ftruncate(p->shmfd, (off_t)p->shm_len) < 0) goto fail_memfd;
+        if (p->shmfd < 0 || ftruncate(p->shmfd, (off_t)p->shm_len) < 0) goto fail_errno;
         shm = mmap(NULL, p->shm_len, PROT_READ | PROT_WRITE, MAP_SHARED, p->shmfd, 0);
     } else {
         shm = mmap(NULL, p->shm_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     }
-    if (shm == MAP_FAILED) goto fail_memfd;
+    if (shm == MAP_FAILED) goto fail_errno;
     p->ws = shm;
     p->word = cf__shm_words(shm, p->n);
     p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (p->efd < 0) goto fail_shm;
-    if (pthread_mutex_init(&p->mu, NULL)) goto fail_efd;
-    if (pthread_mutex_init(&p->join_mu, NULL)) goto fail_mu;
-    if (pthread_cond_init(&p->cv, NULL)) goto fail_join_mu;
-    if (cf__thread_start(&p->mgr, manager, p)) goto fail_cv;
+    if (p->efd < 0) {
+        err = -errno;
+        goto fail_shm;
+    }
+    /* The pthread calls return an errno value. */
+    if ((err = -pthread_mutex_init(&p->mu, NULL))) goto fail_efd;
+    if ((err = -pthread_mutex_init(&p->join_mu, NULL))) goto fail_mu;
+    if ((err = -pthread_cond_init(&p->cv, NULL))) goto fail_join_mu;
+    if ((err = -cf__thread_start(&p->mgr, manager, p))) goto fail_cv;
     pthread_mutex_lock(&p->mu);
     while (!p->started)
         pthread_cond_wait(&p->cv, &p->mu);
     err = p->start_err;
-    saved = p->start_errno; /* the manager's errno, not ours */
     pthread_mutex_unlock(&p->mu);
     if (err) {
         pthread_join(p->mgr, NULL);
@@ -960,23 +957,20 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
     }
     *out = &p->ex;
     return 0;
-fail_cv: /* CF_ESYS promises the failing call's errno: keep the first */
-    if (!saved) saved = errno;
+fail_errno:
+    err = -errno;
+    goto fail_memfd;
+fail_cv:
     pthread_cond_destroy(&p->cv);
 fail_join_mu:
-    if (!saved) saved = errno;
     pthread_mutex_destroy(&p->join_mu);
 fail_mu:
-    if (!saved) saved = errno;
     pthread_mutex_destroy(&p->mu);
 fail_efd:
-    if (!saved) saved = errno;
     close(p->efd);
 fail_shm:
-    if (!saved) saved = errno;
     munmap(shm, p->shm_len);
 fail_memfd:
-    if (!saved) saved = errno;
     if (p->shmfd >= 0) close(p->shmfd);
     for (int i = 0; i < p->n; i++) {
         cf__buf_free(&p->slots[i].wbuf);
@@ -986,6 +980,5 @@ fail_memfd:
     free(p->tasks);
 fail_p:
     free(p);
-    if (err == CF_ESYS) errno = saved;
     return err;
 }

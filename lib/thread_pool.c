@@ -167,11 +167,12 @@ int cf__thread_new(const cf_options *o, cf_executor **out) {
     }
     cf__dl_pool_add(&p->ex, p->workers, n);
     for (int i = 0; i < n; i++) {
-        if (cf__thread_start(&p->threads[i], worker_main, &p->workers[i])) {
+        int e = cf__thread_start(&p->threads[i], worker_main, &p->workers[i]);
+        if (e) {
             p->nthreads = i;
             tp_shutdown(&p->ex, 1, 1);
             tp_destroy(&p->ex);
-            return CF_ESYS;
+            return -e;
         }
     }
     p->nthreads = n;
