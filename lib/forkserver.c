@@ -57,6 +57,7 @@
 #include "internal.h"
 #include "wire.h"
 #include "worker.h"
+#include "xio.h"
 
 #define FS_ENV "CFUTURES_FORKSERVER"
 #define FS_ARG "--cfutures-forkserver" /* a program without us refuses it */
@@ -70,20 +71,12 @@ extern char **environ;
 
 /* ---- messages ----------------------------------------------------------- */
 
-static int put(cf_buf *b, const void *p, size_t n) {
-    unsigned char *q = cf__buf_room(b, n);
-    if (!q) return -1;
-    memcpy(q, p, n);
-    b->len += n;
-    return 0;
-}
-
 static int put_u64(cf_buf *b, uint64_t v) {
-    return put(b, &v, sizeof v);
+    return cf__buf_put(b, &v, sizeof v);
 }
 
 static int put_str(cf_buf *b, const char *s, size_t n) {
-    return put_u64(b, n) || put(b, s, n);
+    return put_u64(b, n) || cf__buf_put(b, s, n);
 }
 
 typedef struct rd {
@@ -200,7 +193,7 @@ static void (*as_fn(const void *p, size_t n))(void) {
 static int encode(cf_buf *b, const cf_fs_worker *w) {
     const cf_options *o = w->opts;
     int r = put_u64(b, FS_MAGIC) || put_u64(b, (uint64_t)w->slot) ||
-            put_u64(b, (uint64_t)w->nslots) || put(b, w->name, sizeof w->name) ||
+            put_u64(b, (uint64_t)w->nslots) || cf__buf_put(b, w->name, sizeof w->name) ||
             put_u64(b, w->shm_len) || put_u64(b, w->mask) ||
             put_u64(b, (uint64_t)w->task_timeout_ns) ||
             put_u64(b, (uint64_t)o->max_tasks_per_child);
@@ -296,8 +289,7 @@ static int send_fds(int sock, const void *msg, size_t len, const int *fds) {
     c->cmsg_len = CMSG_LEN(FS_NFDS * sizeof(int));
     memcpy(CMSG_DATA(c), fds, FS_NFDS * sizeof(int));
     ssize_t w;
-    while ((w = sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
-    }
+    CF_RETRY(w, sendmsg(sock, &mh, MSG_NOSIGNAL));
     return w < 0 ? -1 : 0;
 }
 
@@ -312,8 +304,7 @@ static ssize_t recv_fds(int sock, unsigned char *msg, int *fds, int *nfds) {
     struct iovec iov = {msg, FS_MAX_MSG};
     struct msghdr mh = {NULL, 0, &iov, 1, ctl.buf, sizeof ctl.buf, 0};
     ssize_t n;
-    while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
-    }
+    CF_RETRY(n, recvmsg(sock, &mh, MSG_CMSG_CLOEXEC));
     *nfds = 0;
     if (n <= 0) return -1;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
@@ -504,9 +495,7 @@ static atomic_int fs_dead;
  * that dies (killed, crashed) is reaped at once rather than left a zombie
  * until the next request notices. */
 static void *reap_server(void *arg) {
-    pid_t pid = (pid_t)(intptr_t)arg;
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-    }
+    cf__xwaitpid((pid_t)(intptr_t)arg, NULL, 0);
     atomic_store(&fs_dead, 1);
     return NULL;
 }
@@ -584,8 +573,7 @@ static int start_server_locked(void) {
     int e = cf__thread_start(&fs_reaper, reap_server, (void *)(intptr_t)pid);
     if (e) {
         kill(pid, SIGKILL);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-        }
+        cf__xwaitpid(pid, NULL, 0);
         close(sv[0]);
         return -e;
     }
@@ -597,8 +585,7 @@ static int start_server_locked(void) {
     struct pollfd pfd = {fs_sock, POLLIN, 0};
     int32_t hello = 0;
     int r;
-    while ((r = poll(&pfd, 1, FS_HELLO_MS)) < 0 && errno == EINTR) {
-    }
+    CF_RETRY(r, poll(&pfd, 1, FS_HELLO_MS));
     if (r <= 0 || recv(fs_sock, &hello, sizeof hello, 0) != sizeof hello || hello != pid) {
         stop_server_locked();
         return r == 0 ? -ETIMEDOUT : -ECHILD;
@@ -632,8 +619,7 @@ int cf_forkserver_start(void) {
 static int ask_locked(const cf_buf *b, const int *fds, int32_t *answer) {
     if (send_fds(fs_sock, b->p, b->len, fds)) return 1;
     ssize_t r;
-    while ((r = recv(fs_sock, answer, sizeof *answer, 0)) < 0 && errno == EINTR) {
-    }
+    CF_RETRY(r, recv(fs_sock, answer, sizeof *answer, 0));
     return r != sizeof *answer;
 }
 

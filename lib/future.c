@@ -300,6 +300,17 @@ int cf__future_finish(cf_future *f, int outcome, const char *xmsg) {
     return 1;
 }
 
+void cf__fifo_fail(cf_fifo *q, int outcome, const char *msg) {
+    cf_future *f;
+    while ((f = cf__fifo_pop(q))) {
+        if (outcome == CF_ECANCELLED)
+            cf_future_cancel(f);
+        else
+            cf__future_finish(f, outcome, msg);
+        cf__future_unref(f);
+    }
+}
+
 int cf_future_cancel(cf_future *f) {
     if (!f) return 0;
     pthread_mutex_lock(&f->mu);

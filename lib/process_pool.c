@@ -63,6 +63,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,7 @@
 #include "forkserver.h"
 #include "wire.h"
 #include "worker.h"
+#include "xio.h"
 
 #define TARGET_BATCH_NS 200000 /* keep ~200 µs of work queued per worker */
 #define MAX_WINDOW 256
@@ -180,14 +182,9 @@ static void slot_kill(const pslot *s, int sig) {
  * server ended without telling. */
 static int slot_reap(const pslot *s) {
     int32_t status = 0;
-    if (s->stfd >= 0) {
-        ssize_t r;
-        while ((r = read(s->stfd, &status, sizeof status)) < 0 && errno == EINTR) {
-        }
-        return r == sizeof status ? status : -1;
-    }
-    while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    if (s->stfd >= 0)
+        return cf__xread(s->stfd, &status, sizeof status) == sizeof status ? status : -1;
+    cf__xwaitpid(s->pid, &status, 0);
     return status;
 }
 
@@ -352,18 +349,10 @@ static void break_pool(ppool *p, const char *why) {
     for (int i = 0; i < p->n; i++) {
         pslot *s = &p->slots[i];
         slot_end(s);
-        cf_future *f;
-        while ((f = cf__fifo_pop(&s->jobs))) {
-            cf__future_finish(f, CF_EBROKEN, p->brokenmsg);
-            cf__future_unref(f);
-        }
+        cf__fifo_fail(&s->jobs, CF_EBROKEN, p->brokenmsg);
         s->inflight = 0;
     }
-    cf_future *f;
-    while ((f = cf__fifo_pop(&q))) {
-        cf__future_finish(f, CF_EBROKEN, p->brokenmsg);
-        cf__future_unref(f);
-    }
+    cf__fifo_fail(&q, CF_EBROKEN, p->brokenmsg);
 }
 
 /* ---- the manager: jobs ------------------------------------------------ */
@@ -509,11 +498,8 @@ static void flush_slots(ppool *p) {
     for (int i = 0; i < p->n; i++) {
         pslot *s = &p->slots[i];
         while (s->wfd >= 0 && s->wbuf.len > s->wbuf.off) {
-            ssize_t w = write(s->wfd, s->wbuf.p + s->wbuf.off, s->wbuf.len - s->wbuf.off);
-            if (w < 0) {
-                if (errno == EINTR) continue;
-                break; /* EAGAIN: poll for POLLOUT; EPIPE: its death shows soon */
-            }
+            ssize_t w = cf__xwrite(s->wfd, s->wbuf.p + s->wbuf.off, s->wbuf.len - s->wbuf.off);
+            if (w < 0) break; /* EAGAIN: poll for POLLOUT; EPIPE: its death shows soon */
             s->wbuf.off += (size_t)w;
         }
         if (s->wbuf.off == s->wbuf.len) s->wbuf.off = s->wbuf.len = 0;
@@ -574,12 +560,8 @@ static int read_slot(ppool *p, pslot *s) {
             break_pool(p, "out of memory reading results");
             return 0;
         }
-        ssize_t r = read(s->rfd, q, s->rbuf.cap - s->rbuf.len);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN) return 0;
-            return -1;
-        }
+        ssize_t r = cf__xread(s->rfd, q, s->rbuf.cap - s->rbuf.len);
+        if (r < 0) return errno == EAGAIN ? 0 : -1;
         if (r == 0) return -1;
         s->rbuf.len += (size_t)r;
         for (;;) {
@@ -712,93 +694,154 @@ static void answer_requests(ppool *p) {
     pthread_mutex_unlock(&p->mu);
 }
 
-static void *manager(void *arg) {
-    ppool *p = arg;
+/* The manager's poll set: the eventfd that wakes it, then each slot's
+ * three descriptors (-1 where there is nothing to watch), which poll()
+ * reads as one array. */
+typedef struct slot_fds {
+    struct pollfd result;  /* the result pipe: answers, or its end */
+    struct pollfd request; /* the request pipe, while jobs wait to be written */
+    struct pollfd exit;    /* exit_fd(): readable once the process ended */
+} slot_fds;
+
+typedef struct poll_set {
+    struct pollfd wake;
+    slot_fds slot[];
+} poll_set;
+
+#define POLLFDS_PER_SLOT (sizeof(slot_fds) / sizeof(struct pollfd))
+_Static_assert(sizeof(slot_fds) == 3 * sizeof(struct pollfd) &&
+                   offsetof(poll_set, slot) == sizeof(struct pollfd),
+               "poll() reads a poll_set as an array of pollfd");
+
+static void become_manager(ppool *p) {
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals go to other threads */
     cf__manager_of = &p->ex;
     pthread_setname_np(pthread_self(), "cf-manager");
-    int err = 0, spawned = 0;
-    for (; spawned < p->n && !err; spawned++)
-        err = spawn(p, &p->slots[spawned], p->first);
-    struct pollfd *pfd = err ? NULL : calloc(3 * (size_t)p->n + 1, sizeof *pfd);
-    if (!err && !pfd) err = CF_ENOMEM;
+}
+
+/* Starts every worker and tells cf__process_new how it went. Returns the
+ * poll set, or NULL if a worker could not start (every slot is closed). */
+static poll_set *start_workers(ppool *p) {
+    int err = 0;
+    for (int i = 0; i < p->n && !err; i++)
+        err = spawn(p, &p->slots[i], p->first);
+    poll_set *ps = err ? NULL : calloc(1, sizeof *ps + (size_t)p->n * sizeof *ps->slot);
+    if (!err && !ps) err = CF_ENOMEM;
     pthread_mutex_lock(&p->mu);
     p->started = 1;
     p->start_err = err;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
-    if (err) {
-        for (int i = 0; i < p->n; i++)
-            slot_end(&p->slots[i]);
-        return NULL;
-    }
-    for (;;) {
-        answer_requests(p);
-        int64_t now = cf_now_ns();
-        int pending = rebalance(p, now);
-        dispatch(p, now);
-        flush_slots(p);
+    for (int i = 0; err && i < p->n; i++)
+        slot_end(&p->slots[i]);
+    return ps;
+}
 
-        int busy = 0, free_room = 0;
-        for (int i = 0; i < p->n; i++) {
-            busy |= p->slots[i].inflight > 0;
-            free_room |= room(p, &p->slots[i], now) > 0;
-        }
-        pthread_mutex_lock(&p->mu);
-        int stop = p->broken || (p->shutdown && !p->queue.head && !busy);
-        int work = p->queue.head != NULL && free_room;
-        /* Ask to be woken for new work only when we could take it. */
-        p->sleeping = !work && !stop && (free_room || !p->queue.head);
-        int asked = p->asked != p->answered;
-        pthread_mutex_unlock(&p->mu);
-        if (stop) break;
-        if (work || asked) continue;
+enum next_step {
+    STEP_STOP,  /* broken, or shut down with nothing left */
+    STEP_AGAIN, /* more to dispatch, or a request to answer */
+    STEP_SLEEP  /* wait for the workers or a wake-up */
+};
 
-        pfd[0] = (struct pollfd){.fd = p->efd, .events = POLLIN};
-        for (int i = 0; i < p->n; i++) {
-            pslot *s = &p->slots[i];
-            int out = s->wbuf.len > s->wbuf.off && s->wfd >= 0;
-            pfd[1 + 3 * i] = (struct pollfd){.fd = s->rfd_eof ? -1 : s->rfd, .events = POLLIN};
-            pfd[2 + 3 * i] = (struct pollfd){.fd = out ? s->wfd : -1, .events = POLLOUT};
-            pfd[3 + 3 * i] = (struct pollfd){.fd = exit_fd(s), .events = POLLIN};
-        }
-        int r = poll(pfd, (nfds_t)(3 * p->n + 1), poll_timeout_ms(p, now, pending));
-        pthread_mutex_lock(&p->mu);
-        p->sleeping = 0;
-        p->wake_pending = 0;
-        pthread_mutex_unlock(&p->mu);
-        if (r > 0 && (pfd[0].revents & POLLIN)) {
-            uint64_t v;
-            if (read(p->efd, &v, sizeof v) < 0 && errno != EAGAIN) {
-            }
-        }
-        if (r < 0 && errno != EINTR) {
-            break_pool(p, "poll failed in the pool manager");
-            break;
-        }
-        for (int i = 0; r > 0 && i < p->n && !p->broken; i++) {
-            pslot *s = &p->slots[i];
-            if (s->pid <= 0) continue;
-            int eof = 0;
-            if (pfd[1 + 3 * i].revents & (POLLIN | POLLHUP | POLLERR)) eof = read_slot(p, s) < 0;
-            if (p->broken) break;
-            s->rfd_eof |= eof; /* a task closed fd 4, or it is dying */
-            /* With a pidfd, only the process's own exit counts: a pipe
-             * end held by a stranger neither hides nor fakes one. */
-            int gone = (pfd[3 + 3 * i].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
-            if (exit_fd(s) >= 0 ? gone : eof) slot_ended(p, s);
-        }
-        if (!p->broken) check_timeouts(p, cf_now_ns());
+/* After a round of dispatching: what the loop does next. Asks submitters
+ * to wake the manager only when it could take new work. */
+static enum next_step next_step(ppool *p, int64_t now) {
+    int busy = 0, free_room = 0;
+    for (int i = 0; i < p->n; i++) {
+        busy |= p->slots[i].inflight > 0;
+        free_room |= room(p, &p->slots[i], now) > 0;
     }
-    free(pfd);
+    pthread_mutex_lock(&p->mu);
+    int stop = p->broken || (p->shutdown && !p->queue.head && !busy);
+    int work = p->queue.head != NULL && free_room;
+    p->sleeping = !work && !stop && (free_room || !p->queue.head);
+    int asked = p->asked != p->answered;
+    pthread_mutex_unlock(&p->mu);
+    if (stop) return STEP_STOP;
+    return work || asked ? STEP_AGAIN : STEP_SLEEP;
+}
+
+static void watch_slot(const pslot *s, slot_fds *fd) {
+    int out = s->wbuf.len > s->wbuf.off && s->wfd >= 0;
+    fd->result = (struct pollfd){.fd = s->rfd_eof ? -1 : s->rfd, .events = POLLIN};
+    fd->request = (struct pollfd){.fd = out ? s->wfd : -1, .events = POLLOUT};
+    fd->exit = (struct pollfd){.fd = exit_fd(s), .events = POLLIN};
+}
+
+/* Sleeps in poll() on the wake-up eventfd and every slot. Returns how
+ * many descriptors have events (0: timeout or a signal), or -1. */
+static int wait_for_events(ppool *p, poll_set *ps, int timeout_ms) {
+    ps->wake = (struct pollfd){.fd = p->efd, .events = POLLIN};
+    for (int i = 0; i < p->n; i++)
+        watch_slot(&p->slots[i], &ps->slot[i]);
+    int r = poll((struct pollfd *)ps, 1 + (nfds_t)p->n * POLLFDS_PER_SLOT, timeout_ms);
+    if (r < 0 && errno == EINTR) r = 0;
+    pthread_mutex_lock(&p->mu);
+    p->sleeping = 0;
+    p->wake_pending = 0;
+    pthread_mutex_unlock(&p->mu);
+    return r;
+}
+
+/* Empties the eventfd submitters write to (nonblocking: EAGAIN if another
+ * wake-up emptied it first). */
+static void drain_wakeups(ppool *p) {
+    uint64_t v;
+    cf__xread(p->efd, &v, sizeof v);
+}
+
+/* What poll() saw on a slot: answers to read, the process's end. */
+static void handle_slot_events(ppool *p, pslot *s, const slot_fds *fd) {
+    if (s->pid <= 0) return;
+    int eof = 0;
+    if (fd->result.revents & (POLLIN | POLLHUP | POLLERR)) eof = read_slot(p, s) < 0;
+    if (p->broken) return;
+    s->rfd_eof |= eof; /* a task closed fd 4, or it is dying */
+    /* With a pidfd, only the process's own exit counts: a pipe end held
+     * by a stranger neither hides nor fakes one. */
+    int gone = (fd->exit.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+    if (exit_fd(s) >= 0 ? gone : eof) slot_ended(p, s);
+}
+
+/* After the loop: carries out what was asked meanwhile, stops the
+ * workers (a broken pool's are gone already) and says it has ended. */
+static void end_manager(ppool *p) {
     answer_requests(p);
     if (!p->broken) stop_workers(p);
     pthread_mutex_lock(&p->mu);
     p->ended = 1;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
+}
+
+static void *manager(void *arg) {
+    ppool *p = arg;
+    become_manager(p);
+    poll_set *ps = start_workers(p);
+    if (!ps) return NULL;
+    for (;;) {
+        answer_requests(p);
+        int64_t now = cf_now_ns();
+        int pending = rebalance(p, now);
+        dispatch(p, now);
+        flush_slots(p);
+        enum next_step next = next_step(p, now);
+        if (next == STEP_STOP) break;
+        if (next == STEP_AGAIN) continue;
+        int r = wait_for_events(p, ps, poll_timeout_ms(p, now, pending));
+        if (r < 0) {
+            break_pool(p, "poll failed in the pool manager");
+            break;
+        }
+        if (r > 0 && (ps->wake.revents & POLLIN)) drain_wakeups(p);
+        for (int i = 0; r > 0 && i < p->n && !p->broken; i++)
+            handle_slot_events(p, &p->slots[i], &ps->slot[i]);
+        if (!p->broken) check_timeouts(p, cf_now_ns());
+    }
+    free(ps);
+    end_manager(p);
     return NULL;
 }
 
@@ -806,8 +849,7 @@ static void *manager(void *arg) {
 
 static void wake_manager(ppool *p) {
     uint64_t one = 1;
-    if (write(p->efd, &one, sizeof one) < 0) {
-    } /* full: it is awake anyway */
+    cf__xwrite(p->efd, &one, sizeof one); /* EAGAIN: full, it is awake anyway */
 }
 
 static int pp_submit(cf_executor *ex, cf_future *f) {
@@ -862,11 +904,7 @@ static int pp_shutdown(cf_executor *ex, int wait, int cancel) {
     p->shutdown = 1;
     if (cancel) q = cf__fifo_take(&p->queue);
     pthread_mutex_unlock(&p->mu);
-    cf_future *f;
-    while ((f = cf__fifo_pop(&q))) { /* queued work never started */
-        cf_future_cancel(f);
-        cf__future_unref(f);
-    }
+    cf__fifo_fail(&q, CF_ECANCELLED, NULL); /* queued work never started */
     if (cancel)
         ask_manager(p, 1, 0);
     else

@@ -12,13 +12,13 @@
  * a thread that has returned but not yet left the kernel's count is taken
  * for the program's, which chooses the fork server, never the fork.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "xio.h"
 
 static atomic_int own; /* threads started here whose function has not returned */
 
@@ -67,8 +67,7 @@ static int threads_total(void) {
     int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     ssize_t n;
-    while ((n = read(fd, buf, sizeof buf - 1)) < 0 && errno == EINTR) {
-    }
+    n = cf__xread(fd, buf, sizeof buf - 1);
     close(fd);
     if (n <= 0) return -1;
     buf[n] = '\0';
