@@ -44,4 +44,17 @@ int cf__forkserver_ensure(void);
 int cf__forkserver_spawn(const cf_fs_worker *w, int rfd, int wfd, int shmfd, pid_t *pid,
                          int *stfd);
 
+/* ---- between forkserver.c (the server) and forkserver_client.c ---------- */
+
+#define FS_ENV "CFUTURES_FORKSERVER"
+#define FS_ARG "--cfutures-forkserver" /* a program without us refuses it */
+#define FS_MAGIC 0x31534643u           /* "CFS1" */
+#define FS_MAX_MSG (160u << 10)        /* under the default socket buffer */
+#define FS_HELLO_MS 30000              /* a sanitizer build starts slowly */
+#define FS_NFDS 4                      /* request pipe, result pipe, memfd, status */
+
+/* Sends one message with FS_NFDS descriptors on a SOCK_SEQPACKET socket;
+ * 0 or -1. */
+int cf__fs_send_fds(int sock, const void *msg, size_t len, const int *fds);
+
 #endif

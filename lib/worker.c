@@ -6,7 +6,7 @@
  * result pipe. Answers to a run of short jobs go out in one write (held at
  * most FLUSH_NS), never while a long job starts, and at once under
  * task_timeout (a job that hangs gets the process killed, and what it held
- * would be lost). See process_pool.c for the manager's side.
+ * would be lost). See process_pool.c (process_dispatch.c) for the manager's side.
  *
  * Fork safety: the worker never touches a lock of this library (the task
  * registry it uses is a snapshot handed to it), resets signal handlers and
