@@ -6,10 +6,17 @@
  * bytes plus an int status, so the same task runs unchanged on every kind and
  * its input, output and error cross the process boundary.
  *
- * Conventions: every function that can fail returns 0 or a negative
- * errno-style code (CF_E*, see cf_strerror()). Nothing here prints or exits.
- * Objects are created by *_new / returned by submit and released by the
- * matching *_free, which is safe on NULL.
+ * Conventions: a function returning int that can fail returns a negative
+ * code on failure: one of the CF_E* codes its comment lists, or -errno
+ * where the system refused a resource (a thread, pipe, process, mapping),
+ * as libuv does (CF_ERRNO_MAP); errno is never part of a result. On
+ * success it returns 0, or the count or flag its comment names (cf_wait,
+ * cf_future_cancel, cf_future_set_running_or_notify_cancel,
+ * cf_future_error, cf_map_error). A function returning a pointer returns
+ * NULL where its comment says it fails. Nothing here prints or exits (but
+ * the one warning of CF_START_FORK). Objects are created by *_new /
+ * returned by submit and released by the matching *_free, which is safe
+ * on NULL.
  *
  * Timeouts, everywhere a `double` of seconds is taken: a negative value
  * (CF_FOREVER) or +inf waits without limit, and so does anything over 1e9
@@ -51,25 +58,42 @@ extern "C" {
 
 /* ---- errors ----------------------------------------------------------- */
 
-#define CF_EOF -4001        /* an iterator has nothing more to give */
-#define CF_ETASK -4002      /* the task itself failed: see cf_future_error() */
-#define CF_ECANCELLED -4003 /* the future was cancelled */
-#define CF_ETIMEDOUT -4004  /* a wait ran out of time (or a task its limit) */
-#define CF_EBROKEN -4005    /* a worker process died: the pool is broken */
-#define CF_EDEADLK -4006    /* the wait could never finish */
-#define CF_ESHUTDOWN -4007  /* submit after shutdown */
-#define CF_EINVAL -4008     /* bad argument */
-#define CF_ENOMEM -4009     /* out of memory */
-#define CF_ENOTASK -4010    /* task name not registered */
-#define CF_ESYS                                                                                    \
-    -4011 /* a system call failed: errno still holds its                                           \
-             error when the function returns */
-/* -4012 was CF_EPROTO: a malformed message from a worker breaks the pool
- * (CF_EBROKEN, saying so), so no call returned it. */
-#define CF_ETOOBIG -4013 /* input or output larger than CF_MAX_BYTES */
-#define CF_ESTATE                                                                                  \
-    -4014 /* the future's state does not allow this call                                           \
-             (Python's InvalidStateError) */
+/* Every error code, its value and its text: one list that makes the CF_E*
+ * constants, cf_err_name() and cf_strerror() (libuv's UV_ERRNO_MAP). The
+ * values sit far from errno's (< 4000 on every system), so a system error
+ * travels as -errno beside them: a call that fails because the system
+ * refused (a pipe, a thread, a process) returns that -errno (-EMFILE,
+ * -EAGAIN), and cf_strerror()/cf_err_name() describe it too. errno itself
+ * is never part of a result. -4012 was CF_EPROTO: a malformed message from
+ * a worker breaks the pool (CF_EBROKEN, saying so), so no call returned it. */
+#define CF_ERRNO_MAP(XX)                                                                           \
+    XX(CF_EOF, -4001, "no more items")                                                             \
+    XX(CF_ETASK, -4002, "the task failed")                                                         \
+    XX(CF_ECANCELLED, -4003, "the future was cancelled")                                           \
+    XX(CF_ETIMEDOUT, -4004, "timed out")                                                           \
+    XX(CF_EBROKEN, -4005, "the pool is broken: a worker died")                                     \
+    XX(CF_EDEADLK, -4006, "deadlock: this wait could never finish")                                \
+    XX(CF_ESHUTDOWN, -4007, "the executor is shut down")                                           \
+    XX(CF_EINVAL, -4008, "invalid argument")                                                       \
+    XX(CF_ENOMEM, -4009, "out of memory")                                                          \
+    XX(CF_ENOTASK, -4010, "no task registered under that name")                                    \
+    XX(CF_ESYS, -4011, "a system call failed")                                                     \
+    XX(CF_ETOOBIG, -4013, "input or output too large")                                             \
+    XX(CF_ESTATE, -4014, "the future's state does not allow this")
+
+/* CF_EOF: an iterator has nothing more to give. CF_ETASK: the task itself
+ * failed (see cf_future_error()). CF_ETIMEDOUT: a wait ran out of time, or
+ * a task its limit. CF_EBROKEN: a worker process died, the pool is broken.
+ * CF_EDEADLK: the wait could never finish. CF_ESHUTDOWN: submit after
+ * shutdown. CF_ESTATE: the future's state does not allow the call
+ * (Python's InvalidStateError). CF_ESYS is deprecated: the core returns
+ * -errno instead, and only libcfutures_mpi still returns it, where an MPI
+ * call failed (MPI has no errno to give). */
+typedef enum cf_errno {
+#define CF_XX_(name, value, text) name = value,
+    CF_ERRNO_MAP(CF_XX_)
+#undef CF_XX_
+} cf_errno;
 
 /* Largest task input or output, in bytes (it must fit one pipe message). */
 #define CF_MAX_BYTES (64u << 20)
@@ -104,8 +128,9 @@ typedef int (*cf_task_fn)(const void *in, size_t in_len, cf_out *out);
 typedef struct cf_task cf_task;
 
 /* Registers `fn` under `name` (copied) and returns its handle, or NULL if
- * out of memory. Registering the same name again with the same function
- * returns the first handle; with another function, NULL. Register before
+ * out of memory or name is NULL or "" or fn NULL. Registering the same
+ * name again with the same function returns the first handle; with
+ * another function, NULL. Register before
  * creating process pools: workers know the tasks the parent knew at fork.
  * Thread-safe. Handles live until the process ends. */
 CF_EXTERN const cf_task *cf_task_register(const char *name, cf_task_fn fn);
@@ -127,11 +152,12 @@ CF_EXTERN int cf_task_call(const cf_task *task, const void *in, size_t in_len, v
                            size_t *len, int *status, char **msg);
 
 /* Sets the task's result to a copy of data[0..len). Returns 0, CF_ENOMEM or
- * CF_ETOOBIG. A second call replaces the first. */
+ * CF_ETOOBIG (len > CF_MAX_BYTES). A second call replaces the first. */
 CF_EXTERN int cf_out_set(cf_out *out, const void *data, size_t len);
 
 /* Makes room for a result of `len` bytes and returns where to write it (the
- * result is then exactly `len` bytes), or NULL if out of memory / too big. */
+ * result is then exactly `len` bytes), or NULL if out of memory or len >
+ * CF_MAX_BYTES. */
 CF_EXTERN void *cf_out_reserve(cf_out *out, size_t len);
 
 /* Sets the failure message (printf-style, truncated to 255 bytes) that goes
@@ -246,7 +272,8 @@ typedef struct cf_options {
  * does not wait for the program to start again. Idempotent; a fork of
  * this process starts its own. The program must link libcfutures (not
  * dlopen it): the server is /proc/self/exe, run again. Returns 0, CF_ENOMEM,
- * or CF_ESYS (errno: ETIMEDOUT or ECHILD if the copy did not answer). */
+ * or -errno: the failing call's (-EMFILE, -EAGAIN, ...), or -ETIMEDOUT or
+ * -ECHILD if the copy did not answer. */
 CF_EXTERN int cf_forkserver_start(void);
 
 /* The pid of this process's fork server, 0 if it has none (not started, or
@@ -260,9 +287,14 @@ CF_EXTERN long cf_forkserver_pid(void);
  * CPUs this process may run on (sched_getaffinity). */
 CF_EXTERN int cf_default_workers(cf_kind kind);
 
-/* Creates an executor of `kind` (opts may be NULL) and stores it in *out.
- * Pools start all their workers now. Returns 0, CF_EINVAL (bad option),
- * CF_ENOMEM or CF_ESYS. The caller owns the executor: cf_executor_free(). */
+/* Creates an executor of `kind` (opts may be NULL) and stores it in *out
+ * (NULL on failure). Pools start all their workers now. Returns 0,
+ * CF_EINVAL (out NULL, a bad option, an unknown kind, CF_MPI without
+ * libcfutures_mpi), CF_ENOMEM, or -errno where a thread, pipe, process,
+ * mapping or the fork server could not be made (-EAGAIN, -EMFILE, and
+ * -E2BIG: the registered tasks do not fit one fork-server request). CF_MPI
+ * returns more: see cfutures_mpi.h. The caller owns the executor:
+ * cf_executor_free(). */
 CF_EXTERN int cf_executor_new(cf_kind kind, const cf_options *opts, cf_executor **out);
 
 /* The executor's kind and number of workers. */
@@ -280,16 +312,18 @@ CF_EXTERN int cf_executor_workers(const cf_executor *ex);
 /* Stops accepting tasks. With cancel_futures, cancels every task not yet
  * started. With wait, returns only once every started task has finished and
  * every worker has exited; without, returns at once and the pool winds down
- * in the background. Safe to call more than once and from any thread except
- * the executor's own workers with wait (returns CF_EDEADLK). Returns 0. */
+ * in the background. Safe to call more than once and from any thread.
+ * Returns 0, CF_EINVAL (ex NULL) or CF_EDEADLK (with wait, from one of the
+ * executor's own workers or a process pool's manager: a done callback;
+ * then nothing is done). */
 CF_EXTERN int cf_executor_shutdown(cf_executor *ex, int wait, int cancel_futures);
 
 /* Python 3.14's terminate_workers() / kill_workers(), for process pools:
  * shuts the pool down without wait, cancelling every task not started,
  * then sends SIGTERM (terminate) or SIGKILL (kill) to every worker process
  * now. The tasks they were running fail with CF_EBROKEN; the pool is broken
- * and refuses further work. Returns 0, or CF_EINVAL for other kinds (their
- * workers cannot be stopped from outside). */
+ * and refuses further work. Returns 0, or CF_EINVAL for ex NULL or other
+ * kinds (their workers cannot be stopped from outside). */
 CF_EXTERN int cf_executor_terminate_workers(cf_executor *ex);
 CF_EXTERN int cf_executor_kill_workers(cf_executor *ex);
 
@@ -307,7 +341,9 @@ typedef struct cf_future cf_future;
 /* Schedules task(in[0..in_len)) (the bytes are copied) and stores a new
  * future in *out, owned by the caller (cf_future_free). On the sequential
  * executor the task runs now, inside this call. Returns 0, CF_ESHUTDOWN,
- * CF_EBROKEN, CF_EINVAL, CF_ENOMEM or CF_ETOOBIG. */
+ * CF_EBROKEN, CF_EINVAL (out, ex or task NULL, or in NULL with in_len >
+ * 0), CF_ENOMEM or CF_ETOOBIG (in_len > CF_MAX_BYTES); *out is NULL on
+ * failure. */
 CF_EXTERN int cf_submit(cf_executor *ex, const cf_task *task, const void *in, size_t in_len, cf_future **out);
 
 /* Drops the caller's reference. A future still running keeps working and
@@ -323,17 +359,18 @@ CF_EXTERN cf_future *cf_future_ref(cf_future *f);
  * *len. Otherwise: CF_ETASK (the task failed: cf_future_error() has its
  * status and message), CF_ECANCELLED, CF_EBROKEN, CF_ETIMEDOUT (the task
  * ran past the pool's task_timeout), CF_EDEADLK (called from a pool worker
- * in a wait that can never finish) or, if the wait itself ran out of time,
- * CF_ETIMEDOUT while the future is not done (cf_future_done() tells the two
- * apart). */
+ * in a wait that can never finish), CF_EINVAL (f NULL, NaN timeout) or, if
+ * the wait itself ran out of time, CF_ETIMEDOUT while the future is not
+ * done (cf_future_done() tells the two apart). */
 CF_EXTERN int cf_future_result(cf_future *f, double timeout, const void **data, size_t *len);
 
 /* Like cf_future_result() without fetching the result: 0 once the future
- * is done (whatever its outcome), CF_ETIMEDOUT, CF_EDEADLK. */
+ * is done (whatever its outcome), CF_ETIMEDOUT, CF_EDEADLK, CF_EINVAL. */
 CF_EXTERN int cf_future_wait(cf_future *f, double timeout);
 
 /* The outcome of a done future, one of exactly these: 0 success, CF_ETASK,
- * CF_ECANCELLED, CF_EBROKEN, CF_ETIMEDOUT; CF_EINVAL while not done. Never
+ * CF_ECANCELLED, CF_EBROKEN, CF_ETIMEDOUT; CF_EINVAL while not done (or f
+ * NULL). Never
  * blocks. A failure the executor meets while delivering a task (out of
  * memory copying it or its result, a task name a worker process does not
  * know) is CF_ETASK, with that CF_E* code as the item's status and a
@@ -343,11 +380,14 @@ CF_EXTERN int cf_future_outcome(const cf_future *f);
 /* For a future that is done: the task's own non-zero status (0 if it
  * succeeded or never ran) and, if msg is not NULL, its message ("" if none;
  * for CF_EBROKEN/CF_ETIMEDOUT/CF_ECANCELLED the executor's explanation).
- * The message is owned by the future. Returns the status. */
+ * The message is owned by the future. Returns the status (any int the
+ * task returned: not an error code of this library, but for a failure
+ * of delivery, a CF_E* code, as cf_future_outcome() says). */
 CF_EXTERN int cf_future_error(const cf_future *f, const char **msg);
 
 /* Cancels the future if no worker has started it: returns 1 if it is (now)
- * cancelled, 0 if it is running or done. Waiters and callbacks are told.
+ * cancelled, 0 if it is running or done (or f is NULL): never an error
+ * code. Waiters and callbacks are told.
  * On a process pool this holds for work already sent to a worker process
  * but not yet begun there (the worker then skips it). */
 CF_EXTERN int cf_future_cancel(cf_future *f);
@@ -362,7 +402,8 @@ CF_EXTERN int cf_future_cancelled(const cf_future *f); /* cancelled */
  * manager thread), or at once in the caller if it is already done. Must
  * not block for long; may call any cf_future_* query and submit more work,
  * but not shut down its executor with wait (CF_EDEADLK) nor free it.
- * Callbacks run in the order added. Returns 0 or CF_ENOMEM. */
+ * Callbacks run in the order added. Returns 0, CF_EINVAL (f or fn NULL)
+ * or CF_ENOMEM. */
 typedef void (*cf_done_fn)(cf_future *f, void *arg);
 CF_EXTERN int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg);
 
@@ -370,8 +411,8 @@ CF_EXTERN int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg
 
 /* For code that produces results itself (Python's Future() used by
  * executor implementers and tests). A new future is PENDING, has no
- * executor, and is owned by the caller (cf_future_free). Returns 0 or
- * CF_ENOMEM (then *out is NULL). */
+ * executor, and is owned by the caller (cf_future_free). Returns 0,
+ * CF_EINVAL (out NULL) or CF_ENOMEM (then *out is NULL). */
 CF_EXTERN int cf_future_new(cf_future **out);
 
 /* Python's set_running_or_notify_cancel(): returns 1 if the future moved
@@ -395,7 +436,8 @@ CF_EXTERN int cf_future_set_error(cf_future *f, int status, const char *msg);
  * (otherwise all zero): CLOCK_MONOTONIC nanoseconds, which every process on
  * the machine shares. `collect` is when the result reached the parent
  * (equal to `end` for threads); `worker` is the index of the thread or
- * process slot that ran it (-1 if none). */
+ * process slot that ran it (-1 if none). cf_future_times() fills *out
+ * and returns 0, or CF_EINVAL (f or out NULL, or f not done). */
 typedef struct cf_times {
     int64_t submit, start, end, collect;
     int worker;
@@ -415,8 +457,9 @@ typedef enum cf_return_when {
 /* Waits until `when` holds for fs[0..n) or `timeout` passes. If done is
  * not NULL, done[i] is set to 1 for each future that is done, else 0.
  * Returns the number of done futures (>= 0), or CF_EDEADLK, CF_EINVAL (NaN
- * timeout, NULL future). Running out of time is not an error: compare the
- * count with n (the unfinished are n minus it). A future listed twice is
+ * timeout, NULL future, fs NULL with n > 0, `when` not in the enum),
+ * CF_ENOMEM, or -errno (a condition variable could not be made). Running
+ * out of time is not an error: compare the count with n (the unfinished are n minus it). A future listed twice is
  * counted at each place it is listed. */
 CF_EXTERN int cf_wait(cf_future *const *fs, size_t n, double timeout, cf_return_when when,
             unsigned char *done);
@@ -427,14 +470,15 @@ typedef struct cf_as_completed cf_as_completed;
 /* Starts an iteration over fs[0..n) (the array is copied; the futures
  * must outlive the iterator). A future listed more than once is given once,
  * with the index of its first place, as Python's set(fs). `timeout` counts
- * from this call, as in Python. Returns 0, CF_ENOMEM, CF_EINVAL (NaN
- * timeout, NULL future). */
+ * from this call, as in Python. Returns 0, CF_ENOMEM, CF_EINVAL (out NULL,
+ * NaN timeout, NULL future, fs NULL with n > 0). */
 CF_EXTERN int cf_as_completed_new(cf_future *const *fs, size_t n, double timeout, cf_as_completed **out);
 
 /* Stores the next completed future (borrowed) and its index in fs in *f and
  * *index (either may be NULL). Returns 0, CF_EOF when all were given,
  * CF_ETIMEDOUT (cf_as_completed_message() then says how many of how many
- * are unfinished; a later call may still give futures), CF_EDEADLK. */
+ * are unfinished; a later call may still give futures), CF_EDEADLK,
+ * CF_EINVAL (it NULL), CF_ENOMEM. */
 CF_EXTERN int cf_as_completed_next(cf_as_completed *it, cf_future **f, size_t *index);
 
 /* After CF_ETIMEDOUT, Python's message: "N (of M) futures unfinished"
@@ -468,14 +512,19 @@ typedef struct cf_map_iter cf_map_iter;
 /* Applies `task` to every input given by input(arg, i) for i = 0, 1, ...
  * until it returns CF_EOF. Results come back in input order through
  * cf_map_next(). opts may be NULL. Returns 0 and the iterator in *out, or
- * CF_ESHUTDOWN, CF_EBROKEN, CF_EINVAL, CF_ENOMEM, or the input function's
- * error. */
+ * CF_ESHUTDOWN, CF_EBROKEN, CF_EINVAL (out, ex, task or input NULL;
+ * negative chunksize or buffersize; NaN timeout) or CF_ENOMEM. An error
+ * met reading the inputs -- the input function's own, CF_ETOOBIG (an
+ * input over CF_MAX_BYTES), CF_EINVAL (NULL data with len > 0) -- ends
+ * the inputs there and comes from cf_map_next() after the results of the
+ * inputs before it. */
 CF_EXTERN int cf_map(cf_executor *ex, const cf_task *task, cf_input_fn input, void *arg,
            const cf_map_options *opts, cf_map_iter **out);
 
 /* Convenience: inputs from arrays data[i], len[i], i < n. The bytes are
  * copied when read: at once, or with buffersize > 0 as results are
- * consumed, so then the arrays must stay valid until cf_map_free. */
+ * consumed, so then the arrays must stay valid until cf_map_free. Returns
+ * as cf_map(), and CF_EINVAL for n > 0 with data or len NULL. */
 CF_EXTERN int cf_map_array(cf_executor *ex, const cf_task *task, const void *const *data, const size_t *len,
                  size_t n, const cf_map_options *opts, cf_map_iter **out);
 
@@ -486,7 +535,10 @@ CF_EXTERN int cf_map_array(cf_executor *ex, const cf_task *task, const void *con
  * as in Python, every call not yet started is then cancelled and the
  * iteration is over (later calls return CF_EOF; calls already running
  * finish, and cf_map_free waits for them), CF_EBROKEN, CF_ECANCELLED,
- * CF_EDEADLK, or an input function's error. */
+ * CF_EDEADLK, CF_EINVAL (m NULL), or once, after the last result before
+ * it, an error met reading or submitting the inputs (see cf_map: the
+ * input function's, CF_ETOOBIG, CF_EINVAL; with buffersize > 0 also
+ * CF_ENOMEM, CF_ESHUTDOWN, CF_EBROKEN). */
 CF_EXTERN int cf_map_next(cf_map_iter *m, const void **data, size_t *len);
 
 /* For the item cf_map_next() just returned: its status and message (as
@@ -498,7 +550,7 @@ CF_EXTERN size_t cf_map_index(const cf_map_iter *m);
 
 /* Trace times of the item cf_map_next() just returned (executor created
  * with opts.trace; else zeros): its own start and end, its chunk's submit
- * and collect times and worker. Returns 0 or CF_EINVAL. */
+ * and collect times and worker. Returns 0 or CF_EINVAL (m or out NULL). */
 CF_EXTERN int cf_map_times(const cf_map_iter *m, cf_times *out);
 
 /* Cancels what has not started, waits for what is running, and frees the

@@ -32,17 +32,17 @@
  * when it ends, killed or crashed, and the next request, seeing its pidfd
  * readable, starts a new one. It ignores
  * SIGINT, as workers do: Ctrl-C is the owner's to handle.
+ *
+ * This file is the server; the caller's side, which starts it and
+ * encodes the requests it decodes here, is forkserver_client.c.
  */
 #include <dlfcn.h>
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,36 +56,12 @@
 
 #include "forkserver.h"
 #include "internal.h"
-#include "wire.h"
 #include "worker.h"
+#include "xio.h"
 
-#define FS_ENV "CFUTURES_FORKSERVER"
-#define FS_ARG "--cfutures-forkserver" /* a program without us refuses it */
-#define FS_MAGIC 0x31534643u           /* "CFS1" */
-#define FS_MAX_MSG (160u << 10)        /* under the default socket buffer */
-#define FS_HELLO_MS 30000              /* a sanitizer build starts slowly */
-#define FS_NFDS 4                      /* request pipe, result pipe, memfd, status */
 #define SPARE_QUIET_MS 5               /* make spares after this long without requests */
 
-extern char **environ;
-
-/* ---- messages ----------------------------------------------------------- */
-
-static int put(cf_buf *b, const void *p, size_t n) {
-    unsigned char *q = cf__buf_room(b, n);
-    if (!q) return -1;
-    memcpy(q, p, n);
-    b->len += n;
-    return 0;
-}
-
-static int put_u64(cf_buf *b, uint64_t v) {
-    return put(b, &v, sizeof v);
-}
-
-static int put_str(cf_buf *b, const char *s, size_t n) {
-    return put_u64(b, n) || put(b, s, n);
-}
+/* ---- reading a request --------------------------------------------------- */
 
 typedef struct rd {
     const unsigned char *p, *end;
@@ -116,39 +92,7 @@ static const unsigned char *take_str(rd *r, size_t *len) {
     return take(r, r->bad ? 0 : *len);
 }
 
-/* ---- functions as (object, offset) ------------------------------------ */
-
-typedef struct sym {
-    uintptr_t addr;
-    const char *obj; /* dlpi_name: "" for the program itself */
-    uintptr_t base;
-    int found;
-} sym;
-
-static int find_obj(struct dl_phdr_info *info, size_t size, void *arg) {
-    (void)size;
-    sym *s = arg;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && s->addr >= lo && s->addr < lo + ph->p_memsz) {
-            s->obj = info->dlpi_name ? info->dlpi_name : "";
-            s->base = info->dlpi_addr;
-            s->found = 1;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Appends fn as 0 (none), 2 (in no object: cannot cross) or 1, object,
- * offset. */
-static int put_fn(cf_buf *b, void (*fn)(void)) {
-    sym s = {(uintptr_t)fn, NULL, 0, 0};
-    if (fn) dl_iterate_phdr(find_obj, &s);
-    if (!s.found) return put_u64(b, fn ? 2 : 0);
-    return put_u64(b, 1) || put_str(b, s.obj, strlen(s.obj)) || put_u64(b, s.addr - s.base);
-}
+/* ---- functions found again by (object, offset) ------------------------- */
 
 typedef struct by_name {
     const char *name;
@@ -188,33 +132,6 @@ static void (*take_fn(rd *r, int *lost))(void) {
     memcpy(&fn, &at, sizeof fn);
     *lost = 0;
     return fn;
-}
-
-/* ---- the request -------------------------------------------------------- */
-
-static void (*as_fn(const void *p, size_t n))(void) {
-    void (*fn)(void) = NULL;
-    memcpy(&fn, p, n < sizeof fn ? n : sizeof fn);
-    return fn;
-}
-
-static int encode(cf_buf *b, const cf_fs_worker *w) {
-    const cf_options *o = w->opts;
-    int r = put_u64(b, FS_MAGIC) || put_u64(b, (uint64_t)w->slot) ||
-            put_u64(b, (uint64_t)w->nslots) || put(b, w->name, sizeof w->name) ||
-            put_u64(b, w->shm_len) || put_u64(b, w->mask) ||
-            put_u64(b, (uint64_t)w->task_timeout_ns) ||
-            put_u64(b, (uint64_t)o->max_tasks_per_child);
-    r = r || put_fn(b, as_fn(&o->initializer, sizeof o->initializer));
-    r = r || put_u64(b, o->initarg != NULL) ||
-        put_str(b, o->initarg ? o->initarg : "", o->initarg ? o->initarg_len : 0);
-    uint32_t n = cf__task_count();
-    r = r || put_u64(b, n);
-    for (uint32_t i = 0; i < n && !r; i++) {
-        const cf_task *t = cf__task_by_id(i);
-        r = put_str(b, t->name, strlen(t->name)) || put_fn(b, as_fn(&t->fn, sizeof t->fn));
-    }
-    return r;
 }
 
 /* ---- the server --------------------------------------------------------- */
@@ -282,8 +199,7 @@ static void __attribute__((noreturn)) be_worker(rd *r, pid_t server, const int *
     cf__worker_main(&c, fds[0], fds[1]); /* closes everything else */
 }
 
-/* Sends one message with FS_NFDS descriptors; 0 or -1. */
-static int send_fds(int sock, const void *msg, size_t len, const int *fds) {
+int cf__fs_send_fds(int sock, const void *msg, size_t len, const int *fds) {
     union {
         struct cmsghdr h;
         char buf[CMSG_SPACE(FS_NFDS * sizeof(int))];
@@ -297,8 +213,7 @@ static int send_fds(int sock, const void *msg, size_t len, const int *fds) {
     c->cmsg_len = CMSG_LEN(FS_NFDS * sizeof(int));
     memcpy(CMSG_DATA(c), fds, FS_NFDS * sizeof(int));
     ssize_t w;
-    while ((w = sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
-    }
+    CF_RETRY(w, sendmsg(sock, &mh, MSG_NOSIGNAL));
     return w < 0 ? -1 : 0;
 }
 
@@ -313,8 +228,7 @@ static ssize_t recv_fds(int sock, unsigned char *msg, int *fds, int *nfds) {
     struct iovec iov = {msg, FS_MAX_MSG};
     struct msghdr mh = {NULL, 0, &iov, 1, ctl.buf, sizeof ctl.buf, 0};
     ssize_t n;
-    while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
-    }
+    CF_RETRY(n, recvmsg(sock, &mh, MSG_CMSG_CLOEXEC));
     *nfds = 0;
     if (n <= 0) return -1;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
@@ -387,7 +301,7 @@ static void add_spare(void) {
 static pid_t start_worker(rd *r, size_t len, int *fds) {
     while (nspares > 0) {
         spare s = spares[--nspares];
-        int sent = send_fds(s.sock, msg, len, fds) == 0;
+        int sent = cf__fs_send_fds(s.sock, msg, len, fds) == 0;
         close(s.sock);
         if (sent) return s.pid;
         kill(s.pid, SIGKILL); /* it died waiting: reap_kids() collects it */
@@ -498,199 +412,3 @@ __attribute__((constructor)) static void forkserver_maybe_serve(void) {
     serve(sock, (pid_t)owner);
 }
 
-/* ---- the caller's side -------------------------------------------------- */
-
-static pthread_mutex_t fs_mu = PTHREAD_MUTEX_INITIALIZER;
-/* Guarded by fs_mu. */
-static int fs_sock = -1;
-static pid_t fs_pid, fs_owner;
-static int fs_pidfd = -1; /* the server's: it is not our child */
-
-/* Whether the server has ended (its pidfd readable); without a pidfd,
- * a failed request tells. */
-static int server_ended_locked(void) {
-    struct pollfd p = {fs_pidfd, POLLIN, 0};
-    return fs_pidfd >= 0 && poll(&p, 1, 0) > 0;
-}
-
-static void stop_server_locked(void) {
-    if (fs_sock >= 0) close(fs_sock); /* the server exits when it reads EOF */
-    fs_sock = -1;
-    if (fs_pidfd >= 0 && fs_owner == getpid()) {
-        if (syscall(SYS_pidfd_send_signal, fs_pidfd, SIGKILL, NULL, 0) == 0) {
-            struct pollfd p = {fs_pidfd, POLLIN, 0};
-            while (poll(&p, 1, 1000) < 0 && errno == EINTR) {
-            }
-        }
-    }
-    if (fs_pidfd >= 0) close(fs_pidfd);
-    fs_pidfd = -1;
-    fs_pid = 0;
-}
-
-static int start_server_locked(void) {
-    char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0) return CF_ESYS;
-    exe[len] = '\0';
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return CF_ESYS;
-    /* The server's end becomes its descriptor 3; keep it off 3 here, or
-     * the dup2 would keep close-on-exec. */
-    int theirs = fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
-    close(sv[1]);
-    if (theirs < 0) {
-        close(sv[0]);
-        return CF_ESYS;
-    }
-    size_t n = 0;
-    while (environ && environ[n])
-        n++;
-    char **env = calloc(n + 2, sizeof *env);
-    char var[64];
-    snprintf(var, sizeof var, "%s=3:%ld", FS_ENV, (long)getpid());
-    int err = CF_ENOMEM, e = 0;
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    sigset_t none, dfl;
-    sigemptyset(&none);
-    sigfillset(&dfl);
-    pid_t pid = 0;
-    if (env && posix_spawn_file_actions_init(&fa) == 0) {
-        if (posix_spawnattr_init(&at) == 0) {
-            for (size_t i = 0, j = 0; i < n; i++)
-                if (strncmp(environ[i], FS_ENV "=", sizeof FS_ENV) != 0) env[j++] = environ[i];
-            for (size_t j = 0;; j++)
-                if (!env[j]) {
-                    env[j] = var;
-                    break;
-                }
-            char *argv[] = {exe, FS_ARG, NULL};
-            e = posix_spawn_file_actions_adddup2(&fa, theirs, 3);
-            if (!e) e = posix_spawn_file_actions_addclosefrom_np(&fa, 4);
-            if (!e) e = posix_spawnattr_setsigmask(&at, &none);
-            if (!e) e = posix_spawnattr_setsigdefault(&at, &dfl);
-            if (!e) e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-            if (!e) e = posix_spawn(&pid, exe, &fa, &at, argv, env);
-            err = e ? CF_ESYS : 0;
-            posix_spawnattr_destroy(&at);
-        }
-        posix_spawn_file_actions_destroy(&fa);
-    }
-    free(env);
-    close(theirs);
-    if (err) {
-        close(sv[0]);
-        errno = e;
-        return err;
-    }
-    fs_sock = sv[0];
-    fs_owner = getpid();
-    /* It says hello once it serves; a program that does not run this
-     * file's constructor refuses FS_ARG and exits instead. */
-    struct pollfd pfd = {fs_sock, POLLIN, 0};
-    int32_t hello = 0;
-    int r;
-    while ((r = poll(&pfd, 1, FS_HELLO_MS)) < 0 && errno == EINTR) {
-    }
-    int ok = r > 0 && recv(fs_sock, &hello, sizeof hello, 0) == sizeof hello && hello > 0;
-    /* What we spawned forks the server and exits at once (or refuses
-     * FS_ARG and exits): reap it here, and no child of ours is left. */
-    if (!ok) kill(pid, SIGKILL);
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-    }
-    if (!ok) {
-        stop_server_locked();
-        errno = r == 0 ? ETIMEDOUT : ECHILD;
-        return CF_ESYS;
-    }
-    fs_pid = hello;
-    fs_pidfd = (int)syscall(SYS_pidfd_open, fs_pid, 0); /* close-on-exec; -1 under valgrind */
-    return 0;
-}
-
-static int ensure_locked(void) {
-    if (fs_sock >= 0 && fs_owner != getpid()) { /* a fork: the server is the parent's */
-        close(fs_sock);
-        if (fs_pidfd >= 0) close(fs_pidfd);
-        fs_sock = fs_pidfd = -1;
-        fs_pid = 0;
-    }
-    if (fs_sock >= 0 && server_ended_locked()) stop_server_locked(); /* it died: a new one */
-    if (fs_sock >= 0) return 0;
-    return start_server_locked();
-}
-
-int cf__forkserver_ensure(void) {
-    pthread_mutex_lock(&fs_mu);
-    int r = ensure_locked();
-    pthread_mutex_unlock(&fs_mu);
-    return r;
-}
-
-int cf_forkserver_start(void) {
-    return cf__forkserver_ensure();
-}
-
-long cf_forkserver_pid(void) {
-    pthread_mutex_lock(&fs_mu);
-    long pid = fs_sock >= 0 && fs_owner == getpid() ? (long)fs_pid : 0;
-    pthread_mutex_unlock(&fs_mu);
-    return pid;
-}
-
-/* One request on the server's socket: 1 if the server is gone. */
-static int ask_locked(const cf_buf *b, const int *fds, int32_t *answer) {
-    if (send_fds(fs_sock, b->p, b->len, fds)) return 1;
-    ssize_t r;
-    while ((r = recv(fs_sock, answer, sizeof *answer, 0)) < 0 && errno == EINTR) {
-    }
-    return r != sizeof *answer;
-}
-
-int cf__forkserver_spawn(const cf_fs_worker *w, int rfd, int wfd, int shmfd, pid_t *pid,
-                         int *stfd) {
-    cf_buf b = {0};
-    if (encode(&b, w)) {
-        cf__buf_free(&b);
-        return CF_ENOMEM;
-    }
-    if (b.len > FS_MAX_MSG) {
-        cf__buf_free(&b);
-        return CF_ETOOBIG;
-    }
-    int st[2];
-    if (pipe2(st, O_CLOEXEC) < 0) {
-        cf__buf_free(&b);
-        return CF_ESYS;
-    }
-    int fds[FS_NFDS] = {rfd, wfd, shmfd, st[1]};
-    int32_t answer = 0;
-    pthread_mutex_lock(&fs_mu);
-    int err = ensure_locked();
-    if (!err && ask_locked(&b, fds, &answer)) { /* it died: once more with a new one */
-        stop_server_locked();
-        err = start_server_locked();
-        if (!err && ask_locked(&b, fds, &answer)) {
-            stop_server_locked();
-            err = CF_ESYS;
-            errno = ECHILD;
-        }
-    }
-    pthread_mutex_unlock(&fs_mu);
-    int e = errno;
-    cf__buf_free(&b);
-    close(st[1]);
-    if (!err && answer <= 0) {
-        err = CF_ESYS;
-        e = answer < 0 ? -answer : ECHILD;
-    }
-    if (err) {
-        close(st[0]);
-        errno = e;
-        return err;
-    }
-    *pid = (pid_t)answer;
-    *stfd = st[0];
-    return 0;
-}

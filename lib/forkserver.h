@@ -29,7 +29,8 @@ typedef struct cf_fs_worker {
 
 /* Starts this process's fork server if it has none (a fork of this
  * process has its own), or if its server died. Returns 0, CF_ENOMEM, or
- * CF_ESYS with errno set. Thread-safe. */
+ * -errno (-ETIMEDOUT or -ECHILD if the server did not answer).
+ * Thread-safe. */
 int cf__forkserver_ensure(void);
 
 /* Has the fork server fork a worker that runs cf__worker_main on rfd and
@@ -37,9 +38,23 @@ int cf__forkserver_ensure(void);
  * *stfd: a descriptor (close-on-exec) that becomes readable when the
  * worker has exited, with its wait status as an int (end of file: the
  * server died first). The caller keeps its descriptors. Returns CF_ENOMEM,
- * CF_ETOOBIG (the request exceeds the server's message size), or CF_ESYS
- * (errno set). Thread-safe. */
+ * -E2BIG (the request exceeds the server's message size), or -errno (a
+ * system call here or the server's fork failed; -ECHILD: the server died).
+ * Thread-safe. */
 int cf__forkserver_spawn(const cf_fs_worker *w, int rfd, int wfd, int shmfd, pid_t *pid,
                          int *stfd);
+
+/* ---- between forkserver.c (the server) and forkserver_client.c ---------- */
+
+#define FS_ENV "CFUTURES_FORKSERVER"
+#define FS_ARG "--cfutures-forkserver" /* a program without us refuses it */
+#define FS_MAGIC 0x31534643u           /* "CFS1" */
+#define FS_MAX_MSG (160u << 10)        /* under the default socket buffer */
+#define FS_HELLO_MS 30000              /* a sanitizer build starts slowly */
+#define FS_NFDS 4                      /* request pipe, result pipe, memfd, status */
+
+/* Sends one message with FS_NFDS descriptors on a SOCK_SEQPACKET socket;
+ * 0 or -1. */
+int cf__fs_send_fds(int sock, const void *msg, size_t len, const int *fds);
 
 #endif

@@ -31,17 +31,17 @@ int64_t cf__deadline(double timeout) {
  * made once, so that a future costs one pthread_cond_init, not four calls. */
 static pthread_condattr_t mono_attr;
 static pthread_once_t mono_once = PTHREAD_ONCE_INIT;
-static int mono_ok;
+static int mono_err; /* an errno value */
 
 static void mono_init(void) {
-    mono_ok = pthread_condattr_init(&mono_attr) == 0 &&
-              pthread_condattr_setclock(&mono_attr, CLOCK_MONOTONIC) == 0;
+    mono_err = pthread_condattr_init(&mono_attr);
+    if (!mono_err) mono_err = pthread_condattr_setclock(&mono_attr, CLOCK_MONOTONIC);
 }
 
 int cf__cond_init(pthread_cond_t *cv) {
     pthread_once(&mono_once, mono_init);
-    if (!mono_ok) return CF_ESYS;
-    return pthread_cond_init(cv, &mono_attr) ? CF_ESYS : 0;
+    if (mono_err) return -mono_err;
+    return -pthread_cond_init(cv, &mono_attr);
 }
 
 int cf__cond_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline) {
@@ -300,6 +300,17 @@ int cf__future_finish(cf_future *f, int outcome, const char *xmsg) {
     return 1;
 }
 
+void cf__fifo_fail(cf_fifo *q, int outcome, const char *msg) {
+    cf_future *f;
+    while ((f = cf__fifo_pop(q))) {
+        if (outcome == CF_ECANCELLED)
+            cf_future_cancel(f);
+        else
+            cf__future_finish(f, outcome, msg);
+        cf__future_unref(f);
+    }
+}
+
 int cf_future_cancel(cf_future *f) {
     if (!f) return 0;
     pthread_mutex_lock(&f->mu);
@@ -490,15 +501,16 @@ int cf__waiter_init(cf_waiter *w, size_t n) {
     w->ring = malloc((n ? n : 1) * sizeof *w->ring);
     if (!w->ring) return CF_ENOMEM;
     w->ringcap = n;
-    if (pthread_mutex_init(&w->mu, NULL)) goto fail;
-    if (cf__cond_init(&w->cv)) {
+    int err = -pthread_mutex_init(&w->mu, NULL);
+    if (err) goto fail;
+    if ((err = cf__cond_init(&w->cv))) {
         pthread_mutex_destroy(&w->mu);
         goto fail;
     }
     return 0;
 fail:
     free(w->ring);
-    return CF_ESYS;
+    return err;
 }
 
 void cf__waiter_destroy(cf_waiter *w) {

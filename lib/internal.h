@@ -161,6 +161,11 @@ static inline void cf__fifo_prepend(cf_fifo *q, cf_fifo *in) {
     in->head = in->tail = NULL;
 }
 
+/* Completes every future of `q` with `outcome` and `msg` (CF_ECANCELLED:
+ * cancels them, as cf_future_cancel) and drops the executor's reference
+ * to each; empties q. future.c. */
+void cf__fifo_fail(cf_fifo *q, int outcome, const char *msg);
+
 /* Takes the whole queue. */
 static inline cf_fifo cf__fifo_take(cf_fifo *q) {
     cf_fifo all = *q;

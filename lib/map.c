@@ -102,15 +102,12 @@ static int submit_chunk(cf_map_iter *m) {
             break;
         }
         if (!m->stable && l) { /* copy now: the next call may reuse it */
-            unsigned char *q = cf__buf_room(&m->scratch, l);
-            if (!q) {
+            m->offs[k] = m->scratch.len;
+            if (cf__buf_put(&m->scratch, d, l)) {
                 m->in_done = 1;
                 m->in_err = CF_ENOMEM;
                 break;
             }
-            memcpy(q, d, l);
-            m->offs[k] = m->scratch.len;
-            m->scratch.len += l;
         }
         m->ptr[k] = d;
         m->len[k] = l;

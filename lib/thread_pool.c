@@ -40,17 +40,6 @@ typedef struct tpool {
     int joined; /* guarded by join_mu */
 } tpool;
 
-static void fail_all(cf_fifo q, int outcome, const char *msg) {
-    cf_future *f;
-    while ((f = cf__fifo_pop(&q))) {
-        if (outcome == CF_ECANCELLED)
-            cf_future_cancel(f);
-        else
-            cf__future_finish(f, outcome, msg);
-        cf__future_unref(f);
-    }
-}
-
 static void *worker_main(void *arg) {
     cf_worker *self = arg;
     tpool *p = (tpool *)self->ex;
@@ -64,7 +53,7 @@ static void *worker_main(void *arg) {
         cf_fifo q = cf__fifo_take(&p->queue);
         pthread_cond_broadcast(&p->work_cv);
         pthread_mutex_unlock(&p->mu);
-        fail_all(q, CF_EBROKEN, msg);
+        cf__fifo_fail(&q, CF_EBROKEN, msg);
         return NULL;
     }
     pthread_mutex_lock(&p->mu);
@@ -125,7 +114,7 @@ static int tp_shutdown(cf_executor *ex, int wait, int cancel) {
     if (cancel) q = cf__fifo_take(&p->queue);
     pthread_cond_broadcast(&p->work_cv);
     pthread_mutex_unlock(&p->mu);
-    fail_all(q, CF_ECANCELLED, NULL);
+    cf__fifo_fail(&q, CF_ECANCELLED, NULL);
     if (wait) join_all(p);
     return 0;
 }
@@ -167,11 +156,12 @@ int cf__thread_new(const cf_options *o, cf_executor **out) {
     }
     cf__dl_pool_add(&p->ex, p->workers, n);
     for (int i = 0; i < n; i++) {
-        if (cf__thread_start(&p->threads[i], worker_main, &p->workers[i])) {
+        int e = cf__thread_start(&p->threads[i], worker_main, &p->workers[i]);
+        if (e) {
             p->nthreads = i;
             tp_shutdown(&p->ex, 1, 1);
             tp_destroy(&p->ex);
-            return CF_ESYS;
+            return -e;
         }
     }
     p->nthreads = n;

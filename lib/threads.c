@@ -13,7 +13,6 @@
  * for the program's, which chooses the fork server, never the fork.
  */
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "xio.h"
 
 static atomic_int own; /* threads started here whose function has not returned */
 
@@ -69,8 +69,7 @@ static int threads_total(void) {
     int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     ssize_t n;
-    while ((n = read(fd, buf, sizeof buf - 1)) < 0 && errno == EINTR) {
-    }
+    n = cf__xread(fd, buf, sizeof buf - 1);
     close(fd);
     if (n <= 0) return -1;
     buf[n] = '\0';

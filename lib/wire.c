@@ -26,6 +26,14 @@ unsigned char *cf__buf_room(cf_buf *b, size_t more) {
     return b->p + b->len;
 }
 
+int cf__buf_put(cf_buf *b, const void *p, size_t n) {
+    unsigned char *q = cf__buf_room(b, n);
+    if (!q) return -1;
+    if (n) memcpy(q, p, n);
+    b->len += n;
+    return 0;
+}
+
 void cf__buf_free(cf_buf *b) {
     free(b->p);
     memset(b, 0, sizeof *b);
@@ -98,8 +106,7 @@ int cf__wire_run_task(const cf_wire_hdr *h, const unsigned char *pl, const cf_ta
                       cf_buf *out, _Atomic(int64_t) *started) {
     size_t hdr_at = out->len;
     cf_wire_hdr rh = {CF_WIRE_MAGIC, CF_MSG_RESULT, h->nitems, h->task, 0, h->seq};
-    if (!cf__buf_room(out, sizeof rh)) return -1;
-    out->len += sizeof rh;
+    if (cf__buf_put(out, &rh, sizeof rh)) return -1; /* its size is known at the end */
     const unsigned char *end = pl + h->bytes;
     unsigned char small[CF_INLINE + 1];
     for (uint32_t i = 0; i < h->nitems; i++) {

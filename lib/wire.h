@@ -49,6 +49,9 @@ typedef struct cf_buf {
 
 /* Makes room for `more` bytes after len; returns where they go, or NULL. */
 unsigned char *cf__buf_room(cf_buf *b, size_t more);
+
+/* Appends p[0..n) (after cf__buf_room); 0 or -1 (out of memory). */
+int cf__buf_put(cf_buf *b, const void *p, size_t n);
 void cf__buf_free(cf_buf *b);
 
 /* Looks at buf[0..len): returns the size of the complete message that

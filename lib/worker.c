@@ -6,14 +6,13 @@
  * result pipe. Answers to a run of short jobs go out in one write (held at
  * most FLUSH_NS), never while a long job starts, and at once under
  * task_timeout (a job that hangs gets the process killed, and what it held
- * would be lost). See process_pool.c for the manager's side.
+ * would be lost). See process_pool.c (process_dispatch.c) for the manager's side.
  *
  * Fork safety: the worker never touches a lock of this library (the task
  * registry it uses is a snapshot handed to it), resets signal handlers and
  * mask, ignores SIGINT (the parent decides when to stop), and closes every
  * descriptor but stdio and its two pipes.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -23,29 +22,13 @@
 #include "internal.h"
 #include "wire.h"
 #include "worker.h"
+#include "xio.h"
 
 #define FLUSH_NS 50000 /* a worker holds answers back at most this long */
 
-static int write_all(int fd, const unsigned char *p, size_t n) {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int append_header(cf_buf *out, uint32_t type, uint64_t seq) {
     cf_wire_hdr h = {CF_WIRE_MAGIC, type, 0, 0, 0, seq};
-    unsigned char *q = cf__buf_room(out, sizeof h);
-    if (!q) return -1;
-    memcpy(q, &h, sizeof h);
-    out->len += sizeof h;
-    return 0;
+    return cf__buf_put(out, &h, sizeof h);
 }
 
 /* Claims and runs one job, appending its RESULT (or SKIPPED, if cancel or
@@ -88,7 +71,7 @@ static void setup(const cf_wconf *c, int *rfd, int *wfd) {
 }
 
 static void flush_out(int wfd, cf_buf *out) {
-    if (out->len && write_all(wfd, out->p, out->len)) _exit(CF_WX_WRITE);
+    if (out->len && cf__write_all(wfd, out->p, out->len)) _exit(CF_WX_WRITE);
     out->len = 0;
 }
 
@@ -139,12 +122,9 @@ void cf__worker_main(const cf_wconf *c, int rfd, int wfd) {
         if (in.off == in.len) in.off = in.len = 0;
         unsigned char *q = cf__buf_room(&in, 65536);
         if (!q) _exit(CF_WX_NOMEM);
-        ssize_t r = read(rfd, q, in.cap - in.len);
+        ssize_t r = cf__xread(rfd, q, in.cap - in.len);
         if (r == 0) _exit(CF_WX_STOPPED); /* the pool is gone */
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            _exit(CF_WX_READ);
-        }
+        if (r < 0) _exit(CF_WX_READ);
         in.len += (size_t)r;
     }
 }

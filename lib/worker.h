@@ -2,7 +2,7 @@
  * whichever way it was started (forked by the pool's manager, or by the
  * fork server), and what it shares with the manager.
  *
- * Internal to the library; process_pool.c and forkserver.c use it.
+ * Internal to the library; process_slots.c and forkserver.c use it.
  */
 #ifndef CF_WORKER_H
 #define CF_WORKER_H

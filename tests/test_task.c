@@ -203,60 +203,7 @@ START_TEST(test_task_sees_exact_binary_input) {
 }
 END_TEST
 
-/* ---- error codes ------------------------------------------------------ */
-
-static const struct {
-    int code;
-    const char *name;
-} codes[] = {
-    {CF_EOF, "CF_EOF"},
-    {CF_ETASK, "CF_ETASK"},
-    {CF_ECANCELLED, "CF_ECANCELLED"},
-    {CF_ETIMEDOUT, "CF_ETIMEDOUT"},
-    {CF_EBROKEN, "CF_EBROKEN"},
-    {CF_EDEADLK, "CF_EDEADLK"},
-    {CF_ESHUTDOWN, "CF_ESHUTDOWN"},
-    {CF_EINVAL, "CF_EINVAL"},
-    {CF_ENOMEM, "CF_ENOMEM"},
-    {CF_ENOTASK, "CF_ENOTASK"},
-    {CF_ESYS, "CF_ESYS"},
-    {CF_ESTATE, "CF_ESTATE"},
-    {CF_ETOOBIG, "CF_ETOOBIG"},
-};
-#define NCODES (sizeof codes / sizeof codes[0])
-
-START_TEST(test_err_name_names_every_code) {
-    for (size_t i = 0; i < NCODES; i++)
-        ck_assert_str_eq(cf_err_name(codes[i].code), codes[i].name);
-}
-END_TEST
-
-START_TEST(test_strerror_distinct_text_for_every_code) {
-    for (size_t i = 0; i < NCODES; i++) {
-        const char *a = cf_strerror(codes[i].code);
-        ck_assert_ptr_nonnull(a);
-        ck_assert_uint_gt(strlen(a), 0);
-        for (size_t j = 0; j < i; j++)
-            ck_assert_str_ne(a, cf_strerror(codes[j].code));
-    }
-}
-END_TEST
-
-START_TEST(test_negative_errno_is_named_and_described) {
-    ck_assert_str_eq(cf_err_name(-ENOENT), "ENOENT");
-    ck_assert_str_eq(cf_err_name(-EPIPE), "EPIPE");
-    ck_assert_str_eq(cf_strerror(-ENOENT), strerror(ENOENT));
-}
-END_TEST
-
-START_TEST(test_unknown_code_still_gives_text) {
-    int odd[] = {-99999, 12345, -4099, -4000};
-    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
-        ck_assert_ptr_nonnull(cf_strerror(odd[i]));
-        ck_assert_ptr_nonnull(cf_err_name(odd[i]));
-    }
-}
-END_TEST
+/* ---- names and clocks ------------------------------------------------ */
 
 START_TEST(test_kind_names) {
     ck_assert_str_eq(cf_kind_name(CF_SEQUENTIAL), "seq");
@@ -345,11 +292,7 @@ static Suite *task_suite(void) {
     LT_ALL_KINDS(out, test_task_sees_exact_binary_input);
     suite_add_tcase(s, out);
 
-    TCase *err = tcase_create("errors");
-    tcase_add_test(err, test_err_name_names_every_code);
-    tcase_add_test(err, test_strerror_distinct_text_for_every_code);
-    tcase_add_test(err, test_negative_errno_is_named_and_described);
-    tcase_add_test(err, test_unknown_code_still_gives_text);
+    TCase *err = tcase_create("names");
     tcase_add_test(err, test_kind_names);
     tcase_add_test(err, test_worker_index_outside_pool_is_minus_one);
     tcase_add_test(err, test_now_ns_is_monotonic_and_matches_clock);

@@ -126,7 +126,11 @@ static void curl_init(void) {
 }
 
 int wl_download_init(void) {
-    if (pthread_once(&curl_once, curl_init) != 0 || curl_init_rc != CURLE_OK) return CF_ESYS;
+    int e = pthread_once(&curl_once, curl_init);
+    if (e) return -e;
+    /* libcurl says why only as a CURLcode: out of memory, or a TLS
+     * back end that failed to start. */
+    if (curl_init_rc != CURLE_OK) return curl_init_rc == CURLE_OUT_OF_MEMORY ? CF_ENOMEM : -EIO;
     return cf_task_register(DL_TASK, download_one) != NULL ? 0 : CF_ENOMEM;
 }
 

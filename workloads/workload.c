@@ -48,8 +48,8 @@ static void init_all(void) {
 }
 
 int workloads_init(void) {
-    if (pthread_once(&init_once, init_all) != 0) return CF_ESYS;
-    return init_result;
+    int e = pthread_once(&init_once, init_all);
+    return e ? -e : init_result;
 }
 
 static const workload *const all_workloads[] = {&wl_download, &wl_hash, &wl_prime, NULL};

@@ -83,7 +83,7 @@ typedef struct workload {
 } workload;
 
 /* Registers every workload's task with cf_task_register(); call once before
- * creating process pools. Returns 0 or a CF_E* code. */
+ * creating process pools. Returns 0, a CF_E* code or -errno (cfutures.h). */
 int workloads_init(void);
 
 /* The workload called `name`, or NULL. */
