@@ -767,6 +767,18 @@ int cmd_report(int argc, char **argv) {
         return 1;
     }
     if (strlen(dir) > 3000) return bad_usage("the results folder's path is too long");
+    /* DIR's summary.csv is checked before anything is drawn from it: a bad
+     * value is one line, not a chart run's output and then that line. */
+    char summary[PATH_MAX];
+    csv_table t;
+    snprintf(summary, sizeof summary, "%s/summary.csv", dir);
+    if (access(summary, F_OK) == 0) {
+        if (csv_read(summary, summary_cols, S_NCOLS, &t, err, sizeof err) != 0) {
+            fprintf(stderr, "cfbench report: %s (no report written)\n", err);
+            return 1;
+        }
+        csv_table_free(&t);
+    }
     snprintf(own_plots, sizeof own_plots, "%s/plots", dir);
     if (plots == NULL) plots = own_plots;
     static char names[1][NAME_MAX + 1];
