@@ -305,6 +305,14 @@ CF_EXTERN cf_kind cf_executor_kind(const cf_executor *ex);
  * other kinds, which start no process. */
 CF_EXTERN cf_start_method cf_executor_start_method(const cf_executor *ex);
 
+/* The CPU time (user and system, in ns) of this pool's worker processes
+ * that have ended and were not this process's children: those the fork
+ * server started, reaped by it, whose time getrusage(RUSAGE_CHILDREN)
+ * never sees (it sees forked workers'). So self + children + this is the
+ * CPU a pool's run cost. 0 for every other kind. Returns 0, or CF_EINVAL
+ * for a NULL argument. */
+CF_EXTERN int cf_executor_unseen_cpu(const cf_executor *ex, int64_t *user_ns, int64_t *sys_ns);
+
 /* "auto", "fork", "forkserver"; NULL for a value not in the enum. */
 CF_EXTERN const char *cf_start_method_name(cf_start_method m);
 CF_EXTERN int cf_executor_workers(const cf_executor *ex);

@@ -72,6 +72,8 @@ void cf__executor_init(cf_executor *ex, cf_kind kind, int nworkers, const cf_opt
     ex->opts = *o;
     ex->ops = ops;
     atomic_init(&ex->started_by, CF_START_AUTO);
+    atomic_init(&ex->unseen_user_ns, 0);
+    atomic_init(&ex->unseen_sys_ns, 0);
     double t = o->task_timeout;
     ex->task_timeout_ns = t <= 0 || t > 1e9 ? 0 : (int64_t)(t * 1e9);
     if (ex->task_timeout_ns == 0 && t > 0 && t <= 1e9) ex->task_timeout_ns = 1;
@@ -115,6 +117,13 @@ const char *cf_start_method_name(cf_start_method m) {
     case CF_START_FORKSERVER: return "forkserver";
     }
     return NULL;
+}
+
+int cf_executor_unseen_cpu(const cf_executor *ex, int64_t *user_ns, int64_t *sys_ns) {
+    if (!ex || !user_ns || !sys_ns) return CF_EINVAL;
+    *user_ns = atomic_load(&ex->unseen_user_ns);
+    *sys_ns = atomic_load(&ex->unseen_sys_ns);
+    return 0;
 }
 
 cf_start_method cf_executor_start_method(const cf_executor *ex) {

@@ -51,6 +51,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -339,14 +340,19 @@ static void serve_one(int sock, size_t len, int *fds, int nfds) {
 }
 
 /* Reaps every worker that ended and tells its pool how. */
+static int64_t tv_ns(struct timeval t) {
+    return (int64_t)t.tv_sec * 1000000000 + (int64_t)t.tv_usec * 1000;
+}
+
 static void reap_kids(void) {
     int status;
     pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+    struct rusage ru;
+    while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0)
         for (size_t i = 0; i < nkids; i++)
             if (kids[i].pid == pid) {
-                int32_t st = status;
-                if (write(kids[i].stfd, &st, sizeof st) < 0) {
+                cf_fs_exit x = {status, 0, tv_ns(ru.ru_utime), tv_ns(ru.ru_stime)};
+                if (write(kids[i].stfd, &x, sizeof x) < 0) {
                 } /* the pool is gone: nobody to tell */
                 close(kids[i].stfd);
                 kids[i] = kids[--nkids];

@@ -33,11 +33,20 @@ typedef struct cf_fs_worker {
  * Thread-safe. */
 int cf__forkserver_ensure(void);
 
+/* What the server writes to a worker's status pipe when it has reaped it:
+ * the wait status and the CPU time wait4() gave, which the owner, not the
+ * worker's parent, cannot get from getrusage(RUSAGE_CHILDREN). */
+typedef struct cf_fs_exit {
+    int32_t status;
+    int32_t unused;
+    int64_t user_ns, sys_ns;
+} cf_fs_exit;
+
 /* Has the fork server fork a worker that runs cf__worker_main on rfd and
  * wfd with the shared memory shmfd. On success returns 0 and sets *pid and
  * *stfd: a descriptor (close-on-exec) that becomes readable when the
- * worker has exited, with its wait status as an int (end of file: the
- * server died first). The caller keeps its descriptors. Returns CF_ENOMEM,
+ * worker has exited, with a cf_fs_exit (end of file: the server died
+ * first). The caller keeps its descriptors. Returns CF_ENOMEM,
  * -E2BIG (the request exceeds the server's message size), or -errno (a
  * system call here or the server's fork failed; -ECHILD: the server died).
  * Thread-safe. */

@@ -245,6 +245,7 @@ struct cf_executor {
     char name[16];           /* worker name prefix, NUL-terminated */
     atomic_int started_by;   /* process pools: the cf_start_method of the
                                 latest worker started; else CF_START_AUTO */
+    _Atomic int64_t unseen_user_ns, unseen_sys_ns; /* cf_executor_unseen_cpu */
 };
 
 /* Fills the common part of a new executor (copies opts; the name prefix

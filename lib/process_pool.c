@@ -182,6 +182,7 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
     if (!p->slots) goto fail_p;
     for (int i = 0; i < p->n; i++) {
         p->slots[i].index = i;
+        p->slots[i].ex = &p->ex;
         p->slots[i].wfd = p->slots[i].rfd = p->slots[i].pidfd = p->slots[i].stfd = -1;
     }
     /* Room for every job that can be in flight, twice over. */

@@ -25,6 +25,7 @@ typedef struct pslot {
     pid_t pid;
     int wfd, rfd, pidfd; /* pidfd -1: the kernel has none; EOF tells */
     int stfd;            /* from the fork server: its exit status comes here */
+    cf_executor *ex;     /* the pool: reaping adds to its unseen CPU */
     int rfd_eof;         /* the result pipe ended before the process did */
     cf_fifo jobs;        /* sent, not answered, in seq order */
     int inflight;

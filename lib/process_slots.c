@@ -36,9 +36,14 @@ void cf__slot_kill(const pslot *s, int sig) {
 /* Waits for the slot's process to end; its wait status, or -1 if its fork
  * server ended without telling. */
 int cf__slot_reap(const pslot *s) {
-    int32_t status = 0;
-    if (s->stfd >= 0)
-        return cf__xread(s->stfd, &status, sizeof status) == sizeof status ? status : -1;
+    int status = 0;
+    if (s->stfd >= 0) {
+        cf_fs_exit x;
+        if (cf__xread(s->stfd, &x, sizeof x) != sizeof x) return -1;
+        atomic_fetch_add(&s->ex->unseen_user_ns, x.user_ns);
+        atomic_fetch_add(&s->ex->unseen_sys_ns, x.sys_ns);
+        return x.status;
+    }
     cf__xwaitpid(s->pid, &status, 0);
     return status;
 }

@@ -11,6 +11,8 @@
  */
 #include <sys/mman.h>
 
+#include <sys/resource.h>
+
 #include "lib_check.h"
 
 /* Set in main() after start-up: a fork-server worker never sees the value. */
@@ -43,7 +45,22 @@ static int t_late(const void *in, size_t len, cf_out *out) {
     return cf_out_set(out, "late", 4) == 0 ? 0 : 99;
 }
 
-static const cf_task *t_t_globals, *t_t_initarg, *t_t_late;
+static const cf_task *t_t_globals, *t_t_initarg, *t_t_late, *t_t_spin;
+
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Uses as many milliseconds of CPU as its input names (CPU, not wall
+ * time: a loaded machine stretches it, never shortens it). */
+static int t_spin(const void *in, size_t len, cf_out *out) {
+    double until = cpu_now() + (double)lt_in_long(in, len) / 1000.0;
+    while (cpu_now() < until) {
+    }
+    return cf_out_set(out, "", 0);
+}
 
 /* A pool of `kind` with o's settings (workers set here). */
 static cf_executor *lt_new_opts(cf_kind kind, int workers, cf_options *o) {
@@ -368,6 +385,38 @@ START_TEST(test_forkserver_killed_server_is_reaped) {
 }
 END_TEST
 
+/* A fork-server worker is the server's child, not ours: the CPU it used
+ * reaches us with its exit status, where RUSAGE_CHILDREN cannot see it. */
+START_TEST(test_forkserver_workers_cpu_is_relayed) {
+    struct rusage before, after;
+    ck_assert_int_eq(getrusage(RUSAGE_CHILDREN, &before), 0);
+    cf_executor *ex = fs_pool(2, NULL);
+    cf_future *f[2];
+    for (int i = 0; i < 2; i++)
+        f[i] = lt_submit_str(ex, t_t_spin, "150");
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(cf_future_result(f[i], 30, NULL, NULL), 0);
+        cf_future_free(f[i]);
+    }
+    ck_assert_int_eq(cf_executor_shutdown(ex, 1, 0), 0);
+    int64_t user = 0, sys = 0;
+    ck_assert_int_eq(cf_executor_unseen_cpu(ex, &user, &sys), 0);
+    ck_assert_int_eq(getrusage(RUSAGE_CHILDREN, &after), 0);
+    /* 300 ms of CPU in the tasks alone. */
+    ck_assert_msg(user + sys >= 250000000, "relayed %.0f ms of CPU", (double)(user + sys) / 1e6);
+    /* Our children's CPU grew by the server's launcher at most (it starts
+     * the program, forks the server and exits), not by the spinning. */
+    long grew_us = (after.ru_utime.tv_sec - before.ru_utime.tv_sec) * 1000000L +
+                   (after.ru_utime.tv_usec - before.ru_utime.tv_usec);
+    ck_assert_msg(grew_us < 150000, "RUSAGE_CHILDREN grew %ld us", grew_us);
+    cf_executor_free(ex);
+    cf_executor *fx = lt_new(CF_THREAD, 1);
+    ck_assert_int_eq(cf_executor_unseen_cpu(fx, &user, &sys), 0);
+    ck_assert_int_eq(user + sys, 0);
+    cf_executor_free(fx);
+}
+END_TEST
+
 static Suite *forkserver_suite(void) {
     Suite *s = suite_create("forkserver");
     TCase *tc = tcase_create("forkserver");
@@ -386,6 +435,7 @@ static Suite *forkserver_suite(void) {
     tcase_add_test(tc, test_forkserver_fork_starts_its_own);
     tcase_add_test(tc, test_forkserver_shutdown_leaves_no_worker);
     tcase_add_test(tc, test_forkserver_killed_server_is_reaped);
+    tcase_add_test(tc, test_forkserver_workers_cpu_is_relayed);
     suite_add_tcase(s, tc);
     return s;
 }
@@ -394,6 +444,7 @@ int main(void) {
     lt_register_tasks();
     t_t_globals = cf_task_register("fs.globals", t_globals);
     t_t_initarg = cf_task_register("fs.initarg", t_initarg);
+    t_t_spin = cf_task_register("fs.spin", t_spin);
     if (!t_t_globals || !t_t_initarg || cf_forkserver_start() != 0) {
         fprintf(stderr, "test_forkserver: setup failed\n");
         return 1;
