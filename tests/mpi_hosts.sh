@@ -5,9 +5,9 @@
 # name. mpiexec runs in the first ("the client's host", rank 0); an rsh
 # agent enters the others' namespaces in place of ssh. Checks: hash and
 # prime give seq's digests; download reaches the embedded server from the
-# other hosts; a worker killed with SIGKILL mid-map, and mpiexec killed,
-# end in bounded time with no process left on any host and the rows
-# measured so far kept. Every namespace, link and process it made goes on
+# other hosts; a worker killed with SIGKILL mid-map, mpiexec killed, and
+# a host's link cut (with a short keepalive) end in bounded time with no
+# process left on any host and the rows measured so far kept. Every namespace, link and process it made goes on
 # exit, Ctrl-C included, and it checks that none is left.
 #
 # Needs root, `ip netns`, veth, bridge and unshare; elsewhere it skips with
@@ -97,11 +97,12 @@ export TMPDIR="$tmp"
 net=198.18.0.0/24
 # `job LOG ARGS...`: cfbench ARGS under mpiexec on the three hosts, started
 # from host 0, in the background: $job is mpiexec's pid (each program along
-# the way execs the next).
+# the way execs the next). $mca adds mpiexec options.
+mca=""
 job() {
     log=$1; shift
     ip netns exec "$p-h0" unshare --uts sh -c 'hostname "$0" && exec "$@"' "$p-h0" \
-        $mpiexec_cmd --hostfile "$tmp/hostfile" -n 3 --map-by node \
+        $mpiexec_cmd $mca --hostfile "$tmp/hostfile" -n 3 --map-by node \
         --mca plm_rsh_agent "$tmp/agent" --mca plm_rsh_no_tree_spawn 1 \
         --mca btl tcp,self --mca btl_tcp_if_include $net --mca oob_tcp_if_include $net \
         "$exe" "$@" >"$log" 2>&1 &
@@ -233,6 +234,31 @@ if wait_rows "$out/bench.csv" 1 30; then
 else
     wait_job 0
     sed 's/^/   | /' "$tmp/kill-mpiexec.log"; bad "kill mpiexec: the first rep never finished"
+fi
+
+# 5. Host 2's link cut mid-map. Nothing fails, so nobody notices: the
+# pool waits for host 2's results, and mpiexec's daemons, idle on TCP, find
+# out only by keepalive (Open MPI's default: 300 s idle + 9 probes 20 s
+# apart). With keepalive at 5 s + 3 x 2 s mpiexec ends the job in ~11 s.
+out=$tmp/link-cut
+mca="--mca oob_tcp_keepalive_time 5 --mca oob_tcp_keepalive_intvl 2 --mca oob_tcp_keepalive_probes 3"
+job "$tmp/link-cut.log" $long_run --out "$out"
+mca=""
+if wait_rows "$out/bench.csv" 1 30; then
+    ip -n "$p-h2" link set eth0 down
+    wait_job 30
+    note "host 2's link cut: mpiexec ended in $took_ms ms, exit $rc"
+    if [ "$late" -eq 0 ] && grep -q "lost communication with a remote daemon" "$tmp/link-cut.log" &&
+        grep -q "node $(addr 2)" "$tmp/link-cut.log"; then
+        ok "a link cut mid-map: with keepalive 5+3x2 s mpiexec ends the job within 30 s, naming the host"
+    else
+        sed 's/^/   | /' "$tmp/link-cut.log"
+        bad "a link cut mid-map: with keepalive 5+3x2 s mpiexec ends the job within 30 s, naming the host"
+    fi
+    no_process_within 10 "a link cut"
+else
+    wait_job 0
+    sed 's/^/   | /' "$tmp/link-cut.log"; bad "link cut: the first rep never finished"
 fi
 
 # Nothing of ours may outlive the script: delete, then look again.
