@@ -19,7 +19,7 @@
 set -u
 exe=${CFBENCH:-build/cfbench}
 mpiexec_cmd=${MPIEXEC:-mpiexec}
-[ "$(id -u)" = 0 ] && mpiexec_cmd="$mpiexec_cmd --allow-run-as-root"
+case "$mpiexec_cmd" in *--allow-run-as-root*) ;; *) mpiexec_cmd="$mpiexec_cmd --allow-run-as-root" ;; esac
 passed=0 failed=0
 ok() { echo "ok - $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL - $1"; failed=$((failed + 1)); }
@@ -74,6 +74,8 @@ for n in $hosts; do
         ip -n "$p-h$n" link set lo up || { bad "set up host $n"; exit 1; }
     echo "$(addr $n) slots=1" >>"$tmp/hostfile"
 done
+ip netns exec "$p-h0" unshare --uts true 2>"$tmp/err" ||
+    skip "cannot enter a namespace with a host name of its own ($(head -n 1 "$tmp/err"))"
 
 # The rsh agent: `agent [OPTIONS] HOST COMMAND...` runs COMMAND in HOST's
 # namespace, as ssh would on HOST, with a host name of its own (a UTS
@@ -144,6 +146,7 @@ no_process_within() {
     left=$(leftovers)
     if [ -z "$left" ]; then ok "$2: no process left on any host"; else bad "$2: left running: $left"; fi
     # The next check starts clean either way.
+    # shellcheck disable=SC2046 # one word per pid
     for n in $hosts; do kill -9 $(ip netns pids "$p-h$n") 2>/dev/null; done
 }
 # `same_digests CSV WORKLOAD`: every row of WORKLOAD ok, its seq and mpi
