@@ -91,18 +91,19 @@ $(MPI_BINS): $(BUILD)/%: $(BUILD)/%.o $(LIBMPIA) $(LIBA)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(if $(findstring /tests/,$@),$(TEST_LIBS)) $(MPI_LIBS) $(LDLIBS) -o $@
 
 # Each test binary runs on its own; Check kills a test after CK_DEFAULT_TIMEOUT.
-# test_mpi_pool runs its pools alone (spawned workers) and under $(MPIEXEC) itself.
+# test_mpi_pool runs its pools alone (spawned workers) and under $(MPIEXEC) itself;
+# mpi_hosts.sh runs cfbench's across network namespaces (as root; else it skips).
 MPI_SKIP  := $(if $(MPI_PC),$(if $(filter tsan,$(SANITIZE)),under TSan: it reports a lock-order \
              inversion inside Open MPI (mca_btl_tcp_add_procs in MPI_Init)),Open MPI not found (pkg-config ompi-c))
 tests: all $(TESTS) $(if $(MPI_PC),$(BUILD)/tests/test_mpi_pool)
 test: tests
 	@./tests/check_tutorial.sh tutorial.md README.md
-	@$(if $(MPI_SKIP),echo "test_mpi_pool: skipped: $(MPI_SKIP)")
+	@$(if $(MPI_SKIP),echo "test_mpi_pool, mpi_hosts.sh: skipped: $(MPI_SKIP)")
 	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) SANITIZE=$(SANITIZE) SAN_FLAGS='$(SAN_$(SANITIZE))' \
 	    MPIEXEC="$(MPIEXEC)" MPI_TEST=$(BUILD)/tests/test_mpi_pool MPI_SKIP="$(MPI_SKIP)" \
 	    CFBENCH_MPI=$(if $(MPI_PC),yes,no) TEST_DIR=$(BUILD)/tests \
 	    ./tests/run $(TESTS) tests/forkserver.sh $(SCRIPT_TESTS_$(or $(SANITIZE),plain)) \
-	    $(if $(MPI_SKIP),,tests/mpi_pool.sh)
+	    $(if $(MPI_SKIP),,tests/mpi_pool.sh $(if $(SANITIZE),,tests/mpi_hosts.sh))
 # The harness's scripts test gnuplot, Chromium and make install, not threads:
 # the plain build runs them all, ASan the hostile files (cfbench report's
 # reading), TSan none (CI's 15 minutes).

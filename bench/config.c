@@ -1,4 +1,5 @@
 /* config.c -- `cfbench run`'s command line: --help, the parser, --urls. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,10 @@ void config_usage(FILE *f) {
             "                    as it streams, leaving no file\n"
             "  --urls FILE|LIST  download real URLs: a file with one per line, or\n"
             "                    URL,URL,... (default: an embedded loopback server)\n"
+            "  --serve-addr IPV4 download: the embedded server listens on this local\n"
+            "                    address (default 127.0.0.1; with mpi ranks on other\n"
+            "                    hosts, an address on the network mpiexec's ranks use;\n"
+            "                    meta.txt names the server as download_server)\n"
             "  --no-reference    skip the unrecorded seq pass that gives the reference\n"
             "                    digest when seq is not asked for (whole-process timing)\n"
             "  --quiet           no table, no progress bar, no notes\n"
@@ -163,7 +168,7 @@ static int parse_urls(run_config *c, const char *val, char *err, size_t errlen) 
 static const char *const value_opts[] = {
     "--impl",      "--workload",  "--mode", "--workers", "--chunksize",       "--size",
     "--repeat",    "--warmup",    "--out",  "--urls",    "--switch-interval", "--order",
-    "--resamples", "--max-bytes", "--start-method", NULL};
+    "--resamples", "--max-bytes", "--start-method", "--serve-addr", NULL};
 
 /* Every setting's default; repeat and warmup stay -1 until the size is
  * known. */
@@ -252,6 +257,15 @@ static int set_option(run_config *c, const char *opt, const char *v, char *err, 
             return -1;
         }
         c->start_method = mask == 1 ? CF_START_AUTO : mask == 2 ? CF_START_FORK : CF_START_FORKSERVER;
+        return 0;
+    }
+    if (!strcmp(opt, "--serve-addr")) {
+        struct in_addr a;
+        if (inet_pton(AF_INET, v, &a) != 1) {
+            snprintf(err, errlen, "--serve-addr: '%.60s' is not an IPv4 address", v);
+            return -1;
+        }
+        c->serve_addr = v;
         return 0;
     }
     c->out = v; /* --out */

@@ -78,6 +78,8 @@ typedef struct run_config {
     long switch_interval_ms;      /* thread-gil: the emulated GIL's hand-off */
     unsigned long long max_bytes; /* largest download, bytes; 0: no limit */
     cf_start_method start_method; /* --start-method: the process pools' */
+    const char *serve_addr;       /* --serve-addr: the download server's address (an
+                                     argv string); NULL: serve_addr_for_workers() */
 } run_config;
 
 /* Parses argv (argv[0] is "run") into *c, which the caller releases with

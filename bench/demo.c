@@ -310,7 +310,7 @@ static int run_workload_lesson(const lesson *ls, wl_size size, const live *style
         /* The loopback server as `cfbench run` starts it: a child process,
          * so that the process pool's forks carry none of its threads. */
         if (dl_link_for(size, &link) != 0) goto out;
-        srv_options so = {0, link.ttfb_ms, link.rate, link.file_size};
+        srv_options so = {0, link.ttfb_ms, link.rate, link.file_size, NULL};
         if (serve_start("/proc/self/exe", &so, &srv, err, sizeof err) != 0) {
             fprintf(stderr, "cfbench demo: %s\n", err);
             goto out;

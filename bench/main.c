@@ -55,6 +55,10 @@ static int tasks_then_mpi(int *argc, char ***argv) {
     }
 #ifdef CF_WITH_MPI
     bench_with_mpi = 1;
+    /* `cfbench serve` never joins MPI: as the download server of an mpiexec
+     * rank it inherits the job's OMPI_* variables, and its MPI_Init would
+     * fail trying to join a job that does not know it. */
+    if (*argc >= 2 && strcmp((*argv)[1], "serve") == 0) return 0;
     if (cf_mpi_serve_or_continue(argc, argv) != 0) {
         fprintf(stderr, "cfbench: MPI_Init failed\n");
         return 1;

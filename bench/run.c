@@ -54,16 +54,20 @@ typedef struct bench_ctx {
     char py_exe[256], py_root[4096]; /* --impl python: bench/python.c */
     int argc;                        /* the command line, for meta.txt */
     char **argv;
+    char server_url[256]; /* the embedded download server's, once started */
 } bench_ctx;
 
-/* meta.txt, with the start method asked for and, once pools ran, used. */
+/* meta.txt, with the start method asked for and, once pools ran, used,
+ * and the download server's URL once it started. */
 static void write_meta(const bench_ctx *b) {
-    char used[64], line[128], err[512];
+    char used[64], lines[512], err[512];
     execute_start_methods(used, sizeof used);
-    snprintf(line, sizeof line, "%s%s%s", cf_start_method_name(b->c->start_method),
-             used[0] ? " (used: " : "", used[0] ? used : "");
-    if (used[0]) strcat(line, ")");
-    if (meta_write(b->c->out, b->argc, b->argv, line, err, sizeof err) != 0)
+    int n = snprintf(lines, sizeof lines, "start_method: %s%s%s%s\n",
+                     cf_start_method_name(b->c->start_method), used[0] ? " (used: " : "", used,
+                     used[0] ? ")" : "");
+    if (b->server_url[0] && n > 0 && (size_t)n < sizeof lines)
+        snprintf(lines + n, sizeof lines - (size_t)n, "download_server: %s\n", b->server_url);
+    if (meta_write(b->c->out, b->argc, b->argv, lines, err, sizeof err) != 0)
         fprintf(stderr, "cfbench run: warning: %s\n", err);
 }
 
@@ -250,6 +254,29 @@ static void reference_pass(bench_ctx *b, const workload *wl, wl_plan *plan, char
     progress_step(&b->prog);
 }
 
+/* Starts the download workload's server where every worker reaches it
+ * (--serve-addr, or serve_addr_for_workers: loopback unless mpi ranks run
+ * on other hosts), says where when that is not loopback, and records its
+ * URL in meta.txt. Returns 0, or -1 with err set. */
+static int start_server(bench_ctx *b, const dl_link *link, served *srv, char *err, size_t errlen) {
+    const run_config *c = b->c;
+    char addr[64];
+    if (c->serve_addr != NULL)
+        snprintf(addr, sizeof addr, "%s", c->serve_addr);
+    else if (serve_addr_for_workers(c->modes & 1u << M_MPI, addr, sizeof addr, err, errlen) < 0)
+        return -1;
+    srv_options o = {0, link->ttfb_ms, link->rate, link->file_size, addr};
+    if (serve_start("/proc/self/exe", &o, srv, err, errlen) != 0) return -1;
+    snprintf(b->server_url, sizeof b->server_url, "%s", srv->base_url);
+    write_meta(b);
+    if (strcmp(addr, "127.0.0.1") != 0 && !c->quiet) {
+        progress_clear(&b->prog);
+        fprintf(stderr, "cfbench run: note: download server on %s (%s)\n", srv->base_url,
+                c->serve_addr != NULL ? "--serve-addr" : "mpi ranks on other hosts");
+    }
+    return 0;
+}
+
 /* Prepares one workload, runs all its points, summarizes and reports. */
 static void run_workload(bench_ctx *b, const workload *wl) {
     const run_config *c = b->c;
@@ -268,8 +295,7 @@ static void run_workload(bench_ctx *b, const workload *wl) {
     p.max_bytes = c->max_bytes;
     progress_show(&b->prog, "preparing");
     if (wl == workload_find("download") && c->urls == NULL && dl_link_for(c->size, &link) == 0) {
-        srv_options o = {0, link.ttfb_ms, link.rate, link.file_size};
-        if (serve_start("/proc/self/exe", &o, &srv, err, sizeof err) != 0) goto failed;
+        if (start_server(b, &link, &srv, err, sizeof err) != 0) goto failed;
         p.base_url = srv.base_url;
     }
     if (wl->prepare(&p, &plan, err, sizeof err) != 0) goto failed;

@@ -13,6 +13,7 @@
  * after the client timed out. Nothing here prints: MHD's log is off.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
@@ -300,7 +301,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 }
 
 int srv_start(const srv_options *opts, srv **out, char *err, size_t errlen) {
-    srv_options o = {0, 0, 0, 0};
+    srv_options o = {0, 0, 0, 0, NULL};
     if (opts != NULL) o = *opts;
     if (o.port < 0 || o.port > 65535 || o.ttfb_ms < 0 || o.rate < 0 || o.file_size < 0 ||
         (uint64_t)o.file_size > MAX_BODY) {
@@ -308,6 +309,15 @@ int srv_start(const srv_options *opts, srv **out, char *err, size_t errlen) {
         return -1;
     }
     if (o.file_size == 0) o.file_size = 1 << 20;
+    if (o.addr == NULL || o.addr[0] == '\0') o.addr = "127.0.0.1";
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)o.port);
+    if (inet_pton(AF_INET, o.addr, &sin.sin_addr) != 1) {
+        snprintf(err, errlen, "server: '%.60s' is not an IPv4 address", o.addr);
+        return -1;
+    }
 
     srv *s = calloc(1, sizeof *s);
     if (s == NULL) {
@@ -315,6 +325,7 @@ int srv_start(const srv_options *opts, srv **out, char *err, size_t errlen) {
         return -1;
     }
     s->opt = o;
+    s->opt.addr = NULL; /* borrowed for this call only; s->base names it */
     s->stop_fd = eventfd(0, EFD_CLOEXEC);
     if (s->stop_fd < 0) {
         snprintf(err, errlen, "server: eventfd: %s", strerror(errno));
@@ -322,11 +333,6 @@ int srv_start(const srv_options *opts, srv **out, char *err, size_t errlen) {
         return -1;
     }
 
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((uint16_t)o.port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     errno = 0;
     s->daemon = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                                      MHD_USE_POLL | MHD_USE_ITC,
@@ -336,7 +342,7 @@ int srv_start(const srv_options *opts, srv **out, char *err, size_t errlen) {
                                  MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
     if (s->daemon == NULL) {
         int e = errno;
-        snprintf(err, errlen, "server: cannot serve on 127.0.0.1:%d%s%s", o.port, e ? ": " : "",
+        snprintf(err, errlen, "server: cannot serve on %s:%d%s%s", o.addr, o.port, e ? ": " : "",
                  e ? strerror(e) : "");
         close(s->stop_fd);
         free(s);
@@ -349,7 +355,15 @@ int srv_start(const srv_options *opts, srv **out, char *err, size_t errlen) {
         srv_stop(s);
         return -1;
     }
-    snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
+    /* Written back by inet_ntop, so the URL never holds what the caller
+     * typed beyond a dotted quad. */
+    char host[INET_ADDRSTRLEN];
+    if (inet_ntop(AF_INET, &sin.sin_addr, host, sizeof host) == NULL) {
+        snprintf(err, errlen, "server: inet_ntop: %s", strerror(errno));
+        srv_stop(s);
+        return -1;
+    }
+    snprintf(s->base, sizeof s->base, "http://%s:%d", host, s->port);
     *out = s;
     return 0;
 }

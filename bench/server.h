@@ -1,5 +1,6 @@
 /* server.h -- the loopback HTTP server that the download workload fetches
- * from: a slow wide-area link imitated on 127.0.0.1 (libmicrohttpd).
+ * from: a slow wide-area link imitated on 127.0.0.1 (libmicrohttpd), or on
+ * another local address when workers on other hosts must reach it.
  *
  * Every response waits the time to first byte (ttfb) before its headers,
  * and a body then streams at `rate` bytes per second per connection, so
@@ -34,21 +35,23 @@
 
 /* Settings; zero means the default given. */
 typedef struct srv_options {
-    int port;       /* port on 127.0.0.1; 0: the kernel picks one */
-    int ttfb_ms;    /* delay before every response's headers; 0: none */
-    long rate;      /* body bytes per second per connection; 0: unlimited */
-    long file_size; /* body size of /files/NAME without ?size=; 0: 1 MiB */
+    int port;         /* port on addr; 0: the kernel picks one */
+    int ttfb_ms;      /* delay before every response's headers; 0: none */
+    long rate;        /* body bytes per second per connection; 0: unlimited */
+    long file_size;   /* body size of /files/NAME without ?size=; 0: 1 MiB */
+    const char *addr; /* IPv4 address to listen on, named in the base URL;
+                         NULL or "": 127.0.0.1. Borrowed for srv_start(). */
 } srv_options;
 
 typedef struct srv srv;
 
 /* Starts a server with opts (NULL: all defaults) and stores it in *out.
- * It listens on 127.0.0.1 only and serves from its own threads until
- * srv_stop(). Returns 0, or -1 with a one-line reason in err (bad option,
+ * It listens on opts->addr only (127.0.0.1 by default) and serves from its
+ * own threads until srv_stop(). Returns 0, or -1 with a one-line reason in err (bad option,
  * port in use, no memory or threads). The caller owns the server. */
 int srv_start(const srv_options *opts, srv **out, char *err, size_t errlen);
 
-/* The base URL, "http://127.0.0.1:PORT" (no trailing slash), owned by the
+/* The base URL, "http://ADDR:PORT" (no trailing slash), owned by the
  * server and valid until srv_stop(). */
 const char *srv_base_url(const srv *s);
 

@@ -110,6 +110,10 @@ static const bad_case bad[] = {
     {{"--max-bytes", NULL}, "--max-bytes"},
     {{"--max-bytes", "-1", NULL}, "--max-bytes"},
     {{"--max-bytes", "12Q", NULL}, "--max-bytes"},
+    {{"--serve-addr", NULL}, "--serve-addr"},
+    {{"--serve-addr", "localhost", NULL}, "--serve-addr"},
+    {{"--serve-addr", "198.18.0.256", NULL}, "--serve-addr"},
+    {{"--serve-addr", "::1", NULL}, "--serve-addr"},
 };
 
 START_TEST(bad_value_exits_2_with_one_line_naming_the_option_and_no_files) {
@@ -132,10 +136,10 @@ END_TEST
 
 START_TEST(help_documents_every_option_and_exits_0) {
     const char *args[] = {"--help", NULL};
-    const char *opts[] = {"--workload", "--mode",      "--workers",   "--chunksize",
-                          "--size",     "--repeat",    "--warmup",    "--out",
-                          "--urls",     "--quiet",     "--json",      "--trace",
-                          "--order",    "--resamples", "--max-bytes", "examples"};
+    const char *opts[] = {"--workload",   "--mode",   "--workers", "--chunksize", "--size",
+                          "--repeat",     "--warmup", "--out",     "--urls",      "--quiet",
+                          "--json",       "--trace",  "--order",   "--resamples", "--max-bytes",
+                          "--serve-addr", "examples"};
     cb_outcome o;
     run_cfbench(args, &o);
     ck_assert_int_eq(o.status, 0);

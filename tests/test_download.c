@@ -29,7 +29,7 @@ static void setup(void) {
     /* Short stall limit so /stall fails in about a second in every kind
      * (process workers inherit the environment at fork). */
     setenv(DL_ENV_STALL, "1", 1);
-    srv_options o = {0, 5, 0, 4096};
+    srv_options o = {0, 5, 0, 4096, NULL};
     char err[256] = "";
     ck_assert_msg(srv_start(&o, &server, err, sizeof err) == 0, "%s", err);
     snprintf(root, sizeof root, "/tmp/cfdl-test-XXXXXX");
@@ -476,7 +476,7 @@ START_TEST(test_serve_start_reports_a_child_that_never_gives_a_url) {
                  {"/bin/echo", "not a URL"},
                  {"/nonexistent/cfbench", "cannot run"}};
     for (size_t i = 0; i < 3; i++) {
-        srv_options o = {0, 1, 0, 1024};
+        srv_options o = {0, 1, 0, 1024, NULL};
         served s;
         char err[256] = "";
         ck_assert_int_eq(serve_start(cases[i].exe, &o, &s, err, sizeof err), -1);
@@ -495,7 +495,7 @@ START_TEST(test_serve_start_gives_the_workload_a_base_url_and_serve_stop_ends_it
         return; /* only under `make test`, which names the binary */
     dl_link link;
     ck_assert_int_eq(dl_link_for(WL_QUICK, &link), 0);
-    srv_options o = {0, link.ttfb_ms, link.rate, link.file_size};
+    srv_options o = {0, link.ttfb_ms, link.rate, link.file_size, NULL};
     served s;
     char err[256] = "", digest[65];
     ck_assert_msg(serve_start(exe, &o, &s, err, sizeof err) == 0, "%s", err);

@@ -228,7 +228,7 @@ static int refusing_port(int *port) {
 }
 
 START_TEST(test_bad_urls_fail_their_tasks_in_every_mode_and_write_nothing_outside_out) {
-    srv_options so = {0, 0, 0, 4096};
+    srv_options so = {0, 0, 0, 4096, NULL};
     char err[256] = "";
     ck_assert_msg(srv_start(&so, &server, err, sizeof err) == 0, "%s", err);
     const char *base = srv_base_url(server);
@@ -459,7 +459,7 @@ static int downloaded(void) {
 START_TEST(test_sigint_cancels_the_tasks_that_have_not_started) {
     /* Eight files of about 0.7 s each through one thread: when the first
      * has arrived, seven are pending. */
-    srv_options so = {0, 700, 0, 1000};
+    srv_options so = {0, 700, 0, 1000, NULL};
     char err[256] = "", list[8 * 128] = "";
     ck_assert_msg(srv_start(&so, &server, err, sizeof err) == 0, "%s", err);
     for (int i = 0; i < 8; i++) {

@@ -148,7 +148,7 @@ static void count_entries(const char *dir, int *plain, int *hidden) {
 START_TEST(test_500_concurrent_async_downloads_all_arrive_whole) {
     const workload *wl = workload_find("download");
     srv *server = NULL;
-    srv_options so = {0, 50, 0, 2048};
+    srv_options so = {0, 50, 0, 2048, NULL};
     char err[256] = "", out_dir[128];
     static char urls_buf[LOAD_DOWNLOADS][128];
     const char *urls[LOAD_DOWNLOADS];

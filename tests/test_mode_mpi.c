@@ -95,6 +95,9 @@ START_TEST(spawned_mpi_rows_match_seq_digests_and_workers_never_run_the_harness)
 }
 END_TEST
 
+/* download too: its server is a child of rank 0 (`cfbench serve`), which
+ * inherits the job's environment and must not join the job; on one host
+ * it stays on loopback. */
 START_TEST(mpiexec_ranks_serve_rank_0s_pool) {
     const char *skip = getenv("MPI_SKIP"), *mpiexec = getenv("MPIEXEC");
     if (!built_with_mpi() || (skip != NULL && *skip) || mpiexec == NULL || !*mpiexec) {
@@ -105,7 +108,7 @@ START_TEST(mpiexec_ranks_serve_rank_0s_pool) {
     char exe[PATH_MAX], line[PATH_MAX + 512];
     cb_exe_path(exe);
     snprintf(line, sizeof line,
-             "exec %s -n 3 %s run --mode seq,mpi --workload hash --size quick --repeat 2 "
+             "exec %s -n 3 %s run --mode seq,mpi --workload hash,download --size quick --repeat 2 "
              "--warmup 0 --out %s",
              mpiexec, exe, outdir);
     const char *args[] = {line, NULL};
@@ -114,8 +117,14 @@ START_TEST(mpiexec_ranks_serve_rank_0s_pool) {
     cb_run("/bin/sh", "-c", args, tmp, &so, &o);
     ck_assert_msg(o.status == 0, "exit %d: %s", o.status, o.err);
     ck_assert_int_eq(count(o.out, "hash (quick"), 1);
-    static const char *const hash[] = {"hash", NULL};
-    expect_rows(hash, 2, "2");
+    ck_assert_int_eq(count(o.out, "download (quick"), 1);
+    static const char *const wls[] = {"hash", "download", NULL};
+    expect_rows(wls, 2, "2");
+    snprintf(line, sizeof line, "%s/meta.txt", outdir);
+    char *meta = cb_slurp(line, NULL);
+    ck_assert_ptr_nonnull(meta);
+    ck_assert_msg(strstr(meta, "download_server: http://127.0.0.1:") != NULL, "%s", meta);
+    free(meta);
     cb_outcome_free(&o);
 }
 END_TEST

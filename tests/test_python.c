@@ -380,7 +380,7 @@ static const char *c_seq_download(const wl_plan *plan) {
 START_TEST(python_download_fetches_only_http_and_https_redirects_included) {
     const workload *wl = workload_find("download");
     srv *server;
-    srv_options so = {0, 0, 0, 4096};
+    srv_options so = {0, 0, 0, 4096, NULL};
     char err[256] = "", dir[128], ftp[128], hop[512], list[512];
     int port;
 

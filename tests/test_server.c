@@ -92,7 +92,7 @@ static int is_body_of(const fetch *f, const char *name, size_t size) {
 }
 
 static void start_with(int ttfb_ms, long rate, long file_size) {
-    srv_options o = {0, ttfb_ms, rate, file_size};
+    srv_options o = {0, ttfb_ms, rate, file_size, NULL};
     char err[256] = "";
     ck_assert_msg(srv_start(&o, &server, err, sizeof err) == 0, "%s", err);
 }
@@ -262,7 +262,7 @@ START_TEST(test_ttfb_and_rate_slow_each_response) {
 END_TEST
 
 START_TEST(test_port_in_use_fails_with_a_reason) {
-    srv_options o = {srv_port(server), 0, 0, 0};
+    srv_options o = {srv_port(server), 0, 0, 0, NULL};
     srv *other = NULL;
     char err[256] = "";
     ck_assert_int_eq(srv_start(&o, &other, err, sizeof err), -1);
