@@ -110,4 +110,18 @@ void budget_points(struct point_stats *ps, size_t n, const run_config *c);
 /* Frees what bp holds; safe on a zeroed one. */
 void budget_point_free(budget_point *bp);
 
+/* One mode's bar in report.html, as summary.csv has it: the parts in
+ * worker-ms (work, start-up, hand-off, idle), its median and the model's
+ * wall (NaN: none). */
+enum { BUDGET_NPARTS = 4 };
+typedef struct budget_bar {
+    const char *label; /* "process ×2"; escaped when written */
+    double part[BUDGET_NPARTS];
+    double median_ms, predicted_ms;
+} budget_bar;
+
+/* Writes the "where the time went" chart of bars[0..n) to f: one stacked
+ * bar per mode in HTML with inline CSS (budget_html.c); nothing if n is 0. */
+void budget_html(FILE *f, const budget_bar *bars, size_t n);
+
 #endif
