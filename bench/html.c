@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "cli.h"
 #include "commands.h"
 #include "compare.h"
@@ -74,6 +75,8 @@ enum {
     S_QUEUE_P50,
     S_BACK_P99 = S_QUEUE_P50 + 8,
     S_NOTES,
+    S_BUDGET_WORK, /* then start-up, hand-off, idle (budget.h) */
+    S_PREDICTED = S_BUDGET_WORK + BUDGET_NPARTS,
     S_NCOLS
 };
 #define MS 0, 1e12 /* bounds of a duration in ms; in us, of a latency */
@@ -101,6 +104,11 @@ static const csv_column summary_cols[S_NCOLS] = {
     [S_QUEUE_P50 + 7] = {"back_p95_us", CSV_NUMBER, MS},
     [S_BACK_P99] = {"back_p99_us", CSV_NUMBER, MS},
     [S_NOTES] = {"notes", CSV_TEXT, 0, 0},
+    [S_BUDGET_WORK] = {"budget_work_ms", CSV_NUMBER, MS},
+    [S_BUDGET_WORK + 1] = {"budget_startup_ms", CSV_NUMBER, MS},
+    [S_BUDGET_WORK + 2] = {"budget_handoff_ms", CSV_NUMBER, MS},
+    [S_BUDGET_WORK + 3] = {"budget_idle_ms", CSV_NUMBER, MS},
+    [S_PREDICTED] = {"predicted_ms", CSV_NUMBER, MS},
 };
 #undef MS
 
@@ -220,6 +228,25 @@ static void speedup_cell(FILE *f, const csv_table *t, size_t r) {
     fputs("</td>", f);
 }
 
+/* The budget chart of w's rows that have one (traced runs). */
+static void budget_chart(FILE *f, rows w, int impls) {
+    budget_bar bars[64];
+    char labels[64][CSV_NAME_MAX * 2 + 32];
+    size_t n = 0;
+    for (size_t k = 0; k < w.n && n < sizeof bars / sizeof bars[0]; k++) {
+        size_t r = w.r[k];
+        if (isnan(csv_num(w.t, r, S_BUDGET_WORK))) continue;
+        snprintf(labels[n], sizeof labels[n], "%s%s%s ×%s", impls > 1 ? csv_text(w.t, r, S_IMPL) : "",
+                 impls > 1 ? " " : "", csv_text(w.t, r, S_MODE), csv_text(w.t, r, S_WORKERS));
+        bars[n].label = labels[n];
+        for (int p = 0; p < BUDGET_NPARTS; p++)
+            bars[n].part[p] = csv_num(w.t, r, (size_t)(S_BUDGET_WORK + p));
+        bars[n].median_ms = csv_num(w.t, r, S_MEDIAN);
+        bars[n++].predicted_ms = csv_num(w.t, r, S_PREDICTED);
+    }
+    budget_html(f, bars, n);
+}
+
 /* One workload's rows of a summary.csv: its table, then its notes. */
 static void workload_table(FILE *f, rows w) {
     const csv_table *t = w.t;
@@ -277,6 +304,7 @@ static void workload_table(FILE *f, rows w) {
         fputs("</tr>\n", f);
     }
     fputs("</table></div>\n", f);
+    budget_chart(f, w, impls);
 
     int notes = 0;
     for (size_t k = 0; k < w.n; k++) {

@@ -53,3 +53,16 @@ double probe_pool_cost_us(cf_kind kind, const cf_options *o, int chunksize) {
     }
     return best;
 }
+
+double probe_pool_startup_us(cf_kind kind, const cf_options *o) {
+    double best = NAN;
+    for (int r = 0; r < 3; r++) {
+        cf_executor *ex;
+        int64_t t0 = cf_now_ns();
+        if (cf_executor_new(kind, o, &ex) != 0) break;
+        cf_executor_free(ex);
+        double us = (double)(cf_now_ns() - t0) / 1e3;
+        if (isnan(best) || us < best) best = us;
+    }
+    return best;
+}

@@ -21,4 +21,9 @@ double probe_map_s(cf_executor *ex, size_t n, int chunksize);
  * measured. */
 double probe_pool_cost_us(cf_kind kind, const cf_options *o, int chunksize);
 
+/* What making and shutting down an idle pool of kind with options o
+ * costs, in µs, best of 3 (the model's start-up: bench/budget.h). NaN if
+ * it could not be measured. */
+double probe_pool_startup_us(cf_kind kind, const cf_options *o);
+
 #endif

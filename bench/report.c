@@ -47,6 +47,15 @@ GET(util, ((cell){NULL, x->g->util}))
 GET(notes, ((cell){x->g->notes, 0}))
 #undef GET
 
+/* Budget part k (budget.h) in worker-ms, or the model's wall (k 4); NaN
+ * without a budget (untraced). */
+static cell budget_part(const ctx *x, int k) {
+    const budget_point *bp = &x->g->budget;
+    const budget *b = &bp->b;
+    double v[5] = {b->work, budget_startup(b), b->handoff, budget_idle(b), bp->pred_ms};
+    return (cell){NULL, bp->ok ? v[k] : NAN};
+}
+
 /* Percentile k % 3 (p50, p95, p99) of latency k / 3 (queue, run, back). */
 static cell pct(const ctx *x, int k) {
     const stats_pcts *p = &x->g->pct[k / 3];
@@ -91,6 +100,11 @@ static const struct column {
     {"back_p95_us", NUM, 0, pct, 7},
     {"back_p99_us", NUM, 0, pct, 8},
     {"notes", TEXT, 0, notes, 0},
+    {"budget_work_ms", NUM, 2, budget_part, 0},
+    {"budget_startup_ms", NUM, 2, budget_part, 1},
+    {"budget_handoff_ms", NUM, 2, budget_part, 2},
+    {"budget_idle_ms", NUM, 2, budget_part, 3},
+    {"predicted_ms", NUM, 2, budget_part, 4},
 };
 #define NCOLUMNS (sizeof columns / sizeof columns[0])
 
@@ -203,7 +217,8 @@ void report_table(const run_config *c, const workload *wl, const char *label, co
         if (!g->summarized) continue;
         rows[k++] = (table_row){point_mode_name(&g->p), g->p.workers,  g->n,
                                 g->st.median,           g->st.stddev,  g->speedup,
-                                g->st.outliers,         g->speedup_lo, g->speedup_hi};
+                                g->st.outliers,         g->speedup_lo, g->speedup_hi,
+                                g->budget.line};
         outl += g->st.outliers > 0;
         slow += g->st.slow_first;
     }

@@ -15,6 +15,9 @@ int summary_add(point_stats *ps, const run_result *r, const cf_times *times) {
     ps->cpu = grown;
     ps->wall[ps->n] = r->t.wall_ms;
     ps->cpu[ps->n++] = r->t.user_ms + r->t.sys_ms;
+    if (budget_add(&ps->budget, times, ps->tasks, ps->p.mode, ps->p.workers, r->t0_ns,
+                   r->t.wall_ms) != 0)
+        return -1;
     if (times == NULL || ps->tasks == 0) return 0;
     for (int k = 0; k < 3; k++) {
         grown = realloc(ps->lat[k], (ps->nlat + ps->tasks) * sizeof *grown);
@@ -110,6 +113,7 @@ void summary_compute(point_stats *ps, size_t n, const run_config *c) {
             if (impl == IMPL_C && ps[i].summarized) notes(&ps[i], seq, cores, c);
         }
     }
+    budget_points(ps, n, c);
 }
 
 void summary_free(point_stats *ps, size_t n) {
@@ -118,5 +122,6 @@ void summary_free(point_stats *ps, size_t n) {
         free(ps[i].cpu);
         for (int k = 0; k < 3; k++)
             free(ps[i].lat[k]);
+        budget_point_free(&ps[i].budget);
     }
 }

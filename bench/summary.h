@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "budget.h"
 #include "execute.h"
 #include "stats.h"
 
@@ -30,6 +31,7 @@ typedef struct point_stats {
     double util;                   /* median (user + sys) / (wall x min(workers, cores)) */
     stats_pcts pct[3];             /* of lat[]; NaN when not traced */
     char notes[512];               /* teaching notes (stats_notes); C points only */
+    budget_point budget;           /* traced: where the time went (budget.h) */
 } point_stats;
 
 /* Records one timed rep: its wall and CPU time and, with times (ps->tasks
@@ -41,7 +43,8 @@ int summary_add(point_stats *ps, const run_result *r, const cf_times *times);
  * speedup against the seq point of its own implementation, keyed by impl
  * and not by position, and the teaching notes, whose pool-cost probe runs
  * here (never inside a timed run), with c's switch interval; c also
- * gives the bootstrap's resamples. */
+ * gives the bootstrap's resamples. Then each traced point's time budget
+ * and the model's prediction (budget_points). */
 void summary_compute(point_stats *ps, size_t n, const run_config *c);
 
 /* Frees the samples of ps[0..n). */

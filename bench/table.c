@@ -65,6 +65,7 @@ void table_print(FILE *f, const char *title, const table_row *rows, size_t n, in
         /* "± " is 3 bytes and 2 columns: printf pads bytes, so pad by hand. */
         fprintf(f, "  %-10s %7d %5zu %11s   ± %-8s  %s%s%s%s\n", r->mode, r->workers, r->reps, med,
                 spr, on, sp, *on ? RESET : "", r->outliers ? "  (outliers)" : "");
+        if (r->below != NULL && r->below[0] != '\0') fprintf(f, "  %10s %s\n", "", r->below);
     }
 }
 

@@ -32,6 +32,7 @@ typedef struct table_row {
     double speedup;   /* NaN: no sequential baseline */
     size_t outliers;
     double speedup_lo, speedup_hi; /* 95% interval; 0 or NaN: none shown */
+    const char *below;             /* a line under the row (the budget); NULL, "": none */
 } table_row;
 
 /* Prints a titled table of rows[0..n) to f, coloured if color is set. The

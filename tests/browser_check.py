@@ -10,6 +10,7 @@ each a JSON text ended by a NUL byte), so no port, no websocket and no
 Python package are needed. It collects console errors, uncaught
 exceptions and failed loads while the page loads, then asks the page for
 its images (how many, how many broken), its script elements and its text,
+the "where the time went" charts and their bars that show (a width, parts),
 takes a 1200 x 3000 screenshot, measures how much of it is not white
 (from a quarter-scale capture, decoded here with zlib), and prints the
 page on A4 to count the pages.
@@ -155,6 +156,11 @@ PROBE = """JSON.stringify({
   text: document.body ? document.body.innerText.length : 0,
   tables: document.getElementsByTagName('table').length,
   has_marker: document.body ? document.body.innerText.includes('<script>') : false,
+  budget_charts: document.querySelectorAll('figure.budget').length,
+  budget_bars: Array.from(document.querySelectorAll('figure.budget .budget-bar'))
+                    .filter(b => b.getBoundingClientRect().width > 100 && b.children.length > 0
+                                 && Array.from(b.children).some(s => s.getBoundingClientRect().width > 0))
+                    .length,
   height: document.documentElement.scrollHeight
 })"""
 

@@ -47,6 +47,7 @@ check "no console error, exception or failed load" "$facts" 'p["errors"] == []'
 check "every chart loads (3 or more images, none broken)" "$facts" 'p["images"] >= 3 and p["broken"] == []'
 check "no script element" "$facts" 'p["scripts"] == 0'
 check "tables and text are there" "$facts" 'p["tables"] >= 3 and p["text"] > 2000'
+check "a budget chart per workload, a bar per mode" "$facts" 'p["budget_charts"] >= 2 and p["budget_bars"] >= 6'
 check "the screenshot is not blank" "$facts" 'p["ink"] > 0.05 and p["colours"] >= 16'
 check "it prints on A4, over several pages" "$facts" 'p["pdf_pages"] >= 2'
 

@@ -17,7 +17,8 @@
     "impl,workload,mode,workers,chunksize,size,tasks,reps,mean_ms,"                                \
     "stddev_ms,median_ms,min_ms,max_ms,speedup,speedup_err,outliers,"                              \
     "speedup_lo,speedup_hi,util,queue_p50_us,queue_p95_us,queue_p99_us,"                           \
-    "run_p50_us,run_p95_us,run_p99_us,back_p50_us,back_p95_us,back_p99_us,notes"
+    "run_p50_us,run_p95_us,run_p99_us,back_p50_us,back_p95_us,back_p99_us,notes,"                  \
+    "budget_work_ms,budget_startup_ms,budget_handoff_ms,budget_idle_ms,predicted_ms"
 
 static char tmp[64];
 static char outdir[128];
@@ -211,7 +212,7 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns) {
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
         char *f[40];
         /* Notes may hold no comma: the split is exact. */
-        ck_assert_uint_eq(split(line, f, 40), 29);
+        ck_assert_uint_eq(split(line, f, 40), 34);
         ck_assert_str_eq(f[7], "1");  /* reps */
         ck_assert(atof(f[13]) > 0.0); /* speedup against seq */
         /* One rep a side: the bootstrap interval is the speedup itself. */
