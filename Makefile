@@ -98,7 +98,7 @@ MPI_SKIP  := $(if $(MPI_PC),$(if $(filter tsan,$(SANITIZE)),under TSan: it repor
 tests: all $(TESTS) $(if $(MPI_PC),$(BUILD)/tests/test_mpi_pool)
 test: tests
 	@./tests/check_tutorial.sh tutorial.md README.md
-	@$(if $(MPI_SKIP),echo "test_mpi_pool, mpi_hosts.sh: skipped: $(MPI_SKIP)")
+	@$(if $(MPI_SKIP),echo "test_mpi_pool and mpi_hosts.sh: skipped: $(MPI_SKIP)")
 	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) SANITIZE=$(SANITIZE) SAN_FLAGS='$(SAN_$(SANITIZE))' \
 	    MPIEXEC="$(MPIEXEC)" MPI_TEST=$(BUILD)/tests/test_mpi_pool MPI_SKIP="$(MPI_SKIP)" \
 	    CFBENCH_MPI=$(if $(MPI_PC),yes,no) TEST_DIR=$(BUILD)/tests \
