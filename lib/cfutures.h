@@ -286,7 +286,8 @@ int cf_future_error(const cf_future *f, const char **msg);
 /* Cancels the future if no worker has started it: returns 1 if it is (now)
  * cancelled, 0 if it is running or done. Waiters and callbacks are told.
  * On a process pool this holds for work already sent to a worker process
- * but not yet begun there (the worker then skips it). */
+ * but not yet begun there (the worker then skips it); on an MPI pool too,
+ * where cancel waits for that worker's answer. */
 int cf_future_cancel(cf_future *f);
 
 /* State queries, never blocking. */
