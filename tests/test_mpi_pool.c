@@ -132,6 +132,33 @@ static int mt_cancel_after_warm_up(cf_executor *ex, char *msg, size_t n) {
     return running > 2 || cancelled < 12 || wrong || cancelled + ran != N;
 }
 
+/* After the warm-up, kills the worker running a task (it wrote its pid to
+ * dir/pid) while the other is busy too; returns the seconds until the
+ * victim's future failed with CF_EBROKEN, or -1. */
+static double mt_kill_after_warm_up(cf_executor *ex, const char *dir) {
+    char path[256], gate[256];
+    snprintf(path, sizeof path, "%s/pid", dir);
+    snprintf(gate, sizeof gate, "%s/gate", dir);
+    if (mt_warm_up(ex)) return -1;
+    cf_future *victim = NULL, *other = NULL;
+    if (cf_submit(ex, lt_t_pidfile, path, strlen(path), &victim) ||
+        cf_submit(ex, lt_t_gate, gate, strlen(gate), &other))
+        return -1;
+    FILE *fp = NULL;
+    long pid = 0;
+    if (!LT_POLL((fp = fopen(path, "r")) != NULL, 20) || fscanf(fp, "%ld", &pid) != 1) return -1;
+    fclose(fp);
+    unlink(path);
+    double t0 = lt_now();
+    kill((pid_t)pid, SIGKILL);
+    int r = cf_future_result(victim, 30, NULL, NULL);
+    double took = lt_now() - t0;
+    cf_future_result(other, 30, NULL, NULL);
+    cf_future_free(victim);
+    cf_future_free(other);
+    return r == CF_EBROKEN ? took : -1;
+}
+
 /* ---- scenarios: rank 0 under mpiexec, outside Check ------------------- */
 
 /* Scenarios print what went wrong and return 1: no ck_assert here. */
@@ -618,6 +645,28 @@ START_TEST(test_cancel_after_warm_up_spares_what_has_not_started) {
 }
 END_TEST
 
+/* A death is seen within the liveness interval (10 ms), the first one of
+ * a pool too, after a warm-up: each of two rounds under 1 s, and the
+ * quicker under 50 ms (one slow round is allowed on a loaded machine). */
+START_TEST(test_worker_death_after_warm_up_is_seen_quickly) {
+    lt_gate g;
+    lt_gate_init(&g);
+    double best = 1e9;
+    for (int round = 0; round < 2; round++) {
+        cf_executor *ex = mt_new(2);
+        double took = mt_kill_after_warm_up(ex, g.dir);
+        fprintf(stderr, "test_mpi_pool: spawned worker killed after warm-up: seen after %.3f s\n",
+                took);
+        ck_assert_msg(took >= 0, "the pool did not break");
+        ck_assert_msg(took < 1, "round %d: took %.3f s to notice", round, took);
+        best = took < best ? took : best;
+        cf_executor_free(ex);
+    }
+    ck_assert_msg(best < 0.05, "the quicker of two deaths took %.3f s to notice", best);
+    lt_gate_fini(&g);
+}
+END_TEST
+
 static double cpu_secs(long pid) {
     double s = mt_cpu_secs(pid);
     ck_assert_msg(s >= 0, "no /proc/%ld/stat", pid);
@@ -729,6 +778,7 @@ int main(int argc, char **argv) {
     tcase_add_test(tc, test_task_names_must_match);
     tcase_add_test(tc, test_worker_killed_mid_task_breaks_the_pool);
     tcase_add_test(tc, test_cancel_after_warm_up_spares_what_has_not_started);
+    tcase_add_test(tc, test_worker_death_after_warm_up_is_seen_quickly);
     tcase_add_test(tc, test_idle_workers_do_not_spin);
     suite_add_tcase(s, tc);
     TCase *tw = tcase_create("mpiexec");
