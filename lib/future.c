@@ -352,7 +352,8 @@ int cf_future_cancel(cf_future *f) {
     int st = atomic_load_explicit(&f->state, memory_order_relaxed);
     if (st == CF_PENDING && f->hold != CF_HOLD_NONE) { /* its worker decides */
         pthread_mutex_unlock(&f->mu);
-        return f->ex->ops->cancel(f->ex, f);
+        return f->ex->ops->ask_cancel(f->ex, f) ? cf__future_await_decision(f)
+                                                : cf_future_cancelled(f);
     }
     uint64_t q = f->queued;
     if (st == CF_PENDING && f->claim &&
@@ -369,6 +370,17 @@ int cf_future_cancel(cf_future *f) {
     pthread_mutex_unlock(&f->mu);
     run_callbacks(f, cbs);
     return 1;
+}
+
+void cf__future_cancel_nowait(cf_future *f) {
+    pthread_mutex_lock(&f->mu);
+    int held = atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING &&
+               f->hold != CF_HOLD_NONE;
+    pthread_mutex_unlock(&f->mu);
+    if (held)
+        f->ex->ops->ask_cancel(f->ex, f);
+    else
+        cf_future_cancel(f);
 }
 
 int cf_future_done(const cf_future *f) {

@@ -186,7 +186,12 @@ int cf__future_start(cf_future *f, int worker);
  * Returns 0 if the future is no longer pending (cancelled: drop it). */
 int cf__future_hold(cf_future *f, int worker);
 
-/* ops->cancel's steps. Ask: SENT -> ASKED; returns 0 if there is nothing
+/* Cancels f without waiting for the answer of a worker that holds it (it
+ * ends cancelled, or runs): for callers that wait for f anyway, or drop
+ * it (map's clean-up), so that many such cancels overlap. */
+void cf__future_cancel_nowait(cf_future *f);
+
+/* ops->ask_cancel's steps. Ask: SENT -> ASKED; returns 0 if there is nothing
  * to ask (not held, done or started). Take: ASKED -> CANCELLING, for the
  * executor, which then asks the worker; returns 1 if it must. Await:
  * blocks until the future is no longer PENDING (the worker answered, the
@@ -244,9 +249,10 @@ typedef struct cf_ops {
     int (*shutdown)(cf_executor *ex, int wait, int cancel_futures);
     void (*destroy)(cf_executor *ex);
     int (*signal_workers)(cf_executor *ex, int sig); /* NULL: not supported */
-    /* cf_future_cancel of a held future (cf__future_hold): 1 if cancelled,
-     * 0 if its worker started it first; called without f->mu. */
-    int (*cancel)(cf_executor *ex, cf_future *f);
+    /* Cancel of a held future (cf__future_hold), without f->mu: asks its
+     * worker; returns 1 if the answer is still to come (await it with
+     * cf__future_await_decision), 0 if f is already decided. */
+    int (*ask_cancel)(cf_executor *ex, cf_future *f);
 } cf_ops;
 
 struct cf_executor {

@@ -645,6 +645,33 @@ START_TEST(test_cancel_after_warm_up_spares_what_has_not_started) {
 }
 END_TEST
 
+static atomic_int mt_cancel_seen;
+static void mt_cancel_cb(cf_future *f, void *arg) {
+    (void)f;
+    atomic_store(&mt_cancel_seen, 1 + cf_future_cancel(arg)); /* on the manager thread */
+}
+
+/* A done callback runs on the manager thread, which itself carries the
+ * cancel of a job the worker holds: A's callback cancels C while the only
+ * worker runs B, with C already at the worker. */
+START_TEST(test_cancel_from_a_done_callback) {
+    cf_executor *ex = mt_new(1);
+    ck_assert_int_eq(mt_warm_up(ex), 0);
+    cf_future *a = lt_submit_str(ex, lt_t_sleep, "100"), *b = lt_submit_str(ex, lt_t_sleep, "100"),
+              *c = lt_submit_str(ex, lt_t_sleep, "100");
+    atomic_store(&mt_cancel_seen, 0);
+    ck_assert_int_eq(cf_future_add_done_callback(a, mt_cancel_cb, c), 0);
+    lt_expect_result(a, "100");
+    lt_expect_result(b, "100");
+    ck_assert_int_eq(cf_future_result(c, 20, NULL, NULL), CF_ECANCELLED);
+    ck_assert_int_eq(atomic_load(&mt_cancel_seen), 2);
+    cf_future_free(a);
+    cf_future_free(b);
+    cf_future_free(c);
+    cf_executor_free(ex);
+}
+END_TEST
+
 /* A death is seen within the liveness interval (10 ms), the first one of
  * a pool too, after a warm-up: each of two rounds under 1 s, and the
  * quicker under 50 ms (one slow round is allowed on a loaded machine). */
@@ -778,6 +805,7 @@ int main(int argc, char **argv) {
     tcase_add_test(tc, test_task_names_must_match);
     tcase_add_test(tc, test_worker_killed_mid_task_breaks_the_pool);
     tcase_add_test(tc, test_cancel_after_warm_up_spares_what_has_not_started);
+    tcase_add_test(tc, test_cancel_from_a_done_callback);
     tcase_add_test(tc, test_worker_death_after_warm_up_is_seen_quickly);
     tcase_add_test(tc, test_idle_workers_do_not_spin);
     suite_add_tcase(s, tc);

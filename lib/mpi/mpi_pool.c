@@ -998,7 +998,7 @@ static void check_workers(mpool *p);
 /* cf_future_cancel in a done callback, on the manager thread itself:
  * nobody else would carry the question, so this asks the worker and
  * takes its answers here until f is decided (or the pool breaks). */
-static int cancel_here(mpool *p, cf_future *f) {
+static void cancel_here(mpool *p, cf_future *f) {
     mslot *s = &p->slots[f->worker];
     if (cf__future_take_cancel(f)) ask_worker(p, s, f);
     cf_buf b = {0}; /* not p->rbuf: the caller may be reading that */
@@ -1017,7 +1017,6 @@ static int cancel_here(mpool *p, cf_future *f) {
         sleep_ns(10000);
     }
     cf__buf_free(&b);
-    return cf_future_cancelled(f);
 }
 
 /* Sends TAG_START to every worker and gathers the TAG_HELLO answers. */
@@ -1370,21 +1369,26 @@ static void mp_destroy(cf_executor *ex) {
     free(p);
 }
 
-/* cf_future_cancel of a job a worker holds: the manager asks the worker,
- * whose claim word decides; this waits for the answer. */
-static int mp_cancel(cf_executor *ex, cf_future *f) {
+/* Cancel of a job a worker holds: the manager asks the worker, whose
+ * claim word decides; returns 1 while the answer is to come. */
+static int mp_ask_cancel(cf_executor *ex, cf_future *f) {
     mpool *p = (mpool *)ex;
-    if (!cf__future_ask_cancel(f)) return cf_future_cancelled(f);
-    if (cf__manager_of == ex) return cancel_here(p, f);
+    if (!cf__future_ask_cancel(f)) return 0;
+    if (cf__manager_of == ex) {
+        cancel_here(p, f); /* decided when it returns */
+        return 0;
+    }
     pthread_mutex_lock(&p->mu);
     p->cancels_asked++;
     if (p->sleeping) pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
-    return cf__future_await_decision(f);
+    return 1;
 }
 
-static const cf_ops mp_ops = {
-    .submit = mp_submit, .shutdown = mp_shutdown, .destroy = mp_destroy, .cancel = mp_cancel};
+static const cf_ops mp_ops = {.submit = mp_submit,
+                              .shutdown = mp_shutdown,
+                              .destroy = mp_destroy,
+                              .ask_cancel = mp_ask_cancel};
 
 static int refuse(int err, const char *why) {
     snprintf(last_err, sizeof last_err, "%s", why);
