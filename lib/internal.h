@@ -109,7 +109,7 @@ struct cf_future {
     _Atomic(uint64_t) *claim;
     uint64_t queued; /* MPI pools: the job's number at its worker instead */
     /* MPI pools: the worker that holds the job decides the claim itself,
-     * so cancel asks the executor (ops->cancel) while this is not NONE. */
+     * so cancel asks the executor (ops->ask_cancel) while not NONE. */
     enum cf_hold hold;
 
     /* Guarded by the executor's queue lock. */
@@ -182,7 +182,7 @@ void cf__future_unref(cf_future *f);
 int cf__future_start(cf_future *f, int worker);
 
 /* MPI pools. Marks a PENDING future as held by `worker`, which decides
- * whether it runs: from now on cf_future_cancel calls ex->ops->cancel.
+ * whether it runs: from now on cf_future_cancel calls ops->ask_cancel.
  * Returns 0 if the future is no longer pending (cancelled: drop it). */
 int cf__future_hold(cf_future *f, int worker);
 
