@@ -397,7 +397,8 @@ CF_EXTERN int cf_future_error(const cf_future *f, const char **msg);
  * cancelled, 0 if it is running or done (or f is NULL): never an error
  * code. Waiters and callbacks are told.
  * On a process pool this holds for work already sent to a worker process
- * but not yet begun there (the worker then skips it). */
+ * but not yet begun there (the worker then skips it); on an MPI pool too,
+ * where cancel waits for that worker's answer. */
 CF_EXTERN int cf_future_cancel(cf_future *f);
 
 /* State queries, never blocking. */

@@ -23,6 +23,11 @@
  * stack initarg is refused (CF_EINVAL). max_tasks_per_child and
  * task_timeout are not supported (CF_EINVAL).
  *
+ * As on every kind, a future is RUNNING only once its worker started it,
+ * and cf_future_cancel works until then, even on work a worker already
+ * holds: the pool asks that worker, which decides, so such a cancel
+ * waits for its answer (about a millisecond on one host).
+ *
  * A worker that dies breaks the pool (CF_EBROKEN, the message names its
  * rank and pid) when it ran on the client's host; under mpiexec, mpiexec
  * itself ends the whole job with a message naming the rank.

@@ -177,10 +177,55 @@ int cf__future_start(cf_future *f, int worker) {
         f->worker = worker;
         f->times.worker = worker;
         if (f->ex && f->ex->opts.trace) f->times.start = cf_now_ns();
+        if (f->hold != CF_HOLD_NONE && f->nwait) pthread_cond_broadcast(&f->cv);
+        f->hold = CF_HOLD_NONE;
         ok = 1;
     }
     pthread_mutex_unlock(&f->mu);
     return ok;
+}
+
+int cf__future_hold(cf_future *f, int worker) {
+    pthread_mutex_lock(&f->mu);
+    int ok = atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING;
+    if (ok) {
+        f->hold = CF_HOLD_SENT;
+        f->worker = worker;
+        f->times.worker = worker;
+    }
+    pthread_mutex_unlock(&f->mu);
+    return ok;
+}
+
+int cf__future_ask_cancel(cf_future *f) {
+    pthread_mutex_lock(&f->mu);
+    int pending = atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING;
+    if (pending && f->hold == CF_HOLD_SENT) f->hold = CF_HOLD_ASKED;
+    int r = pending && f->hold != CF_HOLD_NONE; /* asked now or by another thread */
+    pthread_mutex_unlock(&f->mu);
+    return r;
+}
+
+int cf__future_take_cancel(cf_future *f) {
+    pthread_mutex_lock(&f->mu);
+    int r = atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING &&
+            f->hold == CF_HOLD_ASKED;
+    if (r) f->hold = CF_HOLD_CANCELLING;
+    pthread_mutex_unlock(&f->mu);
+    return r;
+}
+
+int cf__future_await_decision(cf_future *f) {
+    pthread_mutex_lock(&f->mu);
+    while (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING) {
+        f->nwait++;
+        pthread_cond_wait(&f->cv, &f->mu);
+        f->nwait--;
+    }
+    int r = atomic_load_explicit(&f->state, memory_order_relaxed) == CF_DONE &&
+            f->outcome == CF_ECANCELLED;
+    pthread_mutex_unlock(&f->mu);
+    return r;
 }
 
 static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg);
@@ -254,6 +299,7 @@ static void waiter_notify(cf_waiter *w, size_t index, int failed) {
 static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg) {
     f->outcome = outcome;
     f->claim = NULL;
+    f->hold = CF_HOLD_NONE;
     if (xmsg && !f->xmsg) f->xmsg = strdup(xmsg);
     if (f->ex && f->ex->opts.trace) {
         int64_t now = cf_now_ns();
@@ -315,6 +361,11 @@ int cf_future_cancel(cf_future *f) {
     if (!f) return 0;
     pthread_mutex_lock(&f->mu);
     int st = atomic_load_explicit(&f->state, memory_order_relaxed);
+    if (st == CF_PENDING && f->hold != CF_HOLD_NONE) { /* its worker decides */
+        pthread_mutex_unlock(&f->mu);
+        return f->ex->ops->ask_cancel(f->ex, f) ? cf__future_await_decision(f)
+                                                : cf_future_cancelled(f);
+    }
     uint64_t q = f->queued;
     if (st == CF_PENDING && f->claim &&
         !atomic_compare_exchange_strong_explicit(
@@ -330,6 +381,17 @@ int cf_future_cancel(cf_future *f) {
     pthread_mutex_unlock(&f->mu);
     run_callbacks(f, cbs);
     return 1;
+}
+
+void cf__future_cancel_nowait(cf_future *f) {
+    pthread_mutex_lock(&f->mu);
+    int held = atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING &&
+               f->hold != CF_HOLD_NONE;
+    pthread_mutex_unlock(&f->mu);
+    if (held)
+        f->ex->ops->ask_cancel(f->ex, f);
+    else
+        cf_future_cancel(f);
 }
 
 int cf_future_done(const cf_future *f) {

@@ -27,6 +27,15 @@ struct cf_task {
     uint32_t id; /* index in the registry: what crosses to a worker */
 };
 
+/* Where a job sent to a worker without shared memory (an MPI rank) stands
+ * as far as cancel is concerned; guarded by the future's mu. */
+enum cf_hold {
+    CF_HOLD_NONE,       /* not held by such a worker: cancel decides here */
+    CF_HOLD_SENT,       /* held, PENDING until the worker says it started */
+    CF_HOLD_ASKED,      /* cancel asked the executor to ask the worker */
+    CF_HOLD_CANCELLING, /* the executor asked it: the worker answers */
+};
+
 /* Looks a task up by the id a worker process received. */
 const cf_task *cf__task_by_id(uint32_t id);
 
@@ -109,7 +118,10 @@ struct cf_future {
      * a worker must claim before it runs it (see process_pool.c), and the
      * value that word holds while the job waits; NULL otherwise. */
     _Atomic(uint64_t) *claim;
-    uint64_t queued;
+    uint64_t queued; /* MPI pools: the job's number at its worker instead */
+    /* MPI pools: the worker that holds the job decides the claim itself,
+     * so cancel asks the executor (ops->ask_cancel) while not NONE. */
+    enum cf_hold hold;
 
     /* Guarded by the executor's queue lock. */
     struct cf_future *next;
@@ -182,8 +194,27 @@ cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const 
 void cf__future_unref(cf_future *f);
 
 /* PENDING -> RUNNING on `worker`; returns 0 if it was cancelled (then the
- * executor drops it). */
+ * executor drops it). Wakes a cancel waiting for a held job's worker. */
 int cf__future_start(cf_future *f, int worker);
+
+/* MPI pools. Marks a PENDING future as held by `worker`, which decides
+ * whether it runs: from now on cf_future_cancel calls ops->ask_cancel.
+ * Returns 0 if the future is no longer pending (cancelled: drop it). */
+int cf__future_hold(cf_future *f, int worker);
+
+/* Cancels f without waiting for the answer of a worker that holds it (it
+ * ends cancelled, or runs): for callers that wait for f anyway, or drop
+ * it (map's clean-up), so that many such cancels overlap. */
+void cf__future_cancel_nowait(cf_future *f);
+
+/* ops->ask_cancel's steps. Ask: SENT -> ASKED; returns 0 if there is nothing
+ * to ask (not held, done or started). Take: ASKED -> CANCELLING, for the
+ * executor, which then asks the worker; returns 1 if it must. Await:
+ * blocks until the future is no longer PENDING (the worker answered, the
+ * result came or the pool broke); returns 1 if it ended cancelled. */
+int cf__future_ask_cancel(cf_future *f);
+int cf__future_take_cancel(cf_future *f);
+int cf__future_await_decision(cf_future *f);
 
 /* Process pools: the shared claim word of a job is (seq << 2) | state.
  * The manager writes QUEUED; a worker (RUNNING), cancel (CANCELLED) or the
@@ -234,6 +265,10 @@ typedef struct cf_ops {
     int (*shutdown)(cf_executor *ex, int wait, int cancel_futures);
     void (*destroy)(cf_executor *ex);
     int (*signal_workers)(cf_executor *ex, int sig); /* NULL: not supported */
+    /* Cancel of a held future (cf__future_hold), without f->mu: asks its
+     * worker; returns 1 if the answer is still to come (await it with
+     * cf__future_await_decision), 0 if f is already decided. */
+    int (*ask_cancel)(cf_executor *ex, cf_future *f);
 } cf_ops;
 
 struct cf_executor {

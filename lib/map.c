@@ -139,8 +139,8 @@ static int fill(cf_map_iter *m) {
 
 void cf_map_free(cf_map_iter *m) {
     if (!m) return;
-    for (size_t i = 0; i < m->qlen; i++)
-        cf_future_cancel(m->q[(m->qhead + i) % m->qcap]);
+    for (size_t i = 0; i < m->qlen; i++) /* answers awaited below */
+        cf__future_cancel_nowait(m->q[(m->qhead + i) % m->qcap]);
     for (size_t i = 0; i < m->qlen; i++) {
         cf_future *f = m->q[(m->qhead + i) % m->qcap];
         cf_future_wait(f, CF_FOREVER); /* running ones finish first */
@@ -232,7 +232,7 @@ int cf_map_next(cf_map_iter *m, const void **data, size_t *len) {
         int r = cf_future_wait(f, left);
         if (r == CF_ETIMEDOUT) { /* Python cancels the rest and stops */
             for (size_t i = 0; i < m->qlen; i++)
-                cf_future_cancel(m->q[(m->qhead + i) % m->qcap]);
+                cf__future_cancel_nowait(m->q[(m->qhead + i) % m->qcap]);
             m->over = m->in_done = 1;
             m->in_err = 0;
         }

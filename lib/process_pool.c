@@ -167,7 +167,10 @@ static void pp_destroy(cf_executor *ex) {
     free(p);
 }
 
-static const cf_ops pp_ops = {pp_submit, pp_shutdown, pp_destroy, pp_signal_workers};
+static const cf_ops pp_ops = {.submit = pp_submit,
+                              .shutdown = pp_shutdown,
+                              .destroy = pp_destroy,
+                              .signal_workers = pp_signal_workers};
 
 int cf__process_new(const cf_options *o, cf_executor **out) {
     ppool *p = calloc(1, sizeof *p);

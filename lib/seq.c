@@ -31,7 +31,8 @@ static void seq_destroy(cf_executor *ex) {
     free(ex);
 }
 
-static const cf_ops seq_ops = {seq_submit, seq_shutdown, seq_destroy, NULL};
+static const cf_ops seq_ops = {
+    .submit = seq_submit, .shutdown = seq_shutdown, .destroy = seq_destroy};
 
 int cf__seq_new(const cf_options *o, cf_executor **out) {
     seq *s = calloc(1, sizeof *s);

@@ -130,7 +130,7 @@ static void tp_destroy(cf_executor *ex) {
     free(p);
 }
 
-static const cf_ops tp_ops = {tp_submit, tp_shutdown, tp_destroy, NULL};
+static const cf_ops tp_ops = {.submit = tp_submit, .shutdown = tp_shutdown, .destroy = tp_destroy};
 
 int cf__thread_new(const cf_options *o, cf_executor **out) {
     tpool *p = calloc(1, sizeof *p);

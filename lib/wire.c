@@ -43,7 +43,7 @@ size_t cf__wire_frame(const unsigned char *buf, size_t len, cf_wire_hdr *h) {
     if (len < sizeof *h) return 0;
     memcpy(h, buf, sizeof *h);
     if (h->magic != CF_WIRE_MAGIC || h->bytes > CF_WIRE_MAX || h->type < CF_MSG_TASK ||
-        h->type > CF_MSG_STOP)
+        h->type > CF_MSG_KEPT)
         return (size_t)-1;
     if (len - sizeof *h < h->bytes) return 0;
     return sizeof *h + h->bytes;

@@ -7,7 +7,8 @@
  * nitems results, each as a cf_wire_item header (status, lengths, times) +
  * output bytes + message bytes; SKIPPED (no payload) says the worker found
  * the job cancelled or taken back and did not run it; INIT_FAILED says
- * the initializer failed. Integers are in host
+ * the initializer failed. An MPI worker also says STARTED (it began job
+ * seq) and KEPT (a cancel of seq came too late). Integers are in host
  * order: both ends are the same program on the same machine. Decoding
  * never trusts a length: every read is checked against the end.
  */
@@ -27,6 +28,8 @@ enum {
     CF_MSG_INIT_FAILED = 3,
     CF_MSG_SKIPPED = 4,
     CF_MSG_STOP = 5,
+    CF_MSG_STARTED = 6, /* MPI worker to client: it started job seq */
+    CF_MSG_KEPT = 7,    /* MPI worker to client: too late to cancel seq */
 };
 
 typedef struct cf_wire_hdr {

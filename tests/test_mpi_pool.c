@@ -1,7 +1,8 @@
 /* test_mpi_pool.c -- the MPI executor (lib/mpi/mpi_pool.c): the whole API on
  * CF_MPI, the same results as the sequential executor, the task-name check,
- * the initializer, a worker killed in mid-task, idle workers that sleep,
- * and both ways a pool finds its workers.
+ * the initializer, cancel of work a worker holds (after a warm-up that
+ * makes the pool send many tasks at once), a worker killed in mid-task,
+ * idle workers that sleep, and both ways a pool finds its workers.
  *
  * Check forks each test, and Open MPI does not survive a fork after
  * MPI_Init, so the Check process itself never starts MPI: each test starts
@@ -82,6 +83,80 @@ static double mt_cpu_secs(long pid) {
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
         return -1;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* ---- shared by a spawned pool and mpiexec's: cancel, death ------------- */
+
+/* 2,000 no-op tasks: the pool learns that tasks are short, and a worker's
+ * window grows to hundreds. */
+static int mt_warm_up(cf_executor *ex) {
+    for (int i = 0; i < 2000; i++) {
+        cf_future *f = NULL;
+        if (cf_submit(ex, lt_t_echo, NULL, 0, &f)) return 1;
+        cf_future_free(f);
+    }
+    cf_future *last = NULL;
+    int r = cf_submit(ex, lt_t_echo, NULL, 0, &last) || cf_future_result(last, 30, NULL, NULL);
+    cf_future_free(last);
+    return r;
+}
+
+/* After the warm-up, 20 tasks of 200 ms on 2 workers: 50 ms later at most
+ * 2 have started, and cancel works on the rest, though the workers hold
+ * them already. Writes what it saw to msg; returns 0 if that is right. */
+static int mt_cancel_after_warm_up(cf_executor *ex, char *msg, size_t n) {
+    enum { N = 20 };
+    cf_future *fs[N];
+    snprintf(msg, n, "warm-up failed");
+    if (mt_warm_up(ex)) return 1;
+    double t0 = lt_now();
+    for (int i = 0; i < N; i++)
+        if (cf_submit(ex, lt_t_sleep, "200", 3, &fs[i])) return 1;
+    lt_sleep_ms(50);
+    int running = 0, cancelled = 0, ran = 0, wrong = 0, c[N];
+    for (int i = 0; i < N; i++)
+        running += cf_future_running(fs[i]);
+    for (int i = 0; i < N; i++)
+        cancelled += c[i] = cf_future_cancel(fs[i]);
+    for (int i = 0; i < N; i++) {
+        const void *d = NULL;
+        int r = cf_future_result(fs[i], 30, &d, NULL);
+        if (c[i] ? r != CF_ECANCELLED : r != 0 || strcmp(d, "200")) wrong++;
+        ran += r == 0;
+        cf_future_free(fs[i]);
+    }
+    snprintf(msg, n, "after 50 ms %d of %d running; cancelled %d, ran %d, wrong %d, in %.2f s",
+             running, N, cancelled, ran, wrong, lt_now() - t0);
+    /* A worker runs one task at a time; the two running finish at 200 ms,
+     * so even a slow machine cancels most of the 18 that wait. */
+    return running > 2 || cancelled < 12 || wrong || cancelled + ran != N;
+}
+
+/* After the warm-up, kills the worker running a task (it wrote its pid to
+ * dir/pid) while the other is busy too; returns the seconds until the
+ * victim's future failed with CF_EBROKEN, or -1. */
+static double mt_kill_after_warm_up(cf_executor *ex, const char *dir) {
+    char path[256], gate[256];
+    snprintf(path, sizeof path, "%s/pid", dir);
+    snprintf(gate, sizeof gate, "%s/gate", dir);
+    if (mt_warm_up(ex)) return -1;
+    cf_future *victim = NULL, *other = NULL;
+    if (cf_submit(ex, lt_t_pidfile, path, strlen(path), &victim) ||
+        cf_submit(ex, lt_t_gate, gate, strlen(gate), &other))
+        return -1;
+    FILE *fp = NULL;
+    long pid = 0;
+    if (!LT_POLL((fp = fopen(path, "r")) != NULL, 20) || fscanf(fp, "%ld", &pid) != 1) return -1;
+    fclose(fp);
+    unlink(path);
+    double t0 = lt_now();
+    kill((pid_t)pid, SIGKILL);
+    int r = cf_future_result(victim, 30, NULL, NULL);
+    double took = lt_now() - t0;
+    cf_future_result(other, 30, NULL, NULL);
+    cf_future_free(victim);
+    cf_future_free(other);
+    return r == CF_EBROKEN ? took : -1;
 }
 
 /* ---- scenarios: rank 0 under mpiexec, outside Check ------------------- */
@@ -221,7 +296,18 @@ static int sc_idle(void) {
     return 0;
 }
 
+/* Cancel after a warm-up, on the world workers. */
+static int sc_cancel(void) {
+    cf_executor *ex = sc_new(2);
+    char msg[256];
+    int bad = !ex || mt_cancel_after_warm_up(ex, msg, sizeof msg);
+    printf("cancel: %s\nscenario cancel %s\n", ex ? msg : "no pool", bad ? "failed" : "ok");
+    if (ex) cf_executor_free(ex);
+    return bad;
+}
+
 static int run_scenario(const char *name) {
+    if (!strcmp(name, "cancel")) return sc_cancel();
     if (!strcmp(name, "idle")) return sc_idle();
     if (!strcmp(name, "basic")) return sc_basic();
     if (!strcmp(name, "names")) return sc_names();
@@ -547,6 +633,67 @@ START_TEST(test_worker_killed_mid_task_breaks_the_pool) {
 }
 END_TEST
 
+/* Cancel works on whatever a worker has not started, even after a warm-up
+ * made the pool send each worker many tasks at once. */
+START_TEST(test_cancel_after_warm_up_spares_what_has_not_started) {
+    cf_executor *ex = mt_new(2);
+    char msg[256];
+    int bad = mt_cancel_after_warm_up(ex, msg, sizeof msg);
+    fprintf(stderr, "test_mpi_pool: spawned: cancel after warm-up: %s\n", msg);
+    ck_assert_msg(!bad, "%s", msg);
+    cf_executor_free(ex);
+}
+END_TEST
+
+static atomic_int mt_cancel_seen;
+static void mt_cancel_cb(cf_future *f, void *arg) {
+    (void)f;
+    atomic_store(&mt_cancel_seen, 1 + cf_future_cancel(arg)); /* on the manager thread */
+}
+
+/* A done callback runs on the manager thread, which itself carries the
+ * cancel of a job the worker holds: A's callback cancels C while the only
+ * worker runs B, with C already at the worker. */
+START_TEST(test_cancel_from_a_done_callback) {
+    cf_executor *ex = mt_new(1);
+    ck_assert_int_eq(mt_warm_up(ex), 0);
+    cf_future *a = lt_submit_str(ex, lt_t_sleep, "100"), *b = lt_submit_str(ex, lt_t_sleep, "100"),
+              *c = lt_submit_str(ex, lt_t_sleep, "100");
+    atomic_store(&mt_cancel_seen, 0);
+    ck_assert_int_eq(cf_future_add_done_callback(a, mt_cancel_cb, c), 0);
+    lt_expect_result(a, "100");
+    lt_expect_result(b, "100");
+    ck_assert_int_eq(cf_future_result(c, 20, NULL, NULL), CF_ECANCELLED);
+    ck_assert_int_eq(atomic_load(&mt_cancel_seen), 2);
+    cf_future_free(a);
+    cf_future_free(b);
+    cf_future_free(c);
+    cf_executor_free(ex);
+}
+END_TEST
+
+/* A death is seen within the liveness interval (10 ms), the first one of
+ * a pool too, after a warm-up: each of two rounds under 1 s, and the
+ * quicker under 50 ms (one slow round is allowed on a loaded machine). */
+START_TEST(test_worker_death_after_warm_up_is_seen_quickly) {
+    lt_gate g;
+    lt_gate_init(&g);
+    double best = 1e9;
+    for (int round = 0; round < 2; round++) {
+        cf_executor *ex = mt_new(2);
+        double took = mt_kill_after_warm_up(ex, g.dir);
+        fprintf(stderr, "test_mpi_pool: spawned worker killed after warm-up: seen after %.3f s\n",
+                took);
+        ck_assert_msg(took >= 0, "the pool did not break");
+        ck_assert_msg(took < 1, "round %d: took %.3f s to notice", round, took);
+        best = took < best ? took : best;
+        cf_executor_free(ex);
+    }
+    ck_assert_msg(best < 0.05, "the quicker of two deaths took %.3f s to notice", best);
+    lt_gate_fini(&g);
+}
+END_TEST
+
 static double cpu_secs(long pid) {
     double s = mt_cpu_secs(pid);
     ck_assert_msg(s >= 0, "no /proc/%ld/stat", pid);
@@ -630,6 +777,15 @@ START_TEST(test_mpiexec_rank_killed_mid_task) {
 }
 END_TEST
 
+START_TEST(test_mpiexec_cancel_after_warm_up) {
+    char *out = mpiexec_ok("cancel");
+    const char *l = strstr(out, "cancel: ");
+    fprintf(stderr, "test_mpi_pool: mpiexec %.*s\n", l ? (int)strcspn(l, "\n") : 0, l ? l : "");
+    ck_assert_msg(strstr(out, "scenario cancel ok"), "output:\n%s", out);
+    free(out);
+}
+END_TEST
+
 int main(int argc, char **argv) {
     mt_register();
     /* Workers (spawned, or ranks > 0 under mpiexec) serve in here. */
@@ -648,6 +804,9 @@ int main(int argc, char **argv) {
     tcase_add_test(tc, test_unsupported_options_are_refused);
     tcase_add_test(tc, test_task_names_must_match);
     tcase_add_test(tc, test_worker_killed_mid_task_breaks_the_pool);
+    tcase_add_test(tc, test_cancel_after_warm_up_spares_what_has_not_started);
+    tcase_add_test(tc, test_cancel_from_a_done_callback);
+    tcase_add_test(tc, test_worker_death_after_warm_up_is_seen_quickly);
     tcase_add_test(tc, test_idle_workers_do_not_spin);
     suite_add_tcase(s, tc);
     TCase *tw = tcase_create("mpiexec");
@@ -656,6 +815,7 @@ int main(int argc, char **argv) {
     tcase_add_test(tw, test_mpiexec_task_names_must_match);
     tcase_add_test(tw, test_mpiexec_idle_ranks_do_not_spin);
     tcase_add_test(tw, test_mpiexec_rank_killed_mid_task);
+    tcase_add_test(tw, test_mpiexec_cancel_after_warm_up);
     suite_add_tcase(s, tw);
     return lt_run_suite(s);
 }

@@ -5,9 +5,25 @@
  *
  *   cf_submit -> queue (mu) -> manager: dispatch into a slot's window ->
  *   TAG_WORK message to the worker rank (wire.h task frames, several
- *   futures a message) -> the worker runs them -> TAG_RESULT message(s)
- *   (answers batched, flushed after 50 µs) -> manager completes the slot's
- *   futures in the order sent.
+ *   futures a message, each a job numbered per slot) -> the worker claims
+ *   and runs them -> TAG_RESULT message(s) (answers batched, flushed after
+ *   50 µs) -> manager completes each job's future, found by its number.
+ *
+ * Claims. Ranks may share no memory, so the worker holding a job decides
+ * alone whether it runs: a claim word per job in the worker's memory,
+ * which the serving thread swaps to RUNNING just before it runs the job
+ * and a cancel swaps to CANCELLED; whoever swaps first wins. A job sent
+ * is PENDING in the client (cf__future_hold) until the worker says it
+ * started (a STARTED frame, sent by the worker's listener thread once the
+ * job has run a tick, LISTEN_NS; a short job's result says it instead).
+ * cf_future_cancel of a sent job asks the manager, which sends TAG_CANCEL;
+ * the worker's listener (while a task runs) or its serving thread (when
+ * idle) answers SKIPPED (cancelled: the future ends so) or KEPT (too late:
+ * RUNNING), and cancel returns that answer, a millisecond or so later. A
+ * done callback that cancels runs on the manager, which then asks and
+ * takes the answer itself (cancel_here). So a future is RUNNING only once
+ * its worker has started it, and cancel works until then, however large
+ * the window a warm-up left.
  *
  * Workers: under `mpiexec -n N`, ranks 1..N-1 wait inside
  * cf_mpi_serve_or_continue for rank 0's pools, one pool at a time (a pool
@@ -32,6 +48,10 @@
  * initialise MPI_THREAD_MULTIPLE. Per pool, `mu` guards the queue and flags
  * (never held across an MPI call nor while callbacks run); slots belong to
  * the manager alone. Lock order: mu -> future mu; mpi_mu is taken alone.
+ * A worker has two threads: the serving one and the listener, sharing
+ * the claim words and `running` (atomics); the listener sends STARTED
+ * under mpi_mu after checking the job still runs, so it always leaves
+ * before that job's result.
  *
  * Idle without burning a core: Open MPI's blocking receive busy-polls, so
  * nothing here blocks in MPI. Waiting is MPI_Improbe with backoff: for
@@ -44,7 +64,9 @@
  *
  * Failures: Open MPI tells a client nothing when a spawned worker dies (it
  * aborts the spawned job; sends to it hang), so the manager checks the
- * pids of workers on its own host every 100 ms while work is out: a death
+ * workers on its own host every 10 ms while work is out (a pidfd each,
+ * readable the moment the process exits; /proc where the kernel has no
+ * pidfd), and so sees a death within about 10 ms: a death
  * breaks the pool as Python's BrokenProcessPool (every unfinished future
  * fails with CF_EBROKEN naming the rank and pid), the other local workers
  * are killed, and nothing more is sent to them. Under mpiexec, mpiexec
@@ -58,11 +80,13 @@
 #include <limits.h>
 #include <link.h>
 #include <mpi.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,7 +104,7 @@
 #define LEAK_CHECK_BEFORE_FINALIZE() ((void)0)
 #endif
 
-enum { TAG_START = 7001, TAG_HELLO, TAG_WORK, TAG_RESULT, TAG_END, TAG_EXIT };
+enum { TAG_START = 7001, TAG_HELLO, TAG_WORK, TAG_RESULT, TAG_END, TAG_EXIT, TAG_CANCEL };
 
 #define START_MAGIC 0x314d4643u /* "CFM1" */
 #define TARGET_BATCH_NS 1000000 /* keep ~1 ms of work out per worker */
@@ -92,8 +116,11 @@ enum { TAG_START = 7001, TAG_HELLO, TAG_WORK, TAG_RESULT, TAG_END, TAG_EXIT };
 #define WORKER_NAP_NS 10000000  /* and once idle for DROWSY_NS */
 #define DROWSY_NS 1000000000
 #define MANAGER_SLEEP_NS 100000   /* the manager's, while results are due */
-#define LIVENESS_NS 100000000     /* check local worker pids this often */
+#define LIVENESS_NS 10000000      /* check local workers this often */
 #define CLIENT_CHECK_NS 999000000 /* a worker checks its client this often */
+#define LISTEN_NS 1000000         /* a worker's listener, while a task runs, */
+#define LISTEN_IDLE_NS 5000000    /* and between tasks */
+#define CLAIM_RING 4096           /* claim words a worker keeps: > MAX_WINDOW */
 #define START_TIMEOUT_S 60
 
 /* ---- process-wide MPI state ------------------------------------------- */
@@ -316,7 +343,104 @@ typedef struct wstate {
     int client_local;
     char host[64];
     cf_buf in, out;
+    /* Shared by the serving thread and the listener (atomics). The claim
+     * word of job seq is claims[seq % CLAIM_RING]: CF_CLAIM(seq, state),
+     * or a word of an older job, which means (seq, QUEUED). */
+    _Atomic(uint64_t) claims[CLAIM_RING];
+    _Atomic(uint64_t) running; /* seq + 1 of the job running, 0 between */
+    atomic_int stop;           /* the listener returns */
+    atomic_llong last;         /* the last message from the client */
+    uint64_t announced;        /* listener only: seq + 1 last said started */
+    uint64_t seen;             /* listener only: `running` at its last look */
 } wstate;
+
+/* One frame without payload (STARTED, KEPT, SKIPPED) to the client. */
+static int send_note(wstate *w, uint32_t type, uint64_t seq) {
+    cf_wire_hdr h = {CF_WIRE_MAGIC, type, 0, 0, 0, seq};
+    return send_bytes(w->comm, 0, TAG_RESULT, &h, sizeof h);
+}
+
+/* The serving thread, before it runs job seq: claims it, 0 if a cancel
+ * won the word first (the cancel answered SKIPPED: nothing to send). */
+static int claim_job(wstate *w, uint64_t seq) {
+    _Atomic(uint64_t) *word = &w->claims[seq % CLAIM_RING];
+    uint64_t old = atomic_load(word);
+    do {
+        if (old == CF_CLAIM(seq, CF_CLAIM_CANCELLED)) return 0;
+    } while (!atomic_compare_exchange_weak(word, &old, CF_CLAIM(seq, CF_CLAIM_RUNNING)));
+    return 1;
+}
+
+/* A TAG_CANCEL for job seq (maybe before the job itself arrived: another
+ * tag may overtake): takes the word if the job has not started, and
+ * answers SKIPPED (cancelled, never to run) or KEPT (started, or over).
+ * The word decides, so cancel and start never both win. */
+static int answer_cancel(wstate *w, uint64_t seq) {
+    _Atomic(uint64_t) *word = &w->claims[seq % CLAIM_RING];
+    uint64_t old = atomic_load(word);
+    int won = 0;
+    while (CF_CLAIM_SEQ(old) < seq ||
+           (CF_CLAIM_SEQ(old) == seq && CF_CLAIM_STATE(old) == CF_CLAIM_QUEUED)) {
+        if (atomic_compare_exchange_weak(word, &old, CF_CLAIM(seq, CF_CLAIM_CANCELLED))) {
+            won = 1;
+            break;
+        }
+    }
+    return send_note(w, won ? CF_MSG_SKIPPED : CF_MSG_KEPT, seq);
+}
+
+/* Answers every TAG_CANCEL waiting; -1 if MPI failed. */
+static int answer_cancels(wstate *w) {
+    for (;;) {
+        uint64_t seq;
+        MPI_Status st;
+        int flag = 0, r = -1;
+        MPI_Message m;
+        pthread_mutex_lock(&mpi_mu);
+        if (!mpi_down && MPI_Improbe(0, TAG_CANCEL, w->comm, &flag, &m, &st) == MPI_SUCCESS)
+            r = !flag ? 0 : MPI_Mrecv(&seq, sizeof seq, MPI_BYTE, &m, &st) == MPI_SUCCESS ? 1 : -1;
+        pthread_mutex_unlock(&mpi_mu);
+        if (r <= 0) return r;
+        if (answer_cancel(w, seq)) return -1;
+    }
+}
+
+/* Says STARTED for the job that has been running since the last look, so
+ * that the client marks it RUNNING; a shorter one's result says it all.
+ * Under mpi_mu, so that it leaves before that job's result does. */
+static void announce(wstate *w) {
+    uint64_t r = atomic_load(&w->running);
+    int say = r && r == w->seen && r != w->announced;
+    w->seen = r;
+    if (!say) return;
+    cf_wire_hdr h = {CF_WIRE_MAGIC, CF_MSG_STARTED, 0, 0, 0, r - 1};
+    pthread_mutex_lock(&mpi_mu);
+    if (!mpi_down && atomic_load(&w->running) == r) {
+        MPI_Send(&h, sizeof h, MPI_BYTE, 0, TAG_RESULT, w->comm);
+        w->announced = r;
+    }
+    pthread_mutex_unlock(&mpi_mu);
+}
+
+/* The listener: while a task runs, the serving thread cannot answer the
+ * client, so this thread does, every LISTEN_NS: cancels of jobs waiting
+ * behind the task, and that the task started. */
+static void *listener(void *arg) {
+    wstate *w = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    prctl(PR_SET_TIMERSLACK, 1000UL);
+    while (!atomic_load(&w->stop)) {
+        int busy = atomic_load(&w->running) != 0;
+        int drowsy = cf_now_ns() - atomic_load(&w->last) > DROWSY_NS;
+        sleep_ns(busy ? LISTEN_NS : drowsy ? WORKER_NAP_NS : LISTEN_IDLE_NS);
+        if (!atomic_load(&w->running)) continue; /* the serving thread listens */
+        answer_cancels(w);
+        announce(w);
+    }
+    return NULL;
+}
 
 /* Compares the client's task names with ours; "" when they match. */
 static void check_names(const wstate *w, const start_msg *sm, const char *names, size_t len,
@@ -386,6 +510,9 @@ static void start_session(wstate *w) {
         }
     }
     if (!h.status) w->ntasks = sm.ntasks;
+    for (int i = 0; i < CLAIM_RING; i++) /* a new session numbers from 0 */
+        atomic_store(&w->claims[i], 0);
+    w->announced = w->seen = 0;
     send_bytes(w->comm, 0, TAG_HELLO, &h, sizeof h);
 }
 
@@ -398,7 +525,12 @@ static int run_work(wstate *w) {
         size_t m = cf__wire_frame(w->in.p + w->in.off, w->in.len - w->in.off, &h);
         if (m == 0 || m == (size_t)-1 || h.type != CF_MSG_TASK) return -1;
         const cf_task *t = h.task < w->ntasks ? cf__task_by_id(h.task) : NULL;
-        if (cf__wire_run_task(&h, w->in.p + w->in.off + sizeof h, t, &w->out, NULL)) return -1;
+        if (claim_job(w, h.seq)) {
+            atomic_store(&w->running, h.seq + 1);
+            int r = cf__wire_run_task(&h, w->in.p + w->in.off + sizeof h, t, &w->out, NULL);
+            atomic_store(&w->running, 0);
+            if (r) return -1;
+        }
         w->in.off += m;
         if (cf_now_ns() - since > FLUSH_NS || w->out.len > MAX_MSG) {
             if (send_bytes(w->comm, 0, TAG_RESULT, w->out.p, w->out.len)) return -1;
@@ -416,12 +548,18 @@ static void __attribute__((noreturn)) serve(MPI_Comm comm, int spawned) {
     static cf_worker me = {.index = -1};
     cf__self = &me;
     prctl(PR_SET_TIMERSLACK, 1000UL); /* a 10 µs nap, not the default 60 */
-    wstate w = {.comm = comm, .spawned = spawned, .rank = cf_mpi_world_rank()};
+    static wstate w;                  /* 32 KiB of claim words: not on the stack */
+    w.comm = comm;
+    w.spawned = spawned;
+    w.rank = cf_mpi_world_rank();
     if (gethostname(w.host, sizeof w.host - 1)) snprintf(w.host, sizeof w.host, "?");
     backoff bo;
     backoff_reset(&bo);
     int64_t checked = cf_now_ns(), last = checked;
-    int code = 0;
+    atomic_store(&w.last, last);
+    /* Without a listener (no thread to be had) cancels wait for the task. */
+    pthread_t lt;
+    int code = 0, have_listener = pthread_create(&lt, NULL, listener, &w) == 0;
     for (;;) {
         MPI_Status st;
         int r = probe_recv(comm, 0, MPI_ANY_TAG, &w.in, &st);
@@ -441,7 +579,19 @@ static void __attribute__((noreturn)) serve(MPI_Comm comm, int spawned) {
         }
         backoff_reset(&bo);
         last = cf_now_ns();
-        if (st.MPI_TAG == TAG_START) {
+        atomic_store(&w.last, last);
+        if (st.MPI_TAG == TAG_CANCEL) {
+            uint64_t seq;
+            if (w.in.len != sizeof seq) {
+                code = 4;
+                break;
+            }
+            memcpy(&seq, w.in.p, sizeof seq);
+            if (answer_cancel(&w, seq)) {
+                code = 4;
+                break;
+            }
+        } else if (st.MPI_TAG == TAG_START) {
             start_session(&w);
         } else if (st.MPI_TAG == TAG_WORK) {
             if (run_work(&w)) {
@@ -454,6 +604,10 @@ static void __attribute__((noreturn)) serve(MPI_Comm comm, int spawned) {
         } else if (st.MPI_TAG == TAG_EXIT) {
             break;
         }
+    }
+    if (have_listener) {
+        atomic_store(&w.stop, 1);
+        pthread_join(lt, NULL);
     }
     cf__buf_free(&w.in);
     cf__buf_free(&w.out);
@@ -512,9 +666,12 @@ typedef struct mslot {
     int index, rank;
     pid_t pid;
     int local; /* on the client's host: its pid can be checked */
+    int pidfd; /* local: readable once it exited; -1: none (read /proc) */
     char host[64];
-    cf_future *head, *tail; /* sent, in order */
+    cf_future *head, *tail; /* sent, in order; f->queued: the job's seq */
     int inflight;
+    uint64_t seq;    /* the next job's number at this worker */
+    int asked;       /* cancels sent that the worker has not answered */
     int room;        /* dispatch's scratch: futures it may still take */
     double svc_ns;   /* recent time per message in the worker */
     cf_buf pend;     /* task frames not yet sent */
@@ -530,7 +687,9 @@ typedef struct mpool {
     cf_future *head, *tail; /* queued, not yet in a slot */
     int shutdown, broken;
     int started, start_err;
-    int sleeping; /* manager waits on cv: signal it */
+    int sleeping;           /* manager waits on cv: signal it */
+    unsigned cancels_asked; /* bumped by each cancel of a held future */
+    int cancel_all;         /* shutdown: cancel what the workers hold too */
     char why[512];
     /* Set before the manager starts, then read-only. */
     pthread_t mgr;
@@ -541,7 +700,8 @@ typedef struct mpool {
     int dead;    /* a worker died: send nothing more */
     mslot *slots;
     int n;
-    int next_slot; /* where dispatch starts its round */
+    int next_slot;         /* where dispatch starts its round */
+    unsigned cancels_seen; /* cancels_asked when the manager last looked */
     cf_buf rbuf;
     char host[64];
     char brokenmsg[256];
@@ -559,6 +719,14 @@ static void fail_list(cf_future *f, const char *why) {
     }
 }
 
+/* Is the local worker alive? Its pidfd turns readable the moment it
+ * exits (no waiting for whoever reaps it); without one, /proc says. */
+static int worker_alive(const mslot *s) {
+    if (s->pidfd < 0) return pid_alive(s->pid);
+    struct pollfd pfd = {s->pidfd, POLLIN, 0};
+    return poll(&pfd, 1, 0) == 0;
+}
+
 /* Fails every unfinished future; with dead, kills the local workers. */
 static void break_pool(mpool *p, const char *why, int dead) {
     if (!p->brokenmsg[0]) snprintf(p->brokenmsg, sizeof p->brokenmsg, "%s", why);
@@ -570,10 +738,10 @@ static void break_pool(mpool *p, const char *why, int dead) {
     p->dead |= dead;
     for (int i = 0; i < p->n; i++) {
         mslot *s = &p->slots[i];
-        if (dead && s->local && s->pid > 0 && pid_alive(s->pid)) kill(s->pid, SIGKILL);
+        if (dead && s->local && s->pid > 0 && worker_alive(s)) kill(s->pid, SIGKILL);
         fail_list(s->head, p->brokenmsg);
         s->head = s->tail = NULL;
-        s->inflight = 0;
+        s->inflight = s->asked = 0;
     }
     fail_list(q, p->brokenmsg);
 }
@@ -592,9 +760,12 @@ static size_t message_bytes(const cf_future *f) {
     return b;
 }
 
-/* Puts f (RUNNING from now on, as in Python) into the slot's next message. */
+/* Puts f into the slot's next message, as job s->seq. It stays PENDING
+ * until the worker says it started it; until then the worker decides
+ * cancel (cf__future_hold). */
 static void add_to_slot(mslot *s, cf_future *f) {
-    if (!cf__future_start(f, s->index)) {
+    f->queued = s->seq;
+    if (!cf__future_hold(f, s->index)) {
         cf__future_unref(f); /* cancelled meanwhile */
         return;
     }
@@ -603,7 +774,7 @@ static void add_to_slot(mslot *s, cf_future *f) {
         cf__future_unref(f);
         return;
     }
-    if (cf__wire_put_task(&s->pend, f, 0)) {
+    if (cf__wire_put_task(&s->pend, f, s->seq++)) {
         cf__future_finish(f, CF_ENOMEM, "out of memory sending the task");
         cf__future_unref(f);
         return;
@@ -682,32 +853,80 @@ static mslot *slot_of(mpool *p, int rank) {
     return i >= 0 && i < p->n ? &p->slots[i] : NULL;
 }
 
-/* Completes the slot's futures from a TAG_RESULT message in p->rbuf. */
-static void take_results(mpool *p, mslot *s) {
-    cf_buf *b = &p->rbuf;
-    while (b->off < b->len) {
+/* Takes job seq out of the slot's list; NULL if it is not there (done). */
+static cf_future *unlink_job(mslot *s, uint64_t seq) {
+    cf_future *prev = NULL, *f = s->head;
+    while (f && f->queued != seq) /* nearly always the head */
+        prev = f, f = f->next;
+    if (!f) return NULL;
+    if (prev)
+        prev->next = f->next;
+    else
+        s->head = f->next;
+    if (s->tail == f) s->tail = prev;
+    f->next = NULL;
+    s->inflight--;
+    return f;
+}
+
+static cf_future *find_job(mslot *s, uint64_t seq) {
+    cf_future *f = s->head;
+    while (f && f->queued != seq)
+        f = f->next;
+    return f;
+}
+
+/* Handles one frame from the slot's worker: a RESULT or SKIPPED ends its
+ * job; STARTED, and KEPT (the answer to a cancel that came too late),
+ * make it RUNNING. Returns 0, or -1 if the frame makes no sense. A job
+ * leaves the list before it completes, since completing runs callbacks
+ * (which may cancel, and so take frames themselves: cancel_here). */
+static int take_frame(mslot *s, const cf_wire_hdr *h, const unsigned char *pl) {
+    cf_future *f;
+    int64_t took = 0;
+    switch (h->type) {
+    case CF_MSG_KEPT:
+        if (s->asked <= 0) return -1;
+        s->asked--;
+        /* fall through */
+    case CF_MSG_STARTED:
+        if ((f = find_job(s, h->seq))) cf__future_start(f, s->index);
+        return 0;
+    case CF_MSG_SKIPPED:
+        if (s->asked <= 0 || !(f = unlink_job(s, h->seq))) return -1;
+        s->asked--;
+        cf__future_finish(f, CF_ECANCELLED, "cancelled before it started");
+        cf__future_unref(f);
+        return 0;
+    case CF_MSG_RESULT:
+        if (!(f = unlink_job(s, h->seq))) return -1;
+        int outcome = cf__wire_take_result(f, h, pl, &took);
+        if (outcome == -1) {
+            cf__future_finish(f, CF_EBROKEN, "malformed result");
+            cf__future_unref(f);
+            return -1;
+        }
+        s->svc_ns = s->svc_ns > 0 ? 0.8 * s->svc_ns + 0.2 * (double)took : (double)took;
+        if (s->svc_ns < 1) s->svc_ns = 1; /* measured, even if too short to see */
+        cf__future_finish(f, outcome, NULL);
+        cf__future_unref(f);
+        return 0;
+    }
+    return -1;
+}
+
+/* Handles a TAG_RESULT message from the slot's worker, received into b. */
+static void take_results(mpool *p, mslot *s, cf_buf *b) {
+    while (b->off < b->len && !p->broken) {
         cf_wire_hdr h;
         size_t m = cf__wire_frame(b->p + b->off, b->len - b->off, &h);
-        cf_future *f = s->head;
-        int64_t took = 0;
-        int outcome = -1;
-        if (m && m != (size_t)-1 && f)
-            outcome = cf__wire_take_result(f, &h, b->p + b->off + sizeof h, &took);
-        if (outcome == -1) {
+        if (m == 0 || m == (size_t)-1 || take_frame(s, &h, b->p + b->off + sizeof h)) {
             char why[96];
             snprintf(why, sizeof why, "malformed message from MPI worker rank %d", s->rank);
             break_pool(p, why, 0);
             return;
         }
         b->off += m;
-        s->svc_ns = s->svc_ns > 0 ? 0.8 * s->svc_ns + 0.2 * (double)took : (double)took;
-        if (s->svc_ns < 1) s->svc_ns = 1; /* measured, even if too short to see */
-        s->head = f->next;
-        if (!s->head) s->tail = NULL;
-        f->next = NULL;
-        s->inflight--;
-        cf__future_finish(f, outcome, NULL);
-        cf__future_unref(f);
     }
 }
 
@@ -721,7 +940,7 @@ static int receive(mpool *p) {
         if (r == -1) break_pool(p, "MPI failed receiving results", 1);
         if (r <= 0) break;
         mslot *s = slot_of(p, st.MPI_SOURCE);
-        if (s) take_results(p, s);
+        if (s) take_results(p, s, &p->rbuf);
         got = 1;
     }
     return got;
@@ -732,16 +951,72 @@ static void describe(const mpool *p, const mslot *s, char *buf, size_t n) {
              p->spawned ? "spawned by this pool" : "of mpiexec's job", (int)s->pid, s->host);
 }
 
-/* Breaks the pool if a local worker died. */
 static void check_workers(mpool *p) {
     for (int i = 0; i < p->n; i++) {
         mslot *s = &p->slots[i];
-        if (!s->local || pid_alive(s->pid)) continue;
+        if (!s->local || worker_alive(s)) continue;
         char why[256];
         describe(p, s, why, sizeof why);
         break_pool(p, why, 1);
         return;
     }
+}
+
+/* Asks the slot's worker to cancel f's job; it answers SKIPPED or KEPT. */
+static void ask_worker(mpool *p, mslot *s, cf_future *f) {
+    uint64_t seq = f->queued;
+    if (p->dead || send_bytes(p->comm, s->rank, TAG_CANCEL, &seq, sizeof seq)) {
+        break_pool(p, "MPI failed sending a cancel to a worker", 1);
+        return;
+    }
+    s->asked++;
+}
+
+/* Passes on the cancels asked since the last look (and, after a shutdown
+ * that cancels futures, asks for every held job); returns 1 if it looked. */
+static int send_cancels(mpool *p) {
+    pthread_mutex_lock(&p->mu);
+    unsigned asked = p->cancels_asked;
+    int all = p->cancel_all;
+    p->cancel_all = 0;
+    pthread_mutex_unlock(&p->mu);
+    if (asked == p->cancels_seen && !all) return 0;
+    p->cancels_seen = asked;
+    for (int i = 0; i < p->n && !p->broken; i++) {
+        mslot *s = &p->slots[i];
+        for (cf_future *f = s->head; f && !p->broken; f = f->next) {
+            if (all) cf__future_ask_cancel(f);
+            if (cf__future_take_cancel(f)) ask_worker(p, s, f);
+        }
+    }
+    return 1;
+}
+
+/* Breaks the pool if a local worker died. */
+static void check_workers(mpool *p);
+
+/* cf_future_cancel in a done callback, on the manager thread itself:
+ * nobody else would carry the question, so this asks the worker and
+ * takes its answers here until f is decided (or the pool breaks). */
+static void cancel_here(mpool *p, cf_future *f) {
+    mslot *s = &p->slots[f->worker];
+    if (cf__future_take_cancel(f)) ask_worker(p, s, f);
+    cf_buf b = {0}; /* not p->rbuf: the caller may be reading that */
+    int64_t checked = cf_now_ns();
+    while (!p->broken && atomic_load(&f->state) == CF_PENDING) {
+        MPI_Status st;
+        int r = probe_recv(p->comm, s->rank, TAG_RESULT, &b, &st);
+        if (r == -2) break_pool(p, "MPI was finalised: the program is exiting", 0);
+        if (r == -1) break_pool(p, "MPI failed receiving results", 1);
+        if (r > 0) take_results(p, s, &b);
+        if (r != 0) continue;
+        if (cf_now_ns() - checked > LIVENESS_NS) {
+            checked = cf_now_ns();
+            check_workers(p);
+        }
+        sleep_ns(10000);
+    }
+    cf__buf_free(&b);
 }
 
 /* Sends TAG_START to every worker and gathers the TAG_HELLO answers. */
@@ -791,6 +1066,7 @@ static int greet(mpool *p, start_msg *sm, const char *names, size_t names_len, c
         s->pid = h.pid;
         snprintf(s->host, sizeof s->host, "%s", h.host);
         s->local = !strcmp(h.host, p->host);
+        if (s->local && s->pidfd < 0) s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
         got++;
         if (h.status == CF_EBROKEN) {
             if (!p->broken) snprintf(p->brokenmsg, sizeof p->brokenmsg, "%s", h.msg);
@@ -902,6 +1178,7 @@ static int find_workers(mpool *p, char *why, size_t n) {
         p->slots[i].index = i;
         p->slots[i].rank = p->spawned ? i : i + 1;
         p->slots[i].req = MPI_REQUEST_NULL;
+        p->slots[i].pidfd = -1;
     }
     return 0;
 }
@@ -984,14 +1261,16 @@ static void *manager(void *arg) {
     int64_t checked = cf_now_ns();
     for (;;) {
         int moved = dispatch(p);
+        moved |= send_cancels(p);
         moved |= pump_sends(p);
         moved |= receive(p);
-        int busy = 0, room = 0;
+        int busy = 0, room = 0, asked = 0;
         double shortest = 0; /* the quickest busy worker's time per task */
         for (int i = 0; i < p->n; i++) {
             mslot *s = &p->slots[i];
-            int b = s->inflight > 0 || s->pend.len > 0 || s->req != MPI_REQUEST_NULL;
+            int b = s->inflight > 0 || s->pend.len > 0 || s->req != MPI_REQUEST_NULL || s->asked;
             busy |= b;
+            asked |= s->asked > 0;
             room |= s->inflight < window(s) && s->pend.len <= MAX_MSG;
             if (b && (shortest == 0 || s->svc_ns < shortest)) shortest = s->svc_ns;
         }
@@ -1003,11 +1282,13 @@ static void *manager(void *arg) {
         if (moved) backoff_reset(&bo);
         pthread_mutex_lock(&p->mu);
         int stop = p->broken || (p->shutdown && !p->head && !busy);
-        int work = p->head && room;
+        int work = (p->head && room) || p->cancels_asked != p->cancels_seen || p->cancel_all;
         if (!stop && !moved && !work) {
-            /* Nothing due: sleep until submit or shutdown signals. Results
-             * due: a short sleep, growing while none come. */
-            long ns = busy ? backoff_next(&bo, manager_sleep_max(shortest)) : 100000000;
+            /* Nothing due: sleep until submit, cancel or shutdown signals.
+             * Results due: a short sleep, growing while none come (but
+             * short while a cancel waits for its answer). */
+            long max = asked ? MANAGER_SLEEP_NS : manager_sleep_max(shortest);
+            long ns = busy ? backoff_next(&bo, max) : 100000000;
             if (ns) {
                 p->sleeping = 1;
                 cf__cond_wait(&p->cv, &p->mu, cf_now_ns() + ns);
@@ -1052,6 +1333,7 @@ static int mp_shutdown(cf_executor *ex, int wait, int cancel) {
     if (cancel) {
         q = p->head;
         p->head = p->tail = NULL;
+        p->cancel_all = 1; /* and what the workers hold but have not started */
     }
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
@@ -1075,6 +1357,7 @@ static int mp_shutdown(cf_executor *ex, int wait, int cancel) {
 static void mp_destroy(cf_executor *ex) {
     mpool *p = (mpool *)ex;
     for (int i = 0; p->slots && i < p->n; i++) {
+        if (p->slots[i].pidfd >= 0) close(p->slots[i].pidfd);
         cf__buf_free(&p->slots[i].pend);
         cf__buf_free(&p->slots[i].sending);
     }
@@ -1086,7 +1369,26 @@ static void mp_destroy(cf_executor *ex) {
     free(p);
 }
 
-static const cf_ops mp_ops = {.submit = mp_submit, .shutdown = mp_shutdown, .destroy = mp_destroy};
+/* Cancel of a job a worker holds: the manager asks the worker, whose
+ * claim word decides; returns 1 while the answer is to come. */
+static int mp_ask_cancel(cf_executor *ex, cf_future *f) {
+    mpool *p = (mpool *)ex;
+    if (!cf__future_ask_cancel(f)) return 0;
+    if (cf__manager_of == ex) {
+        cancel_here(p, f); /* decided when it returns */
+        return 0;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->cancels_asked++;
+    if (p->sleeping) pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return 1;
+}
+
+static const cf_ops mp_ops = {.submit = mp_submit,
+                              .shutdown = mp_shutdown,
+                              .destroy = mp_destroy,
+                              .ask_cancel = mp_ask_cancel};
 
 static int refuse(int err, const char *why) {
     snprintf(last_err, sizeof last_err, "%s", why);
