@@ -152,7 +152,7 @@ fuzz: $(FUZZERS)
 
 bench: all | deps
 	$(CFBENCH) run --workload all --size $(SIZE) --out results
-	$(CFBENCH) run --workload hash --mode seq,thread,process --workers 1,2,4 --size $(SIZE) \
+	$(CFBENCH) run --workload hash --mode loop,seq,thread,process --workers 1,2,4 --size $(SIZE) \
 	    --repeat 3 --warmup 0 --quiet --out results/sweep
 	$(CFBENCH) run --workload hash,prime --size quick --trace --repeat 3 --quiet --out results/trace
 	$(CFBENCH) run --workload hash,prime --size quick --trace --repeat 3 --quiet --chunksize 64 \
@@ -173,7 +173,7 @@ compare-python: all | deps
 	else echo "compare-python: Python 3.8+ (python3) not available; skipped"; fi
 # Speedup against workers, past the core count on purpose.
 sweep: all | deps
-	$(CFBENCH) run --workload hash,prime --mode seq,thread,process,thread-gil \
+	$(CFBENCH) run --workload hash,prime --mode loop,seq,thread,process,thread-gil \
 	    --workers 1,2,4,8,16 --size $(SIZE) --repeat 3 --out results/sweep
 	@./plots/draw results plots
 # A lesson for a class, live in the terminal: make demo LESSON=gil (default: all in turn).
@@ -188,7 +188,7 @@ check-tutorial:
 CHUNKS ?= 1 2 4 8 16 32 64 128 256 512 1024
 chunksweep: all | deps
 	@rm -rf results/chunks
-	@for c in $(CHUNKS); do m=thread,process; [ $$c = $(firstword $(CHUNKS)) ] && m=seq,$$m; \
+	@for c in $(CHUNKS); do m=thread,process; [ $$c = $(firstword $(CHUNKS)) ] && m=loop,seq,$$m; \
 	    $(CFBENCH) run --impl all --workload prime,hash --mode $$m --workers 2 --chunksize $$c \
 	        --size $(SIZE) --repeat 3 --warmup 1 --quiet --out results/chunks/c$$c || exit 1; done
 	@{ head -n 1 results/chunks/c$(firstword $(CHUNKS))/summary.csv; for c in $(CHUNKS); do \

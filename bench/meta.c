@@ -83,7 +83,7 @@ static void git_commit(char *buf, size_t len) {
     if (buf[0] == '\0') snprintf(buf, len, "unknown");
 }
 
-int meta_print(FILE *f, int argc, char **argv, const char *start_method) {
+int meta_print(FILE *f, int argc, char **argv, const char *extra) {
     char cpu[256], commit[64], date[32];
     struct utsname u;
     time_t now = time(NULL);
@@ -118,11 +118,11 @@ int meta_print(FILE *f, int argc, char **argv, const char *start_method) {
     fprintf(f, "openssl: %s\n", OpenSSL_version(OPENSSL_VERSION));
     fprintf(f, "libmicrohttpd: %s\n", MHD_get_version());
     fprintf(f, "gsl: %s\n", gsl_version);
-    if (start_method) fprintf(f, "start_method: %s\n", start_method);
+    if (extra) fputs(extra, f);
     return ferror(f) ? -1 : 0;
 }
 
-int meta_write(const char *dir, int argc, char **argv, const char *start_method, char *err,
+int meta_write(const char *dir, int argc, char **argv, const char *extra, char *err,
                size_t errlen) {
     char path[4096];
     atomic_file af;
@@ -132,7 +132,7 @@ int meta_write(const char *dir, int argc, char **argv, const char *start_method,
         return -1;
     }
     if (atomic_open(&af, path, err, errlen) != 0) return -1;
-    if (meta_print(af.f, argc, argv, start_method) != 0) {
+    if (meta_print(af.f, argc, argv, extra) != 0) {
         snprintf(err, errlen, "%s: write failed", path);
         atomic_abort(&af);
         return -1;

@@ -13,13 +13,13 @@
 
 /* Writes DIR/meta.txt atomically (temporary file + rename) describing this
  * process and the command line argv[0..argc) (joined with spaces after
- * "cfbench"). Returns 0 or -1 with a one-line reason in err. */
-int meta_write(const char *dir, int argc, char **argv, const char *start_method, char *err,
+ * "cfbench"), then `extra` ("key: value" lines of the run's own, or NULL).
+ * Returns 0 or -1 with a one-line reason in err. */
+int meta_write(const char *dir, int argc, char **argv, const char *extra, char *err,
                size_t errlen);
 
-/* The "key: value" lines on f (what meta_write puts in the file), with
- * "start_method: TEXT" when start_method is not NULL. Returns 0 or -1 if
- * writing failed. */
-int meta_print(FILE *f, int argc, char **argv, const char *start_method);
+/* The "key: value" lines on f (what meta_write puts in the file), then
+ * extra when not NULL. Returns 0 or -1 if writing failed. */
+int meta_print(FILE *f, int argc, char **argv, const char *extra);
 
 #endif
