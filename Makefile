@@ -55,7 +55,7 @@ all: $(CFBENCH) $(EXAMPLES) $(LIBSO) $(BUILD)/cfbench.1 \
 
 # One .ci/deps run per make, for the groups the goals given need.
 goals_need = $(if $(filter $(1),$(MAKECMDGOALS)),$(2))
-DEPS := build $(call goals_need,bench plots hyperfine compare-python sweep chunksweep overhead peers,bench) \
+DEPS := build $(call goals_need,bench plots hyperfine compare-python sweep chunksweep overhead peers reference,bench) \
     $(call goals_need,tests test stress,test) $(call goals_need,check-sanitize,sanitize) \
     $(call goals_need,fuzz,fuzz)
 deps:
@@ -180,6 +180,10 @@ sweep: all | deps
 LESSON ?= $(shell $(CFBENCH) demo --list 2>/dev/null | cut -d' ' -f1)
 demo: $(CFBENCH)
 	@for l in $(LESSON); do $(CFBENCH) demo $$l || exit 1; done
+# Every file under results/reference/ and plots/reference/ again, on a quiet
+# machine, swapped in at the end (bench/reference.sh; FORCE=1 overrides).
+reference: all | deps
+	@./bench/reference.sh
 # Every number tutorial.md and README.md cite must still match its source.
 check-tutorial:
 	@./tests/check_tutorial.sh tutorial.md README.md
@@ -194,7 +198,7 @@ chunksweep: all | deps
 	@{ head -n 1 results/chunks/c$(firstword $(CHUNKS))/summary.csv; for c in $(CHUNKS); do \
 	    tail -n +2 results/chunks/c$$c/summary.csv; done; } > results/chunks/summary.csv
 	@./plots/draw results plots
-.PHONY: overhead sweep chunksweep demo check-tutorial
+.PHONY: overhead sweep chunksweep demo check-tutorial reference
 overhead: all peers | deps
 	@mkdir -p results
 	$(CFBENCH) overhead --impl all --tasks 20000 > results/overhead.csv
