@@ -102,7 +102,7 @@ test: tests
 	    MPIEXEC="$(MPIEXEC)" MPI_TEST=$(BUILD)/tests/test_mpi_pool MPI_SKIP="$(MPI_SKIP)" \
 	    CFBENCH_MPI=$(if $(MPI_PC),yes,no) TEST_DIR=$(BUILD)/tests \
 	    ./tests/run $(TESTS) tests/forkserver.sh tests/report.sh tests/hostile_plots.sh tests/install.sh \
-	    $(if $(MPI_SKIP),,tests/mpi_pool.sh)
+	    tests/quiet.sh $(if $(MPI_SKIP),,tests/mpi_pool.sh)
 # Seeded random mixes of every operation (tests/stress.c); STRESS_ARGS=--seed N replays one.
 stress: $(BUILD)/tests/stress
 	$(BUILD)/tests/stress --seconds $(STRESS_SECS) $(STRESS_ARGS)

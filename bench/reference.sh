@@ -16,7 +16,7 @@
 # usage: bench/reference.sh          (make reference; FORCE=1 MAX=0.2)
 set -u
 cd "$(dirname "$0")/.."
-cf=build/cfbench
+cf=${CFBENCH:-build/cfbench}  # tests/quiet.sh gives a stand-in
 max=${MAX:-0.2}
 force=${FORCE:-0}
 new=results/.reference.new new_plots=plots/.reference.new
@@ -31,15 +31,15 @@ quiet() {
     return 1
 }
 
-[ -x $cf ] || make all > /dev/null || exit 1
-if ! git diff --quiet HEAD -- . ':!results/reference' ':!plots/reference' 2> /dev/null; then
-    say "uncommitted changes: commit first (each set's meta.txt names the commit)"
-    [ "$force" = 1 ] || exit 1
-fi
+[ -x "$cf" ] || make all > /dev/null || exit 1
 forced=""
 if ! quiet 10; then
     say "refused: the machine is busy (other work over $max cores); nothing was written"
     exit 1
+fi
+if ! git diff --quiet HEAD -- . ':!results/reference' ':!plots/reference' 2> /dev/null; then
+    say "uncommitted changes: commit first (each set's meta.txt names the commit)"
+    [ "$force" = 1 ] || exit 1
 fi
 rm -rf "$new" "$new_plots"
 mkdir -p "$new" "$new_plots" || exit 1
