@@ -295,7 +295,8 @@ int execute_python(const point *p, const wl_plan *plan, const run_config *c, con
         return -1;
     }
     if (py_run_point(py->exe, py->root, p->wl, plan, &pp, &o, err, errlen) != 0) return -1;
-    if (timer_stop(&t, &whole) != 0) whole.other_ms = whole.other_cpu = whole.steal_cpu = whole.load = NAN;
+    if (timer_stop(&t, &whole) != 0)
+        whole.other_ms = whole.other_cpu = whole.steal_cpu = whole.load = NAN;
     *reps = calloc(o.nreps ? o.nreps : 1, sizeof **reps);
     if (*reps == NULL) {
         py_outcome_free(&o);

@@ -210,10 +210,10 @@ void report_table(const run_config *c, const workload *wl, const char *label, co
     for (size_t i = 0; i < n && k < sizeof rows / sizeof rows[0]; i++) {
         const point_stats *g = &ps[i];
         if (!g->summarized) continue;
-        rows[k++] = (table_row){point_mode_name(&g->p), g->p.workers,  g->n,
-                                g->st.median,           g->st.stddev,  g->speedup,
-                                g->st.outliers,         g->speedup_lo, g->speedup_hi,
-                                g == base[g->p.impl],   g->shared};
+        rows[k++] =
+            (table_row){point_mode_name(&g->p), g->p.workers,         g->n,           g->st.median,
+                        g->st.stddev,           g->speedup,           g->st.outliers, g->speedup_lo,
+                        g->speedup_hi,          g == base[g->p.impl], g->shared};
         outl += g->st.outliers > 0;
         shared += g->shared;
         slow += g->st.slow_first;

@@ -21,7 +21,7 @@ typedef struct point_stats {
     double *lat[3]; /* traced: queue, run, hand-back µs of every task of
                        every recorded rep */
     size_t nlat;
-    int dead; /* a run could not start: no more */
+    int dead;                       /* a run could not start: no more */
     double other_ms, other_wall_ms; /* the reps' other work and wall where /proc told */
 
     /* Filled by summary_compute(). */

@@ -43,7 +43,8 @@ void table_print(FILE *f, const char *title, const table_row *rows, size_t n, in
     char vs[32] = "vs seq";
     for (size_t i = 0; i < n; i++)
         if (rows[i].base) {
-            snprintf(vs, sizeof vs, "vs %s", rows[i].mode + (strncmp(rows[i].mode, "py-", 3) ? 0 : 3));
+            snprintf(vs, sizeof vs, "vs %s",
+                     rows[i].mode + (strncmp(rows[i].mode, "py-", 3) ? 0 : 3));
             break;
         }
     fprintf(f, "%s%s%s\n", color ? BOLD : "", title, color ? RESET : "");
@@ -69,8 +70,8 @@ void table_print(FILE *f, const char *title, const table_row *rows, size_t n, in
         if (color && !isnan(r->speedup) && !base)
             on = r->speedup >= 1.05 ? GREEN : r->speedup <= 1 / 1.05 ? RED : "";
         /* "± " is 3 bytes and 2 columns: printf pads bytes, so pad by hand. */
-        fprintf(f, "  %-10s %7d %5zu %11s   ± %-8s  %s%s%s%s%s\n", r->mode, r->workers, r->reps, med,
-                spr, on, sp, *on ? RESET : "", r->outliers ? "  (outliers)" : "",
+        fprintf(f, "  %-10s %7d %5zu %11s   ± %-8s  %s%s%s%s%s\n", r->mode, r->workers, r->reps,
+                med, spr, on, sp, *on ? RESET : "", r->outliers ? "  (outliers)" : "",
                 r->shared ? "  (shared machine)" : "");
     }
 }

@@ -298,8 +298,9 @@ START_TEST(other_cpu_rises_with_a_busy_loop_beside_the_run) {
      * keeps most of a core busy (never below 0.3 of one, however loaded
      * the machine, as it gets its share), and what else the machine does
      * only adds to it. */
-    const char *args[] = {"--size", "default", "--workload", "prime", "--mode", "loop", "--repeat",
-                          "3",      "--warmup", "0",         "--quiet", "--out", outdir, NULL};
+    const char *args[] = {"--size",  "default",  "--workload", "prime",    "--mode",
+                          "loop",    "--repeat", "3",          "--warmup", "0",
+                          "--quiet", "--out",    outdir,       NULL};
     char path[256];
     cb_outcome o;
     pid_t spin = fork();

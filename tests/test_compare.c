@@ -39,8 +39,8 @@ static int run_compare(const char *const *args, char **out, char **err) {
 static void rows(FILE *f, const char *impl, const char *wl, const char *mode, int workers,
                  const double *w, size_t n, int ok) {
     for (size_t i = 0; i < n; i++)
-        fprintf(f, "r-%zu,%s,%s,%s,%d,1,10,quick,%zu,%.3f,1,1,1000,%d,0,abc,0,0,0.000,0.000,0.50\n", i, impl, wl,
-                mode, workers, i + 1, w[i], ok);
+        fprintf(f, "r-%zu,%s,%s,%s,%d,1,10,quick,%zu,%.3f,1,1,1000,%d,0,abc,0,0,0.000,0.000,0.50\n",
+                i, impl, wl, mode, workers, i + 1, w[i], ok);
 }
 
 /* Writes the two known result sets to tmp/a.csv and tmp/b.csv. */
@@ -220,8 +220,8 @@ END_TEST
 /* A bench.csv row of prime/seq/1 whose digest field is `digest` (written
  * as given: quote it yourself) and whose wall time and ok are given. */
 static void long_row(FILE *f, int rep, const char *digest, const char *wall, int ok) {
-    fprintf(f, "r-%d,c,prime,seq,1,1,10,quick,%d,%s,1,1,1000,%d,0,%s,0,0,0.000,0.000,0.50\n", rep, rep, wall, ok,
-            digest);
+    fprintf(f, "r-%d,c,prime,seq,1,1,10,quick,%d,%s,1,1,1000,%d,0,%s,0,0,0.000,0.000,0.50\n", rep,
+            rep, wall, ok, digest);
 }
 
 /* n bytes of c, NUL-terminated (caller frees). */

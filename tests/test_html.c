@@ -72,8 +72,8 @@ static void write_results(const char *dir) {
     ck_assert_ptr_nonnull(f = fopen(p, "w"));
     fprintf(f, "%s\n", CB_BENCH_HEADER);
     for (int i = 0; i < 5; i++)
-        fprintf(f, "r%d,c,prime" MARK ",process,2,1,100,quick,%d,%d,1,1,1000,1,0,abc,0,0,0,0,1\n", i,
-                i + 1, 10 + i);
+        fprintf(f, "r%d,c,prime" MARK ",process,2,1,100,quick,%d,%d,1,1,1000,1,0,abc,0,0,0,0,1\n",
+                i, i + 1, 10 + i);
     fclose(f);
     snprintf(p, sizeof p, "%s/plots", dir);
     ck_assert(mkdir(p, 0755) == 0);

@@ -55,8 +55,8 @@ START_TEST(default_modes_give_one_point_each_loop_first_and_async_only_for_downl
 END_TEST
 
 START_TEST(a_worker_sweep_and_chunksize_apply_to_pools_but_not_loop_or_seq) {
-    const char *args[] = {"--mode",  "loop,seq,process", "--workers", "1,2,4",
-                          "--chunksize", "8",            NULL};
+    const char *args[] = {"--mode", "loop,seq,process", "--workers", "1,2,4", "--chunksize", "8",
+                          NULL};
     point *p;
     size_t n;
     parse(args);
@@ -222,7 +222,8 @@ static Suite *plan_suite(void) {
     tcase_add_test(tc, a_worker_sweep_and_chunksize_apply_to_pools_but_not_loop_or_seq);
     tcase_add_test(tc, python_points_follow_the_c_points_with_the_same_sweep);
     tcase_add_test(tc, interleave_runs_round_by_round_and_grouped_point_by_point);
-    tcase_add_test(tc, random_order_shuffles_each_round_puts_the_reference_first_and_repeats_for_a_seed);
+    tcase_add_test(
+        tc, random_order_shuffles_each_round_puts_the_reference_first_and_repeats_for_a_seed);
     tcase_add_test(tc, the_reference_is_the_loop_or_seq_where_no_loop_is_asked);
     tcase_add_test(tc, check_refuses_a_plan_with_nothing_to_run_and_names_skipped_workloads);
     tcase_add_test(tc, count_runs_adds_the_reference_pass_when_neither_loop_nor_seq_is_asked);
