@@ -55,7 +55,7 @@ all: $(CFBENCH) $(EXAMPLES) $(LIBSO) $(BUILD)/cfbench.1 \
 
 # One .ci/deps run per make, for the groups the goals given need.
 goals_need = $(if $(filter $(1),$(MAKECMDGOALS)),$(2))
-DEPS := build $(call goals_need,bench plots hyperfine compare-python sweep chunksweep overhead peers,bench) \
+DEPS := build $(call goals_need,bench plots hyperfine compare-python sweep chunksweep overhead peers reference,bench) \
     $(call goals_need,tests test stress,test) $(call goals_need,check-sanitize,sanitize) \
     $(call goals_need,fuzz,fuzz)
 deps:
@@ -107,7 +107,7 @@ test: tests
 # The harness's scripts test gnuplot, Chromium and make install, not threads:
 # the plain build runs them all, ASan the hostile files (cfbench report's
 # reading), TSan none (CI's 15 minutes).
-SCRIPT_TESTS_plain := tests/report.sh tests/hostile_plots.sh tests/install.sh
+SCRIPT_TESTS_plain := tests/report.sh tests/hostile_plots.sh tests/install.sh tests/quiet.sh
 SCRIPT_TESTS_asan  := tests/hostile_plots.sh
 # Seeded random mixes of every operation (tests/stress.c); STRESS_ARGS=--seed N replays one.
 stress: $(BUILD)/tests/stress
@@ -158,7 +158,7 @@ fuzz: $(FUZZERS)
 
 bench: all | deps
 	$(CFBENCH) run --workload all --size $(SIZE) --out results
-	$(CFBENCH) run --workload hash --mode seq,thread,process --workers 1,2,4 --size $(SIZE) \
+	$(CFBENCH) run --workload hash --mode loop,seq,thread,process --workers 1,2,4 --size $(SIZE) \
 	    --repeat 3 --warmup 0 --quiet --out results/sweep
 	$(CFBENCH) run --workload hash,prime --size quick --trace --repeat 3 --quiet --out results/trace
 	$(CFBENCH) run --workload hash,prime --size quick --trace --repeat 3 --quiet --chunksize 64 \
@@ -179,13 +179,17 @@ compare-python: all | deps
 	else echo "compare-python: Python 3.8+ (python3) not available; skipped"; fi
 # Speedup against workers, past the core count on purpose.
 sweep: all | deps
-	$(CFBENCH) run --workload hash,prime --mode seq,thread,process,thread-gil \
+	$(CFBENCH) run --workload hash,prime --mode loop,seq,thread,process,thread-gil \
 	    --workers 1,2,4,8,16 --size $(SIZE) --repeat 3 --out results/sweep
 	@./plots/draw results plots
 # A lesson for a class, live in the terminal: make demo LESSON=gil (default: all in turn).
 LESSON ?= $(shell $(CFBENCH) demo --list 2>/dev/null | cut -d' ' -f1)
 demo: $(CFBENCH)
 	@for l in $(LESSON); do $(CFBENCH) demo $$l || exit 1; done
+# Every file under results/reference/ and plots/reference/ again, on a quiet
+# machine, swapped in at the end (bench/reference.sh; FORCE=1 overrides).
+reference: all | deps
+	@./bench/reference.sh
 # Every number tutorial.md and README.md cite must still match its source.
 check-tutorial:
 	@./tests/check_tutorial.sh tutorial.md README.md
@@ -194,13 +198,13 @@ check-tutorial:
 CHUNKS ?= 1 2 4 8 16 32 64 128 256 512 1024
 chunksweep: all | deps
 	@rm -rf results/chunks
-	@for c in $(CHUNKS); do m=thread,process; [ $$c = $(firstword $(CHUNKS)) ] && m=seq,$$m; \
+	@for c in $(CHUNKS); do m=thread,process; [ $$c = $(firstword $(CHUNKS)) ] && m=loop,seq,$$m; \
 	    $(CFBENCH) run --impl all --workload prime,hash --mode $$m --workers 2 --chunksize $$c \
 	        --size $(SIZE) --repeat 3 --warmup 1 --quiet --out results/chunks/c$$c || exit 1; done
 	@{ head -n 1 results/chunks/c$(firstword $(CHUNKS))/summary.csv; for c in $(CHUNKS); do \
 	    tail -n +2 results/chunks/c$$c/summary.csv; done; } > results/chunks/summary.csv
 	@./plots/draw results plots
-.PHONY: overhead sweep chunksweep demo check-tutorial
+.PHONY: overhead sweep chunksweep demo check-tutorial reference
 overhead: all peers | deps
 	@mkdir -p results
 	$(CFBENCH) overhead --impl all --tasks 20000 > results/overhead.csv

@@ -12,5 +12,6 @@ int cmd_overhead(int argc, char **argv); /* overhead.c: per-task cost */
 int cmd_compare(int argc, char **argv);  /* compare.c: two result sets */
 int cmd_report(int argc, char **argv);   /* html.c: one HTML page per run */
 int cmd_demo(int argc, char **argv);     /* demo.c: lessons for a class */
+int cmd_quiet(int argc, char **argv);    /* quiet.c: is the machine quiet enough to measure? */
 
 #endif

@@ -8,10 +8,19 @@
 #include "config.h"
 
 const mode_info run_modes[NMODES] = {
-    [M_SEQ] = {"seq", 0, CF_SEQUENTIAL, 0},           [M_THREAD] = {"thread", 0, CF_THREAD, 0},
-    [M_PROCESS] = {"process", 0, CF_PROCESS, 0},      [M_ASYNC] = {"async", 1, CF_SEQUENTIAL, 0},
-    [M_THREAD_GIL] = {"thread-gil", 0, CF_THREAD, 1}, [M_MPI] = {"mpi", 0, CF_MPI, 0},
+    [M_LOOP] = {"loop", 0, CF_SEQUENTIAL, 0, 1},
+    [M_SEQ] = {"seq", 0, CF_SEQUENTIAL, 0, 0},
+    [M_THREAD] = {"thread", 0, CF_THREAD, 0, 0},
+    [M_PROCESS] = {"process", 0, CF_PROCESS, 0, 0},
+    [M_ASYNC] = {"async", 1, CF_SEQUENTIAL, 0, 0},
+    [M_THREAD_GIL] = {"thread-gil", 0, CF_THREAD, 1, 0},
+    [M_MPI] = {"mpi", 0, CF_MPI, 0, 0},
 };
+
+unsigned config_py_modes(unsigned modes) {
+    if (modes & 1u << M_SEQ) modes |= 1u << M_LOOP;
+    return modes & PY_MODES;
+}
 
 int bench_with_mpi;
 
@@ -23,15 +32,19 @@ void config_usage(FILE *f) {
             "\n"
             "Runs each workload in each mode, checks that every mode computed the same\n"
             "results, appends one row per run to DIR/bench.csv and writes\n"
-            "DIR/summary.csv and DIR/meta.txt.\n"
+            "DIR/summary.csv and DIR/meta.txt. Speedups are against loop where it ran,\n"
+            "else against seq. Each run also records other_cpu: the cores the rest of\n"
+            "the machine kept busy meanwhile (/proc/stat); a point over 0.2 is flagged.\n"
             "\n"
             "  --workload LIST   download, hash, prime, comma-separated, or all\n"
             "                    (default all)\n"
-            "  --mode LIST       seq, thread, process, async, thread-gil, mpi, or all\n"
-            "                    (default all that apply but mpi; async is download\n"
-            "                    only; mpi: an MPI pool, rank 0 the client: under\n"
-            "                    `mpiexec -n N cfbench ...` ranks 1..N-1 serve, alone\n"
-            "                    it spawns cfbench workers)\n"
+            "  --mode LIST       loop, seq, thread, process, async, thread-gil, mpi, or\n"
+            "                    all (default all that apply but mpi; loop: the tasks\n"
+            "                    called in a plain for loop, no executor, the base of\n"
+            "                    every speedup; seq: the sequential executor, futures\n"
+            "                    and all; async is download only; mpi: an MPI pool,\n"
+            "                    rank 0 the client: under `mpiexec -n N cfbench ...`\n"
+            "                    ranks 1..N-1 serve, alone it spawns cfbench workers)\n"
             "  --workers N|LIST  pool size, or a sweep like 1,2,4,8 (1..%d; default\n"
             "                    Python's: threads min(32, cpus+4), processes cpus;\n"
             "                    download threads: one per file; async: all at once)\n"
@@ -58,10 +71,12 @@ void config_usage(FILE *f) {
             "                    interleave)\n"
             "  --resamples N     bootstrap resamples for the speedup's 95%% interval\n"
             "                    (1..%d; default 2000)\n"
-            "  --impl LIST       c, python or all (default c): python runs seq, thread\n"
-            "                    and process with Python's concurrent.futures, and\n"
-            "                    mpi with mpi4py.futures (workloads/python/bench.py)\n"
-            "                    on the same inputs\n"
+            "  --impl LIST       c, python or all (default c): python runs loop (a list\n"
+            "                    comprehension; also for seq, as Python has no\n"
+            "                    sequential executor), thread and process with\n"
+            "                    Python's concurrent.futures, and mpi with\n"
+            "                    mpi4py.futures (workloads/python/bench.py) on the\n"
+            "                    same inputs\n"
             "  --out DIR         where the CSV go (default results)\n"
             "  --max-bytes SIZE  download: fail a file larger than SIZE bytes (K, M or\n"
             "                    G: powers of 1024; 0: no limit; default 1G), checked\n"
@@ -72,18 +87,20 @@ void config_usage(FILE *f) {
             "                    address (default 127.0.0.1; with mpi ranks on other\n"
             "                    hosts, an address on the network mpiexec's ranks use;\n"
             "                    meta.txt names the server as download_server)\n"
-            "  --no-reference    skip the unrecorded seq pass that gives the reference\n"
-            "                    digest when seq is not asked for (whole-process timing)\n"
+            "  --no-reference    skip the unrecorded loop pass that gives the reference\n"
+            "                    digest when neither loop nor seq is asked for\n"
+            "                    (whole-process timing)\n"
             "  --quiet           no table, no progress bar, no notes\n"
             "  --json            print the summary as JSON on stdout instead of the table\n"
             "  -h, --help        this text\n"
             "\n"
-            "Exit status: 0 ok, 1 a run failed or disagreed with seq, 2 bad usage,\n"
+            "Exit status: 0 ok, 1 a run failed or disagreed with the\n"
+            "reference (loop's results, or seq's), 2 bad usage,\n"
             "130/143 interrupted (what was measured is kept).\n"
             "\n"
             "examples:\n"
             "  cfbench run --size quick\n"
-            "  cfbench run --workload hash,prime --mode seq,process --workers 1,2,4\n"
+            "  cfbench run --workload hash,prime --mode loop,seq,process --workers 1,2,4\n"
             "  cfbench run --workload prime --mode process --chunksize 16 --repeat 10\n"
             "  cfbench run --workload download --mode seq,thread,async --urls urls.txt\n"
             "  cfbench run --size quick --json --out /tmp/r\n"
@@ -325,8 +342,8 @@ int config_parse(int argc, char **argv, run_config *c) {
         fprintf(stderr, "cfbench was built without Open MPI\n");
         return 2;
     }
-    if (c->impls == 1u << IMPL_PY && !(c->modes & PY_MODES))
+    if (c->impls == 1u << IMPL_PY && !config_py_modes(c->modes))
         return config_bad_usage(
-            "--impl python: Python runs the seq, thread, process and mpi modes only");
+            "--impl python: Python runs the loop (or seq), thread, process and mpi modes only");
     return 0;
 }

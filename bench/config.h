@@ -24,16 +24,19 @@
 /* --max-bytes when not given: 1 GiB a download. */
 #define MAX_BYTES_DEFAULT (1ull << 30)
 
-/* The modes, in the order they run (seq first: its digest is the
- * reference). Adding a mode is one entry in run_modes[]. */
-enum { M_SEQ, M_THREAD, M_PROCESS, M_ASYNC, M_THREAD_GIL, M_MPI, NMODES };
+/* The modes, in the order they run (loop first: its digest is the
+ * reference, and its time the base of every speedup; seq is both where no
+ * loop ran). Adding a mode is one entry in run_modes[]. */
+enum { M_LOOP, M_SEQ, M_THREAD, M_PROCESS, M_ASYNC, M_THREAD_GIL, M_MPI, NMODES };
 
 /* Modes that "all" (and no --mode) leaves out: mpi starts MPI and spawns
  * ranks, seconds a pool; it runs when asked by name. */
 #define MODES_NOT_IN_ALL (1u << M_MPI)
 
-/* The modes workloads/python/bench.py runs (mpi: with mpi4py). */
-#define PY_MODES (1u << M_SEQ | 1u << M_THREAD | 1u << M_PROCESS | 1u << M_MPI)
+/* The modes workloads/python/bench.py runs (mpi: with mpi4py). Python has
+ * no sequential executor: its list comprehension is `loop`, which it runs
+ * when C runs loop or seq (config_py_modes). */
+#define PY_MODES (1u << M_LOOP | 1u << M_THREAD | 1u << M_PROCESS | 1u << M_MPI)
 
 /* 1 when this cfbench links the MPI pool (main() sets it, with Open MPI
  * found at build time): --mode mpi and overhead --impl mpi need it. A fact
@@ -45,6 +48,7 @@ typedef struct mode_info {
     int async;    /* runs workload->run_async instead of an executor */
     cf_kind kind; /* executor kind when not async */
     int gil;      /* the pool runs under the emulated GIL */
+    int plain;    /* no executor: the tasks called in a for loop */
 } mode_info;
 
 extern const mode_info run_modes[NMODES];
@@ -86,6 +90,12 @@ typedef struct run_config {
  * config_free() whatever the result. Returns 0, 1 after printing --help on
  * stdout, or 2 after printing one line on stderr naming what is wrong. */
 int config_parse(int argc, char **argv, run_config *c);
+
+/* The modes Python runs for C's `modes`: PY_MODES, with seq asked for
+ * read as Python's loop (its list comprehension; it has no sequential
+ * executor), so that `--impl all --mode seq,...` still gives Python its
+ * base. */
+unsigned config_py_modes(unsigned modes);
 
 /* Prints `cfbench run --help` to f. */
 void config_usage(FILE *f);

@@ -75,6 +75,7 @@ enum {
     S_QUEUE_P50,
     S_BACK_P99 = S_QUEUE_P50 + 8,
     S_NOTES,
+    S_SHARED,
     S_BUDGET_WORK, /* then start-up, hand-off, idle (budget.h) */
     S_PREDICTED = S_BUDGET_WORK + BUDGET_NPARTS,
     S_NCOLS
@@ -104,6 +105,7 @@ static const csv_column summary_cols[S_NCOLS] = {
     [S_QUEUE_P50 + 7] = {"back_p95_us", CSV_NUMBER, MS},
     [S_BACK_P99] = {"back_p99_us", CSV_NUMBER, MS},
     [S_NOTES] = {"notes", CSV_TEXT, 0, 0},
+    [S_SHARED] = {"shared", CSV_COUNT, 0, 1},
     [S_BUDGET_WORK] = {"budget_work_ms", CSV_NUMBER, MS},
     [S_BUDGET_WORK + 1] = {"budget_startup_ms", CSV_NUMBER, MS},
     [S_BUDGET_WORK + 2] = {"budget_handoff_ms", CSV_NUMBER, MS},
@@ -137,6 +139,7 @@ static const char style[] =
     "td:first-child{font-weight:600;background:#f6f6f6;text-align:left;white-space:nowrap}\n"
     "table.kv td{text-align:left;white-space:normal;word-break:break-word}\n"
     "tr.base td{color:#555;background:#fafafa}.ci{color:#666;font-size:12px}\n"
+    ".shared{color:#a60;font-size:12px;font-style:italic}\n"
     ".faster{color:#0a6d1a;font-weight:600}.slower{color:#b3261e;font-weight:600}\n"
     "ul.notes{margin:4px 0 12px;padding-left:20px;font-size:13px}ul.notes li{margin:2px 0}\n"
     "ul.glance{background:#f3f7fb;border-left:4px solid #1f77b4;padding:8px 12px 8px 28px;"
@@ -211,10 +214,27 @@ static int has_latency(rows w, int i) {
     return 0;
 }
 
-static void speedup_cell(FILE *f, const csv_table *t, size_t r) {
+/* The row of w that impl's speedups are against: its loop, or its seq in
+ * results from before the loop existed; -1 if none. */
+static long base_row(rows w, const char *impl) {
+    long seq = -1;
+    for (size_t k = 0; k < w.n; k++) {
+        const char *m = csv_text(w.t, w.r[k], S_MODE);
+        if (strcmp(csv_text(w.t, w.r[k], S_IMPL), impl) != 0) continue;
+        if (!strcmp(m, "loop")) return (long)w.r[k];
+        if (!strcmp(m, "seq") && seq < 0) seq = (long)w.r[k];
+    }
+    return seq;
+}
+
+static int is_base(rows w, size_t r) {
+    return base_row(w, csv_text(w.t, r, S_IMPL)) == (long)r;
+}
+
+static void speedup_cell(FILE *f, const csv_table *t, size_t r, int base) {
     double s = csv_num(t, r, S_SPEEDUP), lo = csv_num(t, r, S_SPEEDUP_LO),
            hi = csv_num(t, r, S_SPEEDUP_HI);
-    if (!strcmp(csv_text(t, r, S_MODE), "seq")) {
+    if (base) {
         fputs("<td>1× (baseline)</td>", f);
         return;
     }
@@ -260,8 +280,9 @@ static void workload_table(FILE *f, rows w) {
     if (impls > 1) fputs("<th class=\"t\">impl</th>", f);
     fputs("<th class=\"t\">mode</th><th>workers</th><th>chunk</th><th>tasks</th><th>reps</th>"
           "<th>median</th><th>spread (sd)</th>"
-          "<th title=\"median speedup over the same language's seq run, 95% bootstrap "
-          "interval\">speedup vs own seq</th><th>CPU use</th>",
+          "<th title=\"median speedup over the same language's plain loop (its seq run in "
+          "results without a loop), 95% bootstrap interval\">speedup vs own loop</th>"
+          "<th>CPU use</th>",
           f);
     for (int i = 0; i < 3; i++)
         if ((lat[i] = has_latency(w, i)))
@@ -272,7 +293,7 @@ static void workload_table(FILE *f, rows w) {
         char med[32], sd[32];
         fmt_ms(med, sizeof med, csv_num(t, r, S_MEDIAN));
         fmt_ms(sd, sizeof sd, csv_num(t, r, S_STDDEV));
-        fputs(!strcmp(csv_text(t, r, S_MODE), "seq") ? "<tr class=\"base\">" : "<tr>", f);
+        fputs(is_base(w, r) ? "<tr class=\"base\">" : "<tr>", f);
         if (impls > 1) {
             fputs("<td class=\"t\">", f);
             html_escape(f, csv_text(t, r, S_IMPL));
@@ -282,10 +303,14 @@ static void workload_table(FILE *f, rows w) {
         for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
             fputs(i == 0 ? "<td class=\"t\">" : "<td>", f);
             html_escape(f, csv_text(t, r, text[i]));
+            if (i == 0 && csv_num(t, r, S_SHARED) == 1)
+                fputs(" <span class=\"shared\" title=\"its runs shared the machine with other "
+                      "work (over 0.2 cores): see the notes\">shared</span>",
+                      f);
             fputs("</td>", f);
         }
         fprintf(f, "<td>%s</td><td>± %s</td>", med, sd);
-        speedup_cell(f, t, r);
+        speedup_cell(f, t, r, is_base(w, r));
         double u = csv_num(t, r, S_UTIL);
         if (isnan(u))
             fputs("<td>-</td>", f);
@@ -330,13 +355,6 @@ static void workload_table(FILE *f, rows w) {
     if (notes) fputs("</ul>\n", f);
 }
 
-/* The first row of w with this mode, or -1. */
-static long first_with_mode(rows w, const char *mode) {
-    for (size_t k = 0; k < w.n; k++)
-        if (!strcmp(csv_text(w.t, w.r[k], S_MODE), mode)) return (long)w.r[k];
-    return -1;
-}
-
 /* One line per (impl, workload), g grouping t by them: which mode won,
  * by how much, in time. */
 static void at_a_glance(FILE *f, const csv_table *t, const csv_groups *g) {
@@ -344,11 +362,11 @@ static void at_a_glance(FILE *f, const csv_table *t, const csv_groups *g) {
     for (size_t i = 0; i < g->n; i++) {
         rows w = group_rows(t, g, i);
         const char *impl = csv_text(t, w.r[0], S_IMPL), *wl = csv_text(t, w.r[0], S_WORKLOAD);
-        long base = first_with_mode(w, "seq"), best = -1;
+        long base = base_row(w, impl), best = -1;
         if (base < 0) continue;
         for (size_t k = 0; k < w.n; k++) {
             size_t q = w.r[k];
-            if (strcmp(csv_text(t, q, S_MODE), "seq") && !isnan(csv_num(t, q, S_SPEEDUP)) &&
+            if ((long)q != base && !isnan(csv_num(t, q, S_SPEEDUP)) &&
                 (best < 0 || csv_num(t, q, S_SPEEDUP) > csv_num(t, (size_t)best, S_SPEEDUP)))
                 best = (long)q;
         }
@@ -379,7 +397,7 @@ static void at_a_glance(FILE *f, const csv_table *t, const csv_groups *g) {
         /* The ratio the speedups hide: this language's seq against C's. */
         const char *c_key[] = {"c", wl};
         long c_group = strcmp(impl, "c") ? csv_group_find(t, g, c_key) : -1;
-        long c_base = c_group < 0 ? -1 : first_with_mode(group_rows(t, g, (size_t)c_group), "seq");
+        long c_base = c_group < 0 ? -1 : base_row(group_rows(t, g, (size_t)c_group), "c");
         double ratio =
             c_base < 0 ? NAN
                        : csv_num(t, (size_t)base, S_MEDIAN) / csv_num(t, (size_t)c_base, S_MEDIAN);
@@ -419,7 +437,9 @@ static int section_summary(FILE *f, const char *dir, const char *name, const cha
     fputs("</h2>\n<p class=\"sub\">From ", f);
     html_escape(f, path);
     fputs(": medians of the timed runs; speedup is each mode's median against the "
-          "sequential median of the same language (C against C, Python against Python). "
+          "plain loop's median of the same language (C against C, Python against Python; "
+          "seq's in results without a loop). A row marked <i>shared</i> ran beside other "
+          "work (over 0.2 cores, bench.csv's other_cpu): its times read slow and noisy. "
           "CPU use: (user + sys) / (wall × min(workers, cores)).</p>\n",
           f);
     if (!csv_has(&t, S_WORKLOAD) || !csv_has(&t, S_MODE)) {

@@ -23,6 +23,7 @@ static const struct {
     {"compare", cmd_compare, "two result sets side by side, with a verdict"},
     {"report", cmd_report, "one HTML page of a results folder: tables, notes, charts"},
     {"demo", cmd_demo, "a lesson for a class: predict, run live, explain"},
+    {"quiet", cmd_quiet, "is the machine quiet enough to measure on? (other work)"},
 };
 
 /* Hundreds of concurrent downloads (and the server's connections) need

@@ -13,10 +13,10 @@
 
 /* Writes DIR/meta.txt atomically (temporary file + rename) describing this
  * process and the command line argv[0..argc) (joined with spaces after
- * "cfbench"), then `extra` as given (the caller's own "key: value\n" lines,
- * e.g. the start method; NULL: none). Returns 0 or -1 with a one-line
- * reason in err. */
-int meta_write(const char *dir, int argc, char **argv, const char *extra, char *err, size_t errlen);
+ * "cfbench"), then `extra` ("key: value" lines of the run's own, or NULL).
+ * Returns 0 or -1 with a one-line reason in err. */
+int meta_write(const char *dir, int argc, char **argv, const char *extra, char *err,
+               size_t errlen);
 
 /* The "key: value" lines on f (what meta_write puts in the file), then
  * extra when not NULL. Returns 0 or -1 if writing failed. */

@@ -9,11 +9,16 @@
 #include "plan.h"
 
 const char *point_mode_name(const point *p) {
-    static const char *const py[NMODES] = {[M_SEQ] = "py-seq",
+    static const char *const py[NMODES] = {[M_LOOP] = "py-loop",
+                                           [M_SEQ] = "py-seq",
                                            [M_THREAD] = "py-thread",
                                            [M_PROCESS] = "py-process",
                                            [M_MPI] = "py-mpi"};
     return p->impl == IMPL_PY && py[p->mode] != NULL ? py[p->mode] : run_modes[p->mode].name;
+}
+
+int plan_reference_mode(unsigned modes) {
+    return modes & 1u << M_SEQ && !(modes & 1u << M_LOOP) ? M_SEQ : M_LOOP;
 }
 
 int plan_applies(const workload *wl, int mode) {
@@ -22,7 +27,7 @@ int plan_applies(const workload *wl, int mode) {
 
 int plan_default_workers(const workload *wl, int mode, size_t tasks) {
     const mode_info *m = &run_modes[mode];
-    if (mode == M_SEQ) return 1;
+    if (mode == M_SEQ || m->plain) return 1;
     /* Under `mpiexec -n N` (Open MPI says N in its environment) the pool
      * takes ranks 1..N-1; alone it spawns as many as the CPUs. */
     const char *world = mode == M_MPI ? getenv("OMPI_COMM_WORLD_SIZE") : NULL;
@@ -36,7 +41,7 @@ int plan_default_workers(const workload *wl, int mode, size_t tasks) {
 /* The worker counts of (wl, mode): the sweep, or the one default. */
 static size_t worker_counts(const run_config *c, const workload *wl, int mode, size_t tasks,
                             int *out) {
-    if (mode == M_SEQ || c->nworkers == 0) {
+    if (mode == M_SEQ || run_modes[mode].plain || c->nworkers == 0) {
         out[0] = plan_default_workers(wl, mode, tasks);
         return 1;
     }
@@ -58,7 +63,7 @@ int plan_points(const run_config *c, const workload *wl, size_t tasks, point **o
         for (int m = 0; m < NMODES; m++) {
             if (!(modes & 1u << m) || !plan_applies(wl, m)) continue;
             size_t k = worker_counts(c, wl, m, tasks, counts);
-            long chunk = run_modes[m].async || m == M_SEQ ? 1 : c->chunksize;
+            long chunk = run_modes[m].async || run_modes[m].plain || m == M_SEQ ? 1 : c->chunksize;
             for (size_t w = 0; w < k; w++)
                 p[(*n)++] = (point){wl, m, impl, counts[w], chunk};
         }
@@ -82,6 +87,7 @@ int plan_schedule(const run_config *c, const point *pts, size_t n, unsigned long
         (c->order == ORDER_RANDOM && (rng = gsl_rng_alloc(gsl_rng_mt19937)) == NULL))
         goto cleanup;
     if (rng != NULL) gsl_rng_set(rng, seed);
+    int ref = plan_reference_mode(c->modes);
     for (size_t i = 0; i < n; i++)
         if (pts[i].impl == IMPL_C) order[nc++] = i;
     if (c->order == ORDER_GROUPED) {
@@ -92,9 +98,10 @@ int plan_schedule(const run_config *c, const point *pts, size_t n, unsigned long
         for (long r = 0; r < rounds; r++) {
             if (rng != NULL) {
                 gsl_ran_shuffle(rng, order, nc, sizeof *order);
-                /* Seq first in the first round: its digest checks the rest. */
+                /* The reference first in the first round: its digest checks
+                 * the rest. */
                 for (size_t i = 0; r == 0 && i < nc; i++)
-                    if (pts[order[i]].mode == M_SEQ) {
+                    if (pts[order[i]].mode == ref) {
                         size_t t = order[0];
                         order[0] = order[i];
                         order[i] = t;
@@ -122,12 +129,13 @@ size_t plan_count_runs(const run_config *c) {
     size_t total = 0;
     for (size_t i = 0; all[i] != NULL; i++) {
         if (!(c->workloads & 1u << i)) continue;
-        if (!(c->modes & 1u << M_SEQ) && !c->no_reference) total++;
+        if (!(c->modes & (1u << M_LOOP | 1u << M_SEQ)) && !c->no_reference) total++;
         for (int impl = 0; impl < NIMPLS; impl++) {
             unsigned modes = impl == IMPL_C ? c->modes : c->py_modes;
             for (int m = 0; m < NMODES; m++) {
                 if (!(modes & 1u << m) || !plan_applies(all[i], m)) continue;
-                size_t points = m == M_SEQ || c->nworkers == 0 ? 1 : c->nworkers;
+                size_t points =
+                    m == M_SEQ || run_modes[m].plain || c->nworkers == 0 ? 1 : c->nworkers;
                 total += points * (size_t)(c->warmup + c->repeat);
             }
         }

@@ -2,7 +2,7 @@
  * in: pure functions of the config, no I/O, no clock.
  *
  * A point is one (workload, mode, workers, chunksize, impl) to time; a
- * workload's points are its C points, modes in run_modes[] order (seq
+ * workload's points are its C points, modes in run_modes[] order (loop
  * first) and each mode's worker sweep, then Python's. Each C point runs
  * warmup + repeat times; the schedule interleaves, groups or shuffles
  * those runs (--order). Python's points run after the C ones, each in one
@@ -30,9 +30,15 @@ typedef struct step {
     long round;
 } step;
 
-/* The point's mode as people read it: Python's are "py-seq", "py-thread"
+/* The point's mode as people read it: Python's are "py-loop", "py-thread"
  * and "py-process". */
 const char *point_mode_name(const point *p);
+
+/* The mode whose digest every other run of a workload must reproduce,
+ * and whose median is the base of the speedups: loop, or seq where modes
+ * (a mask of run_modes[]) holds seq but no loop. When neither is asked
+ * for, loop (run once, unrecorded, for its digest). */
+int plan_reference_mode(unsigned modes);
 
 /* Does mode apply to wl? (async only where the workload has run_async.) */
 int plan_applies(const workload *wl, int mode);
@@ -51,14 +57,14 @@ int plan_points(const run_config *c, const workload *wl, size_t tasks, point **o
 /* The order of the C points' runs: every round (warmup + repeat) of each
  * of the n points, as --order asks, into *out (malloc, *nsteps entries).
  * ORDER_RANDOM shuffles the points in each round with a generator seeded
- * by `seed`, and puts seq first in the first round so that its digest is
- * known before any other mode is checked. Python points are skipped.
+ * by `seed`, and puts the reference mode first in the first round so that
+ * its digest is known before any other mode is checked. Python points are skipped.
  * Returns 0 or -1 (out of memory). */
 int plan_schedule(const run_config *c, const point *pts, size_t n, unsigned long seed, step **out,
                   size_t *nsteps);
 
 /* How many runs the whole invocation makes (the progress bar's total):
- * reference seq passes, C runs and Python runs. */
+ * reference loop passes, C runs and Python runs. */
 size_t plan_count_runs(const run_config *c);
 
 /* Checks that the chosen modes leave something to run. Returns 0, or -1

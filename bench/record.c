@@ -1,5 +1,6 @@
 /* record.c -- bench.csv and tasks.csv rows from one table of columns. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -46,6 +47,7 @@ PUT(digest, "%s", x->r->digest)
 PUT(vol_cs, "%ld", x->r->t.vol_cs)
 PUT(invol_cs, "%ld", x->r->t.invol_cs)
 PUT(task, "%zu", x->task)
+
 PUT(worker, "%d", x->t->worker)
 PUT(submit, "%.3f", (double)(x->t->submit - x->r->t0_ns) / 1e3)
 PUT(start, "%.3f", (double)(x->t->start - x->r->t0_ns) / 1e3)
@@ -53,6 +55,23 @@ PUT(end, "%.3f", (double)(x->t->end - x->r->t0_ns) / 1e3)
 PUT(collect, "%.3f", (double)(x->t->collect - x->r->t0_ns) / 1e3)
 PUT(task_ok, "%d", x->task_ok)
 #undef PUT
+
+/* The machine's figures (machine.h), "" when /proc could not tell. */
+static void put_num(double v, char *b, size_t n) {
+    if (isnan(v))
+        snprintf(b, n, "%s", "");
+    else
+        snprintf(b, n, "%.3f", v);
+}
+static void other_cpu(const row *x, char *b, size_t n) {
+    put_num(x->r->t.other_cpu, b, n);
+}
+static void steal_cpu(const row *x, char *b, size_t n) {
+    put_num(x->r->t.steal_cpu, b, n);
+}
+static void load(const row *x, char *b, size_t n) {
+    put_num(x->r->t.load, b, n);
+}
 
 /* Every column of both files, in file order; `in` says which files. */
 enum { BENCH = 1, TASKS = 2 };
@@ -79,6 +98,10 @@ static const struct column {
     {"digest", BENCH, digest},
     {"vol_cs", BENCH, vol_cs},
     {"invol_cs", BENCH, invol_cs},
+    /* Appended: readers by name keep working. */
+    {"other_cpu", BENCH, other_cpu},
+    {"steal_cpu", BENCH, steal_cpu},
+    {"load_avg", BENCH, load},
     {"task", TASKS, task},
     {"worker", TASKS, worker},
     {"submit_us", TASKS, submit},

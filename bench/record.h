@@ -2,7 +2,9 @@
  * one per task, both laid out by one table of columns (record.c).
  *
  * Rows are appended as each run ends and flushed, so an interrupted
- * benchmark keeps what it measured. A run's id, "STAMP-PID-SEQ", joins its
+ * benchmark keeps what it measured. bench.csv's last columns say what
+ * the rest of the machine did meanwhile (machine.h): other_cpu (cores busy
+ * with other work), steal_cpu and load_avg. A run's id, "STAMP-PID-SEQ", joins its
  * tasks.csv rows to its bench.csv row.
  */
 #ifndef BENCH_RECORD_H

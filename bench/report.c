@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "machine.h"
 #include "report.h"
 #include "table.h"
 
@@ -45,6 +46,8 @@ GET(speedup_lo, ((cell){NULL, x->g->speedup_lo}))
 GET(speedup_hi, ((cell){NULL, x->g->speedup_hi}))
 GET(util, ((cell){NULL, x->g->util}))
 GET(notes, ((cell){x->g->notes, 0}))
+GET(other_cpu, ((cell){NULL, x->g->other_cpu}))
+GET(shared, ((cell){NULL, isnan(x->g->other_cpu) ? NAN : x->g->shared}))
 #undef GET
 
 /* Budget part k (budget.h) in worker-ms, or the model's wall (k 4); NaN
@@ -100,6 +103,9 @@ static const struct column {
     {"back_p95_us", NUM, 0, pct, 7},
     {"back_p99_us", NUM, 0, pct, 8},
     {"notes", TEXT, 0, notes, 0},
+    /* After notes: awk -F, readers count columns up to speedup_hi. */
+    {"other_cpu", NUM, 0, other_cpu, 0},
+    {"shared", COUNT, 0, shared, 0},
     {"budget_work_ms", NUM, 2, budget_part, 0},
     {"budget_startup_ms", NUM, 2, budget_part, 1},
     {"budget_handoff_ms", NUM, 2, budget_part, 2},
@@ -133,7 +139,7 @@ static void fmt_cell(const struct column *col, cell v, int json, char *buf, size
 
 int report_summary_csv(const run_config *c, const point_stats *ps, size_t n, char *err,
                        size_t errlen) {
-    char path[4096], buf[600];
+    char path[4096], buf[1024];
     atomic_file af;
 
     if ((size_t)snprintf(path, sizeof path, "%s/summary.csv", c->out) >= sizeof path) {
@@ -161,7 +167,7 @@ int report_summary_csv(const run_config *c, const point_stats *ps, size_t n, cha
 }
 
 void report_json(const run_config *c, const point_stats *ps, size_t n) {
-    char buf[600];
+    char buf[1024];
     int first = 1;
     printf("[");
     for (size_t i = 0; i < n; i++) {
@@ -209,17 +215,22 @@ static void print_details(const run_config *c, const point_stats *ps, size_t n) 
 void report_table(const run_config *c, const workload *wl, const char *label, const point_stats *ps,
                   size_t n) {
     table_row rows[2 * NMODES * CLI_LIST_MAX];
-    size_t k = 0, outl = 0, slow = 0;
+    size_t k = 0, outl = 0, slow = 0, shared = 0;
     char title[256];
+    const point_stats *base[NIMPLS];
 
+    for (int impl = 0; impl < NIMPLS; impl++)
+        base[impl] = summary_base(ps, n, impl);
     for (size_t i = 0; i < n && k < sizeof rows / sizeof rows[0]; i++) {
         const point_stats *g = &ps[i];
         if (!g->summarized) continue;
-        rows[k++] = (table_row){point_mode_name(&g->p), g->p.workers,  g->n,
-                                g->st.median,           g->st.stddev,  g->speedup,
-                                g->st.outliers,         g->speedup_lo, g->speedup_hi,
-                                g->budget.line};
+        rows[k++] =
+            (table_row){point_mode_name(&g->p), g->p.workers,         g->n,           g->st.median,
+                        g->st.stddev,           g->speedup,           g->st.outliers, g->speedup_lo,
+                        g->speedup_hi,          g == base[g->p.impl], g->shared,
+                        g->budget.line};
         outl += g->st.outliers > 0;
+        shared += g->shared;
         slow += g->st.slow_first;
     }
     if (k == 0) return;
@@ -233,6 +244,9 @@ void report_table(const run_config *c, const workload *wl, const char *label, co
         printf("  warning: outliers (beyond 1.5 IQR) in %zu row%s; try "
                "--warmup %ld or --repeat %ld, and a quieter machine\n",
                outl, outl > 1 ? "s" : "", c->warmup + 1, c->repeat * 2);
+    if (shared > 0)
+        printf("  warning: %zu row%s ran beside other work (over %.1f cores): see the notes\n",
+               shared, shared > 1 ? "s" : "", MACHINE_SHARED_CORES);
     print_details(c, ps, n);
     printf("\n");
     fflush(stdout);

@@ -4,11 +4,11 @@
  * Each workload is prepared once per invocation (its task list; for
  * download without --urls, the loopback server this file starts and hands
  * over as a base URL) and the same tasks go to every point, so every mode
- * does identical work. The sequential mode runs first: its digest is the
- * reference every other run of the workload must reproduce (when the user
- * did not ask for seq, one unrecorded seq pass provides it). Python's
- * points (--impl python) run after the C ones, and their digest must be
- * C's seq digest too.
+ * does identical work. The plain loop runs first: its digest is the
+ * reference every other run of the workload must reproduce (seq's, where
+ * seq ran and the loop did not; when neither was asked for, one unrecorded
+ * loop pass provides it). Python's points (--impl python) run after the C
+ * ones, and their digest must be C's reference too.
  *
  * Each timed run's row goes to bench.csv at once, so an interrupted
  * benchmark keeps what it measured. SIGINT/SIGTERM end the run in progress
@@ -19,6 +19,7 @@
  * bad command line exits 2 with one line on stderr and touches no file.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,19 +55,29 @@ typedef struct bench_ctx {
     char py_exe[256], py_root[4096]; /* --impl python: bench/python.c */
     int argc;                        /* the command line, for meta.txt */
     char **argv;
-    char server_url[256]; /* the embedded download server's, once started */
+    char server_url[256];                /* the embedded download server's, once started */
+    double other_ms, wall_ms, other_max; /* the recorded reps' other work (machine.h) */
+    size_t nother;                       /* reps whose other_cpu is known */
 } bench_ctx;
 
-/* meta.txt, with the start method asked for and, once pools ran, used,
- * and the download server's URL once it started. */
+/* meta.txt, with the start method asked for and, once pools ran, used, the
+ * download server's URL once it started, and the other work the machine
+ * did during the recorded runs. */
 static void write_meta(const bench_ctx *b) {
-    char used[64], lines[512], err[512];
+    char used[64], lines[768], err[512];
     execute_start_methods(used, sizeof used);
-    int n = snprintf(lines, sizeof lines, "start_method: %s%s%s%s\n",
+    int k = snprintf(lines, sizeof lines, "start_method: %s%s%s%s\n",
                      cf_start_method_name(b->c->start_method), used[0] ? " (used: " : "", used,
                      used[0] ? ")" : "");
-    if (b->server_url[0] && n > 0 && (size_t)n < sizeof lines)
-        snprintf(lines + n, sizeof lines - (size_t)n, "download_server: %s\n", b->server_url);
+    if (b->server_url[0] && k > 0 && (size_t)k < sizeof lines)
+        k += snprintf(lines + k, sizeof lines - (size_t)k, "download_server: %s\n", b->server_url);
+    double cores = machine_cores(b->other_ms, b->wall_ms);
+    if (b->nother > 0 && k > 0 && (size_t)k < sizeof lines)
+        snprintf(lines + k, sizeof lines - (size_t)k,
+                 "other_cpu: %.3f cores on average over %zu runs (max %.3f; the machine was %s: "
+                 "over %.1f is shared)\n",
+                 cores, b->nother, b->other_max, cores > MACHINE_SHARED_CORES ? "shared" : "quiet",
+                 MACHINE_SHARED_CORES);
     if (meta_write(b->c->out, b->argc, b->argv, lines, err, sizeof err) != 0)
         fprintf(stderr, "cfbench run: warning: %s\n", err);
 }
@@ -86,7 +97,10 @@ static int judge(bench_ctx *b, const point *p, const run_result *r, const char r
 
     if (!ok) b->failed = 1;
     if (!say || v == VERDICT_OK || (v == VERDICT_OK_FAILURES && b->c->quiet)) return ok;
-    verdict_words(v, r, ref, p->impl == IMPL_PY ? "C seq" : "seq", words, sizeof words);
+    const char *base = run_modes[plan_reference_mode(b->c->modes)].name;
+    char seq[16];
+    snprintf(seq, sizeof seq, "%s%s", p->impl == IMPL_PY ? "C " : "", base);
+    verdict_words(v, r, ref, seq, words, sizeof words);
     progress_clear(&b->prog);
     fprintf(stderr, "cfbench run: %s%s %s x%d: %s\n", ok ? "note: " : "", p->wl->name,
             point_mode_name(p), p->workers, words);
@@ -99,6 +113,12 @@ static int judge(bench_ctx *b, const point *p, const run_result *r, const char r
 static int record(bench_ctx *b, point_stats *ps, long rep, const run_result *r, int ok,
                   const cf_times *times) {
     int bad = record_run(&b->rec, &ps->p, ps->tasks, rep, r, ok, times, b->task_ok);
+    if (!isnan(r->t.other_ms)) {
+        b->other_ms += r->t.other_ms;
+        b->wall_ms += r->t.wall_ms;
+        b->other_max = r->t.other_cpu > b->other_max ? r->t.other_cpu : b->other_max;
+        b->nother++;
+    }
     if (bad != 0) {
         int e = errno;
         progress_clear(&b->prog);
@@ -115,7 +135,7 @@ static int record(bench_ctx *b, point_stats *ps, long rep, const run_result *r, 
 }
 
 /* Run k (warmups first, then reps) of C point ps. `ref` is the reference
- * digest ("" until known: the first seq run sets it). A point that cannot
+ * digest ("" until known: the reference mode's first run sets it). A point that cannot
  * run is marked dead and skipped from then on. */
 static void run_step(bench_ctx *b, point_stats *ps, wl_plan *plan, long k, char ref[65]) {
     const run_config *c = b->c;
@@ -146,7 +166,7 @@ static void run_step(bench_ctx *b, point_stats *ps, wl_plan *plan, long k, char 
     }
     /* A run the signal cut short measured nothing worth keeping. */
     if (signals_caught() && (r.failed > 0 || !r.verified)) return;
-    if (ref[0] == '\0' && p->mode == M_SEQ) memcpy(ref, r.digest, 65);
+    if (ref[0] == '\0' && p->mode == plan_reference_mode(c->modes)) memcpy(ref, r.digest, 65);
     int ok = judge(b, p, &r, ref, 1);
     if (!warm && record(b, ps, rep, &r, ok, times) != 0) ps->dead = 1;
 }
@@ -237,16 +257,16 @@ static void run_points(bench_ctx *b, wl_plan *plan, size_t first, const py_setup
         if (ps[i].p.impl == IMPL_PY) run_python_point(b, &ps[i], plan, py, ref);
 }
 
-/* One unrecorded seq pass for the reference digest, when seq is not
- * asked for. */
+/* One unrecorded loop pass for the reference digest, when neither loop
+ * nor seq is asked for. */
 static void reference_pass(bench_ctx *b, const workload *wl, wl_plan *plan, char ref[65]) {
-    point seq = {wl, M_SEQ, IMPL_C, 1, 1};
+    point loop = {wl, M_LOOP, IMPL_C, 1, 1};
     run_result r;
     char err[256];
-    progress_show(&b->prog, "reference seq pass");
-    if (execute_run(&seq, plan, b->c, NULL, NULL, &r, err, sizeof err) != 0) {
+    progress_show(&b->prog, "reference loop pass");
+    if (execute_run(&loop, plan, b->c, NULL, NULL, &r, err, sizeof err) != 0) {
         progress_clear(&b->prog);
-        fprintf(stderr, "cfbench run: %s seq reference: %s\n", wl->name, err);
+        fprintf(stderr, "cfbench run: %s loop reference: %s\n", wl->name, err);
         b->failed = 1;
     } else {
         memcpy(ref, r.digest, 65);
@@ -299,7 +319,7 @@ static void run_workload(bench_ctx *b, const workload *wl) {
         p.base_url = srv.base_url;
     }
     if (wl->prepare(&p, &plan, err, sizeof err) != 0) goto failed;
-    if (!(c->modes & 1u << M_SEQ) && !c->no_reference && !signals_caught())
+    if (!(c->modes & (1u << M_LOOP | 1u << M_SEQ)) && !c->no_reference && !signals_caught())
         reference_pass(b, wl, &plan, ref);
     long first = add_points(b, wl, plan.n);
     if (first >= 0) {
@@ -347,8 +367,8 @@ static int check_plan(const run_config *c) {
 }
 
 /* --impl python: finds python3 and the scripts and gives Python the modes
- * it has (seq, thread, process; mpi with a Python that has mpi4py, which
- * then runs them all); without --impl c the C modes go. Without
+ * it has (loop, also for seq; thread, process; mpi with a Python that has
+ * mpi4py, which then runs them all); without --impl c the C modes go. Without
  * a usable Python, says so in one line and drops it. Returns 0, or -1
  * when nothing is left to run. */
 static int setup_python(run_config *c, bench_ctx *b) {
@@ -367,7 +387,7 @@ static int setup_python(run_config *c, bench_ctx *b) {
                             "or here (set CFBENCH_ROOT); skipping --impl python\n");
             c->impls &= ~(1u << IMPL_PY);
         } else {
-            c->py_modes = c->modes & PY_MODES & ~(mpi4py ? 0 : 1u << M_MPI);
+            c->py_modes = config_py_modes(c->modes) & ~(mpi4py ? 0 : 1u << M_MPI);
         }
     }
     if (!(c->impls & 1u << IMPL_C)) c->modes = 0;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "machine.h"
 #include "probe.h"
 #include "summary.h"
 
@@ -13,6 +14,10 @@ int summary_add(point_stats *ps, const run_result *r, const cf_times *times) {
     grown = realloc(ps->cpu, (ps->n + 1) * sizeof *grown);
     if (grown == NULL) return -1;
     ps->cpu = grown;
+    if (!isnan(r->t.other_ms)) {
+        ps->other_ms += r->t.other_ms;
+        ps->other_wall_ms += r->t.wall_ms;
+    }
     ps->wall[ps->n] = r->t.wall_ms;
     ps->cpu[ps->n++] = r->t.user_ms + r->t.sys_ms;
     if (budget_add(&ps->budget, times, ps->tasks, ps->p.mode, ps->p.workers, r->t0_ns,
@@ -51,9 +56,43 @@ static void summarize_point(point_stats *ps, int cores) {
         free(u);
     }
     ps->summarized = ps->n > 0 && stats_summarize(ps->wall, ps->n, &ps->st) == 0;
+    /* Pooled over the reps, unclamped per rep: the ticks' rounding evens
+     * out instead of adding up. Shared only beyond that rounding. */
+    ps->other_cpu = machine_cores(ps->other_ms, ps->other_wall_ms);
+    ps->shared = ps->other_cpu - machine_resolution(ps->other_wall_ms) > MACHINE_SHARED_CORES;
 }
 
-/* The speedup of ps against seq; `rank` (the point's place among its
+/* What sharing the machine did to the figure, appended to the notes. */
+static void machine_note(point_stats *ps) {
+    if (!ps->shared) return;
+    size_t used = strlen(ps->notes);
+    snprintf(ps->notes + used, sizeof ps->notes - used,
+             "%sshared the machine: %.2f cores of other work on average (over %.1f) took CPU "
+             "from these runs: times too slow and noisy and a pool that wants every core loses "
+             "most so its speedup reads low; rerun on a quiet machine",
+             used ? "; " : "", ps->other_cpu, MACHINE_SHARED_CORES);
+}
+
+/* The sequential executor's cost over the plain loop, per task. */
+static void bookkeeping_note(point_stats *ps, const point_stats *base) {
+    if (ps->p.mode != M_SEQ || base == NULL || base->p.mode != M_LOOP || ps->tasks == 0) return;
+    size_t used = strlen(ps->notes);
+    snprintf(ps->notes + used, sizeof ps->notes - used,
+             "%sseq = executor bookkeeping over the loop: %.2f µs/task", used ? "; " : "",
+             (ps->st.median - base->st.median) * 1e3 / (double)ps->tasks);
+}
+
+const point_stats *summary_base(const point_stats *ps, size_t n, int impl) {
+    const point_stats *seq = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (ps[i].p.impl != impl || !ps[i].summarized) continue;
+        if (ps[i].p.mode == M_LOOP) return &ps[i];
+        if (ps[i].p.mode == M_SEQ && seq == NULL) seq = &ps[i];
+    }
+    return seq;
+}
+
+/* The speedup of ps against seq (the base); `rank` (the point's place among its
  * implementation's) seeds the bootstrap, so one result set gives one
  * interval. */
 static void speedup(point_stats *ps, const point_stats *seq, size_t rank, long resamples) {
@@ -71,7 +110,7 @@ static void speedup(point_stats *ps, const point_stats *seq, size_t rank, long r
 static void notes(point_stats *ps, const point_stats *seq, int cores, const run_config *c) {
     const mode_info *m = &run_modes[ps->p.mode];
     stats_note_input in = {0};
-    in.pool = !m->async && ps->p.mode != M_SEQ;
+    in.pool = !m->async && !m->plain && ps->p.mode != M_SEQ;
     in.workers = ps->p.workers;
     in.cores = cores;
     in.speedup = ps->speedup;
@@ -102,15 +141,15 @@ void summary_compute(point_stats *ps, size_t n, const run_config *c) {
     for (size_t i = 0; i < n; i++)
         summarize_point(&ps[i], cores);
     for (int impl = 0; impl < NIMPLS; impl++) {
-        const point_stats *seq = NULL;
-        for (size_t i = 0; i < n && seq == NULL; i++)
-            if (ps[i].p.impl == impl && ps[i].p.mode == M_SEQ && ps[i].summarized) seq = &ps[i];
+        const point_stats *seq = summary_base(ps, n, impl);
         for (size_t i = 0, rank = 0; i < n; i++) {
             if (ps[i].p.impl != impl) continue;
             if (seq != NULL && ps[i].summarized) speedup(&ps[i], seq, rank, c->resamples);
             rank++;
             /* The notes weigh this library's pool cost: Python's carry none. */
             if (impl == IMPL_C && ps[i].summarized) notes(&ps[i], seq, cores, c);
+            if (ps[i].summarized) bookkeeping_note(&ps[i], seq);
+            if (ps[i].summarized) machine_note(&ps[i]);
         }
     }
     budget_points(ps, n, c);

@@ -1,6 +1,7 @@
 /* summary.h -- the samples of each point and what they add up to: median,
- * spread, speedup against the same implementation's seq, utilization,
- * per-task latency percentiles and the teaching notes.
+ * spread, speedup against the same implementation's loop (its seq where no
+ * loop ran), utilization, per-task latency percentiles, the other work the
+ * machine did meanwhile and the teaching notes.
  */
 #ifndef BENCH_SUMMARY_H
 #define BENCH_SUMMARY_H
@@ -21,16 +22,19 @@ typedef struct point_stats {
     double *lat[3]; /* traced: queue, run, hand-back µs of every task of
                        every recorded rep */
     size_t nlat;
-    int dead; /* a run could not start: no more */
+    int dead;                       /* a run could not start: no more */
+    double other_ms, other_wall_ms; /* the reps' other work and wall where /proc told */
 
     /* Filled by summary_compute(). */
     int summarized; /* at least one rep, and stats_summarize took them */
     stats_summary st;
-    double speedup, speedup_err;   /* against seq of the same impl; NaN: none */
+    double speedup, speedup_err;   /* against the base of the same impl; NaN: none */
     double speedup_lo, speedup_hi; /* bootstrap 95% interval; NaN: none */
     double util;                   /* median (user + sys) / (wall x min(workers, cores)) */
     stats_pcts pct[3];             /* of lat[]; NaN when not traced */
-    char notes[512];               /* teaching notes (stats_notes); C points only */
+    double other_cpu;              /* cores of other work, pooled over the reps; NaN: unknown */
+    int shared;                    /* other_cpu above MACHINE_SHARED_CORES, beyond its resolution */
+    char notes[768];               /* teaching notes (stats_notes; the machine's for all) */
     budget_point budget;           /* traced: where the time went (budget.h) */
 } point_stats;
 
@@ -39,9 +43,13 @@ typedef struct point_stats {
  * 0 or -1 (out of memory). */
 int summary_add(point_stats *ps, const run_result *r, const cf_times *times);
 
+/* The base of impl's speedups among ps[0..n): its summarized loop point,
+ * else its seq point (results from before the loop existed), else NULL. */
+const point_stats *summary_base(const point_stats *ps, size_t n, int impl);
+
 /* Summarizes ps[0..n) (one workload's points): stats, then each point's
- * speedup against the seq point of its own implementation, keyed by impl
- * and not by position, and the teaching notes, whose pool-cost probe runs
+ * speedup against the base of its own implementation (summary_base), keyed
+ * by impl and not by position, and the teaching notes, whose pool-cost probe runs
  * here (never inside a timed run), with c's switch interval; c also
  * gives the bootstrap's resamples. Then each traced point's time budget
  * and the model's prediction (budget_points). */

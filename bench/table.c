@@ -40,9 +40,16 @@ void table_format_ms(double ms, char *buf, size_t len) {
 }
 
 void table_print(FILE *f, const char *title, const table_row *rows, size_t n, int color) {
+    char vs[32] = "vs seq";
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].base) {
+            snprintf(vs, sizeof vs, "vs %s",
+                     rows[i].mode + (strncmp(rows[i].mode, "py-", 3) ? 0 : 3));
+            break;
+        }
     fprintf(f, "%s%s%s\n", color ? BOLD : "", title, color ? RESET : "");
     fprintf(f, "  %-10s %7s %5s %11s %11s  %s\n", "mode", "workers", "reps", "median", "± spread",
-            "vs seq");
+            vs);
     for (size_t i = 0; i < n; i++) {
         const table_row *r = &rows[i];
         char med[32], spr[32], sp[64];
@@ -55,7 +62,7 @@ void table_print(FILE *f, const char *title, const table_row *rows, size_t n, in
             snprintf(spr, sizeof spr, "-");
         table_speedup_words(r->speedup, sp, sizeof sp);
         /* The interval only where it says something: several runs. */
-        int base = !strcmp(r->mode, "seq") || !strcmp(r->mode, "py-seq");
+        int base = r->base;
         if (r->reps > 1 && r->speedup_lo > 0.0 && r->speedup_hi > 0.0 && !base) {
             size_t used = strlen(sp);
             snprintf(sp + used, sizeof sp - used, " (%.2g-%.2gx)", r->speedup_lo, r->speedup_hi);
@@ -63,8 +70,9 @@ void table_print(FILE *f, const char *title, const table_row *rows, size_t n, in
         if (color && !isnan(r->speedup) && !base)
             on = r->speedup >= 1.05 ? GREEN : r->speedup <= 1 / 1.05 ? RED : "";
         /* "± " is 3 bytes and 2 columns: printf pads bytes, so pad by hand. */
-        fprintf(f, "  %-10s %7d %5zu %11s   ± %-8s  %s%s%s%s\n", r->mode, r->workers, r->reps, med,
-                spr, on, sp, *on ? RESET : "", r->outliers ? "  (outliers)" : "");
+        fprintf(f, "  %-10s %7d %5zu %11s   ± %-8s  %s%s%s%s%s\n", r->mode, r->workers, r->reps,
+                med, spr, on, sp, *on ? RESET : "", r->outliers ? "  (outliers)" : "",
+                r->shared ? "  (shared machine)" : "");
         if (r->below != NULL && r->below[0] != '\0') fprintf(f, "  %10s %s\n", "", r->below);
     }
 }

@@ -32,12 +32,14 @@ typedef struct table_row {
     double speedup;   /* NaN: no sequential baseline */
     size_t outliers;
     double speedup_lo, speedup_hi; /* 95% interval; 0 or NaN: none shown */
+    int base;                      /* the speedups' base (loop, or seq where no loop ran) */
+    int shared;                    /* its runs shared the machine (summary.h) */
     const char *below;             /* a line under the row (the budget); NULL, "": none */
 } table_row;
 
 /* Prints a titled table of rows[0..n) to f, coloured if color is set. The
  * speedup carries its interval when there is one: "4.9x faster
- * (4.5-5.2x)". */
+ * (4.5-5.2x)"; its column is headed by the base row's mode ("vs loop"). */
 void table_print(FILE *f, const char *title, const table_row *rows, size_t n, int color);
 
 /* The detail view of a traced run: where each task's time went, as

@@ -25,6 +25,7 @@ static void reset_peak_rss(void) {
 
 int timer_start(bench_timer *t) {
     reset_peak_rss();
+    (void)machine_read(&t->m0); /* m0.ok 0: other_cpu unknown */
     if (getrusage(RUSAGE_SELF, &t->self0) != 0 || getrusage(RUSAGE_CHILDREN, &t->child0) != 0)
         return -1;
     /* The wall clock last, so that the rusage calls are not timed. */
@@ -35,8 +36,10 @@ int timer_start(bench_timer *t) {
 int timer_stop(const bench_timer *t, bench_times *out) {
     struct rusage self, child;
     int64_t t1_ns = cf_now_ns();
+    machine_sample m1;
 
     if (getrusage(RUSAGE_SELF, &self) != 0 || getrusage(RUSAGE_CHILDREN, &child) != 0) return -1;
+    (void)machine_read(&m1);
     out->wall_ms = (double)(t1_ns - t->t0_ns) / 1e6;
     out->user_ms =
         tv_ms(t->self0.ru_utime, self.ru_utime) + tv_ms(t->child0.ru_utime, child.ru_utime);
@@ -45,6 +48,10 @@ int timer_stop(const bench_timer *t, bench_times *out) {
     out->vol_cs = (self.ru_nvcsw - t->self0.ru_nvcsw) + (child.ru_nvcsw - t->child0.ru_nvcsw);
     out->invol_cs = (self.ru_nivcsw - t->self0.ru_nivcsw) + (child.ru_nivcsw - t->child0.ru_nivcsw);
     out->max_rss_kb = self.ru_maxrss > child.ru_maxrss ? self.ru_maxrss : child.ru_maxrss;
+    out->other_ms = machine_other_ms(&t->m0, &m1, out->user_ms + out->sys_ms);
+    out->other_cpu = machine_cores(out->other_ms, out->wall_ms);
+    out->steal_cpu = machine_steal(&t->m0, &m1, out->wall_ms);
+    out->load = machine_load();
     return 0;
 }
 

@@ -19,6 +19,8 @@
  *    and involuntary (the scheduler took the CPU away: more runnable
  *    threads than cores), from the same two getrusage deltas, so a
  *    process pool's workers count once reaped.
+ *  - the rest of the machine (machine.h): other processes' CPU, steal
+ *    and load while the run ran, from /proc/stat read at both ends.
  */
 #ifndef BENCH_TIMER_H
 #define BENCH_TIMER_H
@@ -26,15 +28,22 @@
 #include <stdint.h>
 #include <sys/resource.h>
 
+#include "machine.h"
+
 typedef struct bench_timer {
     int64_t t0_ns; /* cf_now_ns() at the start */
     struct rusage self0, child0;
+    machine_sample m0;
 } bench_timer;
 
 typedef struct bench_times {
     double wall_ms, user_ms, sys_ms;
     long max_rss_kb;
     long vol_cs, invol_cs; /* context switches, this process + children */
+    double other_ms;       /* busy ms of other work (machine_other_ms); NaN: unknown */
+    double other_cpu;      /* the same in cores over the run, 0..online CPUs */
+    double steal_cpu;      /* steal, in cores over the run */
+    double load;           /* 1-minute load average at the end */
 } bench_times;
 
 /* Starts the clocks. Returns 0, or -1 if a clock could not be read (errno

@@ -4,13 +4,16 @@
 # says: CSV under results/reference/NAME/, each command's output in
 # results/reference/NAME.txt (its first line the command), and the charts
 # drawn from them into plots/reference/. Then `make check-tutorial` says
-# which numbers in the text no longer match.
+# which numbers in the text no longer match. `make reference`
+# (bench/reference.sh) runs it step by step into a temporary folder, on a
+# machine it has checked is quiet, and swaps the result in at the end.
 #
 # usage: bench/tutorial.sh [STEP...]   (default: every step, in order)
 #        bench/tutorial.sh --list
 set -u
 cd "$(dirname "$0")/.."
 ref=${TUTORIAL_REF:-results/reference}  # another folder: a trial run that the text does not cite
+plots_ref=${TUTORIAL_PLOTS:-plots/reference}  # where the charts go
 cf=build/cfbench
 # The command as one would type it: words with odd characters quoted.
 quoted() {
@@ -34,13 +37,13 @@ step_bench() {
 step_overhead() { run_sh overhead "$cf overhead --impl all > $ref/overhead.csv && cat $ref/overhead.csv"; }
 # Process pool start-up by start method, beside the bare fork + exit floor.
 step_startup() { run_sh overhead-startup "$cf overhead --tasks 20000 --repeat 9 > $ref/overhead-startup.csv && cat $ref/overhead-startup.csv"; }
-step_python() { fresh python; run python $cf run --impl all --workload all --size default --mode seq,thread,process,thread-gil --out $ref/python; }
+step_python() { fresh python; run python $cf run --impl all --workload all --size default --mode loop,seq,thread,process,thread-gil --out $ref/python; }
 step_blog() {
     fresh blog-hash blog-download blog-prime chunk64
-    run blog-hash $cf run --impl all --workload hash --size blog --mode seq,thread,process,thread-gil --repeat 1 --warmup 0 --out $ref/blog-hash
-    run blog-download $cf run --impl all --workload download --size blog --mode seq,thread,process,async,thread-gil --repeat 1 --warmup 0 --out $ref/blog-download
-    run blog-prime $cf run --impl all --workload prime --size blog --mode seq,thread,process,thread-gil --out $ref/blog-prime
-    run chunk64 $cf run --impl all --workload prime --size blog --mode seq,thread,process --chunksize 64 --out $ref/chunk64
+    run blog-hash $cf run --impl all --workload hash --size blog --mode loop,seq,thread,process,thread-gil --repeat 1 --warmup 0 --out $ref/blog-hash
+    run blog-download $cf run --impl all --workload download --size blog --mode loop,seq,thread,process,async,thread-gil --repeat 1 --warmup 0 --out $ref/blog-download
+    run blog-prime $cf run --impl all --workload prime --size blog --mode loop,seq,thread,process,thread-gil --out $ref/blog-prime
+    run chunk64 $cf run --impl all --workload prime --size blog --mode loop,seq,thread,process --chunksize 64 --out $ref/chunk64
 }
 # When distributing pays: MPI's per-task cost beside the local pools, and
 # the hash workload with 1..3 worker ranks (mpiexec -n 2..4).
@@ -53,24 +56,24 @@ step_mpi() {
     run_sh overhead-mpi "$cf overhead --impl c,mpi --tasks 20000 > $ref/overhead-mpi.csv && cat $ref/overhead-mpi.csv"
     for n in 2 3 4; do
         fresh mpi-n$n
-        run mpi-n$n $mpiexec -n $n $cf run --workload hash --mode seq,process,mpi --out $ref/mpi-n$n
+        run mpi-n$n $mpiexec -n $n $cf run --workload hash --mode loop,seq,process,mpi --out $ref/mpi-n$n
     done
 }
-step_sweep() { fresh sweep8; run sweep8 $cf run --workload hash,prime --mode seq,thread,process,thread-gil --workers 1,2,4,8 --repeat 3 --out $ref/sweep8; }
+step_sweep() { fresh sweep8; run sweep8 $cf run --workload hash,prime --mode loop,seq,thread,process,thread-gil --workers 1,2,4,8 --repeat 3 --out $ref/sweep8; }
 step_trace() { fresh trace; run trace $cf run --workload hash,prime --size quick --trace --repeat 3 --quiet --out $ref/trace; }
 # Processes for downloads, with as many workers as threads had.
-step_download_workers() { fresh download-workers; run download-workers $cf run --workload download --size default --mode seq,thread,process --workers 2,5,16 --repeat 3 --out $ref/download-workers; }
+step_download_workers() { fresh download-workers; run download-workers $cf run --workload download --size default --mode loop,seq,thread,process --workers 2,5,16 --repeat 3 --out $ref/download-workers; }
 # Where chunksize starts to pay for prime, and what too large a chunk costs.
 step_prime_chunks() {
     fresh prime-chunks; mkdir -p $ref/prime-chunks
     for c in 1 4 16 64 256 1024 5000 10000; do
-        run prime-chunks/c$c $cf run --workload prime --size default --mode seq,thread,process --workers 2 --chunksize $c --repeat 5 --out $ref/prime-chunks/c$c
+        run prime-chunks/c$c $cf run --workload prime --size default --mode loop,seq,thread,process --workers 2 --chunksize $c --repeat 5 --out $ref/prime-chunks/c$c
     done
 }
 step_gil_switch() {
     fresh gil-switch; mkdir -p $ref/gil-switch
     for ms in 1 5 20; do
-        run gil-switch/$ms $cf run --workload prime --size default --mode seq,thread,thread-gil --switch-interval $ms --repeat 5 --out $ref/gil-switch/$ms
+        run gil-switch/$ms $cf run --workload prime --size default --mode loop,seq,thread,thread-gil --switch-interval $ms --repeat 5 --out $ref/gil-switch/$ms
     done
 }
 step_examples() {
@@ -114,16 +117,28 @@ step_plots() {
     draw $ref "$tmp/main"
     draw $ref/python "$tmp/python"
     draw $ref/sweep8 "$tmp/sweep8"
+    mkdir -p "$plots_ref"
     for f in overhead.png overhead.svg speedup.png speedup.svg utilization.png timeline-hash.png timeline-prime.png; do
-        cp "$tmp/main/$f" plots/reference/
+        cp "$tmp/main/$f" "$plots_ref"/
     done
-    cp "$tmp/python/speedup.png" plots/reference/speedup-python.png
-    cp "$tmp/sweep8/scaling.png" plots/reference/scaling.png
+    cp "$tmp/python/speedup.png" "$plots_ref"/speedup-python.png
+    cp "$tmp/sweep8/scaling.png" "$plots_ref"/scaling.png
     rm -rf "$tmp"
-    echo "plots: plots/reference/"
+    echo "plots: $plots_ref/"
+}
+# The README's picture of a report: results/report.html as `make bench
+# SIZE=quick` makes it, in headless Chromium (tests/browser_check.py).
+step_report() {
+    command -v chromium > /dev/null 2>&1 || { echo "report: no chromium; skipped"; return; }
+    tmp=$(mktemp -d)
+    $cf run --workload all --size quick --quiet --out "$tmp/r" > /dev/null 2>&1
+    ./plots/draw "$tmp/r" "$tmp/r/plots" > /dev/null && $cf report "$tmp/r" --plots "$tmp/r/plots" > /dev/null &&
+        python3 tests/browser_check.py "$tmp/r/report.html" --screenshot "$plots_ref/report.png" > /dev/null
+    echo "report: rc=$?"
+    rm -rf "$tmp"
 }
 
-steps="build bench overhead startup python blog sweep trace download_workers prime_chunks gil_switch examples python_scripts blogprint hyperfine mpi plots"
+steps="build bench overhead startup python blog sweep trace download_workers prime_chunks gil_switch examples python_scripts blogprint hyperfine mpi plots report"
 if [ "${1:-}" = --list ]; then echo "$steps"; exit 0; fi
 mkdir -p $ref/prime-chunks $ref/gil-switch
 for s in ${@:-$steps}; do

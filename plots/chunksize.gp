@@ -17,7 +17,7 @@ key = "($c[\"impl\"] == \"python\" ? \"py-\" : \"\") $c[\"mode\"]"
 # workloads with pool rows, and the pool series (key) of workload number
 # wi, in order of appearance: w is that workload, k its series number ki
 # (-v wi=N -v ki=N: numbers are all that a command line takes from here).
-pick = "NR == FNR { if (FNR == 1) { for (i = 1; i <= NF; i++) c[$i] = i; next } if ($c[\"mode\"] != \"seq\") { if (!($c[\"workload\"] in wn)) { wn[$c[\"workload\"]] = ++nw; wl = wl \"\\n\" $c[\"workload\"]; if (nw == wi) w = $c[\"workload\"] } if ($c[\"workload\"] == w && !((".key.") in kn)) { kn[".key."] = ++nk; kl = kl \"\\n\" ".key."; if (nk == ki) k = ".key." } } next } FNR == 1 { next } "
+pick = "NR == FNR { if (FNR == 1) { for (i = 1; i <= NF; i++) c[$i] = i; next } if ($c[\"mode\"] != \"seq\" && $c[\"mode\"] != \"loop\") { if (!($c[\"workload\"] in wn)) { wn[$c[\"workload\"]] = ++nw; wl = wl \"\\n\" $c[\"workload\"]; if (nw == wi) w = $c[\"workload\"] } if ($c[\"workload\"] == w && !((".key.") in kn)) { kn[".key."] = ++nk; kl = kl \"\\n\" ".key."; if (nk == ki) k = ".key." } } next } FNR == 1 { next } "
 f = shq(infile)
 awk(wi, ki) = sprintf("awk -F, -v wi=%d -v ki=%d '", wi, ki).pick
 s_ = system(awk(0, 0)."END { print nw wl }' ".f." ".f)
@@ -31,10 +31,11 @@ if (nchunks < 3) { print "chunksize: fewer than 3 chunksizes in ".infile." (make
 pts(i, j) = "< ".awk(i, j)."$c[\"workload\"] == w && ".key." == k { print $c[\"chunksize\"] \",\" $c[\"median_ms\"] }' ".f." ".f." | sort -t, -k1,1n"
 # The fastest point of a series: chunksize, median.
 best(i, j) = "< ".awk(i, j)."$c[\"workload\"] == w && ".key." == k && (n++ == 0 || $c[\"median_ms\"] + 0 < m) { m = $c[\"median_ms\"] + 0; b = $c[\"chunksize\"] } END { print b \",\" m }' ".f." ".f
-# Sequential medians, C then Python (0 when absent).
-seqms(i, impl) = system(awk(i, 0)."$c[\"workload\"] == w && $c[\"mode\"] == \"seq\" && $c[\"impl\"] == \"".impl."\" { m = $c[\"median_ms\"] } END { print m + 0 }' ".f." ".f) + 0.0
+# Sequential medians, C then Python (0 when absent): the plain loop's,
+# or seq's in results from before the loop existed.
+seqms(i, impl) = system(awk(i, 0)."$c[\"workload\"] == w && $c[\"impl\"] == \"".impl."\" && ($c[\"mode\"] == \"loop\" || $c[\"mode\"] == \"seq\" && !l) { m = $c[\"median_ms\"]; l = l || $c[\"mode\"] == \"loop\" } END { print m + 0 }' ".f." ".f) + 0.0
 # Tasks, workers and size of workload i's pool runs, a line each.
-info(i) = system(awk(i, 0)."$c[\"workload\"] == w && $c[\"mode\"] != \"seq\" { t = $c[\"tasks\"]; n = $c[\"workers\"]; s = $c[\"size\"] } END { print t + 0; print n + 0; printf \"%s\", s }' ".f." ".f)
+info(i) = system(awk(i, 0)."$c[\"workload\"] == w && $c[\"mode\"] != \"seq\" && $c[\"mode\"] != \"loop\" { t = $c[\"tasks\"]; n = $c[\"workers\"]; s = $c[\"size\"] } END { print t + 0; print n + 0; printf \"%s\", s }' ".f." ".f)
 fmtms(v) = v >= 1000 ? sprintf("%.3g s", v / 1000) : v >= 1 ? sprintf("%.3g ms", v) : sprintf("%.3g us", v * 1000)
 
 if (term eq 'pngcairo') { set terminal pngcairo size 1100,(nw > 1 ? 560 : 640) enhanced font 'DejaVu Sans,10' noenhanced }
@@ -73,11 +74,11 @@ do for [i = 1:nw] {
     }
     if (cs > 0) {
         set arrow from graph 0, first cs / 1000 to graph 1, first cs / 1000 nohead dt 2 lw 1.5 lc rgb kind_color('seq')
-        set label sprintf("C seq %s", fmtms(cs)) at graph 0.99, first cs / 1000 right offset 0, 0.6 font ',8' tc rgb '#555555'
+        set label sprintf("C sequential %s", fmtms(cs)) at graph 0.99, first cs / 1000 right offset 0, 0.6 font ',8' tc rgb '#555555'
     }
     if (ps > 0) {
         set arrow from graph 0, first ps / 1000 to graph 1, first ps / 1000 nohead dt 2 lw 1.5 lc rgb kind_color('py-seq')
-        set label sprintf("Python seq %s", fmtms(ps)) at graph 0.99, first ps / 1000 right offset 0, 0.6 font ',8' tc rgb '#999999'
+        set label sprintf("Python sequential %s", fmtms(ps)) at graph 0.99, first ps / 1000 right offset 0, 0.6 font ',8' tc rgb '#999999'
     }
     plot for [j = 1:nk] pts(i, j) using 1:($2 / 1000) with linespoints lw 2 pt 7 ps 0.8 lc rgb kind_color(KS[j]) title KS[j], \
          for [j = 1:nk] best(i, j) using 1:($2 / 1000) with points pt 7 ps 2.2 lc rgb kind_color(KS[j]) notitle

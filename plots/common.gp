@@ -27,7 +27,8 @@ set datafile missing ''
 dumb = (term eq 'dumb')
 # One colour per executor kind, the same in every chart; Python's pools
 # (py-*) in a paler shade of their C counterpart.
-kind_color(k) = k eq 'seq' ? 0x777777 : k eq 'thread' ? 0x1f77b4 : \
+kind_color(k) = k eq 'seq' ? 0x777777 : k eq 'loop' ? 0x333333 : k eq 'py-loop' ? 0xaaaaaa : \
+    k eq 'thread' ? 0x1f77b4 : \
     k eq 'process' ? 0xff7f0e : k eq 'async' ? 0x2ca02c : \
     k eq 'thread-gil' ? 0x9467bd : k eq 'py-thread' ? 0x9ecae1 : \
     k eq 'py-process' ? 0xfdd0a2 : k eq 'py-seq' ? 0xc7c7c7 : 0x444444

@@ -5,27 +5,31 @@
 if (ARGC > 0) { infile = ARG1; term = ARG2; outfile = ARG3; subtitle = ARG4 }
 if (!exists("infile")) infile = 'results/summary.csv'
 load 'plots/common.gp'
+basefn = "function base() { if ($3 == \"loop\") hl[$1 FS $2] = 1; return $3 == \"loop\" || ($3 == \"seq\" && !(($1 FS $2) in hl)) } "
 
-# awk numbers the bars, leaving a gap between workloads; the sequential
-# rows are the baseline (1 by definition) and get no bar. Output:
+# awk numbers the bars, leaving a gap between workloads; each language's
+# base row (its loop; its seq in results from before the loop existed:
+# base(), which relies on loop's rows coming before seq's, as cfbench
+# writes them) is 1 by definition and gets no bar; seq, where a loop ran,
+# is a bar like the pools (the executor's own cost). Output:
 # x, 0, kind (the number of MODE, or py-MODE for Python's rows, in KIND),
 # workers, speedup, err, 0, lo, hi -- lo and hi are the bootstrap interval
 # (speedup_lo, speedup_hi), or speedup -/+ err in a summary from before
 # they existed. A first pass numbers the kinds.
-kind = "function kind() { return ($1 == \"python\" ? \"py-\" : \"\") $3 } "
-kind = kind."function number_kind() { if (FNR > 1 && $3 != \"seq\" && !(kind() in kn)) { kn[kind()] = ++nk; kl = kl \"\\n\" kind() } } "
+kind = basefn."function kind() { return ($1 == \"python\" ? \"py-\" : \"\") $3 } "
+kind = kind."function number_kind() { if (FNR > 1 && !base() && !(kind() in kn)) { kn[kind()] = ++nk; kl = kl \"\\n\" kind() } } "
 f = shq(infile)
-prep = "< awk -F, '".kind."NR == FNR { number_kind(); next } FNR > 1 && $3 != \"seq\" && $14 != \"\" { if ($2 != w) { if (w != \"\") x++; w = $2 } x++; e = ($15 == \"\" ? 0 : $15); print x \",0,\" kn[kind()] \",\" $4 \",\" $14 \",\" e \",0,\" ($17 == \"\" ? $14 - e : $17) \",\" ($18 == \"\" ? $14 + e : $18) }' ".f." ".f
+prep = "< awk -F, '".kind."NR == FNR { number_kind(); next } FNR > 1 && !base() && $14 != \"\" { if ($2 != w) { if (w != \"\") x++; w = $2 } x++; e = ($15 == \"\" ? 0 : $15); print x \",0,\" kn[kind()] \",\" $4 \",\" $14 \",\" e \",0,\" ($17 == \"\" ? $14 - e : $17) \",\" ($18 == \"\" ? $14 + e : $18) }' ".f." ".f
 s_ = system("awk -F, '".kind."{ number_kind() } END { print nk kl }' ".f)
 nkinds = line1(s_) + 0
 array KIND[nkinds > 0 ? nkinds : 1]
 do for [i = 1:nkinds] { s_ = after1(s_); KIND[i] = line1(s_) }
 # Each workload's group: where its label goes, its name, and the baseline
-# its bars are measured against: each language's own seq median (C bars
-# against C's seq, Python bars against Python's); in text, shorter: "vs C
+# its bars are measured against: each language's own base median (C bars
+# against C's loop, Python bars against Python's); in text, shorter: "vs C
 # 16.7 ms, Py 237 ms". Printed as the count, then three lines a group.
 fmtms = "function ms(v) { return v >= 1000 ? sprintf(\"%.3g s\", v / 1000) : v >= 1 ? sprintf(\"%.3g ms\", v) : sprintf(\"%.3g us\", v * 1000) } "
-s_ = system("awk -F, -v d=".dumb." '".fmtms."NR == FNR { if (FNR > 1 && $3 == \"seq\") base[$2] = base[$2] (base[$2] == \"\" ? \"\" : \", \") ($1 == \"python\" ? (d ? \"Py\" : \"Python seq\") : (d ? \"C\" : \"C seq\")) \" \" ms($11); next } function group(w, at) { out = out \"\\n\" at \"\\n\" w \"\\nvs \" base[w]; n++ } FNR > 1 && $3 != \"seq\" && $14 != \"\" { if ($2 != w) { if (w != \"\") { group(w, (a + x) / 2); x++ } w = $2; a = x + 1 } x++ } END { if (w != \"\") group(w, (a + x) / 2); print n + 0 out }' ".f." ".f)
+s_ = system("awk -F, -v d=".dumb." '".fmtms.basefn."NR == FNR { if (FNR > 1 && base()) bs[$2] = bs[$2] (bs[$2] == \"\" ? \"\" : \", \") ($1 == \"python\" ? (d ? \"Py\" : \"Python \" $3) : (d ? \"C\" : \"C \" $3)) \" \" ms($11); next } function group(w, at) { out = out \"\\n\" at \"\\n\" w \"\\nvs \" bs[w]; n++ } FNR > 1 && !base() && $14 != \"\" { if ($2 != w) { if (w != \"\") { group(w, (a + x) / 2); x++ } w = $2; a = x + 1 } x++ } END { if (w != \"\") group(w, (a + x) / 2); print n + 0 out }' ".f." ".f)
 ngroups = line1(s_) + 0
 do for [i = 1:ngroups] {
     s_ = after1(s_); at = line1(s_) + 0.0
@@ -33,13 +37,13 @@ do for [i = 1:ngroups] {
     s_ = after1(s_); set label "".line1(s_) at first at, graph -0.17 center font ",8" tc rgb "#555555"
 }
 size = system("awk -F, 'NR == 2 { printf \"%s\", $6 }' ".f)
-yr = system("awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\" { lo = ($17 == \"\" ? $14 - $15 : $17); hi = ($18 == \"\" ? $14 + $15 : $18); if (n++ == 0 || lo < a) a = lo; if (n == 1 || hi > b) b = hi } END { if (a <= 0) a = $14 / 2; printf \"%g %g\", a, b }' ".f)
+yr = system("awk -F, '".basefn."NR > 1 && !base() && $14 != \"\" { lo = ($17 == \"\" ? $14 - $15 : $17); hi = ($18 == \"\" ? $14 + $15 : $18); if (n++ == 0 || lo < a) a = lo; if (n == 1 || hi > b) b = hi } END { if (a <= 0) a = $14 / 2; printf \"%g %g\", a, b }' ".f)
 ymin = word(yr, 1) + 0.0
 ymax = word(yr, 2) + 0.0
-nbars = system("awk -F, 'NR > 1 && $3 != \"seq\" && $14 != \"\"' ".f." | wc -l") + 0
-if (nbars == 0) { print "speedup: no rows besides seq in ".infile."; nothing to draw"; exit }
+nbars = system("awk -F, '".basefn."NR > 1 && !base() && $14 != \"\"' ".f." | wc -l") + 0
+if (nbars == 0) { print "speedup: no rows besides the base (loop, or seq) in ".infile."; nothing to draw"; exit }
 
-set title sprintf("Speedup over sequential: each bar against its own language's seq (median run, size '%s')%s", size, subtitle eq '' ? '' : "\n".subtitle)
+set title sprintf("Speedup over sequential: each bar against its own language's plain loop (median run, size '%s')%s", size, subtitle eq '' ? '' : "\n".subtitle)
 set ylabel 'speedup (x sequential, log scale; below 1 = slower)'
 set xlabel ''
 set logscale y 2

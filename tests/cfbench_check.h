@@ -32,7 +32,7 @@
  * shows up as a failing test. */
 #define CB_BENCH_HEADER                                                                            \
     "run_id,impl,workload,mode,workers,chunksize,tasks,size,rep,wall_ms,"                          \
-    "user_ms,sys_ms,max_rss_kb,ok,failed,digest,vol_cs,invol_cs"
+    "user_ms,sys_ms,max_rss_kb,ok,failed,digest,vol_cs,invol_cs,other_cpu,steal_cpu,load_avg"
 
 /* Most entries an argv built by cb_argv() holds, its NULL included. */
 #define CB_ARGV_MAX 40

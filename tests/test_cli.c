@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../bench/cli.h"
@@ -17,8 +19,8 @@
     "impl,workload,mode,workers,chunksize,size,tasks,reps,mean_ms,"                                \
     "stddev_ms,median_ms,min_ms,max_ms,speedup,speedup_err,outliers,"                              \
     "speedup_lo,speedup_hi,util,queue_p50_us,queue_p95_us,queue_p99_us,"                           \
-    "run_p50_us,run_p95_us,run_p99_us,back_p50_us,back_p95_us,back_p99_us,notes,"                  \
-    "budget_work_ms,budget_startup_ms,budget_handoff_ms,budget_idle_ms,predicted_ms"
+    "run_p50_us,run_p95_us,run_p99_us,back_p50_us,back_p95_us,back_p99_us,notes,other_cpu,"        \
+    "shared,budget_work_ms,budget_startup_ms,budget_handoff_ms,budget_idle_ms,predicted_ms"
 
 static char tmp[64];
 static char outdir[128];
@@ -182,13 +184,23 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns) {
     line = strtok_r(csv, "\n", &save);
     ck_assert_ptr_nonnull(line);
     ck_assert_str_eq(line, CB_BENCH_HEADER);
+    char loop_digest[2][65] = {"", ""}, seq_digest[2][65] = {"", ""};
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
         char *f[40];
-        ck_assert_uint_eq(split(line, f, 40), 18);
+        ck_assert_uint_eq(split(line, f, 40), 21);
         ck_assert_str_eq(f[1], "c");
         ck_assert(!strcmp(f[2], "prime") || !strcmp(f[2], "hash"));
-        ck_assert(!strcmp(f[3], "seq") || !strcmp(f[3], "thread") || !strcmp(f[3], "process") ||
-                  !strcmp(f[3], "thread-gil"));
+        ck_assert(!strcmp(f[3], "loop") || !strcmp(f[3], "seq") || !strcmp(f[3], "thread") ||
+                  !strcmp(f[3], "process") || !strcmp(f[3], "thread-gil"));
+        int w = !strcmp(f[2], "hash");
+        if (!strcmp(f[3], "loop")) snprintf(loop_digest[w], 65, "%s", f[15]);
+        if (!strcmp(f[3], "seq")) snprintf(seq_digest[w], 65, "%s", f[15]);
+        /* The rest of the machine, in cores: never negative, never more
+         * than the machine has. */
+        ck_assert_msg(*f[18] && atof(f[18]) >= 0.0 && atof(f[18]) <= (double)cores, "%s", f[18]);
+        ck_assert(*f[19] && atof(f[19]) >= 0.0 && atof(f[19]) <= (double)cores);
+        ck_assert(*f[20] && atof(f[20]) >= 0.0);
         ck_assert_str_eq(f[7], "quick");
         ck_assert_str_eq(f[8], "1");
         ck_assert(atof(f[9]) > 0.0);
@@ -198,9 +210,13 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns) {
         ck_assert(atol(f[16]) >= 0 && atol(f[17]) >= 0); /* context switches */
         rows++;
     }
-    /* 2 workloads x (seq, thread, process, thread-gil) x 1 rep; warmups
-     * unrecorded. */
-    ck_assert_uint_eq(rows, 8);
+    /* 2 workloads x (loop, seq, thread, process, thread-gil) x 1 rep;
+     * warmups unrecorded. The loop computes what the executor does. */
+    ck_assert_uint_eq(rows, 10);
+    for (int w = 0; w < 2; w++) {
+        ck_assert_uint_eq(strlen(loop_digest[w]), 64);
+        ck_assert_str_eq(loop_digest[w], seq_digest[w]);
+    }
     free(csv);
 
     snprintf(path, sizeof path, "%s/summary.csv", outdir);
@@ -212,17 +228,20 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns) {
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
         char *f[40];
         /* Notes may hold no comma: the split is exact. */
-        ck_assert_uint_eq(split(line, f, 40), 34);
+        ck_assert_uint_eq(split(line, f, 40), 36);
         ck_assert_str_eq(f[7], "1");  /* reps */
-        ck_assert(atof(f[13]) > 0.0); /* speedup against seq */
+        ck_assert(atof(f[13]) > 0.0); /* speedup against the loop */
         /* One rep a side: the bootstrap interval is the speedup itself. */
         ck_assert_str_eq(f[16], f[13]);
         ck_assert_str_eq(f[17], f[13]);
         ck_assert(atof(f[18]) > 0.0); /* utilization */
-        if (!strcmp(f[2], "seq")) ck_assert_str_eq(f[13], "1.000");
+        /* The loop is the base; seq is measured against it. */
+        if (!strcmp(f[2], "loop")) ck_assert_str_eq(f[13], "1.000");
+        ck_assert(!strcmp(f[30], "0") || !strcmp(f[30], "1")); /* shared */
+        ck_assert(atof(f[29]) >= 0.0 && atof(f[29]) <= (double)cores);
         rows++;
     }
-    ck_assert_uint_eq(rows, 8);
+    ck_assert_uint_eq(rows, 10);
     free(csv);
 
     snprintf(path, sizeof path, "%s/meta.txt", outdir);
@@ -278,6 +297,41 @@ START_TEST(json_prints_the_summary_instead_of_the_table) {
 }
 END_TEST
 
+START_TEST(other_cpu_rises_with_a_busy_loop_beside_the_run) {
+    /* Three loop runs of about 0.1 s each beside a process that spins: it
+     * keeps most of a core busy (never below 0.3 of one, however loaded
+     * the machine, as it gets its share), and what else the machine does
+     * only adds to it. */
+    const char *args[] = {"--size",  "default",  "--workload", "prime",    "--mode",
+                          "loop",    "--repeat", "3",          "--warmup", "0",
+                          "--quiet", "--out",    outdir,       NULL};
+    char path[256];
+    cb_outcome o;
+    pid_t spin = fork();
+    ck_assert_int_ge(spin, 0);
+    if (spin == 0)
+        for (;;) {
+        }
+    run_cfbench(args, &o);
+    ck_assert_int_eq(kill(spin, SIGKILL), 0);
+    ck_assert_int_eq(waitpid(spin, NULL, 0), spin);
+    ck_assert_msg(o.status == 0, "exit %d, stderr: %s", o.status, o.err);
+    snprintf(path, sizeof path, "%s/summary.csv", outdir);
+    char *csv = cb_slurp(path, NULL), *save = NULL, *line = strtok_r(csv, "\n", &save), *f[40];
+    ck_assert_ptr_nonnull(line = strtok_r(NULL, "\n", &save));
+    ck_assert_uint_eq(split(line, f, 40), 36);
+    ck_assert_msg(atof(f[29]) > 0.3, "other_cpu %s", f[29]);
+    ck_assert_str_eq(f[30], "1"); /* flagged: the runs shared the machine */
+    ck_assert_ptr_nonnull(strstr(f[28], "shared the machine"));
+    free(csv);
+    snprintf(path, sizeof path, "%s/meta.txt", outdir);
+    char *meta = cb_slurp(path, NULL);
+    ck_assert_ptr_nonnull(strstr(meta, "other_cpu: "));
+    free(meta);
+    cb_outcome_free(&o);
+}
+END_TEST
+
 START_TEST(download_runs_against_the_embedded_server_in_every_mode) {
     const char *args[] = {"--size",   "quick", "--workload", "download", "--repeat", "1",
                           "--warmup", "0",     "--quiet",    "--out",    outdir,     NULL};
@@ -288,14 +342,14 @@ START_TEST(download_runs_against_the_embedded_server_in_every_mode) {
     ck_assert_msg(o.status == 0, "exit %d, stderr: %s", o.status, o.err);
     snprintf(path, sizeof path, "%s/bench.csv", outdir);
     char *csv = cb_slurp(path, NULL);
-    /* seq, thread, process, async (download is the async workload) and
-     * thread-gil, each with every task done and the seq digest. */
-    ck_assert_uint_eq(cb_count_lines(csv), 1 + 5);
+    /* loop, seq, thread, process, async (download is the async workload)
+     * and thread-gil, each with every task done and the loop's digest. */
+    ck_assert_uint_eq(cb_count_lines(csv), 1 + 6);
     ck_assert_ptr_nonnull(strstr(csv, ",download,async,"));
     char *save = NULL, *line = strtok_r(csv, "\n", &save);
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
         char *f[40];
-        ck_assert_uint_eq(split(line, f, 40), 18);
+        ck_assert_uint_eq(split(line, f, 40), 21);
         ck_assert_str_eq(f[13], "1");
         ck_assert_str_eq(f[14], "0");
     }
@@ -310,7 +364,7 @@ static void row_order(const char *path, char *buf, size_t len) {
     buf[0] = '\0';
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
         char *f[40];
-        ck_assert_uint_eq(split(line, f, 40), 18);
+        ck_assert_uint_eq(split(line, f, 40), 21);
         size_t used = strlen(buf);
         snprintf(buf + used, len - used, "%s%s%s", used ? " " : "", f[3], f[8]);
     }
@@ -400,6 +454,7 @@ static Suite *cli_suite(void) {
     tcase_add_checked_fixture(run_tc, setup, teardown);
     tcase_set_timeout(run_tc, 120);
     tcase_add_test(run_tc, quick_run_writes_one_row_per_run_with_contract_columns);
+    tcase_add_test(run_tc, other_cpu_rises_with_a_busy_loop_beside_the_run);
     tcase_add_test(run_tc, second_run_appends_rows_and_rewrites_summary);
     tcase_add_test(run_tc, json_prints_the_summary_instead_of_the_table);
     tcase_add_test(run_tc, download_runs_against_the_embedded_server_in_every_mode);

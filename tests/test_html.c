@@ -72,8 +72,8 @@ static void write_results(const char *dir) {
     ck_assert_ptr_nonnull(f = fopen(p, "w"));
     fprintf(f, "%s\n", CB_BENCH_HEADER);
     for (int i = 0; i < 5; i++)
-        fprintf(f, "r%d,c,prime" MARK ",process,2,1,100,quick,%d,%d,1,1,1000,1,0,abc,0,0\n", i,
-                i + 1, 10 + i);
+        fprintf(f, "r%d,c,prime" MARK ",process,2,1,100,quick,%d,%d,1,1,1000,1,0,abc,0,0,0,0,1\n",
+                i, i + 1, 10 + i);
     fclose(f);
     snprintf(p, sizeof p, "%s/plots", dir);
     ck_assert(mkdir(p, 0755) == 0);
@@ -114,6 +114,40 @@ static const char *const bad[][3] = {
     {"a", "b", NULL},
     {"a", "--compare", NULL},
 };
+
+START_TEST(report_takes_the_loop_as_base_and_marks_a_shared_row) {
+    char dir[128], p[192];
+    snprintf(dir, sizeof dir, "%s/loop", tmp);
+    ck_assert(mkdir(dir, 0755) == 0);
+    snprintf(p, sizeof p, "%s/summary.csv", dir);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "impl,workload,mode,workers,chunksize,size,tasks,reps,mean_ms,stddev_ms,median_ms,"
+               "speedup,speedup_lo,speedup_hi,util,notes,other_cpu,shared\n"
+               "c,prime,loop,1,1,quick,100,5,4,1,4,1.000,1,1,0.99,,0.01,0\n"
+               "c,prime,seq,1,1,quick,100,5,10,1,10,0.400,0.38,0.42,0.99,,0.02,0\n"
+               "c,prime,process,2,1,quick,100,5,5,1,5,0.800,0.7,0.9,0.95,,0.90,1\n");
+    fclose(f);
+    const char *args[] = {dir, NULL};
+    cb_outcome o;
+    cb_run(cb_exe(), "report", args, tmp, NULL, &o);
+    ck_assert_msg(o.status == 0, "exit %d: %s", o.status, o.err);
+    snprintf(p, sizeof p, "%s/report.html", dir);
+    char *html = cb_slurp(p, NULL);
+    ck_assert_ptr_nonnull(html);
+    /* The loop is the baseline row; seq is a row measured against it. */
+    ck_assert_ptr_nonnull(strstr(html, "<tr class=\"base\"><td class=\"t\">loop</td>"));
+    ck_assert_ptr_nonnull(strstr(html, "<tr><td class=\"t\">seq</td>"));
+    ck_assert_ptr_nonnull(strstr(html, "0.4×"));
+    /* Only the row that shared the machine says so. */
+    char *mark = strstr(html, "class=\"shared\"");
+    ck_assert_ptr_nonnull(mark);
+    ck_assert_ptr_null(strstr(mark + 1, "class=\"shared\""));
+    ck_assert_ptr_nonnull(strstr(html, "<td class=\"t\">process <span class=\"shared\""));
+    free(html);
+    cb_outcome_free(&o);
+}
+END_TEST
 
 START_TEST(bad_command_line_exits_2_with_one_line) {
     cb_outcome o;
@@ -296,6 +330,7 @@ static Suite *html_suite(void) {
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, escape_turns_markup_into_text);
     tcase_add_test(tc, report_shows_tables_notes_verdicts_and_markup_as_text);
+    tcase_add_test(tc, report_takes_the_loop_as_base_and_marks_a_shared_row);
     tcase_add_loop_test(tc, bad_command_line_exits_2_with_one_line, 0,
                         (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, missing_folder_exits_1);

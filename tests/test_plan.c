@@ -27,45 +27,52 @@ static void setup(void) {
     ck_assert_int_eq(workloads_init(), 0);
 }
 
-START_TEST(default_modes_give_one_point_each_seq_first_and_async_only_for_download) {
+START_TEST(default_modes_give_one_point_each_loop_first_and_async_only_for_download) {
     const char *args[] = {NULL};
     point *p;
     size_t n;
     parse(args);
     ck_assert_int_eq(plan_points(&c, workload_find("hash"), 4, &p, &n), 0);
-    ck_assert_uint_eq(n, 4);
-    static const int want[] = {M_SEQ, M_THREAD, M_PROCESS, M_THREAD_GIL};
+    ck_assert_uint_eq(n, 5);
+    static const int want[] = {M_LOOP, M_SEQ, M_THREAD, M_PROCESS, M_THREAD_GIL};
     for (size_t i = 0; i < n; i++) {
         ck_assert_int_eq(p[i].mode, want[i]);
         ck_assert_int_eq(p[i].impl, IMPL_C);
         ck_assert_int_eq(p[i].chunksize, 1);
     }
     ck_assert_int_eq(p[0].workers, 1);
-    ck_assert_int_eq(p[1].workers, cf_default_workers(CF_THREAD));
-    ck_assert_int_eq(p[2].workers, cf_default_workers(CF_PROCESS));
+    ck_assert_int_eq(p[1].workers, 1);
+    ck_assert_int_eq(p[2].workers, cf_default_workers(CF_THREAD));
+    ck_assert_int_eq(p[3].workers, cf_default_workers(CF_PROCESS));
     free(p);
     ck_assert_int_eq(plan_points(&c, workload_find("download"), 16, &p, &n), 0);
-    ck_assert_uint_eq(n, 5);
-    ck_assert_int_eq(p[3].mode, M_ASYNC);
-    ck_assert_int_eq(p[1].workers, 16); /* one thread per file */
-    ck_assert_int_eq(p[3].workers, 16); /* every transfer at once */
+    ck_assert_uint_eq(n, 6);
+    ck_assert_int_eq(p[4].mode, M_ASYNC);
+    ck_assert_int_eq(p[2].workers, 16); /* one thread per file */
+    ck_assert_int_eq(p[4].workers, 16); /* every transfer at once */
     free(p);
 }
 END_TEST
 
-START_TEST(a_worker_sweep_and_chunksize_apply_to_pools_but_not_seq) {
-    const char *args[] = {"--mode", "seq,process", "--workers", "1,2,4", "--chunksize", "8", NULL};
+START_TEST(a_worker_sweep_and_chunksize_apply_to_pools_but_not_loop_or_seq) {
+    const char *args[] = {"--mode", "loop,seq,process", "--workers", "1,2,4", "--chunksize", "8",
+                          NULL};
     point *p;
     size_t n;
     parse(args);
     ck_assert_int_eq(plan_points(&c, workload_find("prime"), 100, &p, &n), 0);
-    ck_assert_uint_eq(n, 4);
-    ck_assert_int_eq(p[0].mode, M_SEQ);
-    ck_assert_int_eq(p[0].workers, 1);
-    ck_assert_int_eq(p[0].chunksize, 1);
-    for (size_t i = 1; i < 4; i++) {
+    ck_assert_uint_eq(n, 5);
+    ck_assert_int_eq(p[0].mode, M_LOOP);
+    ck_assert_int_eq(p[1].mode, M_SEQ);
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_eq(p[i].workers, 1);
+        ck_assert_int_eq(p[i].chunksize, 1);
+    }
+    /* Three workloads x 5 points x (1 warmup + 5 reps): no reference pass. */
+    ck_assert_uint_eq(plan_count_runs(&c), 3 * 5 * 6);
+    for (size_t i = 2; i < 5; i++) {
         ck_assert_int_eq(p[i].mode, M_PROCESS);
-        ck_assert_int_eq(p[i].workers, 1 << (i - 1));
+        ck_assert_int_eq(p[i].workers, 1 << (i - 2));
         ck_assert_int_eq(p[i].chunksize, 8);
     }
     free(p);
@@ -77,12 +84,13 @@ START_TEST(python_points_follow_the_c_points_with_the_same_sweep) {
     point *p;
     size_t n;
     parse(args);
-    c.py_modes = c.modes; /* as run.c sets it once Python is found */
+    c.py_modes = config_py_modes(c.modes); /* as run.c sets it once Python is found */
     ck_assert_int_eq(plan_points(&c, workload_find("hash"), 4, &p, &n), 0);
     ck_assert_uint_eq(n, 6);
     for (size_t i = 0; i < 6; i++)
         ck_assert_int_eq(p[i].impl, i < 3 ? IMPL_C : IMPL_PY);
     ck_assert_str_eq(point_mode_name(&p[1]), "thread");
+    ck_assert_str_eq(point_mode_name(&p[3]), "py-loop"); /* Python's seq is its loop */
     ck_assert_str_eq(point_mode_name(&p[4]), "py-thread");
     ck_assert_int_eq(p[5].workers, 3);
     /* Three workloads x 6 points x (1 warmup + 5 reps). */
@@ -130,7 +138,7 @@ START_TEST(interleave_runs_round_by_round_and_grouped_point_by_point) {
 }
 END_TEST
 
-START_TEST(random_order_shuffles_each_round_puts_seq_first_and_repeats_for_a_seed) {
+START_TEST(random_order_shuffles_each_round_puts_the_reference_first_and_repeats_for_a_seed) {
     const char *args[] = {"--workload", "prime",   "--workers", "1,2,3,4", "--repeat",
                           "4",          "--order", "random",    NULL};
     point *p;
@@ -138,12 +146,12 @@ START_TEST(random_order_shuffles_each_round_puts_seq_first_and_repeats_for_a_see
     size_t n, ns, ns2;
     int shuffled = 0;
     parse(args);
-    c.py_modes = 1u << M_SEQ; /* a Python point, never scheduled */
+    c.py_modes = 1u << M_LOOP; /* a Python point, never scheduled */
     ck_assert_int_eq(plan_points(&c, workload_find("prime"), 10, &p, &n), 0);
-    ck_assert_uint_eq(n, 1 + 3 * 4 + 1);
+    ck_assert_uint_eq(n, 2 + 3 * 4 + 1);
     ck_assert_int_eq(plan_schedule(&c, p, n, 42, &s, &ns), 0);
     check_complete(s, ns, n - 1, 5);
-    ck_assert_int_eq(p[s[0].point].mode, M_SEQ);
+    ck_assert_int_eq(p[s[0].point].mode, M_LOOP);
     for (size_t k = 0; k < ns; k++) {
         ck_assert_int_eq(s[k].round, (long)(k / (n - 1))); /* rounds stay in order */
         shuffled |= s[k].point != k % (n - 1);
@@ -169,7 +177,17 @@ START_TEST(check_refuses_a_plan_with_nothing_to_run_and_names_skipped_workloads)
 }
 END_TEST
 
-START_TEST(count_runs_adds_the_reference_pass_when_seq_is_not_asked) {
+START_TEST(the_reference_is_the_loop_or_seq_where_no_loop_is_asked) {
+    ck_assert_int_eq(plan_reference_mode(0), M_LOOP);
+    ck_assert_int_eq(plan_reference_mode(1u << M_SEQ | 1u << M_THREAD), M_SEQ);
+    ck_assert_int_eq(plan_reference_mode(1u << M_SEQ | 1u << M_LOOP), M_LOOP);
+    /* Python has no sequential executor: seq asked of it is its loop. */
+    ck_assert_uint_eq(config_py_modes(1u << M_SEQ | 1u << M_ASYNC), 1u << M_LOOP);
+    ck_assert_uint_eq(config_py_modes(1u << M_THREAD), 1u << M_THREAD);
+}
+END_TEST
+
+START_TEST(count_runs_adds_the_reference_pass_when_neither_loop_nor_seq_is_asked) {
     const char *args[] = {"--workload", "hash", "--mode",   "thread", "--workers", "1,2",
                           "--repeat",   "3",    "--warmup", "1",      NULL};
     parse(args);
@@ -200,13 +218,15 @@ static Suite *plan_suite(void) {
     Suite *s = suite_create("plan");
     TCase *tc = tcase_create("plan");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, default_modes_give_one_point_each_seq_first_and_async_only_for_download);
-    tcase_add_test(tc, a_worker_sweep_and_chunksize_apply_to_pools_but_not_seq);
+    tcase_add_test(tc, default_modes_give_one_point_each_loop_first_and_async_only_for_download);
+    tcase_add_test(tc, a_worker_sweep_and_chunksize_apply_to_pools_but_not_loop_or_seq);
     tcase_add_test(tc, python_points_follow_the_c_points_with_the_same_sweep);
     tcase_add_test(tc, interleave_runs_round_by_round_and_grouped_point_by_point);
-    tcase_add_test(tc, random_order_shuffles_each_round_puts_seq_first_and_repeats_for_a_seed);
+    tcase_add_test(
+        tc, random_order_shuffles_each_round_puts_the_reference_first_and_repeats_for_a_seed);
+    tcase_add_test(tc, the_reference_is_the_loop_or_seq_where_no_loop_is_asked);
     tcase_add_test(tc, check_refuses_a_plan_with_nothing_to_run_and_names_skipped_workloads);
-    tcase_add_test(tc, count_runs_adds_the_reference_pass_when_seq_is_not_asked);
+    tcase_add_test(tc, count_runs_adds_the_reference_pass_when_neither_loop_nor_seq_is_asked);
     tcase_add_test(tc, the_parser_keeps_the_switch_interval_and_size_limit_in_the_config);
     suite_add_tcase(s, tc);
     return s;

@@ -166,9 +166,10 @@ START_TEST(trace_writes_one_ordered_row_per_task_in_every_workload_and_mode) {
 
     ck_assert_int_eq(run_cfbench(args), 0);
     size_t n = read_runs(runs, 64);
-    /* download: seq, thread, process, async, thread-gil; hash and prime:
-     * the four others; 2 reps each (warmups are not recorded). */
-    ck_assert_uint_eq(n, 2 * (5 + 4 + 4));
+    /* download: loop, seq, thread, process, async, thread-gil; hash and
+     * prime: the five others; 2 reps each (warmups are not recorded). The
+     * loop's tasks are timed around each call, in order. */
+    ck_assert_uint_eq(n, 2 * (6 + 5 + 5));
     long want = 0;
     for (size_t i = 0; i < n; i++)
         want += runs[i].tasks;
@@ -205,9 +206,9 @@ START_TEST(untraced_run_writes_no_tasks_file_and_no_latency) {
     while (fgets(line, sizeof line, f) != NULL) {
         char *fld[40];
         chomp(line);
-        ck_assert_int_eq(csv_split(line, fld, 40), 34);
+        ck_assert_int_eq(csv_split(line, fld, 40), 36);
         ck_assert_str_eq(fld[19], ""); /* queue_p50_us: nothing traced */
-        for (int k = 29; k < 34; k++)  /* no budget, no prediction untraced */
+        for (int k = 31; k < 36; k++)  /* no budget, no prediction untraced */
             ck_assert_str_eq(fld[k], "");
         ck_assert(atof(fld[18]) > 0.0); /* util is always measured */
     }

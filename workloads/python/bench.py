@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """bench.py -- times one workload in one mode with Python's concurrent.futures.
 
-Modes: seq (a plain loop), thread, process, and mpi (mpi4py.futures'
-MPIPoolExecutor, which needs mpi4py: Debian's python3-mpi4py).
+Modes: loop (a list comprehension: Python's sequential code, the base of
+its speedups), thread, process, and mpi (mpi4py.futures' MPIPoolExecutor,
+which needs mpi4py: Debian's python3-mpi4py). `seq` is kept as another name
+for loop, for older command lines: Python has no sequential executor, and
+the harness (bench/config.c) runs loop where C runs loop or seq.
 
 The Python side of `cfbench run --impl python`: the same workloads (see
 cf_workloads.py), sizes and parameters as the C run, timed the way execute.c
 times its own: time.perf_counter() around the with-block (executor creation
-to shutdown; a plain loop for seq), CPU time from getrusage(SELF) plus
+to shutdown; the list comprehension for loop), CPU time from getrusage(SELF) plus
 getrusage(CHILDREN) deltas (process workers are reaped at shutdown), and the
 peak RSS of this process or its largest child.
 
@@ -34,7 +37,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cf_workloads as wl  # noqa: E402
 
-MODES = ("seq", "thread", "process", "mpi")
+MODES = ("loop", "seq", "thread", "process", "mpi")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -42,7 +45,7 @@ def default_workers(workload, mode, ntasks):
     """Python's own defaults (3.8+), and one thread per file for downloads
     as the blog sized its pool (the C harness does the same)."""
     cpus = os.cpu_count() or 1
-    if mode == "seq":
+    if mode in ("loop", "seq"):
         return 1
     if mode == "thread":
         return max(1, ntasks) if workload == "download" else min(32, cpus + 4)
@@ -66,7 +69,7 @@ def run_once(task, inputs, mode, workers, chunksize):
     s0 = resource.getrusage(resource.RUSAGE_SELF)
     c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    if mode == "seq":
+    if mode in ("loop", "seq"):
         results = [task(x) for x in inputs]
     elif mode == "mpi":
         # mpi4py.futures: spawned workers (or, under mpiexec -m
@@ -146,8 +149,9 @@ def main(argv):
         sys.stderr.write("bench.py: %s: %s\n" % (a.workload, e))
         return 1
     task = wl.TASKS[a.workload]
-    workers = 1 if a.mode == "seq" else a.workers or default_workers(a.workload, a.mode, len(inputs))
-    chunksize = 1 if a.mode == "seq" else a.chunksize
+    plain = a.mode in ("loop", "seq")
+    workers = 1 if plain else a.workers or default_workers(a.workload, a.mode, len(inputs))
+    chunksize = 1 if plain else a.chunksize
 
     print("rep,workers,tasks,wall_ms,user_ms,sys_ms,max_rss_kb,vol_cs,invol_cs,failed,digest", flush=True)
     for k in range(a.warmup + a.repeat):
