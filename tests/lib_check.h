@@ -274,9 +274,11 @@ static inline void lt_register_tasks(void) {
             exit(1);
         }
     }
-    /* Started here, the server's socket is among the descriptors a test
-     * counts before its first pool (a test's fork trades it for its own). */
-    if (lt_start_method() == CF_START_FORKSERVER && cf_forkserver_start() != 0) {
+    /* Started here, the server's socket and pidfd are among the descriptors
+     * a test counts before its first pool (a test's fork trades them for
+     * its own), whether its pools ask the server (CF_START_FORKSERVER, or
+     * CF_START_AUTO beside other threads) or not. */
+    if (lt_start_method() != CF_START_FORK && cf_forkserver_start() != 0) {
         fprintf(stderr, "cannot start the fork server\n");
         exit(1);
     }

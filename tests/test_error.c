@@ -5,6 +5,8 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
+#include <stdatomic.h>
+
 #include "lib_check.h"
 
 /* Asserts that `call` returns `want`, naming both on failure. */
@@ -180,7 +182,7 @@ static const cf_task *t_shutdown_own;
 
 static void shutdown_on_manager(cf_future *f, void *arg) {
     (void)f;
-    *(int *)arg = cf_executor_shutdown(own_pool, 1, 0);
+    atomic_store((atomic_int *)arg, cf_executor_shutdown(own_pool, 1, 0)); /* read by the test */
 }
 
 START_TEST(test_executor_shutdown_refuses_null_and_own_threads) {
@@ -197,11 +199,11 @@ START_TEST(test_executor_shutdown_refuses_null_and_own_threads) {
     own_pool = lt_new(CF_PROCESS, 1);
     cf_future *g = NULL;
     EXPECT(cf_submit(own_pool, lt_t_sleep, "200", 3, &g), 0);
-    int got = 1;
+    atomic_int got = 1;
     EXPECT(cf_future_add_done_callback(g, shutdown_on_manager, &got), 0);
     EXPECT(cf_future_wait(g, CF_FOREVER), 0);
-    ck_assert(LT_POLL(got != 1, 5));
-    EXPECT(got, CF_EDEADLK);
+    ck_assert(LT_POLL(atomic_load(&got) != 1, 5));
+    EXPECT(atomic_load(&got), CF_EDEADLK);
     cf_future_free(g);
     cf_executor_free(own_pool);
 }
