@@ -164,19 +164,6 @@ static double run_producers(cf_executor *ex, const cf_task *t, size_t n, cf_futu
 
 /* ---- memory: what a pending future holds ---- */
 
-/* The gate task holds its worker until *ov_gate is set: a MAP_SHARED word
- * mapped before the pool forks, so that thread and forked workers see the
- * same one (process workers close inherited descriptors: a pipe would not
- * do). It polls every millisecond; the figure is taken while it waits. */
-static _Atomic int *ov_gate;
-
-static int gate(const void *in, size_t len, cf_out *out) {
-    (void)in, (void)len, (void)out;
-    while (ov_gate != NULL && !atomic_load(ov_gate))
-        usleep(1000);
-    return 0;
-}
-
 /* Resident bytes of this process, from /proc/self/statm; -1 if unread. */
 static long resident_bytes(void) {
     long size, pages = -1;
@@ -194,7 +181,7 @@ static long resident_bytes(void) {
  * not counted). Then the gate opens and every result is collected. A
  * negative CF_E* code if it failed. */
 static double pending_bytes(cf_kind kind, int workers) {
-    const cf_task *g = cf_task_register("cfbench.gate", gate);
+    const cf_task *g = cf_task_find("cfbench.gate");
     const cf_task *t = probe_task();
     cf_future **fs = calloc(OV_PENDING + (size_t)workers, sizeof *fs);
     cf_executor *ex = NULL;
@@ -203,10 +190,10 @@ static double pending_bytes(cf_kind kind, int workers) {
     size_t n = 0;
     o.max_workers = workers;
     o.start_method = CF_START_FORK; /* the workers inherit the gate */
-    void *word = mmap(NULL, sizeof *ov_gate, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    _Atomic int *word = mmap(NULL, sizeof *word, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (word == MAP_FAILED) return -errno;
-    ov_gate = word;
-    atomic_store(ov_gate, 0);
+    atomic_store(word, 0);
+    probe_gate_use(word); /* the gate task holds each worker until it is set */
     if (g == NULL || t == NULL || fs == NULL) goto cleanup;
     memset(fs, 0, (OV_PENDING + (size_t)workers) * sizeof *fs); /* resident before the count */
     if ((per = cf_executor_new(kind, &o, &ex)) != 0) goto cleanup;
@@ -219,23 +206,19 @@ static double pending_bytes(cf_kind kind, int workers) {
     long after = resident_bytes();
     per = before < 0 || after < 0 ? -EIO : (double)(after - before) / OV_PENDING;
 cleanup:
-    atomic_store(ov_gate, 1);
+    atomic_store(word, 1);
     for (size_t i = 0; i < n; i++) {
         if (cf_future_result(fs[i], CF_FOREVER, NULL, NULL) != 0) per = CF_ETASK;
         cf_future_free(fs[i]);
     }
     cf_executor_free(ex);
-    ov_gate = NULL;
-    (void)munmap(word, sizeof *ov_gate); /* cannot fail on what mmap gave */
+    probe_gate_use(NULL);
+    (void)munmap(word, sizeof *word); /* cannot fail on what mmap gave */
     free(fs);
     return per;
 }
 
 /* ---- payloads: tasks that carry data ---- */
-
-static int echo(const void *in, size_t len, cf_out *out) {
-    return cf_out_set(out, in, len) != 0;
-}
 
 /* Bytes each payload figure moves each way: enough tasks to fill it. */
 #define OV_PAYLOAD_BYTES (64u << 20)
@@ -646,9 +629,6 @@ int cmd_overhead(int argc, char **argv) {
     }
     const cf_task *t = probe_task();
     cf_future **fs = malloc((size_t)tasks * sizeof *fs);
-    /* Before any process pool forks: its workers know the tasks known then. */
-    if (!cf_task_register("cfbench.echo", echo) || !cf_task_register("cfbench.gate", gate))
-        t = NULL;
     if (!t || !fs) {
         fprintf(stderr, "cfbench overhead: out of memory\n");
         free(fs);
