@@ -1,5 +1,6 @@
 /* probe.c -- what a pool costs per task, measured with no-op tasks. */
 #include <math.h>
+#include <unistd.h>
 
 #include "probe.h"
 
@@ -10,9 +11,32 @@ static int noop(const void *in, size_t len, cf_out *out) {
     return 0;
 }
 
+static int echo(const void *in, size_t len, cf_out *out) {
+    return cf_out_set(out, in, len) != 0;
+}
+
+static _Atomic int *gate_word;
+
+void probe_gate_use(_Atomic int *word) {
+    gate_word = word;
+}
+
+static int gate(const void *in, size_t len, cf_out *out) {
+    (void)in, (void)len, (void)out;
+    while (gate_word != NULL && !atomic_load(gate_word))
+        usleep(1000);
+    return 0;
+}
+
+/* All three, always in this order: an MPI worker holds the client's names
+ * in the client's order (bench/main.c). */
 const cf_task *probe_task(void) {
     const cf_task *t = cf_task_find("cfbench.noop");
-    return t != NULL ? t : cf_task_register("cfbench.noop", noop);
+    if (t != NULL) return t;
+    t = cf_task_register("cfbench.noop", noop);
+    if (!cf_task_register("cfbench.echo", echo) || !cf_task_register("cfbench.gate", gate))
+        return NULL;
+    return t;
 }
 
 /* Input i of n, all empty. */

@@ -4,6 +4,7 @@
 #ifndef BENCH_PROBE_H
 #define BENCH_PROBE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "../lib/cfutures.h"
@@ -11,6 +12,12 @@
 /* The no-op task (empty input, empty output), registered on first call:
  * call it before any process pool forks. NULL if it cannot register. */
 const cf_task *probe_task(void);
+
+/* probe_task() also registers "cfbench.echo" (returns its input) and
+ * "cfbench.gate" (holds its worker, polling every millisecond, until the
+ * word given here is set: a MAP_SHARED word mapped before a process pool
+ * forks reaches its workers too; NULL lets gates pass). */
+void probe_gate_use(_Atomic int *word);
 
 /* Maps n no-op tasks through the started pool ex at chunksize and returns
  * the seconds it took (map to the last result), or a negative CF_E* code. */

@@ -11,6 +11,12 @@ creation, first no-op task and shutdown, in microseconds per pool: Python
 starts its workers lazily, on the first submit, so an idle pool would
 measure nothing.
 
+"pending-bytes" (the figure is bytes, not microseconds): each worker held
+by a gate task, --pending no-op tasks submitted and unstarted, resident
+memory growth divided by their number (the list of futures is allocated
+before). "payload-4k", "-64k", "-1m" (process pool): tasks taking and
+returning that many bytes, pickled both ways, 16 MiB each way per figure.
+
 Prints CSV on stdout, the columns of `cfbench overhead`:
   executor,method,chunksize,tasks,us_per_task,minflt_per_task,csw_per_task,
   child_minflt_per_task,child_csw_per_task
@@ -22,6 +28,7 @@ example: python3 workloads/python/overhead.py --tasks 20000 --workers 2
 """
 
 import argparse
+import os
 import concurrent.futures as cf
 import resource
 import sys
@@ -36,6 +43,51 @@ def warm(ex, workers):
     """Starts every worker before the clock does, as the C pools are."""
     for f in [ex.submit(noop) for _ in range(4 * workers)]:
         f.result()
+
+
+def gate(path):
+    """Holds its worker until path exists (a file: it reaches processes too)."""
+    while not os.path.exists(path):
+        time.sleep(0.001)
+
+
+def echo(b):
+    return b
+
+
+def resident_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def pending_bytes(kind, workers, n):
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "open")
+        with kind(max_workers=workers) as ex:
+            warm(ex, workers)
+            gates = [ex.submit(gate, path) for _ in range(workers)]
+            time.sleep(0.05)
+            fs = [None] * n
+            before = resident_bytes()
+            for i in range(n):
+                fs[i] = ex.submit(noop)
+            after = resident_bytes()
+            open(path, "w").close()
+            for f in gates + fs:
+                f.result()
+    return (after - before) / n
+
+
+def run_payload(ex, size):
+    b = bytes(size)
+    n = (16 << 20) // size
+    t0 = time.perf_counter()
+    fs = [ex.submit(echo, b) for _ in range(n)]
+    for f in fs:
+        if len(f.result()) != size:
+            raise RuntimeError("payload came back short")
+    return time.perf_counter() - t0, n
 
 
 def run_submit(ex, n):
@@ -87,6 +139,8 @@ def main(argv):
     p.add_argument("--tasks", type=int, default=20000)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--pending", type=int, default=50000,
+                   help="pending futures for the pending-bytes rows (1,000,000 takes its process pool ~150 s to drain)")
     a = p.parse_args(argv)
     if a.tasks < 1 or a.workers < 1 or a.repeat < 1:
         sys.stderr.write("overhead.py: --tasks, --workers and --repeat must be at least 1\n")
@@ -112,6 +166,14 @@ def main(argv):
             row(name, method, chunk, a.tasks, best[0] / a.tasks * 1e6, best[1], a.tasks)
         s, u = min((run_startup(kind, a.workers) for _ in range(a.repeat)), key=lambda b: b[0])
         row(name, "startup", 0, a.workers, s * 1e6, u, 1)
+        row(name, "pending-bytes", 0, a.pending, pending_bytes(kind, a.workers, a.pending),
+            (0, 0, 0, 0), 1)
+    with cf.ProcessPoolExecutor(max_workers=a.workers) as ex:
+        warm(ex, a.workers)
+        for name, size in (("payload-4k", 4096), ("payload-64k", 65536), ("payload-1m", 1 << 20)):
+            u0 = usage()
+            s, n = min(run_payload(ex, size) for _ in range(min(a.repeat, 3)))
+            row("py-process", name, 1, n, s / n * 1e6, since(u0), n * min(a.repeat, 3))
     return 0
 
 
