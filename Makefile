@@ -102,13 +102,19 @@ test: tests
 	@CFBENCH=$(CFBENCH) CK_DEFAULT_TIMEOUT=$(TIMEOUT) SANITIZE=$(SANITIZE) SAN_FLAGS='$(SAN_$(SANITIZE))' \
 	    MPIEXEC="$(MPIEXEC)" MPI_TEST=$(BUILD)/tests/test_mpi_pool MPI_SKIP="$(MPI_SKIP)" \
 	    CFBENCH_MPI=$(if $(MPI_PC),yes,no) TEST_DIR=$(BUILD)/tests \
-	    ./tests/run $(TESTS) tests/forkserver.sh $(SCRIPT_TESTS_$(or $(SANITIZE),plain)) \
+	    ./tests/run $(filter-out $(NO_TSAN:%=$(BUILD)/tests/%),$(TESTS)) tests/forkserver.sh \
+	    $(SCRIPT_TESTS_$(or $(SANITIZE),plain)) \
 	    $(if $(MPI_SKIP),,tests/mpi_pool.sh $(if $(SANITIZE),,tests/mpi_hosts.sh))
 # The harness's scripts test gnuplot, Chromium and make install, not threads:
 # the plain build runs them all, ASan the hostile files (cfbench report's
 # reading), TSan none (CI's 15 minutes).
 SCRIPT_TESTS_plain := tests/report.sh tests/hostile_plots.sh tests/install.sh tests/quiet.sh
 SCRIPT_TESTS_asan  := tests/hostile_plots.sh
+# Under TSan, the suites of single-threaded code (parsers, statistics, the
+# report, the Python twin's driver) prove nothing more than the plain and
+# ASan builds do: TSan runs the rest.
+NO_TSAN := $(if $(filter tsan,$(SANITIZE)),test_budget test_compare test_csv test_csvread \
+           test_demo test_html test_overhead test_plan test_python test_stats test_trace test_usage)
 # Seeded random mixes of every operation (tests/stress.c); STRESS_ARGS=--seed N replays one.
 stress: $(BUILD)/tests/stress
 	$(BUILD)/tests/stress --seconds $(STRESS_SECS) $(STRESS_ARGS)
