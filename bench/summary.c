@@ -77,9 +77,20 @@ static void machine_note(point_stats *ps) {
 static void bookkeeping_note(point_stats *ps, const point_stats *base) {
     if (ps->p.mode != M_SEQ || base == NULL || base->p.mode != M_LOOP || ps->tasks == 0) return;
     size_t used = strlen(ps->notes);
+    double per = base->st.median * 1e3 / (double)ps->tasks; /* µs of loop per task */
+    const char *sep = used ? "; " : "";
+    if (!(ps->speedup_hi < 1.0)) { /* the interval reaches 1 (or there is none) */
+        snprintf(ps->notes + used, sizeof ps->notes - used,
+                 "%sseq and the loop differ by less than their noise here: no executor "
+                 "bookkeeping to read off",
+                 sep);
+        return;
+    }
+    /* seq = loop / speedup: its interval gives the cost's. */
     snprintf(ps->notes + used, sizeof ps->notes - used,
-             "%sseq = executor bookkeeping over the loop: %.2f µs/task", used ? "; " : "",
-             (ps->st.median - base->st.median) * 1e3 / (double)ps->tasks);
+             "%sseq = executor bookkeeping over the loop: %.2f µs/task (%.2f-%.2f)", sep,
+             (ps->st.median - base->st.median) * 1e3 / (double)ps->tasks,
+             per * (1 / ps->speedup_hi - 1), per * (1 / ps->speedup_lo - 1));
 }
 
 const point_stats *summary_base(const point_stats *ps, size_t n, int impl) {
