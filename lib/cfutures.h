@@ -479,7 +479,9 @@ typedef struct cf_as_completed cf_as_completed;
 /* Starts an iteration over fs[0..n) (the array is copied; the futures
  * must outlive the iterator). A future listed more than once is given once,
  * with the index of its first place, as Python's set(fs). `timeout` counts
- * from this call, as in Python. Returns 0, CF_ENOMEM, CF_EINVAL (out NULL,
+ * from the first cf_as_completed_next(), as in Python, where as_completed
+ * is a generator whose body (and clock) starts at the first next(); map's
+ * timeout, by contrast, counts from the cf_map call. Returns 0, CF_ENOMEM, CF_EINVAL (out NULL,
  * NaN timeout, NULL future, fs NULL with n > 0). */
 CF_EXTERN int cf_as_completed_new(cf_future *const *fs, size_t n, double timeout, cf_as_completed **out);
 

@@ -77,7 +77,9 @@ struct cf_as_completed {
     cf_future **fs;
     size_t *at;
     size_t n, given;
-    int64_t deadline;
+    double timeout;
+    int64_t deadline; /* from the first next, as Python's generator's */
+    int started;
     cf_waiter w;
     cf_wnode *nodes;
     char msg[64]; /* after a timeout */
@@ -136,7 +138,7 @@ int cf_as_completed_new(cf_future *const *fs, size_t n, double timeout, cf_as_co
         return CF_ENOMEM;
     }
     it->n = k;
-    it->deadline = cf__deadline(timeout);
+    it->timeout = timeout;
     cf__waiter_attach(&it->w, it->fs, k, it->nodes);
     *out = it;
     return 0;
@@ -145,6 +147,10 @@ int cf_as_completed_new(cf_future *const *fs, size_t n, double timeout, cf_as_co
 int cf_as_completed_next(cf_as_completed *it, cf_future **f, size_t *index) {
     if (!it) return CF_EINVAL;
     if (it->given == it->n) return CF_EOF;
+    if (!it->started) { /* Python's as_completed is a generator: its clock starts here */
+        it->deadline = cf__deadline(it->timeout);
+        it->started = 1;
+    }
     int r = 0, blocked = 0;
     pthread_mutex_lock(&it->w.mu);
     int ready = it->w.nring > it->given;

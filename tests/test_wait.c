@@ -228,7 +228,15 @@ START_TEST(test_as_completed_gives_each_future_once) {
 }
 END_TEST
 
-START_TEST(test_as_completed_times_out_from_creation) {
+static void *open_gate_later(void *arg) {
+    lt_sleep_ms(100);
+    lt_gate_open(arg);
+    return NULL;
+}
+
+/* Python's as_completed is a generator: its clock starts at the first
+ * next(), not when it is made (map's starts at the call). */
+START_TEST(test_as_completed_times_out_from_the_first_next) {
     lt_gate g;
     lt_gate_init(&g);
     cf_executor *ex = lt_new(lt_kinds[_i], 2);
@@ -236,25 +244,42 @@ START_TEST(test_as_completed_times_out_from_creation) {
     fs[0] = lt_submit_str(ex, lt_t_echo, "a");
     ck_assert_int_eq(cf_future_wait(fs[0], 20.0), 0);
     fs[1] = lt_submit_gate(ex, &g);
-    double t0 = lt_now();
     cf_as_completed *it = NULL;
-    ck_assert_int_eq(cf_as_completed_new(fs, 2, 0.1, &it), 0);
+    ck_assert_int_eq(cf_as_completed_new(fs, 2, 0.5, &it), 0);
+    lt_sleep_ms(600); /* past creation + timeout */
+    pthread_t opener;
+    ck_assert_int_eq(pthread_create(&opener, NULL, open_gate_later, &g), 0);
     size_t index;
     ck_assert_int_eq(cf_as_completed_next(it, NULL, &index), 0);
     ck_assert_uint_eq(index, 0);
+    /* Opened 0.1 s after the first next, within its 0.5 s. */
+    ck_assert_int_eq(cf_as_completed_next(it, NULL, &index), 0);
+    ck_assert_uint_eq(index, 1);
+    ck_assert_int_eq(cf_as_completed_next(it, NULL, &index), CF_EOF);
+    pthread_join(opener, NULL);
+    cf_as_completed_free(it);
+
+    /* Once started, the deadline stays: a later call does not wait anew. */
+    lt_gate h;
+    lt_gate_init(&h);
+    cf_future *gf = lt_submit_gate(ex, &h);
+    ck_assert_int_eq(cf_as_completed_new(&gf, 1, 0.1, &it), 0);
+    double t0 = lt_now();
     ck_assert_int_eq(cf_as_completed_next(it, NULL, &index), CF_ETIMEDOUT);
     ck_assert(lt_now() - t0 >= 0.09);
-    /* The deadline counts from creation: a later call does not wait anew. */
     double t1 = lt_now();
     ck_assert_int_eq(cf_as_completed_next(it, NULL, &index), CF_ETIMEDOUT);
     ck_assert(lt_now() - t1 < 0.09 + 1.0);
     cf_as_completed_free(it);
-    lt_gate_open(&g);
+    lt_gate_open(&h);
+    lt_expect_result(gf, "open");
+    cf_future_free(gf);
     lt_expect_result(fs[1], "open");
     for (int i = 0; i < 2; i++)
         cf_future_free(fs[i]);
     cf_executor_free(ex);
     lt_gate_fini(&g);
+    lt_gate_fini(&h);
 }
 END_TEST
 
@@ -285,7 +310,7 @@ static Suite *wait_suite(void) {
     tcase_set_timeout(ac, 30);
     LT_POOL_KINDS(ac, test_as_completed_gives_futures_in_completion_order);
     LT_ALL_KINDS(ac, test_as_completed_gives_each_future_once);
-    LT_POOL_KINDS(ac, test_as_completed_times_out_from_creation);
+    LT_POOL_KINDS(ac, test_as_completed_times_out_from_the_first_next);
     tcase_add_test(ac, test_as_completed_on_nothing_ends_at_once);
     suite_add_tcase(s, ac);
     return s;
