@@ -15,5 +15,13 @@ sed 's/^  took 7.41 s/  took 9.99 s/' $fix/good.md > "$tmp"
 python3 $check --ref $fix/ref "$tmp" > /dev/null 2>&1 && { echo "check-tutorial: a stale block should fail"; fail=1; }
 python3 $check --ref $fix/ref --update "$tmp" > /dev/null 2>&1 || { echo "check-tutorial: --update should fix a stale block"; fail=1; }
 rm -f "$tmp"
+# A command quoted in a code block writes under results/exercises/ or a
+# temporary folder, never into the reference a reader's run would spoil.
+for f in "$@"; do
+    awk -v f="$f" '/^```/ { code = !code; next }
+        code && /(--out|>|plots\/draw) *(results|plots)\/reference/ {
+            printf "%s:%d: a quoted command writes into the reference: %s\n", f, NR, $0; bad = 1 }
+        END { exit bad }' "$f" || fail=1
+done
 [ $fail -eq 0 ] || exit 1
 exec python3 $check "$@"
