@@ -57,7 +57,9 @@ cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const 
         if (len[i] > CF_MAX_BYTES) return NULL;
         bytes += len[i];
     }
-    size_t total = sizeof(cf_future) + n * sizeof(cf_item) + bytes;
+    int trace = ex && ex->opts.trace;
+    size_t tbytes = trace ? sizeof(cf_trace) + n * sizeof(((cf_trace *)0)->item[0]) : 0;
+    size_t total = sizeof(cf_future) + n * sizeof(cf_item) + tbytes + bytes;
     cf_future *f = cf__block_alloc(total);
     if (!f) return NULL;
     memset(f, 0, sizeof *f);
@@ -73,8 +75,12 @@ cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const 
     atomic_init(&f->refs, 1);
     atomic_init(&f->state, CF_PENDING);
     f->worker = -1;
-    f->times.worker = -1;
     unsigned char *p = (unsigned char *)(f->item + n);
+    if (trace) {
+        f->trace = (cf_trace *)p;
+        memset(f->trace, 0, tbytes);
+        p += tbytes;
+    }
     for (size_t i = 0; i < n; i++) {
         cf_item *it = &f->item[i];
         it->in = p;
@@ -85,7 +91,6 @@ cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const 
         it->out_len = 0;
         it->status = 0;
         it->msg = NULL;
-        it->start = it->end = 0;
     }
     return f;
 }
@@ -142,14 +147,15 @@ int cf__item_set_out(cf_future *f, cf_item *it, const void *data, size_t len) {
 }
 
 int cf__run_items(cf_future *f) {
-    int outcome = 0, trace = f->ex && f->ex->opts.trace;
+    int outcome = 0;
+    cf_trace *trace = f->trace;
     for (size_t i = 0; i < f->nitems; i++) {
         cf_item *it = &f->items[i];
         cf_out o;
         cf__out_init(&o, it->outbuf, CF_INLINE);
-        if (trace) it->start = cf_now_ns();
+        if (trace) trace->item[i].start = cf_now_ns();
         it->status = f->task->fn(it->in, it->in_len, &o);
-        if (trace) it->end = cf_now_ns();
+        if (trace) trace->item[i].end = cf_now_ns();
         if (o.data == it->outbuf) {
             it->out = it->outbuf;
         } else if (o.data) {
@@ -175,8 +181,7 @@ int cf__future_start(cf_future *f, int worker) {
     if (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING) {
         atomic_store_explicit(&f->state, CF_RUNNING, memory_order_release);
         f->worker = worker;
-        f->times.worker = worker;
-        if (f->ex && f->ex->opts.trace) f->times.start = cf_now_ns();
+        if (f->trace) f->trace->times.start = cf_now_ns();
         if (f->hold != CF_HOLD_NONE && f->nwait) pthread_cond_broadcast(&f->cv);
         f->hold = CF_HOLD_NONE;
         ok = 1;
@@ -191,7 +196,6 @@ int cf__future_hold(cf_future *f, int worker) {
     if (ok) {
         f->hold = CF_HOLD_SENT;
         f->worker = worker;
-        f->times.worker = worker;
     }
     pthread_mutex_unlock(&f->mu);
     return ok;
@@ -238,7 +242,6 @@ int cf__future_attach_claim(cf_future *f, _Atomic(uint64_t) *w, uint64_t queued,
         f->claim = w;
         f->queued = queued;
         f->worker = worker;
-        f->times.worker = worker;
     }
     pthread_mutex_unlock(&f->mu);
     return ok;
@@ -301,14 +304,15 @@ static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg) {
     f->claim = NULL;
     f->hold = CF_HOLD_NONE;
     if (xmsg && !f->xmsg) f->xmsg = strdup(xmsg);
-    if (f->ex && f->ex->opts.trace) {
+    if (f->trace) {
+        cf_times *t = &f->trace->times;
         int64_t now = cf_now_ns();
-        if (f->items[0].start) f->times.start = f->items[0].start;
-        if (f->items[f->nitems - 1].end) f->times.end = f->items[f->nitems - 1].end;
-        if (!f->times.end) f->times.end = now;
-        if (!f->times.start) f->times.start = f->times.end;
+        if (f->trace->item[0].start) t->start = f->trace->item[0].start;
+        if (f->trace->item[f->nitems - 1].end) t->end = f->trace->item[f->nitems - 1].end;
+        if (!t->end) t->end = now;
+        if (!t->start) t->start = t->end;
         /* In-process results are in the caller's hands when they end. */
-        f->times.collect = f->ex->kind == CF_PROCESS || f->ex->kind == CF_MPI ? now : f->times.end;
+        t->collect = f->ex->kind == CF_PROCESS || f->ex->kind == CF_MPI ? now : t->end;
     }
     atomic_store_explicit(&f->state, CF_DONE, memory_order_release);
     if (f->nwait) pthread_cond_broadcast(&f->cv);
@@ -552,8 +556,16 @@ int cf_future_times(const cf_future *f, cf_times *out) {
         out->worker = -1;
         return CF_EINVAL;
     }
-    *out = f->times;
+    cf__future_times(f, out);
     return 0;
+}
+
+void cf__future_times(const cf_future *f, cf_times *out) {
+    if (f->trace)
+        *out = f->trace->times;
+    else
+        memset(out, 0, sizeof *out);
+    out->worker = f->worker;
 }
 
 /* ---- waiters ---------------------------------------------------------- */

@@ -75,9 +75,17 @@ typedef struct cf_item {
     size_t out_len;
     int status;         /* the task's return value */
     char *msg;          /* heap, NULL if none */
-    int64_t start, end; /* trace times of this item */
     unsigned char outbuf[CF_INLINE + 1];
 } cf_item;
+
+/* Trace times (cf_options.trace): the future's, then each item's start and
+ * end. Only a traced future has them, in its own block (f->trace). */
+typedef struct cf_trace {
+    cf_times times; /* times.worker unused: f->worker says it */
+    struct {
+        int64_t start, end;
+    } item[];
+} cf_trace;
 
 enum { CF_PENDING = 0, CF_RUNNING = 1, CF_DONE = 2 };
 
@@ -101,6 +109,9 @@ struct cf_future {
     size_t nitems;
     cf_item *items; /* = item, below */
     size_t bytes;   /* of the block it lives in (cf__block_alloc) */
+    /* NULL unless the executor traces. Its item times are written by
+     * whoever runs the job before it finishes, its times under mu. */
+    cf_trace *trace;
     atomic_int refs;
 
     pthread_mutex_t mu;
@@ -113,7 +124,6 @@ struct cf_future {
     cf_wnode *waiters;
     cf_cbnode *callbacks;
     int worker; /* slot that runs it, -1 before */
-    cf_times times;
     /* Process pools: while the job sits in a worker's pipe, the shared word
      * a worker must claim before it runs it (see process_pool.c), and the
      * value that word holds while the job waits; NULL otherwise. */
@@ -126,7 +136,8 @@ struct cf_future {
     /* Guarded by the executor's queue lock. */
     struct cf_future *next;
 
-    /* The items, then in the same allocation the input bytes of each. */
+    /* The items, then in the same allocation the trace times (if any) and
+     * the input bytes of each item. */
     cf_item item[];
 };
 
@@ -251,6 +262,9 @@ int cf__future_fail_items(cf_future *f, int status, const char *msg);
 /* Moves to DONE with `outcome` (xmsg copied, may be NULL), wakes waiters,
  * runs callbacks. Returns 0 if it was already done (then nothing happens). */
 int cf__future_finish(cf_future *f, int outcome, const char *xmsg);
+
+/* The times of a done future (zeros unless traced) and its worker. */
+void cf__future_times(const cf_future *f, cf_times *out);
 
 /* Runs every item of f's job in this thread, storing results and trace
  * times; returns the outcome (0, or CF_ETASK if an item failed). */

@@ -251,10 +251,11 @@ int cf_map_next(cf_map_iter *m, const void **data, size_t *len) {
         m->status = 0;
         m->msg = f->xmsg ? f->xmsg : "";
     }
-    m->times = f->times;
-    if (it->start) {
-        m->times.start = it->start;
-        m->times.end = it->end;
+    cf__future_times(f, &m->times);
+    size_t i = (size_t)(it - f->items);
+    if (f->trace && f->trace->item[i].start) {
+        m->times.start = f->trace->item[i].start;
+        m->times.end = f->trace->item[i].end;
     }
     if (r == 0) {
         if (data) *data = it->out;
