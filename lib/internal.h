@@ -4,8 +4,10 @@
  * `chunksize` for a map chunk). Each executor kind embeds struct
  * cf_executor first and fills in its ops. The states of a future go
  * PENDING -> RUNNING -> DONE, or PENDING -> DONE when cancelled; `state` is
- * written under f->mu and may be read without it (atomic loads) by code that
- * only needs a hint or a monotonic fact ("is done").
+ * written under the future lock and may be read without it (atomic loads)
+ * by code that only needs a hint or a monotonic fact ("is done"). The
+ * future lock ("mu" below) is one of a few mutexes futures share by
+ * address (future.c says how); only future.c takes it.
  */
 #ifndef CF_INTERNAL_H
 #define CF_INTERNAL_H
@@ -28,7 +30,7 @@ struct cf_task {
 };
 
 /* Where a job sent to a worker without shared memory (an MPI rank) stands
- * as far as cancel is concerned; guarded by the future's mu. */
+ * as far as cancel is concerned; guarded by the future lock. */
 enum cf_hold {
     CF_HOLD_NONE,       /* not held by such a worker: cancel decides here */
     CF_HOLD_SENT,       /* held, PENDING until the worker says it started */
@@ -73,9 +75,9 @@ typedef struct cf_item {
     size_t in_len;
     unsigned char *out; /* result bytes, NUL-terminated; inline or heap */
     size_t out_len;
-    int status;         /* the task's return value */
-    char *msg;          /* heap, NULL if none */
-    unsigned char outbuf[CF_INLINE + 1];
+    char *msg;  /* heap, NULL if none */
+    int status; /* the task's return value */
+    unsigned char outbuf[CF_INLINE + 1]; /* beside status: no padding between */
 } cf_item;
 
 /* Trace times (cf_options.trace): the future's, then each item's start and
@@ -114,24 +116,23 @@ struct cf_future {
     cf_trace *trace;
     atomic_int refs;
 
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    /* Guarded by mu. */
+    /* Guarded by mu, the future lock (future.c); ints first, then
+     * pointers, so that no padding comes between. */
     atomic_int state;
     int outcome; /* once DONE: 0 or CF_E* */
-    char *xmsg;  /* executor's explanation (broken, timeout) */
-    int nwait;   /* threads blocked on cv */
+    int nwait;   /* threads parked waiting for this future */
+    int worker;  /* slot that runs it, -1 before */
+    /* MPI pools: the worker that holds the job decides the claim itself,
+     * so cancel asks the executor (ops->ask_cancel) while not NONE. */
+    enum cf_hold hold;
+    char *xmsg; /* executor's explanation (broken, timeout) */
     cf_wnode *waiters;
     cf_cbnode *callbacks;
-    int worker; /* slot that runs it, -1 before */
     /* Process pools: while the job sits in a worker's pipe, the shared word
      * a worker must claim before it runs it (see process_pool.c), and the
      * value that word holds while the job waits; NULL otherwise. */
     _Atomic(uint64_t) *claim;
     uint64_t queued; /* MPI pools: the job's number at its worker instead */
-    /* MPI pools: the worker that holds the job decides the claim itself,
-     * so cancel asks the executor (ops->ask_cancel) while not NONE. */
-    enum cf_hold hold;
 
     /* Guarded by the executor's queue lock. */
     struct cf_future *next;
@@ -200,6 +201,10 @@ static inline cf_fifo cf__fifo_take(cf_fifo *q) {
  * (copied), refs = 1. */
 cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const void *const *in,
                           const size_t *len);
+
+/* Its state and the worker that runs it, read together under the future
+ * lock (for the deadlock detector). */
+int cf__future_state(const cf_future *f, int *worker);
 
 /* Drops one reference (the executor's or an owner's). */
 void cf__future_unref(cf_future *f);
@@ -279,7 +284,7 @@ typedef struct cf_ops {
     int (*shutdown)(cf_executor *ex, int wait, int cancel_futures);
     void (*destroy)(cf_executor *ex);
     int (*signal_workers)(cf_executor *ex, int sig); /* NULL: not supported */
-    /* Cancel of a held future (cf__future_hold), without f->mu: asks its
+    /* Cancel of a held future (cf__future_hold), without the future lock: asks its
      * worker; returns 1 if the answer is still to come (await it with
      * cf__future_await_decision), 0 if f is already decided. */
     int (*ask_cancel)(cf_executor *ex, cf_future *f);
