@@ -77,7 +77,8 @@ typedef struct cf_item {
     size_t out_len;
     char *msg;  /* heap, NULL if none */
     int status; /* the task's return value */
-    unsigned char outbuf[CF_INLINE + 1]; /* beside status: no padding between */
+    /* Beside status, so that no padding comes between. */
+    unsigned char outbuf[CF_INLINE + 1];
 } cf_item;
 
 /* Trace times (cf_options.trace): the future's, then each item's start and

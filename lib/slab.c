@@ -5,9 +5,10 @@
  * back to the kernel and the next burst faults every page in again, zeroed:
  * on some machines that page fault, not the hand-off, is most of what a
  * task costs. Here a slab that becomes empty is kept as it is, up to
- * KEEP_EMPTY slabs (64 MiB, some 350,000 futures of one item) per size class, and only slabs past that go
- * back to the kernel. (Marking kept slabs MADV_FREE was tried: on a
- * virtual machine each reuse then cost more than the fault it saved.)
+ * KEEP_EMPTY slabs (64 MiB, some 350,000 one-item futures) per size
+ * class, and only slabs past that go back to the kernel. (Marking kept
+ * slabs MADV_FREE was tried: on a virtual machine each reuse then cost
+ * more than the fault it saved.)
  *
  * Layout: a slab is SLAB_BYTES, aligned to SLAB_BYTES, so a block finds its
  * slab by masking its address. The slab's first cache line is its header;
