@@ -17,7 +17,7 @@
  * process pools and of the sequential executor always count as able to
  * finish. All of this happens under one global lock, taken only when a pool
  * worker is about to block, never on the per-task path. Lock order:
- * dl_mu -> future mu.
+ * dl_mu -> future lock.
  */
 #include <stdlib.h>
 
@@ -70,10 +70,8 @@ static dl_pool *pool_of(const cf_executor *ex) {
 }
 
 static int future_stuck(cf_future *f) {
-    pthread_mutex_lock(&f->mu);
-    int state = atomic_load_explicit(&f->state, memory_order_relaxed);
-    int worker = f->worker;
-    pthread_mutex_unlock(&f->mu);
+    int worker;
+    int state = cf__future_state(f, &worker);
     if (state == CF_DONE) return 0;
     dl_pool *p = pool_of(f->ex);
     if (!p) return 0;

@@ -1,10 +1,22 @@
 /* future.c -- futures: states, results, cancel, callbacks, waiters.
  *
- * Each future has its own mutex and condition variable. Waiting on many
- * futures (cf_wait, as_completed) hooks a cf_waiter on each; completion
- * reports to every hooked waiter while holding the future's lock, so the
- * lock order is always future -> waiter. Callbacks run after the future's
- * lock is released, in the thread that completed it.
+ * The future lock. A future has no mutex of its own: it borrows one of
+ * NLOT mutex + condition variable pairs (the "parking lot"), chosen by
+ * hashing its address. That lock guards the fields internal.h marks
+ * "guarded by mu" for every future that hashes to it; a thread that waits
+ * for one future sleeps on the pair's condition variable, counted in that
+ * future's nwait, and re-checks its own future's state after each wake-up,
+ * since a completion broadcasts to everyone parked on the pair. Sharing
+ * costs a spurious wake-up now and then; owning one cost each future 88
+ * bytes and a mutex and condvar init (54 instructions of a submit's ~770).
+ *
+ * Lock order: a pool's lock (its mu), or the deadlock detector's, may be
+ * held when a future lock is taken, never the reverse; one future lock is
+ * held at a time (two futures may share one, and it is not recursive).
+ * Waiting on many futures (cf_wait, as_completed) hooks a cf_waiter on
+ * each; completion reports to every hooked waiter while holding the future
+ * lock, so the order is future lock -> waiter. Callbacks run after the
+ * future lock is released, in the thread that completed the future.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,6 +26,48 @@
 #include "internal.h"
 
 static unsigned char empty_out[1];
+
+#define NLOT 64 /* a power of two */
+
+/* A cache line and more apiece, so that two pairs never share one. */
+typedef struct lot_pair {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} __attribute__((aligned(128))) lot_pair;
+
+static lot_pair lot[NLOT];
+static int lot_err; /* the pairs' condvars failed to initialise: an errno value */
+
+static lot_pair *pair_of(const cf_future *f) {
+    /* Fibonacci hashing of the block address (64-byte aligned blocks). */
+    uint64_t a = (uint64_t)(uintptr_t)f >> 6;
+    return &lot[(a * 0x9E3779B97F4A7C15u) >> 58 & (NLOT - 1)];
+}
+
+static void lock(const cf_future *f) {
+    pthread_mutex_lock(&pair_of(f)->mu);
+}
+
+static void unlock(const cf_future *f) {
+    pthread_mutex_unlock(&pair_of(f)->mu);
+}
+
+/* With the future lock held: sleeps until woken or the deadline passes
+ * (ETIMEDOUT). The caller re-checks f's state: the wake-up may be for
+ * another future sharing the pair. */
+static int park(cf_future *f, int64_t deadline) {
+    lot_pair *p = pair_of(f);
+    f->nwait++;
+    int r = cf__cond_wait(&p->cv, &p->mu, deadline);
+    f->nwait--;
+    return r;
+}
+
+/* With the future lock held: wakes whoever waits for f (and, in passing,
+ * for the other futures of its pair). */
+static void unpark(cf_future *f) {
+    if (f->nwait) pthread_cond_broadcast(&pair_of(f)->cv);
+}
 
 int64_t cf_now_ns(void) {
     struct timespec t;
@@ -50,6 +104,21 @@ int cf__cond_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline) {
     return pthread_cond_timedwait(cv, mu, &ts);
 }
 
+/* The lot's pairs, at load; again in the child of a fork, where a pair
+ * that another thread held at the fork would stay locked for good. */
+static void lot_init(void) {
+    for (int i = 0; i < NLOT; i++) {
+        lot[i].mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+        int e = cf__cond_init(&lot[i].cv);
+        if (e) lot_err = -e;
+    }
+}
+
+__attribute__((constructor)) static void lot_start(void) {
+    lot_init();
+    pthread_atfork(NULL, NULL, lot_init); /* fails only out of memory: then as before */
+}
+
 cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const void *const *in,
                           const size_t *len) {
     size_t bytes = 0;
@@ -57,15 +126,14 @@ cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const 
         if (len[i] > CF_MAX_BYTES) return NULL;
         bytes += len[i];
     }
-    size_t total = sizeof(cf_future) + n * sizeof(cf_item) + bytes;
+    int trace = ex && ex->opts.trace;
+    size_t tbytes = trace ? sizeof(cf_trace) + n * sizeof(((cf_trace *)0)->item[0]) : 0;
+    size_t total = sizeof(cf_future) + n * sizeof(cf_item) + tbytes + bytes;
+    if (lot_err) return NULL;
     cf_future *f = cf__block_alloc(total);
     if (!f) return NULL;
     memset(f, 0, sizeof *f);
     f->bytes = total;
-    if (pthread_mutex_init(&f->mu, NULL) || cf__cond_init(&f->cv)) {
-        cf__block_free(f, total);
-        return NULL;
-    }
     f->ex = ex;
     f->task = task;
     f->nitems = n;
@@ -73,8 +141,12 @@ cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const 
     atomic_init(&f->refs, 1);
     atomic_init(&f->state, CF_PENDING);
     f->worker = -1;
-    f->times.worker = -1;
     unsigned char *p = (unsigned char *)(f->item + n);
+    if (trace) {
+        f->trace = (cf_trace *)p;
+        memset(f->trace, 0, tbytes);
+        p += tbytes;
+    }
     for (size_t i = 0; i < n; i++) {
         cf_item *it = &f->item[i];
         it->in = p;
@@ -85,7 +157,6 @@ cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const 
         it->out_len = 0;
         it->status = 0;
         it->msg = NULL;
-        it->start = it->end = 0;
     }
     return f;
 }
@@ -114,8 +185,6 @@ void cf__future_unref(cf_future *f) {
         f->callbacks = c->next;
         free(c);
     }
-    pthread_mutex_destroy(&f->mu);
-    pthread_cond_destroy(&f->cv);
     cf__block_free(f, f->bytes);
 }
 
@@ -142,14 +211,15 @@ int cf__item_set_out(cf_future *f, cf_item *it, const void *data, size_t len) {
 }
 
 int cf__run_items(cf_future *f) {
-    int outcome = 0, trace = f->ex && f->ex->opts.trace;
+    int outcome = 0;
+    cf_trace *trace = f->trace;
     for (size_t i = 0; i < f->nitems; i++) {
         cf_item *it = &f->items[i];
         cf_out o;
         cf__out_init(&o, it->outbuf, CF_INLINE);
-        if (trace) it->start = cf_now_ns();
+        if (trace) trace->item[i].start = cf_now_ns();
         it->status = f->task->fn(it->in, it->in_len, &o);
-        if (trace) it->end = cf_now_ns();
+        if (trace) trace->item[i].end = cf_now_ns();
         if (o.data == it->outbuf) {
             it->out = it->outbuf;
         } else if (o.data) {
@@ -171,60 +241,55 @@ int cf__run_items(cf_future *f) {
 
 int cf__future_start(cf_future *f, int worker) {
     int ok = 0;
-    pthread_mutex_lock(&f->mu);
+    lock(f);
     if (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING) {
         atomic_store_explicit(&f->state, CF_RUNNING, memory_order_release);
         f->worker = worker;
-        f->times.worker = worker;
-        if (f->ex && f->ex->opts.trace) f->times.start = cf_now_ns();
-        if (f->hold != CF_HOLD_NONE && f->nwait) pthread_cond_broadcast(&f->cv);
+        if (f->trace) f->trace->times.start = cf_now_ns();
+        if (f->hold != CF_HOLD_NONE) unpark(f); /* a cancel awaits the decision */
         f->hold = CF_HOLD_NONE;
         ok = 1;
     }
-    pthread_mutex_unlock(&f->mu);
+    unlock(f);
     return ok;
 }
 
 int cf__future_hold(cf_future *f, int worker) {
-    pthread_mutex_lock(&f->mu);
+    lock(f);
     int ok = atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING;
     if (ok) {
         f->hold = CF_HOLD_SENT;
         f->worker = worker;
-        f->times.worker = worker;
     }
-    pthread_mutex_unlock(&f->mu);
+    unlock(f);
     return ok;
 }
 
 int cf__future_ask_cancel(cf_future *f) {
-    pthread_mutex_lock(&f->mu);
+    lock(f);
     int pending = atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING;
     if (pending && f->hold == CF_HOLD_SENT) f->hold = CF_HOLD_ASKED;
     int r = pending && f->hold != CF_HOLD_NONE; /* asked now or by another thread */
-    pthread_mutex_unlock(&f->mu);
+    unlock(f);
     return r;
 }
 
 int cf__future_take_cancel(cf_future *f) {
-    pthread_mutex_lock(&f->mu);
+    lock(f);
     int r = atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING &&
             f->hold == CF_HOLD_ASKED;
     if (r) f->hold = CF_HOLD_CANCELLING;
-    pthread_mutex_unlock(&f->mu);
+    unlock(f);
     return r;
 }
 
 int cf__future_await_decision(cf_future *f) {
-    pthread_mutex_lock(&f->mu);
-    while (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING) {
-        f->nwait++;
-        pthread_cond_wait(&f->cv, &f->mu);
-        f->nwait--;
-    }
+    lock(f);
+    while (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING)
+        park(f, INT64_MAX);
     int r = atomic_load_explicit(&f->state, memory_order_relaxed) == CF_DONE &&
             f->outcome == CF_ECANCELLED;
-    pthread_mutex_unlock(&f->mu);
+    unlock(f);
     return r;
 }
 
@@ -232,38 +297,37 @@ static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg);
 static void run_callbacks(cf_future *f, cf_cbnode *c);
 
 int cf__future_attach_claim(cf_future *f, _Atomic(uint64_t) *w, uint64_t queued, int worker) {
-    pthread_mutex_lock(&f->mu);
+    lock(f);
     int ok = atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING;
     if (ok) {
         f->claim = w;
         f->queued = queued;
         f->worker = worker;
-        f->times.worker = worker;
     }
-    pthread_mutex_unlock(&f->mu);
+    unlock(f);
     return ok;
 }
 
 void cf__future_detach_claim(cf_future *f) {
-    pthread_mutex_lock(&f->mu);
+    lock(f);
     f->claim = NULL;
-    pthread_mutex_unlock(&f->mu);
+    unlock(f);
 }
 
 int cf__future_revoke(cf_future *f, uint64_t revoked) {
-    pthread_mutex_lock(&f->mu);
+    lock(f);
     uint64_t q = f->queued;
     int won = f->claim && atomic_compare_exchange_strong_explicit(
                               f->claim, &q, revoked, memory_order_acq_rel, memory_order_acquire);
     if (won) f->claim = NULL;
-    pthread_mutex_unlock(&f->mu);
+    unlock(f);
     return won;
 }
 
 int cf__future_fail_items(cf_future *f, int status, const char *msg) {
-    pthread_mutex_lock(&f->mu);
+    lock(f);
     if (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_DONE) {
-        pthread_mutex_unlock(&f->mu);
+        unlock(f);
         return 0;
     }
     for (size_t i = 0; i < f->nitems; i++) {
@@ -272,12 +336,12 @@ int cf__future_fail_items(cf_future *f, int status, const char *msg) {
         f->items[i].msg = strdup(msg); /* NULL if out of memory: "" then */
     }
     cf_cbnode *cbs = finish_locked(f, CF_ETASK, NULL);
-    pthread_mutex_unlock(&f->mu);
+    unlock(f);
     run_callbacks(f, cbs);
     return 1;
 }
 
-/* With f->mu held: has a worker process claimed f's job? The word moved
+/* With the future lock held: has a worker process claimed f's job? The word moved
  * away from `queued`: claimed, or reused for a later job, which happens
  * only once this one has started. Cancel's own CAS moves it to CANCELLED,
  * but then f is DONE and nobody asks. */
@@ -294,24 +358,25 @@ static void waiter_notify(cf_waiter *w, size_t index, int failed) {
     pthread_mutex_unlock(&w->mu);
 }
 
-/* With f->mu held and f not done: marks it done and tells waiters; returns
+/* With the future lock held and f not done: marks it done and tells waiters; returns
  * the callbacks (in the order added) for the caller to run unlocked. */
 static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg) {
     f->outcome = outcome;
     f->claim = NULL;
     f->hold = CF_HOLD_NONE;
     if (xmsg && !f->xmsg) f->xmsg = strdup(xmsg);
-    if (f->ex && f->ex->opts.trace) {
+    if (f->trace) {
+        cf_times *t = &f->trace->times;
         int64_t now = cf_now_ns();
-        if (f->items[0].start) f->times.start = f->items[0].start;
-        if (f->items[f->nitems - 1].end) f->times.end = f->items[f->nitems - 1].end;
-        if (!f->times.end) f->times.end = now;
-        if (!f->times.start) f->times.start = f->times.end;
+        if (f->trace->item[0].start) t->start = f->trace->item[0].start;
+        if (f->trace->item[f->nitems - 1].end) t->end = f->trace->item[f->nitems - 1].end;
+        if (!t->end) t->end = now;
+        if (!t->start) t->start = t->end;
         /* In-process results are in the caller's hands when they end. */
-        f->times.collect = f->ex->kind == CF_PROCESS || f->ex->kind == CF_MPI ? now : f->times.end;
+        t->collect = f->ex->kind == CF_PROCESS || f->ex->kind == CF_MPI ? now : t->end;
     }
     atomic_store_explicit(&f->state, CF_DONE, memory_order_release);
-    if (f->nwait) pthread_cond_broadcast(&f->cv);
+    unpark(f);
     for (cf_wnode *n = f->waiters; n; n = n->next)
         waiter_notify(n->w, n->index, cf__failed(outcome));
     cf_cbnode *cbs = f->callbacks, *rev = NULL;
@@ -335,13 +400,13 @@ static void run_callbacks(cf_future *f, cf_cbnode *c) {
 }
 
 int cf__future_finish(cf_future *f, int outcome, const char *xmsg) {
-    pthread_mutex_lock(&f->mu);
+    lock(f);
     if (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_DONE) {
-        pthread_mutex_unlock(&f->mu);
+        unlock(f);
         return 0;
     }
     cf_cbnode *cbs = finish_locked(f, outcome, xmsg);
-    pthread_mutex_unlock(&f->mu);
+    unlock(f);
     run_callbacks(f, cbs);
     return 1;
 }
@@ -359,10 +424,10 @@ void cf__fifo_fail(cf_fifo *q, int outcome, const char *msg) {
 
 int cf_future_cancel(cf_future *f) {
     if (!f) return 0;
-    pthread_mutex_lock(&f->mu);
+    lock(f);
     int st = atomic_load_explicit(&f->state, memory_order_relaxed);
     if (st == CF_PENDING && f->hold != CF_HOLD_NONE) { /* its worker decides */
-        pthread_mutex_unlock(&f->mu);
+        unlock(f);
         return f->ex->ops->ask_cancel(f->ex, f) ? cf__future_await_decision(f)
                                                 : cf_future_cancelled(f);
     }
@@ -374,24 +439,32 @@ int cf_future_cancel(cf_future *f) {
         st = CF_RUNNING; /* a worker process started it first */
     if (st != CF_PENDING) {
         int r = st == CF_DONE && f->outcome == CF_ECANCELLED;
-        pthread_mutex_unlock(&f->mu);
+        unlock(f);
         return r;
     }
     cf_cbnode *cbs = finish_locked(f, CF_ECANCELLED, "cancelled before it started");
-    pthread_mutex_unlock(&f->mu);
+    unlock(f);
     run_callbacks(f, cbs);
     return 1;
 }
 
 void cf__future_cancel_nowait(cf_future *f) {
-    pthread_mutex_lock(&f->mu);
+    lock(f);
     int held = atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING &&
                f->hold != CF_HOLD_NONE;
-    pthread_mutex_unlock(&f->mu);
+    unlock(f);
     if (held)
         f->ex->ops->ask_cancel(f->ex, f);
     else
         cf_future_cancel(f);
+}
+
+int cf__future_state(const cf_future *f, int *worker) {
+    lock(f);
+    int st = atomic_load_explicit(&f->state, memory_order_relaxed);
+    *worker = f->worker;
+    unlock(f);
+    return st;
 }
 
 int cf_future_done(const cf_future *f) {
@@ -402,11 +475,10 @@ int cf_future_running(const cf_future *f) {
     if (!f) return 0;
     int st = atomic_load_explicit(&f->state, memory_order_acquire);
     if (st != CF_PENDING) return st == CF_RUNNING;
-    cf_future *m = (cf_future *)f; /* the lock, not the future, changes */
-    pthread_mutex_lock(&m->mu);
+    lock(f);
     int r =
         atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING && claimed_locked(f);
-    pthread_mutex_unlock(&m->mu);
+    unlock(f);
     return r;
 }
 
@@ -444,15 +516,11 @@ int cf_future_wait(cf_future *f, double timeout) {
         blocked = 1;
     }
     int gil = cf__gil_pause(); /* CPython waits without its GIL too */
-    pthread_mutex_lock(&f->mu);
-    while (atomic_load_explicit(&f->state, memory_order_relaxed) != CF_DONE) {
-        f->nwait++;
-        int r = cf__cond_wait(&f->cv, &f->mu, deadline);
-        f->nwait--;
-        if (r == ETIMEDOUT) break;
-    }
+    lock(f);
+    while (atomic_load_explicit(&f->state, memory_order_relaxed) != CF_DONE)
+        if (park(f, deadline) == ETIMEDOUT) break;
     int done = atomic_load_explicit(&f->state, memory_order_relaxed) == CF_DONE;
-    pthread_mutex_unlock(&f->mu);
+    unlock(f);
     cf__gil_resume(gil);
     if (blocked) cf__dl_unblock();
     return done ? 0 : CF_ETIMEDOUT;
@@ -480,11 +548,11 @@ int cf_future_new(cf_future **out) {
 
 int cf_future_set_running_or_notify_cancel(cf_future *f) {
     if (!f) return CF_EINVAL;
-    pthread_mutex_lock(&f->mu);
+    lock(f);
     int st = atomic_load_explicit(&f->state, memory_order_relaxed);
     int r = st == CF_PENDING ? 1 : st == CF_DONE && f->outcome == CF_ECANCELLED ? 0 : CF_ESTATE;
     if (r == 1) atomic_store_explicit(&f->state, CF_RUNNING, memory_order_release);
-    pthread_mutex_unlock(&f->mu);
+    unlock(f);
     return r;
 }
 
@@ -492,16 +560,16 @@ int cf_future_set_running_or_notify_cancel(cf_future *f) {
  * item 0 already holds the result or error. CF_ESTATE if done. */
 static int set_outcome(cf_future *f, int outcome, int status, const void *data, size_t len,
                        const char *msg) {
-    pthread_mutex_lock(&f->mu);
+    lock(f);
     if (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_DONE) {
-        pthread_mutex_unlock(&f->mu);
+        unlock(f);
         return CF_ESTATE;
     }
     cf_item *it = &f->items[0];
     int r = cf__item_set_out(f, it, data, len);
     char *m = msg ? strdup(msg) : NULL;
     if (r || (msg && !m)) {
-        pthread_mutex_unlock(&f->mu);
+        unlock(f);
         free(m);
         return CF_ENOMEM;
     }
@@ -509,7 +577,7 @@ static int set_outcome(cf_future *f, int outcome, int status, const void *data, 
     free(it->msg);
     it->msg = m;
     cf_cbnode *cbs = finish_locked(f, outcome, NULL);
-    pthread_mutex_unlock(&f->mu);
+    unlock(f);
     run_callbacks(f, cbs);
     return 0;
 }
@@ -531,13 +599,13 @@ int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg) {
     if (!c) return CF_ENOMEM;
     c->fn = fn;
     c->arg = arg;
-    pthread_mutex_lock(&f->mu);
+    lock(f);
     if (atomic_load_explicit(&f->state, memory_order_relaxed) != CF_DONE) {
         c->next = f->callbacks;
         f->callbacks = c;
         c = NULL;
     }
-    pthread_mutex_unlock(&f->mu);
+    unlock(f);
     if (c) { /* already done: run now, in the caller */
         fn(f, arg);
         free(c);
@@ -552,8 +620,16 @@ int cf_future_times(const cf_future *f, cf_times *out) {
         out->worker = -1;
         return CF_EINVAL;
     }
-    *out = f->times;
+    cf__future_times(f, out);
     return 0;
+}
+
+void cf__future_times(const cf_future *f, cf_times *out) {
+    if (f->trace)
+        *out = f->trace->times;
+    else
+        memset(out, 0, sizeof *out);
+    out->worker = f->worker;
 }
 
 /* ---- waiters ---------------------------------------------------------- */
@@ -588,7 +664,7 @@ void cf__waiter_attach(cf_waiter *w, cf_future *const *fs, size_t n, cf_wnode *n
         node->w = NULL;
         node->index = i;
         node->prev = node->next = NULL;
-        pthread_mutex_lock(&f->mu);
+        lock(f);
         if (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_DONE) {
             waiter_notify(w, i, cf__failed(f->outcome));
         } else {
@@ -597,7 +673,7 @@ void cf__waiter_attach(cf_waiter *w, cf_future *const *fs, size_t n, cf_wnode *n
             if (f->waiters) f->waiters->prev = node;
             f->waiters = node;
         }
-        pthread_mutex_unlock(&f->mu);
+        unlock(f);
     }
 }
 
@@ -606,13 +682,13 @@ void cf__waiter_detach(cf_future *const *fs, size_t n, cf_wnode *nodes) {
         cf_wnode *node = &nodes[i];
         if (!node->w) continue;
         cf_future *f = fs[i];
-        pthread_mutex_lock(&f->mu);
+        lock(f);
         if (node->prev)
             node->prev->next = node->next;
         else
             f->waiters = node->next;
         if (node->next) node->next->prev = node->prev;
-        pthread_mutex_unlock(&f->mu);
+        unlock(f);
         node->w = NULL;
     }
 }

@@ -4,8 +4,10 @@
  * `chunksize` for a map chunk). Each executor kind embeds struct
  * cf_executor first and fills in its ops. The states of a future go
  * PENDING -> RUNNING -> DONE, or PENDING -> DONE when cancelled; `state` is
- * written under f->mu and may be read without it (atomic loads) by code that
- * only needs a hint or a monotonic fact ("is done").
+ * written under the future lock and may be read without it (atomic loads)
+ * by code that only needs a hint or a monotonic fact ("is done"). The
+ * future lock ("mu" below) is one of a few mutexes futures share by
+ * address (future.c says how); only future.c takes it.
  */
 #ifndef CF_INTERNAL_H
 #define CF_INTERNAL_H
@@ -28,7 +30,7 @@ struct cf_task {
 };
 
 /* Where a job sent to a worker without shared memory (an MPI rank) stands
- * as far as cancel is concerned; guarded by the future's mu. */
+ * as far as cancel is concerned; guarded by the future lock. */
 enum cf_hold {
     CF_HOLD_NONE,       /* not held by such a worker: cancel decides here */
     CF_HOLD_SENT,       /* held, PENDING until the worker says it started */
@@ -73,11 +75,20 @@ typedef struct cf_item {
     size_t in_len;
     unsigned char *out; /* result bytes, NUL-terminated; inline or heap */
     size_t out_len;
-    int status;         /* the task's return value */
-    char *msg;          /* heap, NULL if none */
-    int64_t start, end; /* trace times of this item */
+    char *msg;  /* heap, NULL if none */
+    int status; /* the task's return value */
+    /* Beside status, so that no padding comes between. */
     unsigned char outbuf[CF_INLINE + 1];
 } cf_item;
+
+/* Trace times (cf_options.trace): the future's, then each item's start and
+ * end. Only a traced future has them, in its own block (f->trace). */
+typedef struct cf_trace {
+    cf_times times; /* times.worker unused: f->worker says it */
+    struct {
+        int64_t start, end;
+    } item[];
+} cf_trace;
 
 enum { CF_PENDING = 0, CF_RUNNING = 1, CF_DONE = 2 };
 
@@ -101,32 +112,34 @@ struct cf_future {
     size_t nitems;
     cf_item *items; /* = item, below */
     size_t bytes;   /* of the block it lives in (cf__block_alloc) */
+    /* NULL unless the executor traces. Its item times are written by
+     * whoever runs the job before it finishes, its times under mu. */
+    cf_trace *trace;
     atomic_int refs;
 
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    /* Guarded by mu. */
+    /* Guarded by mu, the future lock (future.c); ints first, then
+     * pointers, so that no padding comes between. */
     atomic_int state;
     int outcome; /* once DONE: 0 or CF_E* */
-    char *xmsg;  /* executor's explanation (broken, timeout) */
-    int nwait;   /* threads blocked on cv */
+    int nwait;   /* threads parked waiting for this future */
+    int worker;  /* slot that runs it, -1 before */
+    /* MPI pools: the worker that holds the job decides the claim itself,
+     * so cancel asks the executor (ops->ask_cancel) while not NONE. */
+    enum cf_hold hold;
+    char *xmsg; /* executor's explanation (broken, timeout) */
     cf_wnode *waiters;
     cf_cbnode *callbacks;
-    int worker; /* slot that runs it, -1 before */
-    cf_times times;
     /* Process pools: while the job sits in a worker's pipe, the shared word
      * a worker must claim before it runs it (see process_pool.c), and the
      * value that word holds while the job waits; NULL otherwise. */
     _Atomic(uint64_t) *claim;
     uint64_t queued; /* MPI pools: the job's number at its worker instead */
-    /* MPI pools: the worker that holds the job decides the claim itself,
-     * so cancel asks the executor (ops->ask_cancel) while not NONE. */
-    enum cf_hold hold;
 
     /* Guarded by the executor's queue lock. */
     struct cf_future *next;
 
-    /* The items, then in the same allocation the input bytes of each. */
+    /* The items, then in the same allocation the trace times (if any) and
+     * the input bytes of each item. */
     cf_item item[];
 };
 
@@ -190,6 +203,10 @@ static inline cf_fifo cf__fifo_take(cf_fifo *q) {
 cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const void *const *in,
                           const size_t *len);
 
+/* Its state and the worker that runs it, read together under the future
+ * lock (for the deadlock detector). */
+int cf__future_state(const cf_future *f, int *worker);
+
 /* Drops one reference (the executor's or an owner's). */
 void cf__future_unref(cf_future *f);
 
@@ -252,6 +269,9 @@ int cf__future_fail_items(cf_future *f, int status, const char *msg);
  * runs callbacks. Returns 0 if it was already done (then nothing happens). */
 int cf__future_finish(cf_future *f, int outcome, const char *xmsg);
 
+/* The times of a done future (zeros unless traced) and its worker. */
+void cf__future_times(const cf_future *f, cf_times *out);
+
 /* Runs every item of f's job in this thread, storing results and trace
  * times; returns the outcome (0, or CF_ETASK if an item failed). */
 int cf__run_items(cf_future *f);
@@ -265,7 +285,7 @@ typedef struct cf_ops {
     int (*shutdown)(cf_executor *ex, int wait, int cancel_futures);
     void (*destroy)(cf_executor *ex);
     int (*signal_workers)(cf_executor *ex, int sig); /* NULL: not supported */
-    /* Cancel of a held future (cf__future_hold), without f->mu: asks its
+    /* Cancel of a held future (cf__future_hold), without the future lock: asks its
      * worker; returns 1 if the answer is still to come (await it with
      * cf__future_await_decision), 0 if f is already decided. */
     int (*ask_cancel)(cf_executor *ex, cf_future *f);

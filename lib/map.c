@@ -22,7 +22,8 @@ struct cf_map_iter {
     int stable; /* inputs stay valid (cf_map_array): no scratch copy */
     int chunksize, buffersize;
     int64_t deadline;
-    /* FIFO of submitted chunks: q[(qhead + i) % qcap], i < qlen. */
+    /* FIFO of submitted chunks: at(m, i), i < qlen. qcap is a power of
+     * two, so that a mask, not a division, wraps an index. */
     cf_future **q;
     size_t qhead, qlen, qcap;
     size_t pos;       /* next item in the front chunk */
@@ -56,19 +57,24 @@ static int array_input(void *arg, size_t i, const void **data, size_t *len) {
     return 0;
 }
 
+/* The i-th chunk from the front. */
+static cf_future **at(const cf_map_iter *m, size_t i) {
+    return &m->q[(m->qhead + i) & (m->qcap - 1)];
+}
+
 static int push(cf_map_iter *m, cf_future *f) {
     if (m->qlen == m->qcap) {
         size_t cap = m->qcap ? m->qcap * 2 : 16;
         cf_future **q = malloc(cap * sizeof *q);
         if (!q) return CF_ENOMEM;
         for (size_t i = 0; i < m->qlen; i++)
-            q[i] = m->q[(m->qhead + i) % m->qcap];
+            q[i] = *at(m, i);
         free(m->q);
         m->q = q;
         m->qhead = 0;
         m->qcap = cap;
     }
-    m->q[(m->qhead + m->qlen++) % m->qcap] = f;
+    *at(m, m->qlen++) = f;
     return 0;
 }
 
@@ -77,7 +83,7 @@ static cf_future *front(const cf_map_iter *m) {
 }
 
 static void pop(cf_map_iter *m) {
-    m->qhead = (m->qhead + 1) % m->qcap;
+    m->qhead = (m->qhead + 1) & (m->qcap - 1);
     m->qlen--;
 }
 
@@ -123,7 +129,7 @@ static int submit_chunk(cf_map_iter *m) {
     int r = push(m, f);
     if (!r) r = cf__submit_future(m->ex, f);
     if (r) {
-        if (m->qlen && m->q[(m->qhead + m->qlen - 1) % m->qcap] == f) m->qlen--;
+        if (m->qlen && *at(m, m->qlen - 1) == f) m->qlen--;
         cf__future_unref(f);
     }
     return r;
@@ -140,9 +146,9 @@ static int fill(cf_map_iter *m) {
 void cf_map_free(cf_map_iter *m) {
     if (!m) return;
     for (size_t i = 0; i < m->qlen; i++) /* answers awaited below */
-        cf__future_cancel_nowait(m->q[(m->qhead + i) % m->qcap]);
+        cf__future_cancel_nowait(*at(m, i));
     for (size_t i = 0; i < m->qlen; i++) {
-        cf_future *f = m->q[(m->qhead + i) % m->qcap];
+        cf_future *f = *at(m, i);
         cf_future_wait(f, CF_FOREVER); /* running ones finish first */
         cf__future_unref(f);
     }
@@ -232,7 +238,7 @@ int cf_map_next(cf_map_iter *m, const void **data, size_t *len) {
         int r = cf_future_wait(f, left);
         if (r == CF_ETIMEDOUT) { /* Python cancels the rest and stops */
             for (size_t i = 0; i < m->qlen; i++)
-                cf__future_cancel_nowait(m->q[(m->qhead + i) % m->qcap]);
+                cf__future_cancel_nowait(*at(m, i));
             m->over = m->in_done = 1;
             m->in_err = 0;
         }
@@ -251,10 +257,11 @@ int cf_map_next(cf_map_iter *m, const void **data, size_t *len) {
         m->status = 0;
         m->msg = f->xmsg ? f->xmsg : "";
     }
-    m->times = f->times;
-    if (it->start) {
-        m->times.start = it->start;
-        m->times.end = it->end;
+    cf__future_times(f, &m->times);
+    size_t i = (size_t)(it - f->items);
+    if (f->trace && f->trace->item[i].start) {
+        m->times.start = f->trace->item[i].start;
+        m->times.end = f->trace->item[i].end;
     }
     if (r == 0) {
         if (data) *data = it->out;

@@ -46,7 +46,7 @@
  *
  * Locks. `mu` guards the queue and the flags; it is never held across a
  * system call other than the eventfd write, nor while a future's callbacks
- * run. Lock order: mu -> future mu. Slots belong to the manager thread.
+ * run. Lock order: mu -> future lock. Slots belong to the manager thread.
  * The shared words are atomics: the manager writes QUEUED, then a worker
  * (RUNNING), cancel (CANCELLED) or the manager (REVOKED) moves it once.
  *

@@ -5,9 +5,10 @@
  * back to the kernel and the next burst faults every page in again, zeroed:
  * on some machines that page fault, not the hand-off, is most of what a
  * task costs. Here a slab that becomes empty is kept as it is, up to
- * KEEP_EMPTY slabs (64 MiB, some 170,000 futures) per size class, and only slabs past that go
- * back to the kernel. (Marking kept slabs MADV_FREE was tried: on a
- * virtual machine each reuse then cost more than the fault it saved.)
+ * KEEP_EMPTY slabs (64 MiB, some 350,000 one-item futures) per size
+ * class, and only slabs past that go back to the kernel. (Marking kept
+ * slabs MADV_FREE was tried: on a virtual machine each reuse then cost
+ * more than the fault it saved.)
  *
  * Layout: a slab is SLAB_BYTES, aligned to SLAB_BYTES, so a block finds its
  * slab by masking its address. The slab's first cache line is its header;
@@ -64,11 +65,15 @@ typedef struct sclass {
     int nempty;
 } sclass;
 
+/* Multiples of 64 (blocks stay cache-line aligned). A future of one item
+ * with up to 72 input bytes is 192 (cf_future 120 + cf_item 72); traced,
+ * 256; a map chunk of 64 small items fits 6144. */
 static sclass classes[] = {
+    {PTHREAD_MUTEX_INITIALIZER, 192, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 256, NULL, 0},
     {PTHREAD_MUTEX_INITIALIZER, 384, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 768, NULL, 0},
     {PTHREAD_MUTEX_INITIALIZER, 1536, NULL, 0},  {PTHREAD_MUTEX_INITIALIZER, 3072, NULL, 0},
-    {PTHREAD_MUTEX_INITIALIZER, 6144, NULL, 0}, /* a map chunk of 64 items */
-    {PTHREAD_MUTEX_INITIALIZER, 12288, NULL, 0}, {PTHREAD_MUTEX_INITIALIZER, 24576, NULL, 0},
+    {PTHREAD_MUTEX_INITIALIZER, 6144, NULL, 0},  {PTHREAD_MUTEX_INITIALIZER, 12288, NULL, 0},
+    {PTHREAD_MUTEX_INITIALIZER, 24576, NULL, 0},
 };
 #define NCLASSES (sizeof classes / sizeof classes[0])
 #define HEADER 64 /* >= sizeof(slab), keeps blocks 64-byte aligned */

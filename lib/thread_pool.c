@@ -8,9 +8,9 @@
  * queue by cancelling; shutdown(wait) joins the workers.
  *
  * Locks: one mutex `mu` guards the queue and the flags below; `work_cv`
- * wakes idle workers. No lock is held while a task runs. A future's own
- * lock is taken only by the worker that starts and finishes it (and by
- * waiters), never while `mu` is held.
+ * wakes idle workers. No lock is held while a task runs. The future lock
+ * (shared by address, see future.c) is taken by the worker that starts and
+ * finishes a future (and by waiters), never while `mu` is held.
  *
  * Failures: a task's failure is its future's outcome, nothing more. An
  * initializer that fails breaks the pool (as Python's BrokenThreadPool):

@@ -148,8 +148,10 @@ int cf__wire_take_result(cf_future *f, const cf_wire_hdr *h, const unsigned char
         if (cf__wire_next_result(&pl, end, &wi, &out, &msg)) return -1;
         cf_item *it = &f->items[i];
         it->status = wi.status;
-        it->start = wi.start;
-        it->end = wi.end;
+        if (f->trace) {
+            f->trace->item[i].start = wi.start;
+            f->trace->item[i].end = wi.end;
+        }
         if (!first) first = wi.start;
         last = wi.end;
         if (cf__item_set_out(f, it, out, wi.out_len) && !wi.status) {
