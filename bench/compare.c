@@ -178,11 +178,6 @@ static void usage(FILE *to) {
             "  cfbench compare results/bench.csv results/bench.csv --impl-a c --impl-b python\n");
 }
 
-static int bad_usage(const char *msg) {
-    fprintf(stderr, "cfbench compare: %s\n", msg);
-    return 2;
-}
-
 /* "%.3f", or "" for NaN. */
 static void fmt3(char *buf, size_t len, double v) {
     if (isnan(v))
@@ -294,51 +289,23 @@ static void print_row(const compare_row *r, void *arg) {
 int cmd_compare(int argc, char **argv) {
     const char *paths[2] = {NULL, NULL}, *impl[2] = {NULL, NULL};
     long resamples = 2000;
-    int as_csv = 0, npaths = 0, status = 0;
+    int as_csv = 0, status = 0;
     char err[512];
     compare_totals t;
     printer pr = {0, 0, &t};
 
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i], *v = NULL;
-        int r;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        }
-        if (!strcmp(a, "--csv")) {
-            as_csv = 1;
-            i++;
-            continue;
-        }
-        if ((r = cli_take_value(argc, argv, &i, "--impl-a", &v, err, sizeof err)) != 0) {
-            if (r < 0) return bad_usage(err);
-            impl[0] = v;
-            continue;
-        }
-        if ((r = cli_take_value(argc, argv, &i, "--impl-b", &v, err, sizeof err)) != 0) {
-            if (r < 0) return bad_usage(err);
-            impl[1] = v;
-            continue;
-        }
-        if ((r = cli_take_value(argc, argv, &i, "--resamples", &v, err, sizeof err)) != 0) {
-            if (r < 0) return bad_usage(err);
-            if (cli_parse_long("--resamples", v, 1, 1000000, &resamples, err, sizeof err) != 0)
-                return bad_usage(err);
-            continue;
-        }
-        if (a[0] == '-' && a[1] != '\0') {
-            snprintf(err, sizeof err, "unknown option '%.60s' (try --help)", a);
-            return bad_usage(err);
-        }
-        if (npaths == 2) {
-            snprintf(err, sizeof err, "unexpected argument '%.60s': give two result sets", a);
-            return bad_usage(err);
-        }
-        paths[npaths++] = a;
-        i++;
-    }
-    if (npaths < 2) return bad_usage("give two result sets: A B (try --help)");
+    const cli_option opts[] = {
+        CLI_OPT_TEXT("--impl-a", &impl[0]),
+        CLI_OPT_TEXT("--impl-b", &impl[1]),
+        CLI_OPT_LONG("--resamples", &resamples, 1, 1000000),
+        CLI_OPT_FLAG("--csv", &as_csv),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "compare", .usage = usage, .options = opts, .operands = paths, .max_operands = 2,
+        .too_many = ": give two result sets"};
+    if (cli_parse(&cmd, argc, argv, &status)) return status;
+    if (paths[1] == NULL) return cli_bad_usage("compare", "give two result sets: A B (try --help)");
     pr.as_csv = as_csv;
     status = compare_sets(paths[0], impl[0], paths[1], impl[1], resamples, print_row, &pr, &t, err,
                           sizeof err);

@@ -701,11 +701,6 @@ static void usage(FILE *to) {
                 "  cfbench report after/ --compare before/\n");
 }
 
-static int bad_usage(const char *msg) {
-    fprintf(stderr, "cfbench report: %s\n", msg);
-    return 2;
-}
-
 /* The page, in reading order, on f. Returns 0, or -1 with a one-line
  * reason in err (DIR's summary.csv unreadable or holding a bad value, or
  * a write error). */
@@ -776,45 +771,23 @@ int cmd_report(int argc, char **argv) {
     struct stat st;
     atomic_file af;
 
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i], *v = NULL;
-        int r;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        }
-        if ((r = cli_take_value(argc, argv, &i, "--compare", &v, err, sizeof err)) != 0) {
-            if (r < 0) return bad_usage(err);
-            other = v;
-            continue;
-        }
-        if ((r = cli_take_value(argc, argv, &i, "--plots", &v, err, sizeof err)) != 0) {
-            if (r < 0) return bad_usage(err);
-            plots = v;
-            continue;
-        }
-        if ((r = cli_take_value(argc, argv, &i, "--out", &v, err, sizeof err)) != 0) {
-            if (r < 0) return bad_usage(err);
-            out = v;
-            continue;
-        }
-        if (a[0] == '-' && a[1] != '\0') {
-            snprintf(err, sizeof err, "unknown option '%.60s' (try --help)", a);
-            return bad_usage(err);
-        }
-        if (dir != NULL) {
-            snprintf(err, sizeof err, "unexpected argument '%.60s': give one results folder", a);
-            return bad_usage(err);
-        }
-        dir = a;
-        i++;
-    }
-    if (dir == NULL) return bad_usage("give a results folder: cfbench report DIR (try --help)");
+    const cli_option opts[] = {
+        CLI_OPT_TEXT("--compare", &other),
+        CLI_OPT_TEXT("--plots", &plots),
+        CLI_OPT_TEXT("--out", &out),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "report", .usage = usage, .options = opts, .operands = &dir, .max_operands = 1,
+        .too_many = ": give one results folder"};
+    int status;
+    if (cli_parse(&cmd, argc, argv, &status)) return status;
+    if (dir == NULL) return cli_bad_usage("report", "give a results folder: cfbench report DIR (try --help)");
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "cfbench report: %s: not a folder\n", dir);
         return 1;
     }
-    if (strlen(dir) > 3000) return bad_usage("the results folder's path is too long");
+    if (strlen(dir) > 3000) return cli_bad_usage("report", "the results folder's path is too long");
     /* DIR's summary.csv is checked before anything is drawn from it: a bad
      * value is one line, not a chart run's output and then that line. */
     char summary[PATH_MAX];

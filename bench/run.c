@@ -353,10 +353,10 @@ static int check_plan(const run_config *c) {
             snprintf(skipped, sizeof skipped,
                      "--workers: %ld, but mpiexec -n %ld gives mpi %ld worker ranks", c->workers[w],
                      atol(world), atol(world) - 1);
-            return config_bad_usage(skipped);
+            return cli_bad_usage("run", skipped);
         }
     if (plan_check(c, skipped, sizeof skipped) != 0)
-        return config_bad_usage("--mode: async applies only to the download "
+        return cli_bad_usage("run", "--mode: async applies only to the download "
                                 "workload; nothing to run");
     if (skipped[0] && !c->quiet)
         fprintf(stderr, "cfbench run: note: async applies only to download; skipped for %s\n",

@@ -53,57 +53,27 @@ static void usage(FILE *to) {
 
 int cmd_serve(int argc, char **argv) {
     srv_options o = {0, 100, 1 << 20, 256 << 10, NULL};
+    long port = o.port, ttfb_ms = o.ttfb_ms;
+    unsigned long long rate = (unsigned long long)o.rate, size = (unsigned long long)o.file_size;
+    int die_with_parent = 0, status;
     char err[256];
-
-    for (int i = 1; i < argc;) {
-        const char *val;
-        int r;
-        long v;
-        unsigned long long bytes;
-
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        }
-        if (strcmp(argv[i], "--die-with-parent") == 0) {
-            /* Even a parent killed with SIGKILL leaves no server behind. */
-            if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return 1;
-            i++;
-            continue;
-        }
-        if ((r = cli_take_value(argc, argv, &i, "--addr", &val, err, sizeof err)) != 0) {
-            struct in_addr a;
-            if (r < 0) goto bad;
-            if (inet_pton(AF_INET, val, &a) != 1) {
-                snprintf(err, sizeof err, "--addr: '%.60s' is not an IPv4 address", val);
-                goto bad;
-            }
-            o.addr = val;
-        } else if ((r = cli_take_value(argc, argv, &i, "--port", &val, err, sizeof err)) != 0) {
-            if (r < 0 || cli_parse_long("--port", val, 0, 65535, &v, err, sizeof err)) goto bad;
-            o.port = (int)v;
-        } else if ((r = cli_take_value(argc, argv, &i, "--ttfb-ms", &val, err, sizeof err)) != 0) {
-            if (r < 0 || cli_parse_long("--ttfb-ms", val, 0, 600000, &v, err, sizeof err)) goto bad;
-            o.ttfb_ms = (int)v;
-        } else if ((r = cli_take_value(argc, argv, &i, "--rate", &val, err, sizeof err)) != 0) {
-            if (r < 0 || cli_parse_size("--rate", val, 0, 1ull << 30, &bytes, err, sizeof err))
-                goto bad;
-            o.rate = (long)bytes;
-        } else if ((r = cli_take_value(argc, argv, &i, "--size", &val, err, sizeof err)) != 0) {
-            if (r < 0 || cli_parse_size("--size", val, 1, 1ull << 34, &bytes, err, sizeof err))
-                goto bad;
-            o.file_size = (long)bytes;
-        } else if (strncmp(argv[i], "--die-with-parent=", 18) == 0) {
-            snprintf(err, sizeof err, "--die-with-parent: takes no value");
-            goto bad;
-        } else if (argv[i][0] != '-') {
-            snprintf(err, sizeof err, "unexpected argument '%.60s' (try --help)", argv[i]);
-            goto bad;
-        } else {
-            snprintf(err, sizeof err, "unknown option '%.60s' (try --help)", argv[i]);
-            goto bad;
-        }
-    }
+    const cli_option opts[] = {
+        CLI_OPT_IPV4("--addr", &o.addr),
+        CLI_OPT_LONG("--port", &port, 0, 65535),
+        CLI_OPT_LONG("--ttfb-ms", &ttfb_ms, 0, 600000),
+        CLI_OPT_SIZE("--rate", &rate, 0, 1L << 30),
+        CLI_OPT_SIZE("--size", &size, 1, 1L << 34),
+        CLI_OPT_FLAG("--die-with-parent", &die_with_parent),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {.name = "serve", .usage = usage, .options = opts};
+    if (cli_parse(&cmd, argc, argv, &status)) return status;
+    o.port = (int)port;
+    o.ttfb_ms = (int)ttfb_ms;
+    o.rate = (long)rate;
+    o.file_size = (long)size;
+    /* Even a parent killed with SIGKILL leaves no server behind. */
+    if (die_with_parent && prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return 1;
 
     sigset_t set;
     sigemptyset(&set);
@@ -138,10 +108,6 @@ int cmd_serve(int argc, char **argv) {
     }
     srv_stop(s);
     return 0;
-
-bad:
-    fprintf(stderr, "cfbench serve: %s\n", err);
-    return 2;
 }
 
 int serve_start(const char *exe, const srv_options *o, served *s, char *err, size_t errlen) {
