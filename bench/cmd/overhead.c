@@ -42,13 +42,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "../lib/cfutures.h"
-#include "cli.h"
-#include "commands.h"
-#include "config.h"
-#include "probe.h"
-#include "python.h"
-#include "spawn.h"
+#include "../../lib/cfutures.h"
+#include "../cli.h"
+#include "../commands.h"
+#include "../config.h"
+#include "../probe.h"
+#include "../python.h"
+#include "../spawn.h"
 
 /* --impl bits. Python runs at most PY_TASKS_MAX tasks per figure: its
  * process pool costs ~60 µs a task, and the figure is per task anyway. */

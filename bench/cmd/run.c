@@ -26,19 +26,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../workloads/download.h"
-#include "commands.h"
-#include "config.h"
-#include "execute.h"
-#include "meta.h"
-#include "plan.h"
-#include "probe.h"
-#include "python.h"
-#include "record.h"
-#include "report.h"
-#include "serve.h"
-#include "summary.h"
-#include "table.h"
+#include "../../workloads/download.h"
+#include "../commands.h"
+#include "../config.h"
+#include "../execute.h"
+#include "../meta.h"
+#include "../plan.h"
+#include "../probe.h"
+#include "../python.h"
+#include "../record.h"
+#include "../report.h"
+#include "../server_child.h"
+#include "../summary.h"
+#include "../table.h"
 
 /* State shared by the runs of one invocation. */
 typedef struct bench_ctx {

@@ -19,11 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../workloads/download.h"
-#include "../workloads/workload.h"
-#include "cli.h"
-#include "commands.h"
-#include "serve.h"
+#include "../../workloads/download.h"
+#include "../../workloads/workload.h"
+#include "../cli.h"
+#include "../commands.h"
+#include "../server_child.h"
 
 #define BAR_WIDTH 40
 #define MAX_ROWS 16 /* workers drawn; the rest are summed in the last row */

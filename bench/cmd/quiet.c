@@ -12,10 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
-#include "commands.h"
-#include "machine.h"
-#include "timer.h"
+#include "../cli.h"
+#include "../commands.h"
+#include "../machine.h"
+#include "../timer.h"
 
 static void usage(FILE *to) {
     fprintf(to,
