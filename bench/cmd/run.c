@@ -134,6 +134,14 @@ static int record(bench_ctx *b, point_stats *ps, long rep, const run_result *r, 
     return -1;
 }
 
+/* Point p could not run: why, on its own line under the progress bar. */
+static void point_failed(bench_ctx *b, const point *p, const char *err) {
+    progress_clear(&b->prog);
+    fprintf(stderr, "cfbench run: %s %s x%d: %s\n", p->wl->name, point_mode_name(p), p->workers,
+            err);
+    b->failed = 1;
+}
+
 /* Run k (warmups first, then reps) of C point ps. `ref` is the reference
  * digest ("" until known: the reference mode's first run sets it). A point that cannot
  * run is marked dead and skipped from then on. */
@@ -157,10 +165,7 @@ static void run_step(bench_ctx *b, point_stats *ps, wl_plan *plan, long k, char 
     int rc = execute_run(p, plan, c, times, warm ? NULL : b->task_ok, &r, err, sizeof err);
     progress_step(&b->prog);
     if (rc != 0) {
-        progress_clear(&b->prog);
-        fprintf(stderr, "cfbench run: %s %s x%d: %s\n", p->wl->name, point_mode_name(p), p->workers,
-                err);
-        b->failed = 1;
+        point_failed(b, p, err);
         ps->dead = 1; /* the next reps would fail the same way */
         return;
     }
@@ -188,10 +193,7 @@ static void run_python_point(bench_ctx *b, point_stats *ps, const wl_plan *plan,
     for (long k = 0; k < c->warmup + c->repeat; k++)
         progress_step(&b->prog);
     if (rc != 0) {
-        progress_clear(&b->prog);
-        fprintf(stderr, "cfbench run: %s %s x%d: %s\n", p->wl->name, point_mode_name(p), p->workers,
-                err);
-        b->failed = 1;
+        point_failed(b, p, err);
         return;
     }
     for (size_t k = 0; k < n; k++) {
