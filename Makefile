@@ -24,7 +24,7 @@ VERSION  := $(shell awk '/define CF_VERSION_STRING/ { gsub(/"/, "", $$3); print 
 SOMAJOR  := $(firstword $(subst ., ,$(VERSION)))
 
 LIB_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/*.c))
-APP_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard workloads/*.c) $(filter-out bench/main.c,$(wildcard bench/*.c)))
+APP_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard workloads/*.c) $(filter-out bench/main.c,$(wildcard bench/*.c bench/cmd/*.c)))
 TESTS     := $(patsubst tests/%.c,$(BUILD)/tests/%,$(filter-out %_mpi_pool.c,$(wildcard tests/test_*.c)))
 EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/examples/%,$(filter-out examples/mpi_%,$(wildcard examples/*.c)))
 LIBA      := $(BUILD)/libcfutures.a

@@ -1,5 +1,4 @@
 /* config.c -- `cfbench run`'s command line: --help, the parser, --urls. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,11 +108,6 @@ void config_usage(FILE *f) {
             WORKERS_MAX, CHUNK_MAX, REPEAT_MAX, WARMUP_MAX, RESAMPLES_MAX);
 }
 
-int config_bad_usage(const char *msg) {
-    fprintf(stderr, "cfbench run: %s\n", msg);
-    return 2;
-}
-
 void config_free(run_config *c) {
     for (size_t i = 0; i < c->nurls; i++)
         free(c->urls[i]);
@@ -141,7 +135,9 @@ nomem:
 }
 
 /* "--urls" takes URL,URL,... when it holds "://", else a file name. */
-static int parse_urls(run_config *c, const char *val, char *err, size_t errlen) {
+static int parse_urls(void *dest, const char *opt, const char *val, char *err, size_t errlen) {
+    run_config *c = dest;
+    (void)opt;
     config_free(c);
     if (strstr(val, "://") != NULL) {
         const char *p = val;
@@ -183,12 +179,6 @@ static int parse_urls(run_config *c, const char *val, char *err, size_t errlen) 
     return rc;
 }
 
-/* The options that take a value. */
-static const char *const value_opts[] = {
-    "--impl",      "--workload",  "--mode", "--workers", "--chunksize",       "--size",
-    "--repeat",    "--warmup",    "--out",  "--urls",    "--switch-interval", "--order",
-    "--resamples", "--max-bytes", "--start-method", "--serve-addr", NULL};
-
 /* Every setting's default; repeat and warmup stay -1 until the size is
  * known. */
 static void set_defaults(run_config *c) {
@@ -211,139 +201,81 @@ static void set_defaults(run_config *c) {
     c->start_method = CF_START_FORK;
 }
 
-/* Sets option opt (one of value_opts) to v. Returns 0, or -1 with err. */
-static int set_option(run_config *c, const char *opt, const char *v, char *err, size_t errlen) {
-    const workload *const *all = workload_all();
-    const char *names[(WORKLOADS_MAX > NMODES ? WORKLOADS_MAX : NMODES) + 1];
-    size_t k = 0;
-
-    if (!strcmp(opt, "--workload")) {
-        for (; all[k] != NULL && k < WORKLOADS_MAX; k++)
-            names[k] = all[k]->name;
-        names[k] = NULL;
-        return cli_parse_choices(opt, v, names, 1, &c->workloads, err, errlen);
-    }
-    if (!strcmp(opt, "--mode")) {
-        for (; k < NMODES; k++)
-            names[k] = run_modes[k].name;
-        names[k] = NULL;
-        c->modes_all = !strcmp(v, "all");
-        c->modes = 0;
-        return c->modes_all ? 0 : cli_parse_choices(opt, v, names, 0, &c->modes, err, errlen);
-    }
-    if (!strcmp(opt, "--workers"))
-        return cli_parse_long_list(opt, v, 1, WORKERS_MAX, c->workers, &c->nworkers, err, errlen);
-    if (!strcmp(opt, "--chunksize"))
-        return cli_parse_long(opt, v, 1, CHUNK_MAX, &c->chunksize, err, errlen);
-    if (!strcmp(opt, "--size")) {
-        if (wl_size_parse(v, &c->size) == 0) return 0;
-        snprintf(err, errlen, "--size: unknown value '%.40s' (choose from quick, default, blog)",
-                 v);
-        return -1;
-    }
-    if (!strcmp(opt, "--repeat"))
-        return cli_parse_long(opt, v, 1, REPEAT_MAX, &c->repeat, err, errlen);
-    if (!strcmp(opt, "--warmup"))
-        return cli_parse_long(opt, v, 0, WARMUP_MAX, &c->warmup, err, errlen);
-    if (!strcmp(opt, "--switch-interval"))
-        return cli_parse_long(opt, v, 1, 10000, &c->switch_interval_ms, err, errlen);
-    if (!strcmp(opt, "--order")) {
-        static const char *const orders[] = {"interleave", "grouped", "random", NULL};
-        unsigned mask = 0;
-        if (cli_parse_choices(opt, v, orders, 0, &mask, err, errlen) != 0) return -1;
-        if (mask & (mask - 1)) {
-            snprintf(err, errlen, "--order: choose one order");
-            return -1;
-        }
-        c->order = mask == 1 ? ORDER_INTERLEAVE : mask == 2 ? ORDER_GROUPED : ORDER_RANDOM;
-        return 0;
-    }
-    if (!strcmp(opt, "--resamples"))
-        return cli_parse_long(opt, v, 1, RESAMPLES_MAX, &c->resamples, err, errlen);
-    if (!strcmp(opt, "--impl")) {
-        static const char *const impls[] = {"c", "python", NULL};
-        return cli_parse_choices(opt, v, impls, 1, &c->impls, err, errlen);
-    }
-    if (!strcmp(opt, "--max-bytes"))
-        return cli_parse_size(opt, v, 0, 1ull << 50, &c->max_bytes, err, errlen);
-    if (!strcmp(opt, "--urls")) return parse_urls(c, v, err, errlen);
-    if (!strcmp(opt, "--start-method")) {
-        static const char *const methods[] = {"auto", "fork", "forkserver", NULL};
-        unsigned mask = 0;
-        if (cli_parse_choices(opt, v, methods, 0, &mask, err, errlen) != 0) return -1;
-        if (mask & (mask - 1)) {
-            snprintf(err, errlen, "--start-method: choose one method");
-            return -1;
-        }
-        c->start_method = mask == 1 ? CF_START_AUTO : mask == 2 ? CF_START_FORK : CF_START_FORKSERVER;
-        return 0;
-    }
-    if (!strcmp(opt, "--serve-addr")) {
-        struct in_addr a;
-        if (inet_pton(AF_INET, v, &a) != 1) {
-            snprintf(err, errlen, "--serve-addr: '%.60s' is not an IPv4 address", v);
-            return -1;
-        }
-        c->serve_addr = v;
-        return 0;
-    }
-    c->out = v; /* --out */
-    return 0;
+/* --mode: "all" (as no --mode) is every mode that applies but mpi, settled
+ * once the workloads are known; a list is taken as given. */
+static int parse_modes(void *dest, const char *opt, const char *v, char *err, size_t errlen) {
+    run_config *c = dest;
+    const char *names[NMODES + 1];
+    for (size_t k = 0; k < NMODES; k++)
+        names[k] = run_modes[k].name;
+    names[NMODES] = NULL;
+    c->modes_all = !strcmp(v, "all");
+    c->modes = 0;
+    return c->modes_all ? 0 : cli_parse_choices(opt, v, names, 0, &c->modes, err, errlen);
 }
 
-/* A flag given a value ("--quiet=1") or anything unknown, in words. */
-static void refuse(const char *a, char *err, size_t errlen) {
-    const char *eq = strchr(a, '=');
-    if (a[0] == '-' && eq != NULL &&
-        (!strncmp(a, "--quiet=", 8) || !strncmp(a, "--json=", 7) ||
-         !strncmp(a, "--no-reference=", 15) || !strncmp(a, "--trace=", 8)))
-        snprintf(err, errlen, "%.*s: takes no value", (int)(eq - a), a);
-    else if (a[0] == '-')
-        snprintf(err, errlen, "unknown option '%.60s' (try --help)", a);
-    else
-        snprintf(err, errlen, "unexpected argument '%.60s' (try --help)", a);
+/* Reads argv into c (defaults set); the --size, --order and --start-method
+ * choices come as indexes. As cli_parse(). */
+static int parse_line(int argc, char **argv, run_config *c, int *status) {
+    static const char *const impls[] = {"c", "python", NULL};
+    static const char *const orders[] = {"interleave", "grouped", "random", NULL};
+    static const char *const methods[] = {"auto", "fork", "forkserver", NULL};
+    static const cf_start_method method_of[] = {CF_START_AUTO, CF_START_FORK,
+                                                CF_START_FORKSERVER};
+    const char *sizes[] = {wl_size_name(WL_QUICK), wl_size_name(WL_DEFAULT),
+                           wl_size_name(WL_BLOG), NULL};
+    const char *workloads[WORKLOADS_MAX + 1];
+    int size = c->size, order = c->order, method = 0;
+    size_t k = 0;
+    while (method_of[method] != c->start_method)
+        method++;
+    for (const workload *const *all = workload_all(); all[k] != NULL && k < WORKLOADS_MAX; k++)
+        workloads[k] = all[k]->name;
+    workloads[k] = NULL;
+    const cli_option opts[] = {
+        CLI_OPT_CHOICES("--impl", &c->impls, impls),
+        CLI_OPT_CHOICES("--workload", &c->workloads, workloads),
+        CLI_OPT_CALL("--mode", c, parse_modes),
+        CLI_OPT_LONGS("--workers", c->workers, &c->nworkers, 1, WORKERS_MAX),
+        CLI_OPT_LONG("--chunksize", &c->chunksize, 1, CHUNK_MAX),
+        CLI_OPT_ONE_OF("--size", &size, sizes),
+        CLI_OPT_LONG("--repeat", &c->repeat, 1, REPEAT_MAX),
+        CLI_OPT_LONG("--warmup", &c->warmup, 0, WARMUP_MAX),
+        CLI_OPT_TEXT("--out", &c->out),
+        CLI_OPT_CALL("--urls", c, parse_urls),
+        CLI_OPT_LONG("--switch-interval", &c->switch_interval_ms, 1, 10000),
+        CLI_OPT_ONE_OF("--order", &order, orders),
+        CLI_OPT_LONG("--resamples", &c->resamples, 1, RESAMPLES_MAX),
+        CLI_OPT_SIZE("--max-bytes", &c->max_bytes, 0, 1L << 50),
+        CLI_OPT_ONE_OF("--start-method", &method, methods),
+        CLI_OPT_IPV4("--serve-addr", &c->serve_addr),
+        CLI_OPT_FLAG("--quiet", &c->quiet),
+        CLI_OPT_FLAG("--json", &c->json),
+        CLI_OPT_FLAG("--no-reference", &c->no_reference),
+        CLI_OPT_FLAG("--trace", &c->trace),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {.name = "run", .usage = config_usage, .options = opts};
+    int end = cli_parse(&cmd, argc, argv, status);
+    c->size = (wl_size)size;
+    c->order = (enum run_order)order;
+    c->start_method = method_of[method];
+    return end;
 }
 
 int config_parse(int argc, char **argv, run_config *c) {
-    char err[512];
-
     set_defaults(c);
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i], *v = NULL, *opt = NULL;
-
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            config_usage(stdout);
-            return 1;
-        }
-        if (!strcmp(a, "--quiet") || !strcmp(a, "--json") || !strcmp(a, "--no-reference") ||
-            !strcmp(a, "--trace")) {
-            c->trace |= !strcmp(a, "--trace");
-            c->quiet |= !strcmp(a, "--quiet");
-            c->json |= !strcmp(a, "--json");
-            c->no_reference |= !strcmp(a, "--no-reference");
-            i++;
-            continue;
-        }
-        for (size_t k = 0; value_opts[k] != NULL && opt == NULL; k++) {
-            int r = cli_take_value(argc, argv, &i, value_opts[k], &v, err, sizeof err);
-            if (r < 0) return config_bad_usage(err);
-            if (r > 0) opt = value_opts[k];
-        }
-        if (opt == NULL) refuse(a, err, sizeof err);
-        if (opt == NULL || set_option(c, opt, v, err, sizeof err) != 0)
-            return config_bad_usage(err);
-    }
-    if (c->workloads == 0) return config_bad_usage("--workload: nothing to run");
-    if (c->out[0] == '\0') return config_bad_usage("--out: empty folder name");
+    int status;
+    if (parse_line(argc, argv, c, &status)) return status == 0 ? 1 : status;
+    if (c->workloads == 0) return cli_bad_usage("run", "--workload: nothing to run");
+    if (c->out[0] == '\0') return cli_bad_usage("run", "--out: empty folder name");
     if (c->repeat < 0) c->repeat = c->size == WL_BLOG ? 3 : 5;
     if (c->warmup < 0) c->warmup = c->size == WL_BLOG ? 0 : 1;
     if (c->modes_all) c->modes = ((1u << NMODES) - 1) & ~MODES_NOT_IN_ALL;
-    if ((c->modes & 1u << M_MPI) && !bench_with_mpi) {
-        fprintf(stderr, "cfbench was built without Open MPI\n");
-        return 2;
-    }
+    if ((c->modes & 1u << M_MPI) && !bench_with_mpi)
+        return cli_bad_usage("run", "--mode mpi: cfbench was built without Open MPI");
     if (c->impls == 1u << IMPL_PY && !config_py_modes(c->modes))
-        return config_bad_usage(
-            "--impl python: Python runs the loop (or seq), thread, process and mpi modes only");
+        return cli_bad_usage(
+            "run", "--impl python: Python runs the loop (or seq), thread, process and mpi modes only");
     return 0;
 }

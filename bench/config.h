@@ -103,7 +103,4 @@ void config_usage(FILE *f);
 /* Frees what config_parse() allocated (the URL list); safe twice. */
 void config_free(run_config *c);
 
-/* Prints "cfbench run: MSG" on stderr; returns 2, the bad-usage status. */
-int config_bad_usage(const char *msg);
-
 #endif

@@ -440,6 +440,67 @@ START_TEST(parsers_accept_good_values_and_name_the_option_on_bad_ones) {
 }
 END_TEST
 
+static void no_usage(FILE *to) {
+    (void)to;
+}
+
+/* cli_parse() over a table: every kind lands in its destination, operands
+ * are kept in order, and a bad line ends the command with status 2. */
+START_TEST(table_parser_fills_each_destination_and_refuses_a_bad_line) {
+    static const char *const names[] = {"x", "y", NULL};
+    long n = 0, list[CLI_LIST_MAX];
+    size_t count = 0;
+    unsigned long long bytes = 0;
+    unsigned mask = 0;
+    int flag = 0, one = 0, status = -1;
+    const char *text = NULL, *addr = NULL, *ops[2] = {NULL, NULL};
+    const cli_option opts[] = {
+        CLI_OPT_LONG("--n", &n, 1, 9),
+        CLI_OPT_LONGS("--list", list, &count, 1, 9),
+        CLI_OPT_SIZE("--bytes", &bytes, 0, 1L << 20),
+        CLI_OPT_CHOICES("--some", &mask, names),
+        CLI_OPT_ONE_OF("--one", &one, names),
+        CLI_OPT_TEXT("--text", &text),
+        CLI_OPT_IPV4("--addr", &addr),
+        CLI_OPT_FLAG("--flag", &flag),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {.name = "test", .usage = no_usage, .options = opts,
+                             .operands = ops, .max_operands = 2};
+    char *good[] = {"test", "--n", "3", "--list=1,2", "A", "--bytes", "2K", "--some", "all",
+                     "--one", "y", NULL};
+    ck_assert_int_eq(cli_parse(&cmd, 11, good, &status), 0);
+    ck_assert_int_eq(n, 3);
+    ck_assert_uint_eq(count, 2);
+    ck_assert_int_eq(list[1], 2);
+    ck_assert_uint_eq(bytes, 2048);
+    ck_assert_uint_eq(mask, 3);
+    ck_assert_int_eq(one, 1);
+    ck_assert_str_eq(ops[0], "A");
+    char *rest[] = {"test", "--text", "t", "B", "--addr", "10.0.0.1", "--flag", NULL};
+    ck_assert_int_eq(cli_parse(&cmd, 7, rest, &status), 0);
+    ck_assert_str_eq(text, "t");
+    ck_assert_str_eq(addr, "10.0.0.1");
+    ck_assert_int_eq(flag, 1);
+    ck_assert_str_eq(ops[0], "B"); /* each line from the first operand */
+
+    /* "--text --flag": a forgotten value, not the text "--flag". */
+    char *bad[][4] = {{"test", "--flag=1"}, {"test", "--n", "10"},   {"test", "--one", "x,y"},
+                      {"test", "--addr", "::1"}, {"test", "--text", "--flag"}, {"test", "--nope"},
+                      {"test", "a", "b", "c"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int argc = bad[i][3] ? 4 : bad[i][2] ? 3 : 2;
+        ops[0] = ops[1] = NULL;
+        status = -1;
+        ck_assert_int_eq(cli_parse(&cmd, argc, bad[i], &status), 1);
+        ck_assert_int_eq(status, 2);
+    }
+    char *help[] = {"test", "--n", "2", "-h", "--nope", NULL};
+    ck_assert_int_eq(cli_parse(&cmd, 5, help, &status), 1);
+    ck_assert_int_eq(status, 0);
+}
+END_TEST
+
 static Suite *cli_suite(void) {
     Suite *s = suite_create("cli");
     TCase *bad_tc = tcase_create("bad");
@@ -448,6 +509,7 @@ static Suite *cli_suite(void) {
                         (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(bad_tc, help_documents_every_option_and_exits_0);
     tcase_add_test(bad_tc, parsers_accept_good_values_and_name_the_option_on_bad_ones);
+    tcase_add_test(bad_tc, table_parser_fills_each_destination_and_refuses_a_bad_line);
     suite_add_tcase(s, bad_tc);
 
     TCase *run_tc = tcase_create("run");

@@ -1,4 +1,4 @@
-/* test_demo.c -- `cfbench demo` (bench/demo.c): every lesson runs to its
+/* test_demo.c -- `cfbench demo` (bench/cmd/demo.c): every lesson runs to its
  * answer at quick size without waiting, prints no escape codes when its
  * output is not a terminal, and a bad lesson name exits 2 with one line. */
 #include <check.h>

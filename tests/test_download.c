@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../bench/serve.h"
+#include "../bench/server_child.h"
 #include "../lib/cfutures.h"
 #include "../workloads/download.h"
 #include "../workloads/workload.h"

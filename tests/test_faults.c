@@ -28,7 +28,7 @@
 
 #include <arpa/inet.h>
 
-#include "../bench/server.h"
+#include "../bench/http_server.h"
 #include "../workloads/download.h"
 #include "../workloads/workload.h"
 #include "cfbench_check.h"

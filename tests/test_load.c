@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../bench/server.h"
+#include "../bench/http_server.h"
 #include "../lib/cfutures.h"
 #include "../workloads/download.h"
 #include "../workloads/workload.h"

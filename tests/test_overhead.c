@@ -1,4 +1,4 @@
-/* test_overhead.c -- `cfbench overhead` (bench/overhead.c): its columns, its
+/* test_overhead.c -- `cfbench overhead` (bench/cmd/overhead.c): its columns, its
  * startup rows, and the peer rows it relays from the programs in peers/
  * beside the binary. */
 #include <check.h>

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "../bench/python.h"
-#include "../bench/server.h"
+#include "../bench/http_server.h"
 #include "../workloads/download.h"
 #include "../workloads/workload.h"
 #include "cfbench_check.h"

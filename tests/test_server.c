@@ -1,4 +1,4 @@
-/* test_server.c -- tests of bench/server.c, the loopback HTTP server, through
+/* test_server.c -- tests of bench/http_server.c, the loopback HTTP server, through
  * libcurl on 127.0.0.1. */
 #include <check.h>
 #include <signal.h>
@@ -13,7 +13,7 @@
 #include <curl/curl.h>
 
 #include "../bench/commands.h"
-#include "../bench/server.h"
+#include "../bench/http_server.h"
 #include "../workloads/download.h"
 
 static srv *server;

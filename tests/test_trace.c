@@ -1,4 +1,4 @@
-/* test_trace.c -- tests for `cfbench run --trace` (bench/run.c): one
+/* test_trace.c -- tests for `cfbench run --trace` (bench/cmd/run.c): one
  * tasks.csv row per task of every timed run, in every workload and mode,
  * with times in order, worker ids in range and run_ids that join
  * bench.csv.

@@ -1,5 +1,5 @@
 /* test_usage.c -- bad command lines for `cfbench` itself, `cfbench serve`
- * and `cfbench overhead` (bench/main.c, serve.c, overhead.c), plus the
+ * and `cfbench overhead` (bench/main.c, cmd/serve.c, cmd/overhead.c), plus the
  * out-of-range worker counts and chunk sizes of `cfbench run` that
  * tests/test_cli.c leaves out. Every bad line must exit 2 with one line on
  * stderr naming the option (or word) and what is wrong, print nothing on

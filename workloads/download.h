@@ -9,7 +9,7 @@
  * DL_RESULT_LEN bytes: the SHA-256 of the body, then its size as a
  * big-endian uint64, so that every mode yields the same bytes.
  *
- * The embedded server (bench/server.c) serves bodies made by dl_body_fill(),
+ * The embedded server (bench/http_server.c) serves bodies made by dl_body_fill(),
  * so that verify can recompute what each file must hash to; the harness
  * starts it with the link dl_link_for() gives for the size.
  */

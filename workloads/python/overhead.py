@@ -2,7 +2,7 @@
 """overhead.py -- per-task cost of Python's concurrent.futures on no-op tasks.
 
 The Python side of `cfbench overhead --impl python`, measured as
-bench/overhead.c measures the C executors: no-op tasks through a pool that
+bench/cmd/overhead.c measures the C executors: no-op tasks through a pool that
 is already running, wall time divided by tasks, best of --repeat runs.
 Methods: "submit" (submit every task, then result() of each) and "map"
 (list(executor.map(...)) at chunksize 1, and 64 for the process pool;

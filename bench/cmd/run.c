@@ -26,19 +26,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../workloads/download.h"
-#include "commands.h"
-#include "config.h"
-#include "execute.h"
-#include "meta.h"
-#include "plan.h"
-#include "probe.h"
-#include "python.h"
-#include "record.h"
-#include "report.h"
-#include "serve.h"
-#include "summary.h"
-#include "table.h"
+#include "../../workloads/download.h"
+#include "../commands.h"
+#include "../config.h"
+#include "../execute.h"
+#include "../meta.h"
+#include "../plan.h"
+#include "../probe.h"
+#include "../python.h"
+#include "../record.h"
+#include "../report.h"
+#include "../server_child.h"
+#include "../summary.h"
+#include "../table.h"
 
 /* State shared by the runs of one invocation. */
 typedef struct bench_ctx {
@@ -134,6 +134,14 @@ static int record(bench_ctx *b, point_stats *ps, long rep, const run_result *r, 
     return -1;
 }
 
+/* Point p could not run: why, on its own line under the progress bar. */
+static void point_failed(bench_ctx *b, const point *p, const char *err) {
+    progress_clear(&b->prog);
+    fprintf(stderr, "cfbench run: %s %s x%d: %s\n", p->wl->name, point_mode_name(p), p->workers,
+            err);
+    b->failed = 1;
+}
+
 /* Run k (warmups first, then reps) of C point ps. `ref` is the reference
  * digest ("" until known: the reference mode's first run sets it). A point that cannot
  * run is marked dead and skipped from then on. */
@@ -157,10 +165,7 @@ static void run_step(bench_ctx *b, point_stats *ps, wl_plan *plan, long k, char 
     int rc = execute_run(p, plan, c, times, warm ? NULL : b->task_ok, &r, err, sizeof err);
     progress_step(&b->prog);
     if (rc != 0) {
-        progress_clear(&b->prog);
-        fprintf(stderr, "cfbench run: %s %s x%d: %s\n", p->wl->name, point_mode_name(p), p->workers,
-                err);
-        b->failed = 1;
+        point_failed(b, p, err);
         ps->dead = 1; /* the next reps would fail the same way */
         return;
     }
@@ -188,10 +193,7 @@ static void run_python_point(bench_ctx *b, point_stats *ps, const wl_plan *plan,
     for (long k = 0; k < c->warmup + c->repeat; k++)
         progress_step(&b->prog);
     if (rc != 0) {
-        progress_clear(&b->prog);
-        fprintf(stderr, "cfbench run: %s %s x%d: %s\n", p->wl->name, point_mode_name(p), p->workers,
-                err);
-        b->failed = 1;
+        point_failed(b, p, err);
         return;
     }
     for (size_t k = 0; k < n; k++) {
@@ -353,10 +355,10 @@ static int check_plan(const run_config *c) {
             snprintf(skipped, sizeof skipped,
                      "--workers: %ld, but mpiexec -n %ld gives mpi %ld worker ranks", c->workers[w],
                      atol(world), atol(world) - 1);
-            return config_bad_usage(skipped);
+            return cli_bad_usage("run", skipped);
         }
     if (plan_check(c, skipped, sizeof skipped) != 0)
-        return config_bad_usage("--mode: async applies only to the download "
+        return cli_bad_usage("run", "--mode: async applies only to the download "
                                 "workload; nothing to run");
     if (skipped[0] && !c->quiet)
         fprintf(stderr, "cfbench run: note: async applies only to download; skipped for %s\n",

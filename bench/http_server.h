@@ -1,4 +1,4 @@
-/* server.h -- the loopback HTTP server that the download workload fetches
+/* http_server.h -- the loopback HTTP server that the download workload fetches
  * from: a slow wide-area link imitated on 127.0.0.1 (libmicrohttpd), or on
  * another local address when workers on other hosts must reach it.
  *
@@ -28,8 +28,8 @@
  * extension, so a downloader reaches the request instead of refusing the
  * name.
  */
-#ifndef BENCH_SERVER_H
-#define BENCH_SERVER_H
+#ifndef BENCH_HTTP_SERVER_H
+#define BENCH_HTTP_SERVER_H
 
 #include <stddef.h>
 

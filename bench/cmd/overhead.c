@@ -40,9 +40,8 @@
  * MPIPoolExecutor (py-mpi, workloads/python/mpi_overhead.py).
  */
 #include <errno.h>
-#include <stdatomic.h>
-#include <getopt.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,13 +50,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "../lib/cfutures.h"
-#include "cli.h"
-#include "commands.h"
-#include "config.h"
-#include "probe.h"
-#include "python.h"
-#include "spawn.h"
+#include "../../lib/cfutures.h"
+#include "../cli.h"
+#include "../commands.h"
+#include "../config.h"
+#include "../probe.h"
+#include "../python.h"
+#include "../spawn.h"
 
 /* --impl bits. Python runs at most PY_TASKS_MAX tasks per figure: its
  * process pool costs ~60 µs a task, and the figure is per task anyway. */
@@ -434,16 +433,6 @@ static int process_startup_rows(int workers, long repeat) {
     return status;
 }
 
-static int parse_pos(const char *opt, const char *s, long max, long *out) {
-    char err[256];
-    /* cli.c's parser takes the value whole: "+4" and " 4" are refused. */
-    if (cli_parse_long(opt, s, 1, max, out, err, sizeof err) != 0) {
-        fprintf(stderr, "cfbench overhead: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
 /* Runs argv and prints its CSV rows but the header line, as ours. Returns
  * 0, or 1 (said on stderr) if it failed or printed something else. */
 static int relay_rows(char *const argv[], const char *what) {
@@ -571,62 +560,36 @@ static void usage(FILE *to) {
             PY_TASKS_MAX, PY_MPI_TASKS_MAX);
 }
 
+/* --impl: c, python, peers, mpi or all; mpi only with Open MPI built in,
+ * and "all" then means all the others. */
+static int parse_impls(void *dest, const char *opt, const char *val, char *err, size_t errlen) {
+    static const char *const names[] = {"c", "python", "peers", "mpi", NULL};
+    unsigned *impls = dest;
+    if (cli_parse_choices(opt, val, names, 1, impls, err, errlen) != 0) return -1;
+    if ((*impls & OV_MPI) && !bench_with_mpi) {
+        if (strcmp(val, "all") != 0) {
+            snprintf(err, errlen, "%s mpi: cfbench was built without Open MPI", opt);
+            return -1;
+        }
+        *impls &= ~(unsigned)OV_MPI;
+    }
+    return 0;
+}
+
 int cmd_overhead(int argc, char **argv) {
     long tasks = 100000, workers = 2, repeat = 5;
     unsigned impls = OV_C;
-    int trace = 0;
-    static const struct option opts[] = {
-        {"trace", no_argument, 0, 'T'},
-        {"impl", required_argument, 0, 'i'},
-        {"tasks", required_argument, 0, 't'},
-        {"workers", required_argument, 0, 'w'},
-        {"repeat", required_argument, 0, 'r'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
+    int trace = 0, status;
+    const cli_option opts[] = {
+        CLI_OPT_LONG("--tasks", &tasks, 1, 10000000),
+        CLI_OPT_LONG("--workers", &workers, 1, 1024),
+        CLI_OPT_LONG("--repeat", &repeat, 1, 1000),
+        CLI_OPT_CALL("--impl", &impls, parse_impls),
+        CLI_OPT_FLAG("--trace", &trace),
+        CLI_OPT_END,
     };
-    opterr = 0;
-    optind = 1;
-    for (int c; (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
-        switch (c) {
-        case 't':
-            if (parse_pos("--tasks", optarg, 10000000, &tasks)) return 2;
-            break;
-        case 'w':
-            if (parse_pos("--workers", optarg, 1024, &workers)) return 2;
-            break;
-        case 'r':
-            if (parse_pos("--repeat", optarg, 1000, &repeat)) return 2;
-            break;
-        case 'T': trace = 1; break;
-        case 'i': {
-            static const char *const names[] = {"c", "python", "peers", "mpi", NULL};
-            char err[256];
-            if (cli_parse_choices("--impl", optarg, names, 1, &impls, err, sizeof err) != 0) {
-                fprintf(stderr, "cfbench overhead: %s\n", err);
-                return 2;
-            }
-            if ((impls & OV_MPI) && !bench_with_mpi) {
-                if (strcmp(optarg, "all") != 0) {
-                    fprintf(stderr, "cfbench was built without Open MPI\n");
-                    return 2;
-                }
-                impls &= ~(unsigned)OV_MPI;
-            }
-            break;
-        }
-        case 'h': usage(stdout); return 0;
-        case ':':
-            fprintf(stderr, "cfbench overhead: %s needs a value\n", argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "cfbench overhead: unknown option '%s'\n", argv[optind - 1]);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "cfbench overhead: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
+    const cli_command cmd = {.name = "overhead", .usage = usage, .options = opts};
+    if (cli_parse(&cmd, argc, argv, &status)) return status;
     const cf_task *t = probe_task();
     cf_future **fs = malloc((size_t)tasks * sizeof *fs);
     if (!t || !fs) {
@@ -639,7 +602,7 @@ int cmd_overhead(int argc, char **argv) {
         const char *method;
         int chunk;
     } methods[] = {{"submit", 1}, {"map", 1}, {"map", 64}};
-    int status = 0;
+    status = 0;
     printf("%s\n", OV_HEADER);
     for (size_t k = 0; k < 4; k++) {
         if (!(impls & (kinds[k] == CF_MPI ? OV_MPI : OV_C))) continue;

@@ -19,11 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../workloads/download.h"
-#include "../workloads/workload.h"
-#include "cli.h"
-#include "commands.h"
-#include "serve.h"
+#include "../../workloads/download.h"
+#include "../../workloads/workload.h"
+#include "../cli.h"
+#include "../commands.h"
+#include "../server_child.h"
 
 #define BAR_WIDTH 40
 #define MAX_ROWS 16 /* workers drawn; the rest are summed in the last row */
@@ -461,47 +461,31 @@ static void usage(FILE *to) {
 }
 
 int cmd_demo(int argc, char **argv) {
+    const char *name = NULL, *sizes[] = {wl_size_name(WL_QUICK), wl_size_name(WL_DEFAULT), NULL};
     const lesson *ls = NULL;
-    wl_size size = WL_DEFAULT;
-    int no_wait = 0;
-    char err[160];
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int t = cli_take_value(argc, argv, &i, "--size", &v, err, sizeof err);
-        if (t < 0 || (t > 0 && (wl_size_parse(v, &size) != 0 || size == WL_BLOG))) {
-            if (t > 0) snprintf(err, sizeof err, "--size: '%s' is not quick or default", v);
-            fprintf(stderr, "cfbench demo: %s\n", err);
-            return 2;
-        }
-        if (t > 0) continue;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--list")) {
-            for (size_t k = 0; k < NLESSONS; k++)
-                printf("%-22s %s\n", lessons[k].name, lessons[k].what);
-            return 0;
-        } else if (!strcmp(argv[i], "--no-wait")) {
-            no_wait = 1;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "cfbench demo: unknown option '%s' (try --help)\n", argv[i]);
-            return 2;
-        } else if (ls) {
-            fprintf(stderr, "cfbench demo: one lesson at a time ('%s' after '%s')\n", argv[i],
-                    ls->name);
-            return 2;
-        } else {
-            for (size_t k = 0; k < NLESSONS && !ls; k++)
-                if (!strcmp(argv[i], lessons[k].name)) ls = &lessons[k];
-            if (!ls) {
-                fprintf(stderr, "cfbench demo: no lesson '%s' (cfbench demo --list)\n", argv[i]);
-                return 2;
-            }
-        }
+    int size = WL_DEFAULT, no_wait = 0, list = 0, status;
+    const cli_option opts[] = {
+        CLI_OPT_ONE_OF("--size", &size, sizes),
+        CLI_OPT_FLAG("--no-wait", &no_wait),
+        CLI_OPT_STOP("--list", &list),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {
+        .name = "demo", .usage = usage, .options = opts, .operands = &name, .max_operands = 1,
+        .too_many = ": one lesson at a time"};
+    if (cli_parse(&cmd, argc, argv, &status)) return status;
+    if (list) {
+        for (size_t k = 0; k < NLESSONS; k++)
+            printf("%-22s %s\n", lessons[k].name, lessons[k].what);
+        return 0;
     }
-    if (!ls) {
-        fprintf(stderr, "cfbench demo: which lesson? (cfbench demo --list)\n");
-        return 2;
+    if (name == NULL) return cli_bad_usage("demo", "which lesson? (cfbench demo --list)");
+    for (size_t k = 0; k < NLESSONS && !ls; k++)
+        if (!strcmp(name, lessons[k].name)) ls = &lessons[k];
+    if (ls == NULL) {
+        char err[160];
+        snprintf(err, sizeof err, "no lesson '%.60s' (cfbench demo --list)", name);
+        return cli_bad_usage("demo", err);
     }
     live style = {0};
     style.tty = isatty(STDOUT_FILENO);
@@ -514,7 +498,7 @@ int cmd_demo(int argc, char **argv) {
         if (!fgets(line, sizeof line, stdin)) printf("\n");
         printf("\n");
     }
-    int rc = ls->workload ? run_workload_lesson(ls, size, &style) : run_deadlock_lesson(ls);
+    int rc = ls->workload ? run_workload_lesson(ls, (wl_size)size, &style) : run_deadlock_lesson(ls);
     if (rc == 0) printf("\nAnswer: %s\n", ls->answer);
     return rc;
 }

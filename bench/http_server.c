@@ -1,4 +1,4 @@
-/* server.c -- the loopback HTTP server for the download workload.
+/* http_server.c -- the loopback HTTP server for the download workload.
  *
  * libmicrohttpd runs one thread per connection (MHD_USE_THREAD_PER_CONNECTION
  * with poll, so descriptors above FD_SETSIZE work), with small stacks and a
@@ -30,7 +30,7 @@
 
 #include "../lib/cfutures.h"
 #include "../workloads/download.h"
-#include "server.h"
+#include "http_server.h"
 
 /* Bodies above this are refused (?size=), to keep a typo from streaming
  * for hours. */

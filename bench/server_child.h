@@ -1,16 +1,16 @@
-/* serve.h -- the loopback server as a child process: what `cfbench run`
+/* server_child.h -- the loopback server as a child process: what `cfbench run`
  * starts for the download workload and hands it as a base URL.
  *
- * The child is `EXE serve --port 0 ... --die-with-parent` (bench/serve.c);
+ * The child is `EXE serve --port 0 ... --die-with-parent` (bench/cmd/serve.c);
  * its first stdout line is its base URL. A separate process keeps the
  * server's threads and CPU time out of the timed runs' own.
  */
-#ifndef BENCH_SERVE_H
-#define BENCH_SERVE_H
+#ifndef BENCH_SERVER_CHILD_H
+#define BENCH_SERVER_CHILD_H
 
 #include <stddef.h>
 
-#include "server.h"
+#include "http_server.h"
 #include "spawn.h"
 
 /* How long serve_start() waits for the child's URL. */

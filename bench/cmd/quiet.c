@@ -12,10 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
-#include "commands.h"
-#include "machine.h"
-#include "timer.h"
+#include "../cli.h"
+#include "../commands.h"
+#include "../machine.h"
+#include "../timer.h"
 
 static void usage(FILE *to) {
     fprintf(to,
@@ -31,45 +31,38 @@ static void usage(FILE *to) {
             MACHINE_SHARED_CORES);
 }
 
-static int bad(const char *msg) {
-    fprintf(stderr, "cfbench quiet: %s\n", msg);
-    return 2;
+/* --max: a number of cores, 0 or more. */
+static int parse_cores(void *dest, const char *opt, const char *val, char *err, size_t errlen) {
+    char *end;
+    errno = 0;
+    double v = strtod(val, &end);
+    if (errno != 0 || end == val || *end != '\0' || !(v >= 0.0 && v <= 1e6)) {
+        snprintf(err, errlen, "%s: a number of cores, 0 or more", opt);
+        return -1;
+    }
+    *(double *)dest = v;
+    return 0;
 }
 
 int cmd_quiet(int argc, char **argv) {
     long seconds = 10;
     double most = MACHINE_SHARED_CORES;
-    char err[256];
-
-    for (int i = 1; i < argc;) {
-        const char *val;
-        int r;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        if ((r = cli_take_value(argc, argv, &i, "--seconds", &val, err, sizeof err)) != 0) {
-            if (r < 0 || cli_parse_long("--seconds", val, 1, 3600, &seconds, err, sizeof err) != 0)
-                return bad(err);
-            continue;
-        }
-        if ((r = cli_take_value(argc, argv, &i, "--max", &val, err, sizeof err)) != 0) {
-            char *end;
-            if (r < 0) return bad(err);
-            errno = 0;
-            most = strtod(val, &end);
-            if (errno != 0 || end == val || *end != '\0' || !(most >= 0.0 && most <= 1e6))
-                return bad("--max: a number of cores, 0 or more");
-            continue;
-        }
-        snprintf(err, sizeof err, "unknown option '%.60s' (try --help)", argv[i]);
-        return bad(err);
-    }
+    int status;
+    const cli_option opts[] = {
+        CLI_OPT_LONG("--seconds", &seconds, 1, 3600),
+        CLI_OPT_CALL("--max", &most, parse_cores),
+        CLI_OPT_END,
+    };
+    const cli_command cmd = {.name = "quiet", .usage = usage, .options = opts};
+    if (cli_parse(&cmd, argc, argv, &status)) return status;
 
     bench_timer t;
     bench_times got;
     struct timespec left = {seconds, 0};
-    if (timer_start(&t) != 0) return bad("clock: cannot read");
+    if (timer_start(&t) != 0) {
+        fprintf(stderr, "cfbench quiet: clock: cannot read\n");
+        return 2;
+    }
     while (nanosleep(&left, &left) != 0 && errno == EINTR) {
     }
     if (timer_stop(&t, &got) != 0 || isnan(got.other_cpu)) {
