@@ -24,100 +24,9 @@
 #include <time.h>
 
 #include "internal.h"
+#include "lot.h"
 
 static unsigned char empty_out[1];
-
-#define NLOT 64 /* a power of two */
-
-/* A cache line and more apiece, so that two pairs never share one. */
-typedef struct lot_pair {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-} __attribute__((aligned(128))) lot_pair;
-
-static lot_pair lot[NLOT];
-static int lot_err; /* the pairs' condvars failed to initialise: an errno value */
-
-static lot_pair *pair_of(const cf_future *f) {
-    /* Fibonacci hashing of the block address (64-byte aligned blocks). */
-    uint64_t a = (uint64_t)(uintptr_t)f >> 6;
-    return &lot[(a * 0x9E3779B97F4A7C15u) >> 58 & (NLOT - 1)];
-}
-
-static void lock(const cf_future *f) {
-    pthread_mutex_lock(&pair_of(f)->mu);
-}
-
-static void unlock(const cf_future *f) {
-    pthread_mutex_unlock(&pair_of(f)->mu);
-}
-
-/* With the future lock held: sleeps until woken or the deadline passes
- * (ETIMEDOUT). The caller re-checks f's state: the wake-up may be for
- * another future sharing the pair. */
-static int park(cf_future *f, int64_t deadline) {
-    lot_pair *p = pair_of(f);
-    f->nwait++;
-    int r = cf__cond_wait(&p->cv, &p->mu, deadline);
-    f->nwait--;
-    return r;
-}
-
-/* With the future lock held: wakes whoever waits for f (and, in passing,
- * for the other futures of its pair). */
-static void unpark(cf_future *f) {
-    if (f->nwait) pthread_cond_broadcast(&pair_of(f)->cv);
-}
-
-int64_t cf_now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-int64_t cf__deadline(double timeout) {
-    /* Negative, NaN (refused by callers first), +inf, or past 31 years. */
-    if (!(timeout >= 0) || timeout > 1e9) return INT64_MAX;
-    return cf_now_ns() + (int64_t)(timeout * 1e9);
-}
-
-/* One attribute object for every condition variable (CLOCK_MONOTONIC):
- * made once, so that a future costs one pthread_cond_init, not four calls. */
-static pthread_condattr_t mono_attr;
-static pthread_once_t mono_once = PTHREAD_ONCE_INIT;
-static int mono_err; /* an errno value */
-
-static void mono_init(void) {
-    mono_err = pthread_condattr_init(&mono_attr);
-    if (!mono_err) mono_err = pthread_condattr_setclock(&mono_attr, CLOCK_MONOTONIC);
-}
-
-int cf__cond_init(pthread_cond_t *cv) {
-    pthread_once(&mono_once, mono_init);
-    if (mono_err) return -mono_err;
-    return -pthread_cond_init(cv, &mono_attr);
-}
-
-int cf__cond_wait(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline) {
-    if (deadline == INT64_MAX) return pthread_cond_wait(cv, mu);
-    struct timespec ts = {deadline / 1000000000, deadline % 1000000000};
-    return pthread_cond_timedwait(cv, mu, &ts);
-}
-
-/* The lot's pairs, at load; again in the child of a fork, where a pair
- * that another thread held at the fork would stay locked for good. */
-static void lot_init(void) {
-    for (int i = 0; i < NLOT; i++) {
-        lot[i].mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
-        int e = cf__cond_init(&lot[i].cv);
-        if (e) lot_err = -e;
-    }
-}
-
-__attribute__((constructor)) static void lot_start(void) {
-    lot_init();
-    pthread_atfork(NULL, NULL, lot_init); /* fails only out of memory: then as before */
-}
 
 cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const void *const *in,
                           const size_t *len) {
@@ -129,7 +38,7 @@ cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const 
     int trace = ex && ex->opts.trace;
     size_t tbytes = trace ? sizeof(cf_trace) + n * sizeof(((cf_trace *)0)->item[0]) : 0;
     size_t total = sizeof(cf_future) + n * sizeof(cf_item) + tbytes + bytes;
-    if (lot_err) return NULL;
+    if (cf__lot_err) return NULL;
     cf_future *f = cf__block_alloc(total);
     if (!f) return NULL;
     memset(f, 0, sizeof *f);
@@ -349,15 +258,6 @@ static int claimed_locked(const cf_future *f) {
     return f->claim && atomic_load_explicit(f->claim, memory_order_acquire) != f->queued;
 }
 
-static void waiter_notify(cf_waiter *w, size_t index, int failed) {
-    pthread_mutex_lock(&w->mu);
-    if (w->nring < w->ringcap) w->ring[w->nring++] = index;
-    w->ndone++;
-    if (failed) w->nfailed++;
-    pthread_cond_broadcast(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-}
-
 /* With the future lock held and f not done: marks it done and tells waiters; returns
  * the callbacks (in the order added) for the caller to run unlocked. */
 static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg) {
@@ -378,7 +278,7 @@ static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg) {
     atomic_store_explicit(&f->state, CF_DONE, memory_order_release);
     unpark(f);
     for (cf_wnode *n = f->waiters; n; n = n->next)
-        waiter_notify(n->w, n->index, cf__failed(outcome));
+        cf__waiter_notify(n->w, n->index, cf__failed(outcome));
     cf_cbnode *cbs = f->callbacks, *rev = NULL;
     f->callbacks = NULL;
     while (cbs) { /* stored newest first: reverse */
@@ -630,65 +530,4 @@ void cf__future_times(const cf_future *f, cf_times *out) {
     else
         memset(out, 0, sizeof *out);
     out->worker = f->worker;
-}
-
-/* ---- waiters ---------------------------------------------------------- */
-
-int cf__waiter_init(cf_waiter *w, size_t n) {
-    memset(w, 0, sizeof *w);
-    w->ring = malloc((n ? n : 1) * sizeof *w->ring);
-    if (!w->ring) return CF_ENOMEM;
-    w->ringcap = n;
-    int err = -pthread_mutex_init(&w->mu, NULL);
-    if (err) goto fail;
-    if ((err = cf__cond_init(&w->cv))) {
-        pthread_mutex_destroy(&w->mu);
-        goto fail;
-    }
-    return 0;
-fail:
-    free(w->ring);
-    return err;
-}
-
-void cf__waiter_destroy(cf_waiter *w) {
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv);
-    free(w->ring);
-}
-
-void cf__waiter_attach(cf_waiter *w, cf_future *const *fs, size_t n, cf_wnode *nodes) {
-    for (size_t i = 0; i < n; i++) {
-        cf_future *f = fs[i];
-        cf_wnode *node = &nodes[i];
-        node->w = NULL;
-        node->index = i;
-        node->prev = node->next = NULL;
-        lock(f);
-        if (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_DONE) {
-            waiter_notify(w, i, cf__failed(f->outcome));
-        } else {
-            node->w = w;
-            node->next = f->waiters;
-            if (f->waiters) f->waiters->prev = node;
-            f->waiters = node;
-        }
-        unlock(f);
-    }
-}
-
-void cf__waiter_detach(cf_future *const *fs, size_t n, cf_wnode *nodes) {
-    for (size_t i = 0; i < n; i++) {
-        cf_wnode *node = &nodes[i];
-        if (!node->w) continue;
-        cf_future *f = fs[i];
-        lock(f);
-        if (node->prev)
-            node->prev->next = node->next;
-        else
-            f->waiters = node->next;
-        if (node->next) node->next->prev = node->prev;
-        unlock(f);
-        node->w = NULL;
-    }
 }

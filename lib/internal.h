@@ -386,6 +386,9 @@ void cf__waiter_destroy(cf_waiter *w);
 
 /* Hooks w on fs[0..n); futures already done are reported at once. */
 void cf__waiter_attach(cf_waiter *w, cf_future *const *fs, size_t n, cf_wnode *nodes);
+/* With the future lock of the future at fs[index] held: tells w it is done
+ * (failed: it failed). */
+void cf__waiter_notify(cf_waiter *w, size_t index, int failed);
 void cf__waiter_detach(cf_future *const *fs, size_t n, cf_wnode *nodes);
 
 /* Absolute deadline for a timeout in seconds (INT64_MAX for forever). */
