@@ -57,6 +57,7 @@
 #include "../probe.h"
 #include "../python.h"
 #include "../spawn.h"
+#include "../overhead_rows.h"
 
 /* --impl bits. Python runs at most PY_TASKS_MAX tasks per figure: its
  * process pool costs ~60 µs a task, and the figure is per task anyway. */
@@ -68,261 +69,6 @@ enum { OV_C = 1, OV_PY = 2, OV_PEERS = 4, OV_MPI = 8 };
     "executor,method,chunksize,tasks,us_per_task,minflt_per_task,csw_per_task,"                    \
     "child_minflt_per_task,child_csw_per_task"
 #define OV_COLUMNS 9
-
-/* Minor page faults and context switches, of this process and of its
- * waited-for children: ov_usage_since() gives the difference. */
-typedef struct {
-    double minflt, csw, child_minflt, child_csw;
-} ov_usage;
-
-static ov_usage ov_usage_now(void) {
-    struct rusage s, c;
-    if (getrusage(RUSAGE_SELF, &s) != 0 || getrusage(RUSAGE_CHILDREN, &c) != 0)
-        return (ov_usage){0, 0, 0, 0}; /* cannot fail with these arguments */
-    return (ov_usage){(double)s.ru_minflt, (double)(s.ru_nvcsw + s.ru_nivcsw), (double)c.ru_minflt,
-                      (double)(c.ru_nvcsw + c.ru_nivcsw)};
-}
-
-static ov_usage ov_usage_since(ov_usage a) {
-    ov_usage b = ov_usage_now();
-    return (ov_usage){b.minflt - a.minflt, b.csw - a.csw, b.child_minflt - a.child_minflt,
-                      b.child_csw - a.child_csw};
-}
-
-/* One row; per = tasks for a per-task row, 1 for a startup row (per pool). */
-static void ov_row(const char *ex, const char *method, int chunk, long tasks, double us, ov_usage u,
-                   double per) {
-    printf("%s,%s,%d,%ld,%.4f,%.4f,%.4f,%.4f,%.4f\n", ex, method, chunk, tasks, us, u.minflt / per,
-           u.csw / per, u.child_minflt / per, u.child_csw / per);
-    fflush(stdout);
-}
-
-static double secs(int64_t ns) {
-    return (double)ns / 1e9;
-}
-
-/* One timed run; returns seconds or a negative CF_E* code. */
-static double run_submit(cf_executor *ex, const cf_task *t, size_t n, cf_future **fs) {
-    int64_t t0 = cf_now_ns();
-    for (size_t i = 0; i < n; i++)
-        if (cf_submit(ex, t, NULL, 0, &fs[i])) return CF_ENOMEM;
-    int bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        bad |= cf_future_result(fs[i], CF_FOREVER, NULL, NULL) != 0;
-        cf_future_free(fs[i]);
-    }
-    int64_t t1 = cf_now_ns();
-    return bad ? CF_ETASK : secs(t1 - t0);
-}
-
-/* ---- contention: several threads submitting to one pool ---- */
-
-/* One producer of run_producers(): submits its slice, then collects it. */
-typedef struct {
-    cf_executor *ex;
-    const cf_task *t;
-    cf_future **fs;
-    size_t n;
-    int bad;
-} ov_producer;
-
-static void *produce(void *p) {
-    ov_producer *q = p;
-    for (size_t i = 0; i < q->n; i++)
-        if (cf_submit(q->ex, q->t, NULL, 0, &q->fs[i])) {
-            q->n = i; /* collect what was submitted */
-            q->bad = 1;
-        }
-    for (size_t i = 0; i < q->n; i++) {
-        q->bad |= cf_future_result(q->fs[i], CF_FOREVER, NULL, NULL) != 0;
-        cf_future_free(q->fs[i]);
-    }
-    return NULL;
-}
-
-/* OV_PRODUCERS threads each submit n / OV_PRODUCERS tasks to ex and
- * collect their own results; seconds from the first start to the last
- * join, or a negative CF_E* code. */
-#define OV_PRODUCERS 4
-static double run_producers(cf_executor *ex, const cf_task *t, size_t n, cf_future **fs) {
-    ov_producer q[OV_PRODUCERS];
-    pthread_t th[OV_PRODUCERS];
-    int started = 0, bad = 0;
-    int64_t t0 = cf_now_ns();
-    for (int i = 0; i < OV_PRODUCERS; i++) {
-        q[i] = (ov_producer){ex, t, fs + n / OV_PRODUCERS * (size_t)i, n / OV_PRODUCERS, 0};
-        if (pthread_create(&th[i], NULL, produce, &q[i]) != 0) break;
-        started++;
-    }
-    for (int i = 0; i < started; i++) {
-        bad |= pthread_join(th[i], NULL) != 0 || q[i].bad;
-    }
-    int64_t t1 = cf_now_ns();
-    return bad || started < OV_PRODUCERS ? CF_ETASK : secs(t1 - t0);
-}
-
-/* ---- memory: what a pending future holds ---- */
-
-/* Resident bytes of this process, from /proc/self/statm; -1 if unread. */
-static long resident_bytes(void) {
-    long size, pages = -1;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f == NULL) return -1;
-    if (fscanf(f, "%ld %ld", &size, &pages) != 2) pages = -1;
-    fclose(f);
-    return pages < 0 ? -1 : pages * sysconf(_SC_PAGESIZE);
-}
-
-#define OV_PENDING 1000000
-/* Bytes of resident memory per pending future: every worker blocked on the
- * gate, OV_PENDING no-op tasks submitted and unstarted, RSS growth divided
- * by their number (the caller's array of handles is touched before, so
- * not counted). Then the gate opens and every result is collected. A
- * negative CF_E* code if it failed. */
-static double pending_bytes(cf_kind kind, int workers) {
-    const cf_task *g = cf_task_find("cfbench.gate");
-    const cf_task *t = probe_task();
-    cf_future **fs = calloc(OV_PENDING + (size_t)workers, sizeof *fs);
-    cf_executor *ex = NULL;
-    cf_options o = CF_OPTIONS_INIT;
-    double per = CF_ENOMEM;
-    size_t n = 0;
-    o.max_workers = workers;
-    o.start_method = CF_START_FORK; /* the workers inherit the gate */
-    _Atomic int *word = mmap(NULL, sizeof *word, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (word == MAP_FAILED) return -errno;
-    atomic_store(word, 0);
-    probe_gate_use(word); /* the gate task holds each worker until it is set */
-    if (g == NULL || t == NULL || fs == NULL) goto cleanup;
-    memset(fs, 0, (OV_PENDING + (size_t)workers) * sizeof *fs); /* resident before the count */
-    if ((per = cf_executor_new(kind, &o, &ex)) != 0) goto cleanup;
-    for (; n < (size_t)workers; n++)
-        if ((per = cf_submit(ex, g, NULL, 0, &fs[n])) != 0) goto cleanup;
-    usleep(20000); /* the gates reach their workers */
-    long before = resident_bytes();
-    for (; n < (size_t)workers + OV_PENDING; n++)
-        if ((per = cf_submit(ex, t, NULL, 0, &fs[n])) != 0) goto cleanup;
-    long after = resident_bytes();
-    per = before < 0 || after < 0 ? -EIO : (double)(after - before) / OV_PENDING;
-cleanup:
-    atomic_store(word, 1);
-    for (size_t i = 0; i < n; i++) {
-        if (cf_future_result(fs[i], CF_FOREVER, NULL, NULL) != 0) per = CF_ETASK;
-        cf_future_free(fs[i]);
-    }
-    cf_executor_free(ex);
-    probe_gate_use(NULL);
-    (void)munmap(word, sizeof *word); /* cannot fail on what mmap gave */
-    free(fs);
-    return per;
-}
-
-/* ---- payloads: tasks that carry data ---- */
-
-/* Bytes each payload figure moves each way: enough tasks to fill it. */
-#define OV_PAYLOAD_BYTES (64u << 20)
-
-/* Submits tasks of `size` bytes that return them, collects each result;
- * best of repeat in µs per task, or a negative CF_E* code. */
-static double run_payload(cf_executor *ex, size_t size, long repeat, ov_usage *u) {
-    const cf_task *t = cf_task_find("cfbench.echo");
-    size_t n = OV_PAYLOAD_BYTES / size;
-    char *in = malloc(size);
-    cf_future **fs = calloc(n, sizeof *fs);
-    double best = CF_ENOMEM;
-    if (t == NULL || in == NULL || fs == NULL) goto cleanup;
-    memset(in, 'x', size);
-    for (long r = 0; r < repeat; r++) {
-        ov_usage u0 = ov_usage_now();
-        int64_t t0 = cf_now_ns();
-        size_t k = 0, bad = 0;
-        for (; k < n; k++)
-            if (cf_submit(ex, t, in, size, &fs[k]) != 0) break;
-        for (size_t i = 0; i < k; i++) {
-            size_t len = 0;
-            bad |= cf_future_result(fs[i], CF_FOREVER, NULL, &len) != 0 || len != size;
-            cf_future_free(fs[i]);
-        }
-        double us = secs(cf_now_ns() - t0) * 1e6 / (double)n;
-        if (k < n || bad) {
-            best = CF_ETASK;
-            break;
-        }
-        if (best < 0 || us < best) {
-            best = us;
-            *u = ov_usage_since(u0);
-        }
-    }
-cleanup:
-    free(fs);
-    free(in);
-    return best;
-}
-
-/* The rows of issue 25 beyond the no-op figures: OV_PRODUCERS threads
- * submitting to one thread pool (submit-4p), the bytes a pending future
- * holds in each pool (pending-bytes: the figure is bytes, not µs), and
- * payloads of 4 KiB, 64 KiB and 1 MiB through the process pool
- * (payload-4k..: µs per task; bytes / µs is MB/s each way). Returns 0 or 1
- * (said on stderr). */
-static int load_rows(const cf_task *t, cf_future **fs, long tasks, int workers, long repeat) {
-    static const struct {
-        const char *name;
-        size_t size;
-    } loads[] = {{"payload-4k", 4096}, {"payload-64k", 65536}, {"payload-1m", 1048576}};
-    cf_options o = CF_OPTIONS_INIT;
-    cf_executor *ex;
-    int status = 0;
-    double best = -1;
-    ov_usage best_u = {0, 0, 0, 0};
-    o.max_workers = workers;
-    o.start_method = CF_START_FORK;
-    for (long r = 0; r < repeat; r++) {
-        if (cf_executor_new(CF_THREAD, &o, &ex) != 0) break;
-        ov_usage u = ov_usage_now();
-        double s = run_producers(ex, t, (size_t)tasks, fs);
-        u = ov_usage_since(u);
-        cf_executor_free(ex);
-        if (s >= 0 && (best < 0 || s < best)) {
-            best = s;
-            best_u = u;
-        }
-    }
-    if (best >= 0)
-        ov_row("thread", "submit-4p", 1, tasks, best / (double)tasks * 1e6, best_u, (double)tasks);
-    else
-        status = 1, fprintf(stderr, "cfbench overhead: thread submit-4p failed\n");
-    static const cf_kind kinds[] = {CF_THREAD, CF_PROCESS};
-    for (size_t k = 0; k < 2; k++) {
-        double b = pending_bytes(kinds[k], workers);
-        if (b >= 0) {
-            ov_row(cf_kind_name(kinds[k]), "pending-bytes", 0, OV_PENDING, b,
-                   (ov_usage){0, 0, 0, 0}, 1);
-        } else {
-            fprintf(stderr, "cfbench overhead: %s pending-bytes: %s\n", cf_kind_name(kinds[k]),
-                    cf_strerror((int)b));
-            status = 1;
-        }
-    }
-    if (cf_executor_new(CF_PROCESS, &o, &ex) != 0) {
-        fprintf(stderr, "cfbench overhead: process pool for payloads failed\n");
-        return 1;
-    }
-    for (size_t i = 0; i < sizeof loads / sizeof loads[0]; i++) {
-        ov_usage u = {0, 0, 0, 0};
-        double us = run_payload(ex, loads[i].size, repeat < 3 ? repeat : 3, &u);
-        long n = (long)(OV_PAYLOAD_BYTES / loads[i].size);
-        if (us >= 0) {
-            ov_row("process", loads[i].name, 1, n, us, u, (double)n);
-        } else {
-            fprintf(stderr, "cfbench overhead: process %s: %s\n", loads[i].name,
-                    cf_strerror((int)us));
-            status = 1;
-        }
-    }
-    cf_executor_free(ex);
-    return status;
-}
 
 /* Startup rows: each pool starts after this long untimed, as in a program
  * that does something between pools (the fork server makes its spare
@@ -343,7 +89,7 @@ static double run_startup(cf_kind kind, cf_start_method how, int workers, long r
         int64_t t0 = cf_now_ns();
         if (cf_executor_new(kind, &o, &ex) != 0) continue;
         cf_executor_free(ex);
-        double s = secs(cf_now_ns() - t0);
+        double s = ov_secs(cf_now_ns() - t0);
         ov_usage us = ov_usage_since(u0);
         if (best < 0 || s < best) {
             best = s;
@@ -366,7 +112,7 @@ static double run_fork_floor(int workers, long repeat, ov_usage *u) {
             if (pid == 0) _exit(0);
             ok = pid > 0 && waitpid(pid, NULL, 0) == pid;
         }
-        double s = secs(cf_now_ns() - t0);
+        double s = ov_secs(cf_now_ns() - t0);
         ov_usage us = ov_usage_since(u0);
         if (ok && (best < 0 || s < best)) {
             best = s;
@@ -409,7 +155,7 @@ static int process_startup_rows(int workers, long repeat) {
                 ov_usage u0 = ov_usage_now();
                 int64_t t0 = cf_now_ns();
                 int e = cf_forkserver_start(); /* once: its start is a row of its own */
-                double us = secs(cf_now_ns() - t0) * 1e6;
+                double us = ov_secs(cf_now_ns() - t0) * 1e6;
                 if (e) {
                     fprintf(stderr, "cfbench overhead: fork server: %s\n", cf_strerror(e));
                     status = 1;
@@ -625,7 +371,7 @@ int cmd_overhead(int argc, char **argv) {
                 }
                 ov_usage u = ov_usage_now();
                 double s = methods[m].chunk == 1 && !strcmp(methods[m].method, "submit")
-                               ? run_submit(ex, t, (size_t)tasks, fs)
+                               ? ov_run_submit(ex, t, (size_t)tasks, fs)
                                : probe_map_s(ex, (size_t)tasks, methods[m].chunk);
                 u = ov_usage_since(u);
                 cf_executor_free(ex);
@@ -658,7 +404,7 @@ int cmd_overhead(int argc, char **argv) {
         }
         if (kinds[k] == CF_PROCESS) status |= process_startup_rows((int)workers, repeat);
     }
-    if (impls & OV_C) status |= load_rows(t, fs, tasks, (int)workers, repeat);
+    if (impls & OV_C) status |= overhead_load_rows(t, fs, tasks, (int)workers, repeat);
     free(fs);
     if (impls & OV_PY) status |= python_rows("overhead.py", tasks, workers, repeat);
     if (impls & OV_MPI) status |= python_rows("mpi_overhead.py", tasks, workers, repeat);
