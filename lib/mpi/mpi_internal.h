@@ -40,6 +40,8 @@ enum { TAG_START = 7001, TAG_HELLO, TAG_WORK, TAG_RESULT, TAG_END, TAG_EXIT, TAG
 #define CLIENT_CHECK_NS 999000000 /* a worker checks its client this often */
 #define LISTEN_NS 1000000         /* a worker's listener, while a task runs, */
 #define LISTEN_IDLE_NS 5000000    /* and between tasks */
+#define BEAT_NS 1000000000        /* a busy worker says it lives this often */
+#define SILENCE_S 10.0            /* CF_MPI_SILENCE's default: see cfutures_mpi.h */
 #define CLAIM_RING 4096           /* claim words a worker keeps: > MAX_WINDOW */
 #define START_TIMEOUT_S 60
 
@@ -56,6 +58,7 @@ extern MPI_Comm cf__mpi_world;      /* dup of MPI_COMM_WORLD for our messages */
 extern MPI_Comm cf__mpi_self;       /* dup of MPI_COMM_SELF, errors returned: spawns */
 extern void *cf__mpi_graveyard[64]; /* send buffers MPI may still read: dead peers */
 extern int cf__mpi_ngrave;
+extern int cf__mpi_world_lost;  /* a world worker went silent: no finalise */
 extern atomic_int cf__mpi_rank; /* in MPI_COMM_WORLD, -1 before MPI starts */
 
 /* With cf__mpi_mu held: initialises MPI if nobody did (argc/argv may be
@@ -157,6 +160,7 @@ typedef struct mslot {
     int asked;       /* cancels sent that the worker has not answered */
     int room;        /* dispatch's scratch: futures it may still take */
     double svc_ns;   /* recent time per message in the worker */
+    int64_t heard;   /* its last message, or when it was last given work */
     cf_buf pend;     /* task frames not yet sent */
     cf_buf sending;  /* owned by MPI while req is active */
     MPI_Request req; /* MPI_REQUEST_NULL: no send in progress */
@@ -188,6 +192,7 @@ typedef struct mpool {
     cf_buf rbuf;
     char host[64];
     char brokenmsg[256];
+    int64_t silence_ns; /* a busy worker silent this long breaks the pool */
     /* Serialises joining the manager. */
     pthread_mutex_t join_mu;
     int joined; /* guarded by join_mu */

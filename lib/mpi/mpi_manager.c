@@ -65,6 +65,7 @@ static size_t message_bytes(const cf_future *f) {
  * cancel (cf__future_hold). */
 static void add_to_slot(mslot *s, cf_future *f) {
     f->queued = s->seq;
+    if (!s->inflight && !s->asked) s->heard = cf_now_ns(); /* silence counts from here */
     if (!cf__future_hold(f, s->index)) {
         cf__future_unref(f); /* cancelled meanwhile */
         return;
@@ -223,7 +224,9 @@ static int receive(mpool *p) {
         if (r == -1) break_pool(p, "MPI failed receiving results", 1);
         if (r <= 0) break;
         mslot *s = cf__mpi_slot_of(p, st.MPI_SOURCE);
-        if (s) take_results(p, s, &p->rbuf);
+        if (!s) continue;
+        s->heard = cf_now_ns(); /* an empty message is a heartbeat */
+        take_results(p, s, &p->rbuf);
         got = 1;
     }
     return got;
@@ -234,12 +237,31 @@ static void describe(const mpool *p, const mslot *s, char *buf, size_t n) {
              p->spawned ? "spawned by this pool" : "of mpiexec's job", (int)s->pid, s->host);
 }
 
+/* Breaks the pool if a local worker died, or if a worker holding work
+ * has sent nothing, not even a heartbeat, for silence_ns: its host or the
+ * link to it is down, and TCP would take minutes to say so. Nothing more
+ * is sent to any worker then (a send to the silent one could block). */
 static void check_workers(mpool *p) {
+    int64_t now = cf_now_ns();
     for (int i = 0; i < p->n; i++) {
         mslot *s = &p->slots[i];
-        if (!s->local || worker_alive(s)) continue;
         char why[256];
-        describe(p, s, why, sizeof why);
+        if (s->local && !worker_alive(s)) {
+            describe(p, s, why, sizeof why);
+        } else if ((s->inflight > 0 || s->asked > 0) && p->silence_ns > 0 &&
+                   now - s->heard > p->silence_ns) {
+            snprintf(why, sizeof why,
+                     "MPI worker rank %d (pid %d on %s) sent nothing for %g s with work "
+                     "outstanding: its host or the link to it is down (CF_MPI_SILENCE)",
+                     s->rank, (int)s->pid, s->host, (double)p->silence_ns / 1e9);
+            if (!p->spawned) {
+                pthread_mutex_lock(&cf__mpi_mu);
+                cf__mpi_world_lost = 1;
+                pthread_mutex_unlock(&cf__mpi_mu);
+            }
+        } else {
+            continue;
+        }
         break_pool(p, why, 1);
         return;
     }
@@ -288,7 +310,10 @@ void cf__mpi_cancel_here(mpool *p, cf_future *f) {
         int r = cf__mpi_recv(p->comm, s->rank, TAG_RESULT, &b, &st);
         if (r == -2) break_pool(p, "MPI was finalised: the program is exiting", 0);
         if (r == -1) break_pool(p, "MPI failed receiving results", 1);
-        if (r > 0) take_results(p, s, &b);
+        if (r > 0) {
+            s->heard = cf_now_ns();
+            take_results(p, s, &b);
+        }
         if (r != 0) continue;
         if (cf_now_ns() - checked > LIVENESS_NS) {
             checked = cf_now_ns();

@@ -19,11 +19,15 @@ MPI_Comm cf__mpi_self;       /* dup of MPI_COMM_SELF, errors returned: spawns */
 void *cf__mpi_graveyard[64]; /* send buffers MPI may still read: dead peers */
 int cf__mpi_ngrave;
 
+int cf__mpi_world_lost;
+
 atomic_int cf__mpi_rank = -1;
 
 static void at_exit(void) {
     pthread_mutex_lock(&cf__mpi_mu);
     if (cf__mpi_up && !cf__mpi_down) {
+        if (cf__mpi_world_lost) /* finalising would wait for the lost rank */
+            MPI_Abort(cf__mpi_world, 1);
         if (cf__mpi_have_world) /* world workers wait for this to end */
             for (int r = 1; r <= cf__mpi_world_n; r++)
                 MPI_Send(NULL, 0, MPI_BYTE, r, TAG_EXIT, cf__mpi_world);

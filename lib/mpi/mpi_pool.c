@@ -216,6 +216,16 @@ static const cf_ops mp_ops = {.submit = mp_submit,
                               .destroy = mp_destroy,
                               .ask_cancel = mp_ask_cancel};
 
+/* CF_MPI_SILENCE: seconds a worker holding work may send nothing before
+ * the pool breaks (default SILENCE_S; 0: never). Unreadable: the default. */
+static int64_t silence_ns(void) {
+    const char *v = getenv("CF_MPI_SILENCE");
+    char *end;
+    double s = v && *v ? strtod(v, &end) : SILENCE_S;
+    if (v && *v && (*end || !(s >= 0) || s > 1e6)) s = SILENCE_S;
+    return (int64_t)(s * 1e9);
+}
+
 static int refuse(int err, const char *why) {
     snprintf(last_err, sizeof last_err, "%s", why);
     return err;
@@ -229,6 +239,7 @@ static int mpi_new(const cf_options *o, cf_executor **out) {
     if (!p) return CF_ENOMEM;
     cf__executor_init(&p->ex, CF_MPI, 0, o, &mp_ops); /* workers: counted at start */
     if (gethostname(p->host, sizeof p->host - 1)) snprintf(p->host, sizeof p->host, "?");
+    p->silence_ns = silence_ns();
     if (o->initializer) {
         memcpy(&p->init.addr, &o->initializer, sizeof o->initializer);
         dl_iterate_phdr(cf__mpi_find_place, &p->init);

@@ -209,6 +209,11 @@ int cf__mpi_start(mpool *p, char *why, size_t n) {
     int err = cf__mpi_ensure(NULL, NULL, why, n);
     MPI_Comm parent = MPI_COMM_NULL;
     if (!err) MPI_Comm_get_parent(&parent);
+    if (!err && parent == MPI_COMM_NULL && cf__mpi_world_lost) {
+        /* A spawn would need the lost host's daemon too, and hang. */
+        snprintf(why, n, "a worker of mpiexec's job fell silent: no more MPI pools");
+        err = CF_EBROKEN;
+    }
     if (!err && parent == MPI_COMM_NULL) err = find_workers(p, why, n);
     pthread_mutex_unlock(&cf__mpi_mu);
     if (parent != MPI_COMM_NULL) {

@@ -107,13 +107,26 @@ static void *listener(void *arg) {
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
     prctl(PR_SET_TIMERSLACK, 1000UL);
+    int64_t beat = 0; /* the last heartbeat, or when the task was first seen */
     while (!atomic_load(&w->stop)) {
         int busy = atomic_load(&w->running) != 0;
         int drowsy = cf_now_ns() - atomic_load(&w->last) > DROWSY_NS;
         sleep_ns(busy ? LISTEN_NS : drowsy ? WORKER_NAP_NS : LISTEN_IDLE_NS);
-        if (!atomic_load(&w->running)) continue; /* the serving thread listens */
+        if (!atomic_load(&w->running)) { /* the serving thread listens */
+            beat = 0;
+            continue;
+        }
         answer_cancels(w);
         announce(w);
+        /* A long task's worker says it lives (an empty TAG_RESULT): the
+         * client breaks the pool when a busy worker falls silent. */
+        int64_t now = cf_now_ns();
+        if (!beat) {
+            beat = now;
+        } else if (now - beat >= BEAT_NS) {
+            cf__mpi_send(w->comm, 0, TAG_RESULT, NULL, 0);
+            beat = now;
+        }
     }
     return NULL;
 }
