@@ -84,8 +84,9 @@ $(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIBA)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(LDLIBS) -o $@
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(APP_OBJ) $(LIBA)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(TEST_LIBS) $(LDLIBS) -o $@
-$(BUILD)/lib/mpi/mpi_pool.o: CFLAGS += $(shell pkg-config --cflags-only-I ompi-c | sed 's/-I/-isystem /g')
-$(LIBMPIA): $(BUILD)/lib/mpi/mpi_pool.o
+MPI_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/mpi/*.c))
+$(MPI_OBJ): CFLAGS += $(shell pkg-config --cflags-only-I ompi-c | sed 's/-I/-isystem /g')
+$(LIBMPIA): $(MPI_OBJ)
 	$(AR) rcs $@ $^
 $(MPI_BINS): $(BUILD)/%: $(BUILD)/%.o $(LIBMPIA) $(LIBA)
 	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(if $(findstring /tests/,$@),$(TEST_LIBS)) $(MPI_LIBS) $(LDLIBS) -o $@

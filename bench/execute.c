@@ -106,8 +106,9 @@ static void collect(collected *col, size_t i, cf_map_iter *map, int e, const voi
         *r = (wl_result){0, copy, len, ""};
         return;
     }
-    const char *msg = NULL;
-    int st = e == CF_ETASK ? cf_map_error(map, &msg) : 0;
+    const char *msg = NULL; /* the task's message, or the pool's (which worker broke it) */
+    int st = cf_map_error(map, &msg);
+    if (e != CF_ETASK) st = 0;
     r->status = st != 0 ? st : e;
     col->own[2 * i + 1] = strdup(msg && *msg ? msg : cf_strerror(e));
     r->msg = col->own[2 * i + 1] ? col->own[2 * i + 1] : "";

@@ -79,16 +79,17 @@ extern "C" {
     XX(CF_ENOTASK, -4010, "no task registered under that name")                                    \
     XX(CF_ESYS, -4011, "a system call failed")                                                     \
     XX(CF_ETOOBIG, -4013, "input or output too large")                                             \
-    XX(CF_ESTATE, -4014, "the future's state does not allow this")
+    XX(CF_ESTATE, -4014, "the future's state does not allow this")                               \
+    XX(CF_EMPI, -4015, "the MPI library failed")
 
 /* CF_EOF: an iterator has nothing more to give. CF_ETASK: the task itself
  * failed (see cf_future_error()). CF_ETIMEDOUT: a wait ran out of time, or
  * a task its limit. CF_EBROKEN: a worker process died, the pool is broken.
  * CF_EDEADLK: the wait could never finish. CF_ESHUTDOWN: submit after
  * shutdown. CF_ESTATE: the future's state does not allow the call
- * (Python's InvalidStateError). CF_ESYS is deprecated: the core returns
- * -errno instead, and only libcfutures_mpi still returns it, where an MPI
- * call failed (MPI has no errno to give). */
+ * (Python's InvalidStateError). CF_ESYS is deprecated: no call returns it
+ * any more (the core returns -errno). CF_EMPI: a call of the MPI library
+ * failed, which has no errno to give (libcfutures_mpi only). */
 typedef enum cf_errno {
 #define CF_XX_(name, value, text) name = value,
     CF_ERRNO_MAP(CF_XX_)

@@ -28,6 +28,24 @@
  * holds: the pool asks that worker, which decides, so such a cancel
  * waits for its answer (about a millisecond on one host).
  *
+ * cf_executor_new(CF_MPI, ...) fails with CF_EINVAL (options above; MPI
+ * finalised or below MPI_THREAD_SERIALIZED), CF_ENOTASK (task names
+ * differ), CF_ETIMEDOUT (a worker did not answer within 60 s: its main()
+ * does not call cf_mpi_serve_or_continue first?), CF_EMPI (an MPI call
+ * failed, e.g. MPI_Comm_spawn), CF_EBROKEN (under mpiexec, after a worker
+ * of the job fell silent: see below), CF_ENOMEM, or -errno (no thread to be
+ * had); cf_mpi_last_error() says why in a sentence.
+ *
+ * A silent host breaks the pool: a worker running a task says so every
+ * second (a heartbeat from its listener thread), and a worker holding
+ * work that sends nothing for CF_MPI_SILENCE seconds (an environment
+ * variable read at cf_executor_new; default 10, 0 never) breaks the pool
+ * (CF_EBROKEN naming its rank, pid and host): its host or the link to it
+ * is down, which TCP would report only minutes later. Nothing more is
+ * sent to any worker, so shutdown completes; under mpiexec the program's
+ * exit then aborts the job (MPI_Abort) rather than finalise, which would
+ * wait for the lost rank.
+ *
  * A worker that dies breaks the pool (CF_EBROKEN, the message names its
  * rank and pid) when it ran on the client's host; under mpiexec, mpiexec
  * itself ends the whole job with a message naming the rank.
@@ -47,7 +65,8 @@ extern "C" {
  * finalises MPI and exits the process: it never returns. In the client
  * (rank 0, or a program started alone) it returns 0: under mpiexec MPI is
  * initialised now (MPI_THREAD_SERIALIZED, finalised at exit); alone, MPI
- * starts with the first CF_MPI pool. Returns CF_ESYS if MPI_Init failed.
+ * starts with the first CF_MPI pool. Returns CF_EMPI if MPI_Init failed,
+ * CF_EINVAL if the program initialised MPI below MPI_THREAD_SERIALIZED.
  * (A spawned worker whose main() skips this call runs main() up to its
  * first cf_executor_new(CF_MPI) and serves from there, never returning.) */
 int cf_mpi_serve_or_continue(int *argc, char ***argv);

@@ -633,6 +633,47 @@ START_TEST(test_worker_killed_mid_task_breaks_the_pool) {
 }
 END_TEST
 
+/* A worker that falls silent with work outstanding (SIGSTOP stands for a
+ * host whose link is cut) breaks the pool after CF_MPI_SILENCE seconds,
+ * naming its rank and host; a task running longer than that is no
+ * silence (its listener beats every second); shutdown completes. */
+START_TEST(test_silent_worker_breaks_the_pool_after_cf_mpi_silence) {
+    lt_gate g;
+    lt_gate_init(&g);
+    setenv("CF_MPI_SILENCE", "1.5", 1);
+    cf_executor *ex = mt_new(2);
+    unsetenv("CF_MPI_SILENCE");
+    cf_future *slow = lt_submit_gate(ex, &g); /* longer than the silence */
+    cf_future *other = lt_submit_str(ex, lt_t_sq, "7");
+    ck_assert_int_eq(cf_future_result(other, 20, NULL, NULL), 0);
+    cf_future_free(other);
+    usleep(3000000);
+    lt_gate_open(&g);
+    ck_assert_int_eq(cf_future_result(slow, 20, NULL, NULL), 0);
+    cf_future_free(slow);
+
+    char path[200];
+    snprintf(path, sizeof path, "%s/pid", g.dir);
+    cf_future *victim = lt_submit_str(ex, lt_t_pidfile, path);
+    long pid = mt_read_pid(path);
+    ck_assert_int_eq(kill((pid_t)pid, SIGSTOP), 0);
+    double t0 = lt_now();
+    ck_assert_int_eq(cf_future_result(victim, 20, NULL, NULL), CF_EBROKEN);
+    double took = lt_now() - t0;
+    const char *msg;
+    cf_future_error(victim, &msg);
+    char want[64];
+    snprintf(want, sizeof want, "pid %ld on ", pid);
+    ck_assert_msg(strstr(msg, want) && strstr(msg, "sent nothing for 1.5 s"), "msg: %s", msg);
+    ck_assert_msg(took > 1 && took < 5, "took %.2f s to notice", took);
+    fprintf(stderr, "test_mpi_pool: stopped worker: pool broken after %.2f s\n", took);
+    kill((pid_t)pid, SIGCONT); /* killed already, unless the pool failed to */
+    cf_future_free(victim);
+    cf_executor_free(ex);
+    lt_gate_fini(&g);
+}
+END_TEST
+
 /* Cancel works on whatever a worker has not started, even after a warm-up
  * made the pool send each worker many tasks at once. */
 START_TEST(test_cancel_after_warm_up_spares_what_has_not_started) {
@@ -804,6 +845,7 @@ int main(int argc, char **argv) {
     tcase_add_test(tc, test_unsupported_options_are_refused);
     tcase_add_test(tc, test_task_names_must_match);
     tcase_add_test(tc, test_worker_killed_mid_task_breaks_the_pool);
+    tcase_add_test(tc, test_silent_worker_breaks_the_pool_after_cf_mpi_silence);
     tcase_add_test(tc, test_cancel_after_warm_up_spares_what_has_not_started);
     tcase_add_test(tc, test_cancel_from_a_done_callback);
     tcase_add_test(tc, test_worker_death_after_warm_up_is_seen_quickly);
