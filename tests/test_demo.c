@@ -2,6 +2,9 @@
  * answer at quick size without waiting, prints no escape codes when its
  * output is not a terminal, and a bad lesson name exits 2 with one line. */
 #include <check.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +74,40 @@ START_TEST(test_blog_size_is_refused) {
 }
 END_TEST
 
+/* The answer is set against the run: each of the lesson's claims, and the
+ * other work measured meanwhile. Two busy loops beside it must show as a
+ * shared machine, whatever the claims then say. */
+START_TEST(test_answer_is_checked_against_the_run_and_its_load) {
+    pid_t spin[2];
+    for (int k = 0; k < 2; k++) {
+        spin[k] = fork();
+        ck_assert_int_ge(spin[k], 0);
+        if (spin[k] == 0)
+            for (;;) {
+            }
+    }
+    const char *args[] = {"threads-vs-processes", "--size", "quick", "--no-wait", NULL};
+    cb_outcome o;
+    demo(args, &o);
+    for (int k = 0; k < 2; k++) {
+        kill(spin[k], SIGKILL);
+        waitpid(spin[k], NULL, 0);
+    }
+    ck_assert_msg(o.status == 0, "exit %d: %s", o.status, o.err);
+    ck_assert_msg(strstr(o.out, "The answer against this run:\n") != NULL, "%s", o.out);
+    ck_assert_msg(strstr(o.out, "threads beat the loop by 1.3x or more: measured ") != NULL, "%s",
+                  o.out);
+    const char *w = strstr(o.out, "Other work on this machine during the run: ");
+    ck_assert_msg(w != NULL, "%s", o.out);
+    ck_assert_msg(strstr(w, "(shared: over 0.2)") != NULL, "two busy loops, yet: %.80s", w);
+    ck_assert_msg(strstr(o.out, "This run agrees with the answer.") ||
+                      strstr(o.out, "This run disagrees, beside other work"),
+                  "%s", o.out);
+    ck_assert(strstr(o.out, "The answer against this run:") < strstr(o.out, "\nAnswer: "));
+    cb_outcome_free(&o);
+}
+END_TEST
+
 static Suite *demo_suite(void) {
     Suite *s = suite_create("demo");
     TCase *tc = tcase_create("lessons");
@@ -81,6 +118,7 @@ static Suite *demo_suite(void) {
     tcase_add_test(tc, test_list_names_every_lesson);
     tcase_add_test(tc, test_unknown_lesson_exits_2_with_one_line);
     tcase_add_test(tc, test_blog_size_is_refused);
+    tcase_add_test(tc, test_answer_is_checked_against_the_run_and_its_load);
     suite_add_tcase(s, tc);
     return s;
 }

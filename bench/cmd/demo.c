@@ -11,18 +11,21 @@
  * is unset; elsewhere each variant's rows are printed once, when it ends.
  */
 #include <errno.h>
+#include <math.h>
 #include <ftw.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../../workloads/download.h"
 #include "../../workloads/workload.h"
 #include "../cli.h"
 #include "../commands.h"
+#include "../machine.h"
 #include "../server_child.h"
 
 #define BAR_WIDTH 40
@@ -38,6 +41,15 @@ typedef struct variant {
     double gil;    /* > 0: emulated GIL with this switch interval (s) */
 } variant;
 
+/* What the lesson's answer expects of the run: variant `slow` took at
+ * least `min` times (and at most `max` times) as long as variant `fast`.
+ * min 0 / max 0: no bound that side. Checked against each run. */
+typedef struct claim {
+    int slow, fast;
+    double min, max;
+    const char *words; /* "threads beat the loop" */
+} claim;
+
 typedef struct lesson {
     const char *name;
     const char *what;     /* one line for --list */
@@ -48,6 +60,9 @@ typedef struct lesson {
     variant v[5];
     size_t nv;
     const char *answer;
+    claim c[4];
+    size_t nc;
+    int cores; /* the claims need this many usable cores */
 } lesson;
 
 #define SEQ                                                                                        \
@@ -65,7 +80,12 @@ static const lesson lessons[] = {
      "Threads and processes both use every core: the work is in C, and even\n"
      "under the emulated GIL (thread-gil) threads keep their speedup, because\n"
      "the lock is let go around the OpenSSL call, as CPython's hashlib does.\n"
-     "\"Processes for CPU work\" is about pure-Python CPU work."},
+     "\"Processes for CPU work\" is about pure-Python CPU work.",
+     {{0, 1, 1.3, 0, "threads beat the loop by 1.3x or more"},
+      {0, 2, 1.3, 0, "processes beat the loop by 1.3x or more"},
+      {0, 3, 1.3, 0, "threads under the GIL beat the loop by 1.3x or more"}},
+     3,
+     2},
     {"tiny-tasks",
      "prime: a pool loses when a task is smaller than the hand-off",
      "prime",
@@ -82,7 +102,11 @@ static const lesson lessons[] = {
      "pool gains little or loses, and the process pool, which also forks its\n"
      "workers inside the timed run, loses. chunksize 64 pays the hand-off once\n"
      "per 64 numbers. With --size quick the numbers are smaller and the loop\n"
-     "beats every pool."},
+     "beats every pool.",
+     {{3, 0, 1.0, 0, "the process pool at chunksize 1 is slower than the loop"},
+      {3, 4, 1.3, 0, "chunksize 64 makes the process pool 1.3x faster or more"}},
+     2,
+     1},
     {"downloads",
      "download: waiting is what threads are for; processes wait too",
      "download",
@@ -94,7 +118,12 @@ static const lesson lessons[] = {
      "The number of transfers in flight decides, not the kind of worker: one\n"
      "worker per file, threads or processes, downloads everything at once. A\n"
      "process pool with its default one worker per core is slow only because\n"
-     "it waits for two files at a time; threads are the cheaper way to wait."},
+     "it waits for two files at a time; threads are the cheaper way to wait.",
+     {{0, 1, 2.0, 0, "one thread per file beats the loop by 2x or more"},
+      {0, 3, 2.0, 0, "one process per file beats the loop by 2x or more"},
+      {2, 3, 1.3, 0, "one process per file beats one per core by 1.3x or more"}},
+     3,
+     1},
     {"gil",
      "prime under an emulated GIL: threads that take turns",
      "prime",
@@ -105,7 +134,10 @@ static const lesson lessons[] = {
      3,
      "Under the GIL only one thread computes at a time, and each hand-off of\n"
      "the lock costs a wake-up: thread-gil is no faster than the loop, and\n"
-     "usually slower. Python's threads behave like this for pure-Python work."},
+     "usually slower. Python's threads behave like this for pure-Python work.",
+     {{2, 0, 0.9, 0, "threads under the GIL are not faster than the loop (within 10%)"}},
+     1,
+     2},
     {"deadlock",
      "tasks that wait on tasks: more threads only move the deadlock",
      NULL,
@@ -118,7 +150,10 @@ static const lesson lessons[] = {
      "no worker left and Python hangs; cfutures fails the wait that closes the\n"
      "cycle with CF_EDEADLK instead. More workers only raise the number of\n"
      "parents needed. The cure is design: wait in the caller, not in a task\n"
-     "(or give the children a pool of their own)."},
+     "(or give the children a pool of their own).",
+     {{0, 0, 0, 0, NULL}}, /* its outcome is not a timing: the run shows it */
+     0,
+     0},
 };
 #define NLESSONS (sizeof lessons / sizeof lessons[0])
 
@@ -291,6 +326,55 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 }
 
 /* Runs every variant of a workload lesson and prints the table. */
+/* This process tree's CPU time so far (self and reaped children), in ms. */
+static double own_cpu_ms(void) {
+    struct rusage s, c;
+    if (getrusage(RUSAGE_SELF, &s) != 0 || getrusage(RUSAGE_CHILDREN, &c) != 0) return NAN;
+    double us = 0;
+    const struct rusage *r[2] = {&s, &c};
+    for (int k = 0; k < 2; k++)
+        us += (double)(r[k]->ru_utime.tv_sec + r[k]->ru_stime.tv_sec) * 1e6 +
+              (double)(r[k]->ru_utime.tv_usec + r[k]->ru_stime.tv_usec);
+    return us / 1e3;
+}
+
+/* Sets the lesson's answer against what this run measured: each claim
+ * held or not, and the other work the machine did meanwhile (other, in
+ * cores), so that a class sees why a run disagrees before it reads the
+ * answer. */
+static void check_claims(const lesson *ls, const double *ms, double other) {
+    int held = 0, cores = cf_default_workers(CF_PROCESS);
+    if (ls->nc == 0) return;
+    printf("\nThe answer against this run:\n");
+    if (cores < ls->cores) {
+        printf("  (the answer needs %d cores; this process may use %d: not checked)\n", ls->cores,
+               cores);
+        return;
+    }
+    for (size_t k = 0; k < ls->nc; k++) {
+        const claim *c = &ls->c[k];
+        double r = ms[c->slow] / ms[c->fast];
+        int ok = (c->min <= 0 || r >= c->min) && (c->max <= 0 || r <= c->max);
+        held += ok;
+        printf("  %s %s: measured %.2fx\n", ok ? "yes" : "NO ", c->words, r);
+    }
+    int shared = !(other <= MACHINE_SHARED_CORES); /* NaN: unknown, say so */
+    if (isnan(other))
+        printf("  Other work on this machine during the run: unknown (/proc/stat unread).\n");
+    else
+        printf("  Other work on this machine during the run: %.2f cores (%s).\n", other,
+               shared ? "shared: over 0.2" : "quiet");
+    if (held == (int)ls->nc)
+        printf("  This run agrees with the answer.\n");
+    else if (shared)
+        printf("  This run disagrees, beside other work that took CPU from it: the pools,\n"
+               "  which want every core, lose most. The answer is about a quiet machine:\n"
+               "  run the lesson again when nothing else runs.\n");
+    else
+        printf("  This run disagrees on a quiet machine: here, the answer does not hold as\n"
+               "  stated (the size, the cores, or this machine's costs differ).\n");
+}
+
 static int run_workload_lesson(const lesson *ls, wl_size size, const live *style) {
     const workload *wl = workload_find(ls->workload);
     wl_params p = {.size = size};
@@ -324,6 +408,9 @@ static int run_workload_lesson(const lesson *ls, wl_size size, const live *style
     printf("%s, %s: %s\n\n", ls->workload, wl_size_name(size), plan.label);
     wl_result *res = calloc(plan.n, sizeof *res);
     if (!res) goto out;
+    machine_sample m0, m1;
+    (void)machine_read(&m0);
+    double own0 = own_cpu_ms(), wall0 = (double)cf_now_ns() / 1e6;
     for (size_t i = 0; i < ls->nv; i++) {
         const variant *v = &ls->v[i];
         live lv = *style;
@@ -372,6 +459,10 @@ static int run_workload_lesson(const lesson *ls, wl_size size, const live *style
                    ms[0] / ms[i] >= 1 ? "faster" : "slower");
         printf("\n");
     }
+    (void)machine_read(&m1);
+    double other = machine_cores(machine_other_ms(&m0, &m1, own_cpu_ms() - own0),
+                                 (double)cf_now_ns() / 1e6 - wall0);
+    check_claims(ls, ms, other);
     rc = 0;
 done:
     free(res);
