@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../../workloads/download.h"
@@ -26,6 +25,7 @@
 #include "../cli.h"
 #include "../commands.h"
 #include "../machine.h"
+#include "../timer.h"
 #include "../server_child.h"
 
 #define BAR_WIDTH 40
@@ -326,23 +326,11 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 }
 
 /* Runs every variant of a workload lesson and prints the table. */
-/* This process tree's CPU time so far (self and reaped children), in ms. */
-static double own_cpu_ms(void) {
-    struct rusage s, c;
-    if (getrusage(RUSAGE_SELF, &s) != 0 || getrusage(RUSAGE_CHILDREN, &c) != 0) return NAN;
-    double us = 0;
-    const struct rusage *r[2] = {&s, &c};
-    for (int k = 0; k < 2; k++)
-        us += (double)(r[k]->ru_utime.tv_sec + r[k]->ru_stime.tv_sec) * 1e6 +
-              (double)(r[k]->ru_utime.tv_usec + r[k]->ru_stime.tv_usec);
-    return us / 1e3;
-}
-
 /* Sets the lesson's answer against what this run measured: each claim
  * held or not, and the other work the machine did meanwhile (other, in
  * cores), so that a class sees why a run disagrees before it reads the
  * answer. */
-static void check_claims(const lesson *ls, const double *ms, double other) {
+static void check_claims(const lesson *ls, const double *ms, const bench_times *spent) {
     int held = 0, cores = cf_default_workers(CF_PROCESS);
     if (ls->nc == 0) return;
     printf("\nThe answer against this run:\n");
@@ -358,18 +346,24 @@ static void check_claims(const lesson *ls, const double *ms, double other) {
         held += ok;
         printf("  %s %s: measured %.2fx\n", ok ? "yes" : "NO ", c->words, r);
     }
-    int shared = !(other <= MACHINE_SHARED_CORES); /* NaN: unknown, say so */
+    /* /proc/stat counts whole ticks: shared only beyond that rounding, as
+     * summary.c judges a point (NaN: unknown, and said so). */
+    double other = spent->other_cpu, res = machine_resolution(spent->wall_ms);
+    int shared = !(other - res <= MACHINE_SHARED_CORES);
     if (isnan(other))
         printf("  Other work on this machine during the run: unknown (/proc/stat unread).\n");
     else
-        printf("  Other work on this machine during the run: %.2f cores (%s).\n", other,
-               shared ? "shared: over 0.2" : "quiet");
+        printf("  Other work on this machine during the run: %.2f cores, ± %.2f (%s).\n", other,
+               res, shared ? "shared: over 0.2" : "quiet, or too short to tell");
     if (held == (int)ls->nc)
         printf("  This run agrees with the answer.\n");
     else if (shared)
         printf("  This run disagrees, beside other work that took CPU from it: the pools,\n"
                "  which want every core, lose most. The answer is about a quiet machine:\n"
                "  run the lesson again when nothing else runs.\n");
+    else if (!(res <= MACHINE_SHARED_CORES))
+        printf("  This run disagrees, and was too short to tell whether other work\n"
+               "  explains it: run the lesson at a larger --size.\n");
     else
         printf("  This run disagrees on a quiet machine: here, the answer does not hold as\n"
                "  stated (the size, the cores, or this machine's costs differ).\n");
@@ -408,9 +402,9 @@ static int run_workload_lesson(const lesson *ls, wl_size size, const live *style
     printf("%s, %s: %s\n\n", ls->workload, wl_size_name(size), plan.label);
     wl_result *res = calloc(plan.n, sizeof *res);
     if (!res) goto out;
-    machine_sample m0, m1;
-    (void)machine_read(&m0);
-    double own0 = own_cpu_ms(), wall0 = (double)cf_now_ns() / 1e6;
+    bench_timer span; /* all the variants: the other work beside them */
+    bench_times spent = {.other_cpu = NAN};
+    (void)timer_start(&span);
     for (size_t i = 0; i < ls->nv; i++) {
         const variant *v = &ls->v[i];
         live lv = *style;
@@ -459,10 +453,8 @@ static int run_workload_lesson(const lesson *ls, wl_size size, const live *style
                    ms[0] / ms[i] >= 1 ? "faster" : "slower");
         printf("\n");
     }
-    (void)machine_read(&m1);
-    double other = machine_cores(machine_other_ms(&m0, &m1, own_cpu_ms() - own0),
-                                 (double)cf_now_ns() / 1e6 - wall0);
-    check_claims(ls, ms, other);
+    if (timer_stop(&span, &spent) != 0) spent.other_cpu = NAN;
+    check_claims(ls, ms, &spent);
     rc = 0;
 done:
     free(res);
