@@ -181,16 +181,20 @@ static const point_stats *baseline(const point_stats *ps, size_t n, int impl) {
     return seq;
 }
 
-/* What tracing adds per task, in µs: the sequential executor's no-op
- * task traced against untraced (its clock reads and stores, with no pool
- * noise around them); 0 if the difference cannot be told. */
-static double trace_cost_us(void) {
-    cf_options o = CF_OPTIONS_INIT;
-    o.trace = 1;
-    double traced = probe_pool_cost_us(CF_SEQUENTIAL, &o, 1);
-    o.trace = 0;
-    double plain = probe_pool_cost_us(CF_SEQUENTIAL, &o, 1);
-    return traced > plain ? traced - plain : 0.0;
+/* The model's work term, wall ms: whole rounds of chunks over the workers
+ * (the tasks taken as equal), or the baseline's CPU time over the cores,
+ * whichever is longer. A task that waits (a download) uses no core while
+ * it waits, so only its CPU time is bounded by the cores. */
+static double model_work_ms(const point_stats *ps, const point_stats *base, int cores) {
+    size_t tasks = ps->tasks > 0 ? ps->tasks : 1;
+    size_t chunk = ps->p.chunksize > 1 ? (size_t)ps->p.chunksize : 1;
+    size_t workers = ps->p.workers > 0 ? (size_t)ps->p.workers : 1;
+    if (chunk > tasks) chunk = tasks;
+    size_t chunks = (tasks + chunk - 1) / chunk, rounds = (chunks + workers - 1) / workers;
+    double by_workers = (double)rounds * (double)chunk * base->st.median / (double)tasks;
+    double busy = isnan(base->util) ? 1.0 : base->util < 1.0 ? base->util : 1.0;
+    double by_cores = base->st.median * busy / (cores > 0 ? cores : 1);
+    return by_workers > by_cores ? by_workers : by_cores;
 }
 
 /* The model's terms for point ps against the baseline's median. */
@@ -203,11 +207,9 @@ static void predict(point_stats *ps, const point_stats *base, int cores, const r
     o.fork_warning_off = 1; /* as execute.c's pools */
     if (m->gil) o.gil_interval = (double)c->switch_interval_ms / 1000.0;
     double startup_us = probe_pool_startup_us(m->kind, &o);
-    o.trace = 1; /* the budgeted runs were traced */
     double task_us = probe_pool_cost_us(m->kind, &o, (int)ps->p.chunksize);
     if (isnan(startup_us) || isnan(task_us)) return;
-    int weff = ps->p.workers < cores ? ps->p.workers : cores;
-    bp->pred_work_ms = base->st.median / (weff > 0 ? weff : 1);
+    bp->pred_work_ms = model_work_ms(ps, base, cores);
     bp->pred_startup_ms = startup_us / 1e3;
     bp->pred_handoff_ms = (double)ps->tasks * task_us / 1e3;
     bp->pred_ms = bp->pred_work_ms + bp->pred_startup_ms + bp->pred_handoff_ms;
@@ -252,6 +254,11 @@ static void residual_words(const budget_point *bp, const point_stats *base, char
     add(buf, len, used, ")", 0, 0);
 }
 
+/* 1 when the budget's twin run is more than 5% off ps's untraced median. */
+static int twin_differs(const point_stats *ps) {
+    return fabs(ps->budget.b.wall_ms - ps->st.median) > 0.05 * ps->st.median;
+}
+
 /* The terminal's line: the parts in worker-ms and shares, the idle kinds,
  * the model and its residual. */
 static void make_line(point_stats *ps, const point_stats *base) {
@@ -277,50 +284,62 @@ static void make_line(point_stats *ps, const point_stats *base) {
             ps->st.median - bp->pred_ms);
         residual_words(bp, base, buf, len, &used);
     }
-    if (bp->trace_ms > 0.05 * ps->st.median)
-        add(buf, len, &used, "; tracing ~%.2g ms (%.0f%%) of it", bp->trace_ms,
-            100 * bp->trace_ms / ps->st.median);
+    if (twin_differs(ps))
+        add(buf, len, &used, "; from a traced twin of %.3g ms (%+.0f%% on the median)",
+            b->wall_ms, 100 * (b->wall_ms / ps->st.median - 1));
 }
 
-/* Says in the point's notes (summary.csv's row) that tracing weighs on its
- * median and budget, when it adds more than 5%. */
-static void trace_note(point_stats *ps) {
+/* Says in the point's notes (summary.csv's row) that its budget comes
+ * from a traced twin whose wall is more than 5% off the untraced median:
+ * the parts sum to workers x the twin's wall, not the median's. */
+static void twin_note(point_stats *ps) {
     const budget_point *bp = &ps->budget;
-    if (!(bp->trace_ms > 0.05 * ps->st.median)) return;
+    if (!twin_differs(ps)) return;
     size_t used = strlen(ps->notes);
     snprintf(ps->notes + used, sizeof ps->notes - used,
-             "%straced: recording per-task times adds about %.2g ms (%.0f%%) to this run "
-             "(probe) and to its median and budget",
-             used ? "; " : "", bp->trace_ms, 100 * bp->trace_ms / ps->st.median);
+             "%sbudget from a traced twin run of %.3g ms, %+.0f%% on the untraced median: "
+             "its parts sum to workers x that run, and the median has no tracing in it",
+             used ? "; " : "", bp->b.wall_ms, 100 * (bp->b.wall_ms / ps->st.median - 1));
+}
+
+/* The median wall of bp's budgeted twins. */
+static double twin_median(const budget_point *bp) {
+    double w[64];
+    size_t n = 0;
+    for (size_t k = 0; k < bp->nruns && n < sizeof w / sizeof w[0]; k++)
+        if (bp->runs[k].tasks > 0) w[n++] = bp->runs[k].wall_ms;
+    for (size_t i = 1; i < n; i++) /* insertion sort: a few reps */
+        for (size_t j = i; j > 0 && w[j] < w[j - 1]; j--) {
+            double t = w[j];
+            w[j] = w[j - 1];
+            w[j - 1] = t;
+        }
+    return n == 0 ? NAN : n % 2 ? w[n / 2] : (w[n / 2 - 1] + w[n / 2]) / 2;
 }
 
 void budget_points(point_stats *ps, size_t n, const run_config *c) {
     int cores = cf_default_workers(CF_PROCESS);
-    double trace_us = NAN; /* measured once, when a C point has a budget */
     for (size_t i = 0; i < n; i++) {
         budget_point *bp = &ps[i].budget;
         bp->ok = 0;
         bp->pred_ms = NAN;
-        bp->pred_work_ms = bp->pred_startup_ms = bp->pred_handoff_ms = bp->trace_ms = 0.0;
+        bp->pred_work_ms = bp->pred_startup_ms = bp->pred_handoff_ms = 0.0;
         bp->line[0] = '\0';
         if (!ps[i].summarized) continue;
         long best = -1;
+        double mid = twin_median(bp);
         for (size_t k = 0; k < bp->nruns; k++)
             if (bp->runs[k].tasks > 0 &&
-                (best < 0 || fabs(bp->runs[k].wall_ms - ps[i].st.median) <
-                                 fabs(bp->runs[best].wall_ms - ps[i].st.median)))
+                (best < 0 || fabs(bp->runs[k].wall_ms - mid) < fabs(bp->runs[best].wall_ms - mid)))
                 best = (long)k;
         if (best < 0) continue;
         bp->ok = 1;
         bp->b = bp->runs[best];
         const point_stats *base = baseline(ps, n, ps[i].p.impl);
         /* The probes measure this library's pools. */
-        if (ps[i].p.impl == IMPL_C) {
-            if (isnan(trace_us)) trace_us = trace_cost_us();
-            bp->trace_ms = (double)ps[i].tasks * trace_us / 1e3;
-            if (base != NULL && base != &ps[i]) predict(&ps[i], base, cores, c);
-        }
+        if (ps[i].p.impl == IMPL_C && base != NULL && base != &ps[i])
+            predict(&ps[i], base, cores, c);
         make_line(&ps[i], base);
-        trace_note(&ps[i]);
+        twin_note(&ps[i]);
     }
 }

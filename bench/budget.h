@@ -28,23 +28,26 @@
  * Where the caller is the worker (the sequential executor), the time
  * between two tasks is the executor's own bookkeeping: hand-off.
  *
- * The budget needs --trace: an untraced run has no per-task times, and no
- * budget. The budget of a point is that of its traced rep whose wall is
- * nearest the median, so its parts sum to workers x that rep's wall.
+ * The budget needs --trace, and never comes from a timed run: with --trace
+ * each timed rep (untraced, the samples of the median) is followed by a
+ * traced twin, whose per-task times feed the budget, the latencies and
+ * tasks.csv. The budget of a point is that of its twin whose wall is
+ * nearest the twins' median, so its parts sum to workers x that twin's
+ * wall; where that wall is more than 5% off the untraced median (tracing
+ * costs a few clock reads per task, which weighs on tasks of a
+ * microsecond), its line and its notes say so.
  *
  * The model (budget_points): predicted wall = start-up + tasks x per-task
- * cost + work / min(workers, cores), with start-up (an idle pool made and
- * shut down) and per-task cost (no-op tasks through a started pool) from
- * bench/probe.c, measured with the run's options (trace included), and work
- * the baseline's median (mode "loop" if the workload ran it, else "seq").
- * The residual (median - predicted) is split by part: the measured part per
- * worker minus the model's share of it, which names what the model missed.
- *
- * Tracing is not free: a few clock reads per task, which the sequential
- * executor's probe measures (traced against untraced). Where that comes
- * to more than 5% of a point's median, its line and its notes say so: its
- * median and budget are those of traced runs (with --trace every timed rep
- * is traced; no untraced sample is mixed with traced ones).
+ * cost + the work: the longer of ceil(chunks / workers) whole rounds of
+ * one chunk's share of the work each (chunks = ceil(tasks / chunksize);
+ * the tasks taken as equal) and the work's CPU time (the baseline's
+ * median x its utilization) over the cores; with start-up (an idle pool made
+ * and shut down) and per-task cost (no-op tasks through a started pool)
+ * from bench/probe.c, measured untraced with the run's options, and the
+ * work the baseline's median (mode "loop" if the workload ran it, else
+ * "seq"). The residual (median - predicted) is split by part: the
+ * measured part per worker minus the model's share of it, which names
+ * what the model missed.
  */
 #ifndef BENCH_BUDGET_H
 #define BENCH_BUDGET_H
@@ -80,7 +83,7 @@ double budget_startup(const budget *b);
 int budget_run(const cf_times *t, size_t n, int workers, int caller_runs, int64_t t0_ns,
                double wall_ms, budget *out);
 
-/* A point's budgets, one per traced rep, and what budget_points() makes of
+/* A point's budgets, one per traced twin, and what budget_points() makes of
  * them. Zeroed: no budget. */
 typedef struct budget_point {
     budget *runs; /* owned: one per recorded rep (tasks 0: none) */
@@ -91,7 +94,6 @@ typedef struct budget_point {
     budget b;                                              /* the rep nearest the median */
     double pred_ms;                                        /* the model's wall; NaN: none */
     double pred_work_ms, pred_startup_ms, pred_handoff_ms; /* its terms, wall ms */
-    double trace_ms; /* what tracing adds to a run, by the probe (C points) */
     char line[400];  /* the terminal's line; "" none */
 } budget_point;
 

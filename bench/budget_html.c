@@ -48,7 +48,7 @@ static void bar(FILE *f, const budget_bar *b) {
 void budget_html(FILE *f, const budget_bar *bars, size_t n) {
     if (n == 0) return;
     fputs("<figure class=\"budget\"><figcaption><b>Where the time went</b>: each mode's "
-          "worker-time (workers × wall of its median traced run) split into parts that add up "
+          "worker-time (workers × wall of its traced twin, a run beside the timed ones) split into parts that add up "
           "to it; the model predicts the wall from the probes' start-up and per-task cost and "
           "the baseline's work.</figcaption>\n",
           f);

@@ -164,18 +164,24 @@ int record_open(recorder *rec, const char *dir, int trace, wl_size size, char *e
     return 0;
 }
 
-int record_run(recorder *rec, const point *p, size_t tasks, long rep, const run_result *r, int ok,
-               const cf_times *times, const unsigned char *task_ok) {
-    char id[96], f[NCOLUMNS][96];
+int record_run(recorder *rec, const point *p, size_t tasks, long rep, const run_result *r, int ok) {
+    char f[NCOLUMNS][96];
     const char *fields[NCOLUMNS];
-    int failed = 0;
 
-    snprintf(id, sizeof id, "%s-%zu", rec->run_prefix, ++rec->run_seq);
-    row x = {id, rec->size, p, tasks, rep, r, ok, 0, NULL, 0};
+    snprintf(rec->last_id, sizeof rec->last_id, "%s-%zu", rec->run_prefix, ++rec->run_seq);
+    row x = {rec->last_id, rec->size, p, tasks, rep, r, ok, 0, NULL, 0};
     /* A whole row or none, even when the disk fills (csv_write_row). */
-    if (csv_write_row(rec->bench, fields, fields_of(BENCH, &x, f, fields)) != 0)
-        failed |= RECORD_BENCH;
-    if (rec->tasks == NULL || times == NULL) return failed;
+    return csv_write_row(rec->bench, fields, fields_of(BENCH, &x, f, fields)) != 0 ? RECORD_BENCH
+                                                                                     : 0;
+}
+
+int record_twin(recorder *rec, const point *p, size_t tasks, long rep, const run_result *r,
+                const cf_times *times, const unsigned char *task_ok) {
+    char f[NCOLUMNS][96];
+    const char *fields[NCOLUMNS];
+
+    if (rec->tasks == NULL || times == NULL) return 0;
+    row x = {rec->last_id, rec->size, p, tasks, rep, r, 1, 0, NULL, 0};
     for (size_t i = 0; i < tasks; i++) {
         x.task = i;
         x.t = &times[i];
@@ -183,9 +189,9 @@ int record_run(recorder *rec, const point *p, size_t tasks, long rep, const run_
         size_t n = fields_of(TASKS, &x, f, fields);
         for (size_t k = 0; k < n; k++)
             fprintf(rec->tasks, "%s%s", k ? "," : "", fields[k]);
-        if (fputc('\n', rec->tasks) == EOF) return failed | RECORD_TASKS;
+        if (fputc('\n', rec->tasks) == EOF) return RECORD_TASKS;
     }
-    return fflush(rec->tasks) == 0 ? failed : failed | RECORD_TASKS;
+    return fflush(rec->tasks) == 0 ? 0 : RECORD_TASKS;
 }
 
 int record_close(recorder *rec) {

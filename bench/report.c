@@ -55,7 +55,7 @@ GET(shared, ((cell){NULL, isnan(x->g->other_cpu) ? NAN : x->g->shared}))
 static cell budget_part(const ctx *x, int k) {
     const budget_point *bp = &x->g->budget;
     const budget *b = &bp->b;
-    double v[5] = {b->work, budget_startup(b), b->handoff, budget_idle(b), bp->pred_ms};
+    double v[6] = {b->work, budget_startup(b), b->handoff, budget_idle(b), bp->pred_ms, b->wall_ms};
     return (cell){NULL, bp->ok ? v[k] : NAN};
 }
 
@@ -111,6 +111,8 @@ static const struct column {
     {"budget_handoff_ms", NUM, 2, budget_part, 2},
     {"budget_idle_ms", NUM, 2, budget_part, 3},
     {"predicted_ms", NUM, 2, budget_part, 4},
+    /* The budgeted twin's wall: the parts sum to workers x it. */
+    {"budget_wall_ms", NUM, 2, budget_part, 5},
 };
 #define NCOLUMNS (sizeof columns / sizeof columns[0])
 

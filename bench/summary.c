@@ -7,7 +7,7 @@
 #include "probe.h"
 #include "summary.h"
 
-int summary_add(point_stats *ps, const run_result *r, const cf_times *times) {
+int summary_add(point_stats *ps, const run_result *r) {
     double *grown = realloc(ps->wall, (ps->n + 1) * sizeof *grown);
     if (grown == NULL) return -1;
     ps->wall = grown;
@@ -20,6 +20,11 @@ int summary_add(point_stats *ps, const run_result *r, const cf_times *times) {
     }
     ps->wall[ps->n] = r->t.wall_ms;
     ps->cpu[ps->n++] = r->t.user_ms + r->t.sys_ms;
+    return 0;
+}
+
+int summary_add_twin(point_stats *ps, const run_result *r, const cf_times *times) {
+    double *grown;
     if (budget_add(&ps->budget, times, ps->tasks, ps->p.mode, ps->p.workers, r->t0_ns,
                    r->t.wall_ms) != 0)
         return -1;

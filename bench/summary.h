@@ -38,10 +38,15 @@ typedef struct point_stats {
     budget_point budget;           /* traced: where the time went (budget.h) */
 } point_stats;
 
-/* Records one timed rep: its wall and CPU time and, with times (ps->tasks
- * entries), each task's queue wait, run time and hand-back in µs. Returns
- * 0 or -1 (out of memory). */
-int summary_add(point_stats *ps, const run_result *r, const cf_times *times);
+/* Records one timed rep (untraced): its wall and CPU time. Returns 0 or
+ * -1 (out of memory). */
+int summary_add(point_stats *ps, const run_result *r);
+
+/* Records one traced twin run (--trace; never a timed sample): its
+ * budget (budget_add) and, from times (ps->tasks entries), each task's
+ * queue wait, run time and hand-back in µs. Returns 0 or -1 (out of
+ * memory). */
+int summary_add_twin(point_stats *ps, const run_result *r, const cf_times *times);
 
 /* The base of impl's speedups among ps[0..n): its summarized loop point,
  * else its seq point (results from before the loop existed), else NULL. */

@@ -44,7 +44,7 @@
 typedef struct bench_ctx {
     const run_config *c;
     recorder rec;
-    cf_times *times; /* --trace: one run's per-task times */
+    cf_times *times; /* --trace: one twin run's per-task times */
     unsigned char *task_ok;
     size_t ntimes; /* capacity of times/task_ok */
     progress prog;
@@ -107,12 +107,11 @@ static int judge(bench_ctx *b, const point *p, const run_result *r, const char r
     return ok;
 }
 
-/* Appends a timed rep to the CSV files and to its point's samples. A CSV
- * error is reported (bench.csv once) and the rep still counts. Returns -1
- * if the samples could not take it (out of memory). */
-static int record(bench_ctx *b, point_stats *ps, long rep, const run_result *r, int ok,
-                  const cf_times *times) {
-    int bad = record_run(&b->rec, &ps->p, ps->tasks, rep, r, ok, times, b->task_ok);
+/* Appends a timed rep to bench.csv and to its point's samples. A CSV
+ * error is reported (once) and the rep still counts. Returns -1 if the
+ * samples could not take it (out of memory). */
+static int record(bench_ctx *b, point_stats *ps, long rep, const run_result *r, int ok) {
+    int bad = record_run(&b->rec, &ps->p, ps->tasks, rep, r, ok);
     if (!isnan(r->t.other_ms)) {
         b->other_ms += r->t.other_ms;
         b->wall_ms += r->t.wall_ms;
@@ -122,14 +121,11 @@ static int record(bench_ctx *b, point_stats *ps, long rep, const run_result *r, 
     if (bad != 0) {
         int e = errno;
         progress_clear(&b->prog);
-        if ((bad & RECORD_BENCH) && !b->csv_error)
-            fprintf(stderr, "cfbench run: %s/bench.csv: %s\n", b->c->out, strerror(e));
-        if (bad & RECORD_TASKS)
-            fprintf(stderr, "cfbench run: %s/tasks.csv: %s\n", b->c->out, strerror(e));
-        b->csv_error |= bad & RECORD_BENCH;
+        if (!b->csv_error) fprintf(stderr, "cfbench run: %s/bench.csv: %s\n", b->c->out, strerror(e));
+        b->csv_error = 1;
         b->failed = 1;
     }
-    if (summary_add(ps, r, times) == 0) return 0;
+    if (summary_add(ps, r) == 0) return 0;
     out_of_memory(b);
     return -1;
 }
@@ -142,6 +138,31 @@ static void point_failed(bench_ctx *b, const point *p, const char *err) {
     b->failed = 1;
 }
 
+/* --trace: the traced twin of rep `rep` of C point ps, run right after it
+ * and never a timed sample: its per-task times go to tasks.csv and to the
+ * point's budget and latencies. Its results are judged as any run's.
+ * Returns -1 when the point cannot go on. */
+static int run_twin(bench_ctx *b, point_stats *ps, wl_plan *plan, long rep, const char ref[65]) {
+    const point *p = &ps->p;
+    char err[256];
+    run_result r;
+    if (execute_run(p, plan, b->c, b->times, b->task_ok, &r, err, sizeof err) != 0) {
+        point_failed(b, p, err);
+        return -1;
+    }
+    if (signals_caught() && (r.failed > 0 || !r.verified)) return 0;
+    (void)judge(b, p, &r, ref, 1);
+    if (record_twin(&b->rec, p, ps->tasks, rep, &r, b->times, b->task_ok) != 0) {
+        int e = errno;
+        progress_clear(&b->prog);
+        fprintf(stderr, "cfbench run: %s/tasks.csv: %s\n", b->c->out, strerror(e));
+        b->failed = 1;
+    }
+    if (summary_add_twin(ps, &r, b->times) == 0) return 0;
+    out_of_memory(b);
+    return -1;
+}
+
 /* Run k (warmups first, then reps) of C point ps. `ref` is the reference
  * digest ("" until known: the reference mode's first run sets it). A point that cannot
  * run is marked dead and skipped from then on. */
@@ -150,7 +171,6 @@ static void run_step(bench_ctx *b, point_stats *ps, wl_plan *plan, long k, char 
     const point *p = &ps->p;
     int warm = k < c->warmup;
     long rep = k - c->warmup + 1;
-    cf_times *times = warm ? NULL : b->times;
     char err[256], label[96];
     run_result r;
 
@@ -162,7 +182,7 @@ static void run_step(bench_ctx *b, point_stats *ps, wl_plan *plan, long k, char 
         snprintf(label, sizeof label, "%s %s x%d rep %ld/%ld", p->wl->name, point_mode_name(p),
                  p->workers, rep, c->repeat);
     progress_show(&b->prog, label);
-    int rc = execute_run(p, plan, c, times, warm ? NULL : b->task_ok, &r, err, sizeof err);
+    int rc = execute_run(p, plan, c, NULL, NULL, &r, err, sizeof err);
     progress_step(&b->prog);
     if (rc != 0) {
         point_failed(b, p, err);
@@ -173,7 +193,10 @@ static void run_step(bench_ctx *b, point_stats *ps, wl_plan *plan, long k, char 
     if (signals_caught() && (r.failed > 0 || !r.verified)) return;
     if (ref[0] == '\0' && p->mode == plan_reference_mode(c->modes)) memcpy(ref, r.digest, 65);
     int ok = judge(b, p, &r, ref, 1);
-    if (!warm && record(b, ps, rep, &r, ok, times) != 0) ps->dead = 1;
+    if (warm) return;
+    if (record(b, ps, rep, &r, ok) != 0 || (c->trace && !signals_caught() &&
+                                            run_twin(b, ps, plan, rep, ref) != 0))
+        ps->dead = 1;
 }
 
 /* Runs Python point ps (one runner process for its warmups and reps) and
@@ -198,7 +221,7 @@ static void run_python_point(bench_ctx *b, point_stats *ps, const wl_plan *plan,
     }
     for (size_t k = 0; k < n; k++) {
         int ok = judge(b, p, &reps[k], ref, k == 0);
-        if (record(b, ps, reps[k].rep, &reps[k], ok, NULL) != 0) break;
+        if (record(b, ps, reps[k].rep, &reps[k], ok) != 0) break;
     }
     free(reps);
 }
