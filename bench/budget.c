@@ -181,19 +181,15 @@ static const point_stats *baseline(const point_stats *ps, size_t n, int impl) {
     return seq;
 }
 
-/* The model's work term, wall ms: whole rounds of chunks over the workers
- * (the tasks taken as equal), or the baseline's CPU time over the cores,
- * whichever is longer. A task that waits (a download) uses no core while
- * it waits, so only its CPU time is bounded by the cores. */
-static double model_work_ms(const point_stats *ps, const point_stats *base, int cores) {
-    size_t tasks = ps->tasks > 0 ? ps->tasks : 1;
-    size_t chunk = ps->p.chunksize > 1 ? (size_t)ps->p.chunksize : 1;
-    size_t workers = ps->p.workers > 0 ? (size_t)ps->p.workers : 1;
+double budget_model_work_ms(size_t tasks, long chunksize, int workers, int cores, double base_ms,
+                            double base_util) {
+    size_t chunk = chunksize > 1 ? (size_t)chunksize : 1, w = workers > 0 ? (size_t)workers : 1;
+    if (tasks == 0) tasks = 1;
     if (chunk > tasks) chunk = tasks;
-    size_t chunks = (tasks + chunk - 1) / chunk, rounds = (chunks + workers - 1) / workers;
-    double by_workers = (double)rounds * (double)chunk * base->st.median / (double)tasks;
-    double busy = isnan(base->util) ? 1.0 : base->util < 1.0 ? base->util : 1.0;
-    double by_cores = base->st.median * busy / (cores > 0 ? cores : 1);
+    size_t chunks = (tasks + chunk - 1) / chunk, rounds = (chunks + w - 1) / w;
+    double by_workers = (double)rounds * (double)chunk * base_ms / (double)tasks;
+    double busy = isnan(base_util) ? 1.0 : base_util < 1.0 ? base_util : 1.0;
+    double by_cores = base_ms * busy / (cores > 0 ? cores : 1);
     return by_workers > by_cores ? by_workers : by_cores;
 }
 
@@ -209,7 +205,8 @@ static void predict(point_stats *ps, const point_stats *base, int cores, const r
     double startup_us = probe_pool_startup_us(m->kind, &o);
     double task_us = probe_pool_cost_us(m->kind, &o, (int)ps->p.chunksize);
     if (isnan(startup_us) || isnan(task_us)) return;
-    bp->pred_work_ms = model_work_ms(ps, base, cores);
+    bp->pred_work_ms = budget_model_work_ms(ps->tasks, ps->p.chunksize, ps->p.workers, cores,
+                                             base->st.median, base->util);
     bp->pred_startup_ms = startup_us / 1e3;
     bp->pred_handoff_ms = (double)ps->tasks * task_us / 1e3;
     bp->pred_ms = bp->pred_work_ms + bp->pred_startup_ms + bp->pred_handoff_ms;

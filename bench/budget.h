@@ -102,6 +102,15 @@ typedef struct budget_point {
 int budget_add(budget_point *bp, const cf_times *times, size_t tasks, int mode, int workers,
                int64_t t0_ns, double wall_ms);
 
+/* The model's work term, wall ms, for tasks equal tasks in chunks of
+ * chunksize on workers workers and cores cores, whose loop took base_ms
+ * with utilization base_util (CPU time / wall; NaN: taken as 1): the
+ * longer of ceil(chunks / workers) whole rounds of one chunk each, and
+ * the CPU time over the cores. A task that waits (a download) uses no
+ * core while it waits. */
+double budget_model_work_ms(size_t tasks, long chunksize, int workers, int cores, double base_ms,
+                            double base_util);
+
 struct point_stats;
 
 /* For each summarized point of ps[0..n) (one workload's), picks the budget

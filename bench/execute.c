@@ -252,6 +252,7 @@ int execute_run(const point *p, wl_plan *plan, const run_config *c, cf_times *ti
         goto cleanup;
     }
     out->t0_ns = timer_start_ns(&t);
+    if (run_modes[p->mode].gil) cf_gil_stats_reset();
     /* The async bytes belong to the plan; col.own stays empty. */
     if (run_modes[p->mode].plain) {
         run_loop(plan, &col, times);
@@ -263,6 +264,12 @@ int execute_run(const point *p, wl_plan *plan, const run_config *c, cf_times *ti
     if (timer_stop(&t, &out->t) != 0) {
         snprintf(err, errlen, "clock: %s", strerror(errno));
         goto cleanup;
+    }
+    if (run_modes[p->mode].gil) {
+        cf_gil_stats g;
+        cf_gil_stats_get(&g);
+        out->gil_acq = (double)g.acquisitions;
+        out->gil_forced = (double)g.forced;
     }
     out->t.user_ms += (double)unseen_ns[0] / 1e6;
     out->t.sys_ms += (double)unseen_ns[1] / 1e6;

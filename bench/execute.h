@@ -30,6 +30,8 @@ typedef struct run_result {
     char first_error[160]; /* why verify refused, or the first failed task */
     long rep;              /* Python: the runner's rep number */
     long long t0_ns;       /* when the run started (cf_now_ns clock) */
+    double gil_acq;        /* thread-gil: the GIL taken (cf_gil_stats) during the run */
+    double gil_forced;     /* thread-gil: of those, drops the switch interval forced */
 } run_result;
 
 /* Where Python and a download's server are, for Python points. */

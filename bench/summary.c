@@ -18,6 +18,8 @@ int summary_add(point_stats *ps, const run_result *r) {
         ps->other_ms += r->t.other_ms;
         ps->other_wall_ms += r->t.wall_ms;
     }
+    ps->gil_acq += r->gil_acq;
+    ps->gil_forced += r->gil_forced;
     ps->wall[ps->n] = r->t.wall_ms;
     ps->cpu[ps->n++] = r->t.user_ms + r->t.sys_ms;
     return 0;
@@ -76,6 +78,18 @@ static void machine_note(point_stats *ps) {
              "from these runs: times too slow and noisy and a pool that wants every core loses "
              "most so its speedup reads low; rerun on a quiet machine",
              used ? "; " : "", ps->other_cpu, MACHINE_SHARED_CORES);
+}
+
+/* How often the emulated GIL changed hands, and how often the switch
+ * interval forced it, per run (cf_gil_stats), in a thread-gil point's notes. */
+static void gil_note(point_stats *ps, long switch_ms) {
+    if (!run_modes[ps->p.mode].gil || ps->p.impl != IMPL_C || ps->n == 0) return;
+    size_t used = strlen(ps->notes);
+    snprintf(ps->notes + used, sizeof ps->notes - used,
+             "%sGIL per run: taken %.0f times, %.1f of them forced by the %ld ms switch "
+             "interval (cf_gil_stats, mean of %zu runs)",
+             used ? "; " : "", ps->gil_acq / (double)ps->n, ps->gil_forced / (double)ps->n,
+             switch_ms, ps->n);
 }
 
 /* The sequential executor's cost over the plain loop, per task. */
@@ -165,6 +179,7 @@ void summary_compute(point_stats *ps, size_t n, const run_config *c) {
             /* The notes weigh this library's pool cost: Python's carry none. */
             if (impl == IMPL_C && ps[i].summarized) notes(&ps[i], seq, cores, c);
             if (ps[i].summarized) bookkeeping_note(&ps[i], seq);
+            if (ps[i].summarized) gil_note(&ps[i], (long)c->switch_interval_ms);
             if (ps[i].summarized) machine_note(&ps[i]);
         }
     }

@@ -24,6 +24,7 @@ typedef struct point_stats {
     size_t nlat;
     int dead;                       /* a run could not start: no more */
     double other_ms, other_wall_ms; /* the reps' other work and wall where /proc told */
+    double gil_acq, gil_forced;     /* thread-gil: summed over the reps (cf_gil_stats) */
 
     /* Filled by summary_compute(). */
     int summarized; /* at least one rep, and stats_summarize took them */

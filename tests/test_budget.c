@@ -109,6 +109,22 @@ START_TEST(unused_worker_and_odd_times_still_add_up) {
 }
 END_TEST
 
+/* Whole rounds, real worker counts: 8 equal tasks of 176 ms on 6 or 7
+ * workers take 2 rounds (352 ms), on 8 one; the cores bound CPU work,
+ * not waiting (a download at 1% utilization on 16 workers). */
+START_TEST(model_counts_whole_rounds_and_cores) {
+    double base = 8 * 176.0;
+    ck_assert_double_eq_tol(budget_model_work_ms(8, 1, 6, 16, base, 1.0), 352.0, 1e-9);
+    ck_assert_double_eq_tol(budget_model_work_ms(8, 1, 7, 16, base, 1.0), 352.0, 1e-9);
+    ck_assert_double_eq_tol(budget_model_work_ms(8, 1, 8, 16, base, 1.0), 176.0, 1e-9);
+    ck_assert_double_eq_tol(budget_model_work_ms(8, 1, 3, 2, base, 1.0), base / 2, 1e-9);
+    ck_assert_double_eq_tol(budget_model_work_ms(16, 1, 16, 2, 3600.0, 0.01), 225.0, 1e-9);
+    /* chunks: 10 tasks in chunks of 4 are 3 chunks, 2 rounds on 2 workers */
+    ck_assert_double_eq_tol(budget_model_work_ms(10, 4, 2, 2, 10.0, 1.0), 8.0, 1e-9);
+    ck_assert_double_eq_tol(budget_model_work_ms(10, 100, 2, 2, 10.0, 1.0), 10.0, 1e-9);
+}
+END_TEST
+
 static char tmp[64];
 
 static void setup(void) {
@@ -179,6 +195,35 @@ START_TEST(traced_run_budgets_every_mode_within_five_percent) {
 }
 END_TEST
 
+/* The thread-gil row says how often the emulated GIL was taken and how
+ * often the switch interval forced a drop: every task takes it at least
+ * once, so "taken" is at least the task count (1000 at quick size). */
+START_TEST(gil_row_counts_the_lock_taken_and_the_forced_switches) {
+    char out[128], path[160];
+    snprintf(out, sizeof out, "%s/gil", tmp);
+    const char *args[] = {"--size",   "quick", "--workload", "prime", "--mode", "loop,thread-gil",
+                          "--repeat", "2",     "--warmup",   "0",     "--quiet", "--out",
+                          out,        NULL};
+    cb_outcome o;
+    cb_run(cb_exe(), "run", args, tmp, NULL, &o);
+    ck_assert_msg(o.status == 0, "exit %d: %s", o.status, o.err);
+    cb_outcome_free(&o);
+    snprintf(path, sizeof path, "%s/summary.csv", out);
+    char *csv = cb_slurp(path, NULL);
+    const char *at = strstr(csv, "GIL per run: taken ");
+    ck_assert_msg(at != NULL, "no GIL note in %s", csv);
+    double taken = 0, forced = -1;
+    long ms = 0;
+    ck_assert_int_eq(sscanf(at, "GIL per run: taken %lf times, %lf of them forced by the %ld ms",
+                            &taken, &forced, &ms),
+                     3);
+    ck_assert_msg(taken >= 1000, "taken %.0f times for 1000 tasks", taken);
+    ck_assert(forced >= 0 && forced <= taken);
+    ck_assert_int_eq(ms, 5); /* the default switch interval */
+    free(csv);
+}
+END_TEST
+
 static Suite *budget_suite(void) {
     Suite *s = suite_create("budget");
     TCase *tc = tcase_create("arithmetic");
@@ -186,11 +231,13 @@ static Suite *budget_suite(void) {
     tcase_add_test(tc, gaps_inside_a_chunk_are_hand_off);
     tcase_add_test(tc, caller_run_gaps_are_hand_off);
     tcase_add_test(tc, unused_worker_and_odd_times_still_add_up);
+    tcase_add_test(tc, model_counts_whole_rounds_and_cores);
     suite_add_tcase(s, tc);
     tc = tcase_create("run");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, traced_run_budgets_every_mode_within_five_percent);
+    tcase_add_test(tc, gil_row_counts_the_lock_taken_and_the_forced_switches);
     suite_add_tcase(s, tc);
     return s;
 }
