@@ -10,7 +10,8 @@
 # check that the machine is still quiet; load arriving mid-way stops it, and
 # so does a failed command. Only when every step has run does the new set
 # replace results/reference/ and plots/reference/ (two renames each), so a
-# stopped run leaves them as they were. FORCE=1 skips the checks of the
+# stopped run leaves them as they were. quiet.txt keeps every check's line
+# (other work in cores, steal, load) for the text to cite. FORCE=1 skips the checks of the
 # machine and says so in every meta.txt.
 #
 # usage: bench/reference.sh          (make reference; FORCE=1 MAX=0.2)
@@ -22,18 +23,20 @@ force=${FORCE:-0}
 new=results/.reference.new new_plots=plots/.reference.new
 say() { echo "make reference: $*"; }
 
-# quiet SECONDS: 0 when the machine is quiet enough (or FORCE=1).
+# quiet SECONDS WHEN: 0 when the machine is quiet enough (or FORCE=1);
+# each check's line is kept for quiet.txt, the set's record of quietness.
 quiet() {
     local got
-    got=$($cf quiet --seconds "$1" --max "$max") && return 0
+    got=$($cf quiet --seconds "$1" --max "$max") && { checks+="$2: $got"$'\n'; return 0; }
+    checks+="$2: $got"$'\n'
     if [ "$force" = 1 ]; then say "$got; FORCE=1: going on"; forced="$forced; $got"; return 0; fi
     say "$got"
     return 1
 }
 
 [ -x "$cf" ] || make all > /dev/null || exit 1
-forced=""
-if ! quiet 10; then
+forced="" checks=""
+if ! quiet 10 "before the first step"; then
     say "refused: the machine is busy (other work over $max cores); nothing was written"
     exit 1
 fi
@@ -45,7 +48,7 @@ rm -rf "$new" "$new_plots"
 mkdir -p "$new" "$new_plots" || exit 1
 trap 'rm -rf "$new" "$new_plots"' EXIT
 for step in $(bench/tutorial.sh --list); do
-    if [ "$step" != build ] && ! quiet 3; then
+    if [ "$step" != build ] && ! quiet 3 "before step $step"; then
         say "stopped before step $step: load arrived; results/reference/ is as it was"
         exit 1
     fi
@@ -56,6 +59,8 @@ for step in $(bench/tutorial.sh --list); do
         exit 1
     fi
 done
+# What the machine did, checked before each step: the tutorial cites it.
+printf '%s' "$checks" > "$new/quiet.txt"
 # Every set says what else ran; forced ones say they were forced.
 find "$new" -name meta.txt | while read -r m; do
     grep -q '^other_cpu: ' "$m" || echo "other_cpu: unknown (no timed run)" >> "$m"

@@ -28,22 +28,27 @@ run() { name=$1; shift; { echo "\$ $(quoted "$@")"; "$@"; } > "$ref/$name.txt" 2
 # Same, for a command line that needs a shell (a redirection).
 run_sh() { name=$1; shift; { echo "\$ $*"; sh -c "$*"; } > "$ref/$name.txt" 2>&1; echo "$name: rc=$?"; }
 fresh() { rm -rf "${@/#/$ref/}"; }
+# A traced run's budget is in its summary.csv; its per-task rows (up to
+# 10000 per run) stay out of the reference, but for the trace step's.
+untask() { rm -f "$ref/$1/tasks.csv"; }
 
 step_build() { make all peers > /dev/null; }
 step_bench() {
-    fresh summary.csv bench.csv meta.txt
-    run bench $cf run --workload all --size default --out $ref
+    fresh summary.csv bench.csv meta.txt tasks.csv
+    run bench $cf run --workload all --size default --trace --out $ref
+    untask .
 }
 step_overhead() { run_sh overhead "$cf overhead --impl all > $ref/overhead.csv && cat $ref/overhead.csv"; }
 # Process pool start-up by start method, beside the bare fork + exit floor.
 step_startup() { run_sh overhead-startup "$cf overhead --tasks 20000 --repeat 9 > $ref/overhead-startup.csv && cat $ref/overhead-startup.csv"; }
-step_python() { fresh python; run python $cf run --impl all --workload all --size default --mode loop,seq,thread,process,thread-gil --out $ref/python; }
+step_python() { fresh python; run python $cf run --impl all --workload all --size default --mode loop,seq,thread,process,thread-gil --trace --out $ref/python; untask python; }
 step_blog() {
     fresh blog-hash blog-download blog-prime chunk64
     run blog-hash $cf run --impl all --workload hash --size blog --mode loop,seq,thread,process,thread-gil --repeat 1 --warmup 0 --out $ref/blog-hash
     run blog-download $cf run --impl all --workload download --size blog --mode loop,seq,thread,process,async,thread-gil --repeat 1 --warmup 0 --out $ref/blog-download
-    run blog-prime $cf run --impl all --workload prime --size blog --mode loop,seq,thread,process,thread-gil --out $ref/blog-prime
-    run chunk64 $cf run --impl all --workload prime --size blog --mode loop,seq,thread,process --chunksize 64 --out $ref/chunk64
+    run blog-prime $cf run --impl all --workload prime --size blog --mode loop,seq,thread,process,thread-gil --trace --out $ref/blog-prime
+    run chunk64 $cf run --impl all --workload prime --size blog --mode loop,seq,thread,process --chunksize 64 --trace --out $ref/chunk64
+    untask blog-prime; untask chunk64
 }
 # When distributing pays: MPI's per-task cost beside the local pools, and
 # the hash workload with 1..3 worker ranks (mpiexec -n 2..4).
@@ -59,21 +64,23 @@ step_mpi() {
         run mpi-n$n $mpiexec -n $n $cf run --workload hash --mode loop,seq,process,mpi --out $ref/mpi-n$n
     done
 }
-step_sweep() { fresh sweep8; run sweep8 $cf run --workload hash,prime --mode loop,seq,thread,process,thread-gil --workers 1,2,4,8 --repeat 3 --out $ref/sweep8; }
+step_sweep() { fresh sweep8; run sweep8 $cf run --workload hash,prime --mode loop,seq,thread,process,thread-gil --workers 1,2,4,8 --repeat 3 --trace --out $ref/sweep8; untask sweep8; }
 step_trace() { fresh trace; run trace $cf run --workload hash,prime --size quick --trace --repeat 3 --quiet --out $ref/trace; }
 # Processes for downloads, with as many workers as threads had.
-step_download_workers() { fresh download-workers; run download-workers $cf run --workload download --size default --mode loop,seq,thread,process --workers 2,5,16 --repeat 3 --out $ref/download-workers; }
+step_download_workers() { fresh download-workers; run download-workers $cf run --workload download --size default --mode loop,seq,thread,process --workers 2,5,16 --repeat 3 --trace --out $ref/download-workers; untask download-workers; }
 # Where chunksize starts to pay for prime, and what too large a chunk costs.
 step_prime_chunks() {
     fresh prime-chunks; mkdir -p $ref/prime-chunks
     for c in 1 4 16 64 256 1024 5000 10000; do
-        run prime-chunks/c$c $cf run --workload prime --size default --mode loop,seq,thread,process --workers 2 --chunksize $c --repeat 5 --out $ref/prime-chunks/c$c
+        run prime-chunks/c$c $cf run --workload prime --size default --mode loop,seq,thread,process --workers 2 --chunksize $c --repeat 5 --trace --out $ref/prime-chunks/c$c
+        untask prime-chunks/c$c
     done
 }
 step_gil_switch() {
     fresh gil-switch; mkdir -p $ref/gil-switch
     for ms in 1 5 20; do
-        run gil-switch/$ms $cf run --workload prime --size default --mode loop,seq,thread,thread-gil --switch-interval $ms --repeat 5 --out $ref/gil-switch/$ms
+        run gil-switch/$ms $cf run --workload prime --size default --mode loop,seq,thread,thread-gil --switch-interval $ms --repeat 5 --trace --out $ref/gil-switch/$ms
+        untask gil-switch/$ms
     done
 }
 step_examples() {
@@ -126,18 +133,19 @@ step_plots() {
     rm -rf "$tmp"
     echo "plots: $plots_ref/"
 }
-# The README's picture of a report: results/report.html as `make bench
-# SIZE=quick` makes it, in headless Chromium (tests/browser_check.py).
+# The README's picture of a report: the default-size run of the bench step
+# (a quick run's tiny tasks would tell a newcomer that threads slow hashing
+# down), as `cfbench report` draws it, in headless Chromium
+# (tests/browser_check.py).
 step_report() {
     command -v chromium > /dev/null 2>&1 || { echo "report: no chromium; skipped"; return; }
     tmp=$(mktemp -d)
-    $cf run --workload all --size quick --quiet --out "$tmp/r" > /dev/null 2>&1
-    ./plots/draw "$tmp/r" "$tmp/r/plots" > /dev/null && $cf report "$tmp/r" --plots "$tmp/r/plots" > /dev/null &&
+    mkdir -p "$tmp/r" && cp $ref/bench.csv $ref/summary.csv $ref/meta.txt "$tmp/r"/ &&
+        ./plots/draw "$tmp/r" "$tmp/r/plots" > /dev/null && $cf report "$tmp/r" --plots "$tmp/r/plots" > /dev/null &&
         python3 tests/browser_check.py "$tmp/r/report.html" --screenshot "$plots_ref/report.png" > /dev/null
     echo "report: rc=$?"
     rm -rf "$tmp"
 }
-
 steps="build bench overhead startup python blog sweep trace download_workers prime_chunks gil_switch examples python_scripts blogprint hyperfine mpi plots report"
 if [ "${1:-}" = --list ]; then echo "$steps"; exit 0; fi
 mkdir -p $ref/prime-chunks $ref/gil-switch
