@@ -88,12 +88,18 @@ step_examples() {
     run submit_map build/examples/submit_map
     run map_order build/examples/map_order
     run map_order_py python3 workloads/python/map_order.py
+    run cancel_queued build/examples/cancel_queued
+    run cancel_queued_py python3 workloads/python/cancel_queued.py
+    # Default worker counts on one allowed CPU: Python 3.11 counts the
+    # machine's CPUs (os.cpu_count()), cfutures the ones it may run on.
+    run submit_map_cpu0 taskset -c 0 build/examples/submit_map
     run demo-deadlock $cf demo deadlock --no-wait
     run demo-tiny-tasks $cf demo tiny-tasks --no-wait
 }
 step_python_scripts() {
     run python-version python3 --version
     run maxworkers python3 -c 'import os, concurrent.futures as f; print("cpus:", os.cpu_count(), "ThreadPoolExecutor()._max_workers:", f.ThreadPoolExecutor()._max_workers, "ProcessPoolExecutor()._max_workers:", f.ProcessPoolExecutor()._max_workers)'
+    run maxworkers_cpu0 taskset -c 0 python3 -c 'import os, concurrent.futures as f; print("cpus:", os.cpu_count(), "allowed:", len(os.sched_getaffinity(0)), "ThreadPoolExecutor()._max_workers:", f.ThreadPoolExecutor()._max_workers, "ProcessPoolExecutor()._max_workers:", f.ProcessPoolExecutor()._max_workers)'
     run blogwork python3 workloads/python/blog_hash_work.py
     run blog-hash-chunks python3 workloads/python/blog_hash_chunks.py 1,2,4,10
     run blog-primes-undefined python3 workloads/python/blog_primes_undefined.py
