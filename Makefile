@@ -109,7 +109,7 @@ test: tests
 # The harness's scripts test gnuplot, Chromium and make install, not threads:
 # the plain build runs them all, ASan the hostile files (cfbench report's
 # reading), TSan none (CI's 15 minutes).
-SCRIPT_TESTS_plain := tests/report.sh tests/hostile_plots.sh tests/install.sh tests/quiet.sh
+SCRIPT_TESTS_plain := tests/report.sh tests/hostile_plots.sh tests/install.sh tests/quiet.sh tests/exercises.sh
 SCRIPT_TESTS_asan  := tests/hostile_plots.sh
 # Under TSan, the suites of single-threaded code (parsers, statistics, the
 # report, the Python twin's driver) prove nothing more than the plain and
