@@ -105,7 +105,7 @@ fi
 # (make in the source tree; the rest from host 0, in a folder holding the
 # hostfile and build/), with --allow-run-as-root where the comment asks
 # for it and uid is 0. Only the transport comes from outside the text:
-# on_host0's OMPI_MCA_* variables (the agent in place of ssh).
+# $tmp/on_host0's OMPI_MCA_* variables (the agent in place of ssh).
 root=$(cd "$(dirname "$0")/.." && pwd)
 readme=$tmp/readme
 mkdir -p "$readme" && ln -s "$root/build" "$readme/build"
@@ -124,8 +124,8 @@ while IFS= read -r cmd; do
     esac
     n_cmd=$((n_cmd + 1))
     case "$cmd" in
-    make*) (cd "$root" && sh -c "$cmd") >"$readme/$n_cmd.log" 2>&1 & ;;
-    *) (cd "$readme" && on_host0 sh -c "$cmd") >"$readme/$n_cmd.log" 2>&1 & ;;
+    make*) (cd "$root" && exec sh -c "$cmd") >"$readme/$n_cmd.log" 2>&1 & ;;
+    *) (cd "$readme" && exec "$tmp/on_host0" sh -c "$cmd") >"$readme/$n_cmd.log" 2>&1 & ;;
     esac
     job=$!
     wait_job 60

@@ -87,28 +87,31 @@ echo "\$host" >>"$tmp/agent.log"
 exec ip netns exec "\$ns" unshare --uts sh -c "hostname \$ns && \$*"
 AGENT
     chmod +x "$tmp/agent"
+    cat >"$tmp/on_host0" <<ON_HOST0
+#!/bin/sh
+exec ip netns exec $p-h0 unshare --uts env OMPI_MCA_plm_rsh_agent=$tmp/agent \\
+    OMPI_MCA_plm_rsh_no_tree_spawn=1 OMPI_MCA_btl=tcp,self \\
+    OMPI_MCA_btl_tcp_if_include=$net OMPI_MCA_oob_tcp_if_include=$net \\
+    sh -c 'hostname "\$0" && exec "\$@"' $p-h0 "\$@"
+ON_HOST0
+    chmod +x "$tmp/on_host0"
     # Open MPI's session folders go under $tmp, removed with it.
     export TMPDIR="$tmp"
     return 0
 }
 
-# `on_host0 COMMAND...`: COMMAND in host 0's namespace, under its host name,
-# with Open MPI told (OMPI_MCA_* variables, so that a command line can stay
-# as a reader would type it) to start daemons through the agent and talk
-# TCP on $net only.
-on_host0() {
-    ip netns exec "$p-h0" unshare --uts env OMPI_MCA_plm_rsh_agent="$tmp/agent" \
-        OMPI_MCA_plm_rsh_no_tree_spawn=1 OMPI_MCA_btl=tcp,self \
-        OMPI_MCA_btl_tcp_if_include=$net OMPI_MCA_oob_tcp_if_include=$net \
-        sh -c 'hostname "$0" && exec "$@"' "$p-h0" "$@"
-}
+# `$tmp/on_host0 COMMAND...`: COMMAND in host 0's namespace, under its host
+# name, with Open MPI told (OMPI_MCA_* variables, so that a command line
+# can stay as a reader would type it) to start daemons through the agent
+# and talk TCP on $net only. A script, not a function, so that each step
+# execs the next and a background call's pid ends up COMMAND's.
 # `job LOG ARGS...`: `$mpiexec_cmd $mca --hostfile $tmp/hostfile ARGS` from
 # host 0, in the background, output to LOG: $job is mpiexec's pid (each
 # program along the way execs the next). $mca adds mpiexec options.
 mca=""
 job() {
     log=$1; shift
-    on_host0 $mpiexec_cmd $mca --hostfile "$tmp/hostfile" "$@" >"$log" 2>&1 &
+    "$tmp/on_host0" $mpiexec_cmd $mca --hostfile "$tmp/hostfile" "$@" >"$log" 2>&1 &
     job=$!
 }
 # `wait_job SECS`: waits for $job at most SECS, then kills it. Sets $rc,
