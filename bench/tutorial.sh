@@ -64,6 +64,9 @@ step_mpi() {
         run mpi-n$n $mpiexec -n $n $cf run --workload hash --mode loop,seq,process,mpi --out $ref/mpi-n$n
     done
 }
+# The MPI pool and mpi4py.futures across three network-namespace hosts,
+# in turn, with the round trip and the cost model (as root; else skipped).
+step_mpi_hosts() { fresh mpi-hosts; run mpi-hosts bench/mpi_hosts_overhead.sh $ref/mpi-hosts; }
 step_sweep() { fresh sweep8; run sweep8 $cf run --workload hash,prime --mode loop,seq,thread,process,thread-gil --workers 1,2,4,8 --repeat 3 --trace --out $ref/sweep8; untask sweep8; }
 step_trace() { fresh trace; run trace $cf run --workload hash,prime --size quick --trace --repeat 3 --quiet --out $ref/trace; }
 # Processes for downloads, with as many workers as threads had.
@@ -152,7 +155,7 @@ step_report() {
     echo "report: rc=$?"
     rm -rf "$tmp"
 }
-steps="build bench overhead startup python blog sweep trace download_workers prime_chunks gil_switch examples python_scripts blogprint hyperfine mpi plots report"
+steps="build bench overhead startup python blog sweep trace download_workers prime_chunks gil_switch examples python_scripts blogprint hyperfine mpi mpi_hosts plots report"
 if [ "${1:-}" = --list ]; then echo "$steps"; exit 0; fi
 mkdir -p $ref/prime-chunks $ref/gil-switch
 for s in ${@:-$steps}; do

@@ -1,9 +1,8 @@
 #!/bin/sh
 # mpi_hosts.sh -- the MPI pool across hosts: three network namespaces on one
-# bridge stand for three machines, so Open MPI talks TCP between them (btl
-# tcp,self: no shared memory) and each rank sees its own address and host
-# name. mpiexec runs in the first ("the client's host", rank 0); an rsh
-# agent enters the others' namespaces in place of ssh. Checks: hash and
+# bridge stand for three machines (tests/netns_hosts.sh makes them: TCP
+# between them, no shared memory, a host name each, mpiexec on the first
+# and an rsh agent entering the others in place of ssh). Checks: hash and
 # prime give seq's digests; download reaches the embedded server from the
 # other hosts; a worker killed with SIGKILL mid-map, mpiexec killed, and
 # a host's link cut (the pool's heartbeat, CF_MPI_SILENCE) end in bounded
@@ -12,8 +11,7 @@
 # exit, Ctrl-C included, and it checks that none is left.
 #
 # Needs root, `ip netns`, veth, bridge and unshare; elsewhere it skips with
-# one line. Uses 198.18.0.0/24 (the benchmark range) inside its own
-# namespaces only: nothing reaches the machine's own network.
+# one line.
 # $CFBENCH is the cfbench to test (default build/cfbench), $MPIEXEC the
 # mpiexec command line (`make test` passes the Makefile's). Ends with
 # "mpi_hosts: N passed, N failed" (counted by tests/run).
@@ -26,103 +24,21 @@ ok() { echo "ok - $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL - $1"; failed=$((failed + 1)); }
 note() { echo "   $1"; }
 skip() { echo "mpi_hosts: skipped: $1: 0 passed, 0 failed"; exit 0; }
-now_ms() { date +%s%3N; }
 
 [ -n "${SANITIZE:-}" ] && skip "in the $SANITIZE build (the plain build runs it; MPI across hosts is the same code)"
-[ "$(id -u)" = 0 ] || skip "needs root to make network namespaces"
-for t in ip unshare mpiexec; do
-    command -v "$t" >/dev/null 2>&1 || skip "$t not found"
-done
 [ -x "$exe" ] || skip "$exe not built"
 exe=$(cd "$(dirname "$exe")" && pwd)/$(basename "$exe")
-# The jobs talk to each other only; no proxy may take their traffic.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 
-p=cfh$$                # namespace prefix: $p-sw (the bridge), $p-h0..h2
-hosts="0 1 2"
-addr() { echo "198.18.0.$(($1 + 1))"; }
-tmp=$(mktemp -d /tmp/cfbench-test-hosts-XXXXXX) || exit 1
-t_start=$(now_ms)
-
-# Kills whatever runs in our namespaces and deletes them (their veths and
-# the bridge go with them), then the temporary folder. Safe to run twice.
-cleanup() {
-    for ns in $p-h0 $p-h1 $p-h2 $p-sw; do
-        pids=$(ip netns pids "$ns" 2>/dev/null)
-        [ -n "$pids" ] && kill -9 $pids 2>/dev/null
-        ip netns del "$ns" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'echo "mpi_hosts: interrupted (cleaned up)"; exit 130' INT
-trap 'echo "mpi_hosts: terminated (cleaned up)"; exit 143' TERM
-trap 'exit 129' HUP
-
-# The network: a bridge in $p-sw, one veth from it to each host's eth0.
-if ! ip netns add "$p-sw" 2>"$tmp/err"; then
-    skip "cannot create a network namespace ($(head -n 1 "$tmp/err"))"
-fi
-ip -n "$p-sw" link add br0 type bridge 2>"$tmp/err" || skip "no bridge ($(head -n 1 "$tmp/err"))"
-ip -n "$p-sw" link set br0 up
-for n in $hosts; do
-    ip netns add "$p-h$n" &&
-        ip link add eth0 netns "$p-h$n" type veth peer name p$n netns "$p-sw" 2>"$tmp/err" ||
-        skip "no veth ($(head -n 1 "$tmp/err"))"
-    ip -n "$p-sw" link set p$n master br0 up &&
-        ip -n "$p-h$n" addr add "$(addr $n)/24" dev eth0 &&
-        ip -n "$p-h$n" link set eth0 up &&
-        ip -n "$p-h$n" link set lo up || { bad "set up host $n"; exit 1; }
-    echo "$(addr $n) slots=1" >>"$tmp/hostfile"
-done
-ip netns exec "$p-h0" unshare --uts true 2>"$tmp/err" ||
-    skip "cannot enter a namespace with a host name of its own ($(head -n 1 "$tmp/err"))"
-
-# The rsh agent: `agent [OPTIONS] HOST COMMAND...` runs COMMAND in HOST's
-# namespace, as ssh would on HOST, with a host name of its own (a UTS
-# namespace) so that Open MPI and the pool see separate machines. Each call
-# is logged: the log shows which hosts got a daemon.
-cat >"$tmp/agent" <<EOF
-#!/bin/sh
-while [ "\${1#-}" != "\$1" ]; do shift; done
-host=\$1; shift
-case "\$host" in
-$(for n in $hosts; do printf '%s) ns=%s ;;\n' "$(addr $n)" "$p-h$n"; done)
-*) echo "agent: unknown host \$host" >&2; exit 255 ;;
+# The hosts, their agent, job, wait_job, leftovers and cleanup.
+. "$(dirname "$0")/netns_hosts.sh"
+hosts_up
+case $? in
+2) skip "$why" ;;
+1) bad "set up the hosts: $why"; echo "mpi_hosts: $passed passed, $failed failed"; exit 1 ;;
 esac
-echo "\$host" >>"$tmp/agent.log"
-exec ip netns exec "\$ns" unshare --uts sh -c "hostname \$ns && \$*"
-EOF
-chmod +x "$tmp/agent"
-
-# Open MPI's session folders go under $tmp, removed with it.
-export TMPDIR="$tmp"
-net=198.18.0.0/24
-# `job LOG ARGS...`: cfbench ARGS under mpiexec on the three hosts, started
-# from host 0, in the background: $job is mpiexec's pid (each program along
-# the way execs the next). $mca adds mpiexec options.
-mca=""
-job() {
-    log=$1; shift
-    ip netns exec "$p-h0" unshare --uts sh -c 'hostname "$0" && exec "$@"' "$p-h0" \
-        $mpiexec_cmd $mca --hostfile "$tmp/hostfile" -n 3 --map-by node \
-        --mca plm_rsh_agent "$tmp/agent" --mca plm_rsh_no_tree_spawn 1 \
-        --mca btl tcp,self --mca btl_tcp_if_include $net --mca oob_tcp_if_include $net \
-        "$exe" "$@" >"$log" 2>&1 &
-    job=$!
-}
-# `wait_job SECS`: waits for $job at most SECS, then kills it. Sets $rc,
-# $took_ms and $late (1: it had to be killed).
-wait_job() {
-    t0=$(now_ms)
-    deadline=$((t0 + $1 * 1000))
-    while kill -0 "$job" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.1; done
-    late=0
-    kill -0 "$job" 2>/dev/null && late=1 && kill -9 "$job"
-    wait "$job"
-    rc=$?
-    took_ms=$(($(now_ms) - t0))
-}
+t_start=$(now_ms)
+# `cfjob LOG ARGS...`: cfbench ARGS on the three hosts, one rank each.
+cfjob() { log=$1; shift; job "$log" -n 3 --map-by node "$exe" "$@"; }
 # `wait_rows CSV N SECS`: 0 once CSV holds N data rows, 1 after SECS.
 wait_rows() {
     deadline=$(($(now_ms) + $3 * 1000))
@@ -131,14 +47,6 @@ wait_rows() {
         sleep 0.1
     done
     return 1
-}
-# What is still running in the hosts' namespaces, as "hN:PID:NAME ...".
-leftovers() {
-    for n in $hosts; do
-        for pid in $(ip netns pids "$p-h$n" 2>/dev/null); do
-            printf 'h%s:%s:%s ' "$n" "$pid" "$(cat /proc/"$pid"/comm 2>/dev/null)"
-        done
-    done
 }
 # `no_process_within SECS NAME`: the check that nothing is left on any host.
 no_process_within() {
@@ -160,7 +68,7 @@ same_digests() {
 
 # 1. hash and prime across hosts give seq's digests.
 out=$tmp/compute
-job "$tmp/compute.log" run --workload hash,prime --mode seq,mpi --size quick --repeat 1 --warmup 0 --out "$out"
+cfjob "$tmp/compute.log" run --workload hash,prime --mode seq,mpi --size quick --repeat 1 --warmup 0 --out "$out"
 wait_job 30
 note "hash,prime across hosts: exit $rc in $took_ms ms"
 if [ "$rc" -eq 0 ]; then ok "hash,prime under mpiexec across 3 hosts exit 0"; else
@@ -177,7 +85,7 @@ done
 
 # 2. download: the workers on hosts 1 and 2 reach the server rank 0 starts.
 out=$tmp/download
-job "$tmp/download.log" run --workload download --mode seq,mpi --size quick --repeat 1 --warmup 0 --out "$out"
+cfjob "$tmp/download.log" run --workload download --mode seq,mpi --size quick --repeat 1 --warmup 0 --out "$out"
 wait_job 30
 note "download across hosts: exit $rc in $took_ms ms"
 url=$(sed -n 's/^download_server: //p' "$out/meta.txt" 2>/dev/null)
@@ -192,13 +100,59 @@ else
     sed 's/^/   | /' "$tmp/download.log"; bad "download: mpi workers on other hosts fetch seq's files (exit $rc)"
 fi
 
+# The README's MPI section as written: its hostfile line (`host1 slots=4`)
+# with our hosts' addresses, and its sh block's commands, run as they stand
+# (make in the source tree; the rest from host 0, in a folder holding the
+# hostfile and build/), with --allow-run-as-root where the comment asks
+# for it and uid is 0. Only the transport comes from outside the text:
+# $tmp/on_host0's OMPI_MCA_* variables (the agent in place of ssh).
+root=$(cd "$(dirname "$0")/.." && pwd)
+readme=$tmp/readme
+mkdir -p "$readme" && ln -s "$root/build" "$readme/build"
+line=$(sed -n 's/.*list them in a hostfile (`\([^`]*\)`, one per line).*/\1/p' "$root/README.md")
+for n in $hosts; do echo "$line" | sed "s/^[^ ]*/$(addr $n)/"; done >"$readme/hosts"
+awk '/^## /{ sec = ($0 == "## MPI pools") } sec && /^```sh/{ b = 1; next } b && /^```/{ exit } b' \
+    "$root/README.md" >"$readme/commands"
+n_cmd=0 readme_ok=1
+while IFS= read -r cmd; do
+    comment=""
+    case "$cmd" in *"#"*) comment=${cmd#*#} cmd=${cmd%%#*} ;; esac
+    cmd=$(echo "$cmd" | sed 's/ *$//')
+    [ -z "$cmd" ] && continue
+    case "$comment" in *"as root: --allow-run-as-root"*)
+        [ "$(id -u)" = 0 ] && cmd=$(echo "$cmd" | sed 's/^mpiexec /mpiexec --allow-run-as-root /') ;;
+    esac
+    n_cmd=$((n_cmd + 1))
+    case "$cmd" in
+    make*) (cd "$root" && exec sh -c "$cmd") >"$readme/$n_cmd.log" 2>&1 & ;;
+    *) (cd "$readme" && exec "$tmp/on_host0" sh -c "$cmd") >"$readme/$n_cmd.log" 2>&1 & ;;
+    esac
+    job=$!
+    wait_job 60
+    note "README: \$ $cmd: exit $rc in $took_ms ms"
+    [ "$rc" -eq 0 ] || { sed 's/^/   | /' "$readme/$n_cmd.log"; readme_ok=0; }
+done <"$readme/commands"
+if [ "$n_cmd" -ge 2 ] && [ -n "$line" ] && [ "$readme_ok" = 1 ]; then
+    ok "the README's hostfile ($line) and its $n_cmd commands run as written"
+else
+    bad "the README's hostfile ('$line') and its $n_cmd commands run as written"
+fi
+last=$readme/$n_cmd.log
+if [ "$(grep -c 'by rank' "$last")" -eq 9 ] && grep -q "by rank .* on $p-h1," "$last"; then
+    ok "README: mpi_demo's 9 results come back, some from another host"
+    note "$(grep -m 1 "on $p-h1," "$last")"
+else
+    sed 's/^/   | /' "$last"; bad "README: mpi_demo's 9 results come back, some from another host"
+fi
+no_process_within 10 "the README's commands"
+
 # The two fault checks run hash at its default size: 8 tasks of ~0.3 s,
 # a rep over a second, so that a kill lands inside the second rep's map.
 long_run="run --workload hash --mode mpi --no-reference --size default --repeat 5 --warmup 0"
 
 # 3. A worker on host 2 killed with SIGKILL mid-map.
 out=$tmp/kill-worker
-job "$tmp/kill-worker.log" $long_run --out "$out"
+cfjob "$tmp/kill-worker.log" $long_run --out "$out"
 if wait_rows "$out/bench.csv" 1 30; then
     victim=""
     for pid in $(ip netns pids "$p-h2"); do
@@ -228,7 +182,7 @@ no_process_within 10 "a worker killed"
 
 # 4. mpiexec killed with SIGKILL mid-map: its daemons and ranks go too.
 out=$tmp/kill-mpiexec
-job "$tmp/kill-mpiexec.log" $long_run --out "$out"
+cfjob "$tmp/kill-mpiexec.log" $long_run --out "$out"
 if wait_rows "$out/bench.csv" 1 30; then
     kill -9 "$job"
     wait_job 5
@@ -248,7 +202,7 @@ fi
 # aborts the job. Host 2's own processes cannot be told (nothing reaches
 # it): the pool guarantees hosts 0 and 1 empty; cleanup takes host 2's.
 out=$tmp/link-cut
-job "$tmp/link-cut.log" $long_run --out "$out"
+cfjob "$tmp/link-cut.log" $long_run --out "$out"
 if wait_rows "$out/bench.csv" 1 30; then
     rows_before=$(($(wc -l <"$out/bench.csv") - 1))
     ip -n "$p-h2" link set eth0 down
