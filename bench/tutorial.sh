@@ -63,6 +63,9 @@ step_mpi() {
         fresh mpi-n$n
         run mpi-n$n $mpiexec -n $n $cf run --workload hash --mode loop,seq,process,mpi --out $ref/mpi-n$n
     done
+    # The model's whole-round prediction for 1..8 workers (tutorial §15).
+    awk -F, -v P="$(nproc)" -f bench/mpi_predict.awk $ref/overhead-mpi.csv $ref/mpi-n2/summary.csv > $ref/mpi-predict.csv
+    echo "mpi-predict: rc=$?"
 }
 # The MPI pool and mpi4py.futures across three network-namespace hosts,
 # in turn, with the round trip and the cost model (as root; else skipped).
