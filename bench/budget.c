@@ -294,8 +294,8 @@ static void twin_note(point_stats *ps) {
     if (!twin_differs(ps)) return;
     size_t used = strlen(ps->notes);
     snprintf(ps->notes + used, sizeof ps->notes - used,
-             "%sbudget from a traced twin run of %.3g ms, %+.0f%% on the untraced median: "
-             "its parts sum to workers x that run, and the median has no tracing in it",
+             "%sbudget from a traced twin run of %.3g ms (%+.0f%% on the untraced median): "
+             "its parts sum to workers x that run and the median has no tracing in it",
              used ? "; " : "", bp->b.wall_ms, 100 * (bp->b.wall_ms / ps->st.median - 1));
 }
 

@@ -55,7 +55,8 @@ GET(shared, ((cell){NULL, isnan(x->g->other_cpu) ? NAN : x->g->shared}))
 static cell budget_part(const ctx *x, int k) {
     const budget_point *bp = &x->g->budget;
     const budget *b = &bp->b;
-    double v[6] = {b->work, budget_startup(b), b->handoff, budget_idle(b), bp->pred_ms, b->wall_ms};
+    double v[9] = {b->work,      budget_startup(b), b->handoff,    budget_idle(b),   bp->pred_ms,
+                   b->wall_ms,   b->idle_tail,      b->idle_stall, b->idle_starved};
     return (cell){NULL, bp->ok ? v[k] : NAN};
 }
 
@@ -113,6 +114,10 @@ static const struct column {
     {"predicted_ms", NUM, 2, budget_part, 4},
     /* The budgeted twin's wall: the parts sum to workers x it. */
     {"budget_wall_ms", NUM, 2, budget_part, 5},
+    /* budget_idle_ms by kind (budget.h): the tail, stalls, starved. */
+    {"budget_idle_tail_ms", NUM, 2, budget_part, 6},
+    {"budget_idle_stall_ms", NUM, 2, budget_part, 7},
+    {"budget_idle_starved_ms", NUM, 2, budget_part, 8},
 };
 #define NCOLUMNS (sizeof columns / sizeof columns[0])
 

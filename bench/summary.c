@@ -86,8 +86,8 @@ static void gil_note(point_stats *ps, long switch_ms) {
     if (!run_modes[ps->p.mode].gil || ps->p.impl != IMPL_C || ps->n == 0) return;
     size_t used = strlen(ps->notes);
     snprintf(ps->notes + used, sizeof ps->notes - used,
-             "%sGIL per run: taken %.0f times, %.1f of them forced by the %ld ms switch "
-             "interval (cf_gil_stats, mean of %zu runs)",
+             "%sGIL per run: taken %.0f times with %.1f of them forced by the %ld ms switch "
+             "interval (cf_gil_stats; mean of %zu runs)",
              used ? "; " : "", ps->gil_acq / (double)ps->n, ps->gil_forced / (double)ps->n,
              switch_ms, ps->n);
 }

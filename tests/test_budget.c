@@ -161,10 +161,12 @@ START_TEST(traced_run_budgets_every_mode_within_five_percent) {
     int nh = csv_split(line, h, 64);
     ck_assert_int_gt(nh, 0);
     /* Appended last: readers by position keep their columns. */
-    ck_assert_str_eq(h[nh - 1], "budget_wall_ms");
+    ck_assert_str_eq(h[nh - 1], "budget_idle_starved_ms");
     int mode = column(h, nh, "mode"), workers = column(h, nh, "workers"),
         med = column(h, nh, "median_ms"), pred = column(h, nh, "predicted_ms"),
         twin = column(h, nh, "budget_wall_ms"), notes = column(h, nh, "notes");
+    int kind[3] = {column(h, nh, "budget_idle_tail_ms"), column(h, nh, "budget_idle_stall_ms"),
+                   column(h, nh, "budget_idle_starved_ms")};
     int part[4] = {column(h, nh, "budget_work_ms"), column(h, nh, "budget_startup_ms"),
                    column(h, nh, "budget_handoff_ms"), column(h, nh, "budget_idle_ms")};
     size_t rows = 0;
@@ -181,6 +183,10 @@ START_TEST(traced_run_budgets_every_mode_within_five_percent) {
         double want = atof(f[workers]) * atof(f[twin]);
         ck_assert_msg(fabs(total - want) <= 0.001 * want + 0.004, "%s: parts %.4f, workers x twin %.4f",
                       f[mode], total, want);
+        /* The idle kinds make up the idle part. */
+        double idle = atof(f[kind[0]]) + atof(f[kind[1]]) + atof(f[kind[2]]);
+        ck_assert_msg(fabs(idle - atof(f[part[3]])) <= 0.004 + 0.001 * idle,
+                      "%s: idle %s, its kinds %.4f", f[mode], f[part[3]], idle);
         double off = fabs(atof(f[twin]) / atof(f[med]) - 1);
         ck_assert_msg(off <= 0.05 || strstr(f[notes], "budget from a traced twin run of") != NULL,
                       "%s: twin %s ms is %.0f%% off the median %s ms, and the notes do not say so",
@@ -214,7 +220,7 @@ START_TEST(gil_row_counts_the_lock_taken_and_the_forced_switches) {
     ck_assert_msg(at != NULL, "no GIL note in %s", csv);
     double taken = 0, forced = -1;
     long ms = 0;
-    ck_assert_int_eq(sscanf(at, "GIL per run: taken %lf times, %lf of them forced by the %ld ms",
+    ck_assert_int_eq(sscanf(at, "GIL per run: taken %lf times with %lf of them forced by the %ld ms",
                             &taken, &forced, &ms),
                      3);
     ck_assert_msg(taken >= 1000, "taken %.0f times for 1000 tasks", taken);

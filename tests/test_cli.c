@@ -20,7 +20,7 @@
     "stddev_ms,median_ms,min_ms,max_ms,speedup,speedup_err,outliers,"                              \
     "speedup_lo,speedup_hi,util,queue_p50_us,queue_p95_us,queue_p99_us,"                           \
     "run_p50_us,run_p95_us,run_p99_us,back_p50_us,back_p95_us,back_p99_us,notes,other_cpu,"        \
-    "shared,budget_work_ms,budget_startup_ms,budget_handoff_ms,budget_idle_ms,predicted_ms,budget_wall_ms"
+    "shared,budget_work_ms,budget_startup_ms,budget_handoff_ms,budget_idle_ms,predicted_ms,budget_wall_ms,budget_idle_tail_ms,budget_idle_stall_ms,budget_idle_starved_ms"
 
 static char tmp[64];
 static char outdir[128];
@@ -228,7 +228,7 @@ START_TEST(quick_run_writes_one_row_per_run_with_contract_columns) {
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
         char *f[40];
         /* Notes may hold no comma: the split is exact. */
-        ck_assert_uint_eq(split(line, f, 40), 37);
+        ck_assert_uint_eq(split(line, f, 40), 40);
         ck_assert_str_eq(f[7], "1");  /* reps */
         ck_assert(atof(f[13]) > 0.0); /* speedup against the loop */
         /* One rep a side: the bootstrap interval is the speedup itself. */
@@ -319,7 +319,7 @@ START_TEST(other_cpu_rises_with_a_busy_loop_beside_the_run) {
     snprintf(path, sizeof path, "%s/summary.csv", outdir);
     char *csv = cb_slurp(path, NULL), *save = NULL, *line = strtok_r(csv, "\n", &save), *f[40];
     ck_assert_ptr_nonnull(line = strtok_r(NULL, "\n", &save));
-    ck_assert_uint_eq(split(line, f, 40), 37);
+    ck_assert_uint_eq(split(line, f, 40), 40);
     ck_assert_msg(atof(f[29]) > 0.3, "other_cpu %s", f[29]);
     ck_assert_str_eq(f[30], "1"); /* flagged: the runs shared the machine */
     ck_assert_ptr_nonnull(strstr(f[28], "shared the machine"));
