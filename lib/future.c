@@ -76,7 +76,10 @@ cf_future *cf_future_ref(cf_future *f) {
 }
 
 static void item_free_out(cf_item *it) {
-    if (it->out_len > CF_ITEM_INLINE) free(it->out.heap);
+    if (it->out_len > CF_ITEM_INLINE && it->out.heap.block)
+        cf__block_free(it->out.heap.p, it->out.heap.block);
+    else if (it->out_len > CF_ITEM_INLINE)
+        free(it->out.heap.p);
     it->out_len = 0;
     it->out.inl[0] = '\0';
 }
@@ -108,9 +111,13 @@ int cf__item_set_out(cf_future *f, cf_item *it, const void *data, size_t len) {
     item_free_out(it);
     unsigned char *out = it->out.inl;
     if (len > CF_ITEM_INLINE) {
-        out = malloc(len + 1);
+        /* Big ones are recycled (slab.c): a fresh megabyte faults in 256
+         * pages. */
+        size_t block = len + 1 > CF_SLAB_MAX ? len + 1 : 0;
+        out = block ? cf__block_alloc(block) : malloc(len + 1);
         if (!out) return CF_ENOMEM;
-        it->out.heap = out;
+        it->out.heap.p = out;
+        it->out.heap.block = block;
     }
     if (len) memcpy(out, data, len);
     out[len] = '\0';
@@ -131,7 +138,8 @@ int cf__run_items(cf_future *f) {
         if (o.data && o.data != it->out.inl && o.len <= CF_ITEM_INLINE)
             memcpy(it->out.inl, o.data, o.len); /* a heap result that fits */
         else if (o.data && o.data != it->out.inl) {
-            it->out.heap = o.heap; /* taken: reserve left room for the NUL */
+            it->out.heap.p = o.heap; /* taken: reserve left room for the NUL */
+            it->out.heap.block = 0;
             o.heap = NULL;
         }
         if (o.data) {

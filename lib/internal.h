@@ -82,14 +82,17 @@ typedef struct cf_item {
     size_t out_len;
     char *msg; /* heap, NULL if none */
     union {
-        unsigned char *heap;                   /* out_len > CF_ITEM_INLINE */
+        struct {             /* out_len > CF_ITEM_INLINE: */
+            unsigned char *p; /* owned: malloc's, or cf__block_alloc's */
+            size_t block;    /* its size for cf__block_free; 0: malloc's */
+        } heap;
         unsigned char inl[CF_ITEM_INLINE + 1]; /* else, NUL-terminated */
     } out;
 } cf_item;
 
 /* The result bytes of an item, NUL-terminated; "" before there is one. */
 static inline unsigned char *cf__item_out(cf_item *it) {
-    return it->out_len > CF_ITEM_INLINE ? it->out.heap : it->out.inl;
+    return it->out_len > CF_ITEM_INLINE ? it->out.heap.p : it->out.inl;
 }
 
 /* Trace times (cf_options.trace): the future's, then each item's start and
@@ -171,8 +174,9 @@ static inline cf_trace *cf__trace(const cf_future *f) {
 /* ---- memory for futures (slab.c) ------------------------------------- */
 
 /* A block of n bytes (up to 24 KiB from slabs kept for reuse and not
- * inherited by fork; larger ones from malloc), or NULL. Free it with the
- * same n. Thread-safe. */
+ * inherited by fork; larger ones from malloc, kept for reuse when freed,
+ * up to a bound), or NULL. Free it with the same n. Thread-safe. */
+#define CF_SLAB_MAX (24u << 10) /* larger blocks are big ones */
 void *cf__block_alloc(size_t n);
 void cf__block_free(void *p, size_t n);
 
