@@ -46,7 +46,7 @@ cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const 
     if (cf__lot_err) return NULL;
     cf_future *f = cf__block_alloc(total);
     if (!f) return NULL;
-    memset(f, 0, sizeof *f + n * sizeof(cf_item));
+    memset(f, 0, sizeof *f);
     f->ex = ex;
     f->task = task;
     f->nitems = (uint32_t)n;
@@ -60,10 +60,14 @@ cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const 
         memset(p, 0, tbytes);
         p += tbytes;
     }
-    for (size_t i = 0; i < n; i++) { /* zeroed: no result, no message */
+    for (size_t i = 0; i < n; i++) {
         cf_item *it = &f->item[i];
         it->in = p;
         it->in_len = (uint32_t)len[i];
+        it->status = 0;
+        it->out_len = 0;
+        it->msg = NULL;
+        it->out.inl[0] = '\0';
         if (len[i]) memcpy(p, in[i], len[i]);
         p += len[i];
     }
@@ -89,9 +93,10 @@ void cf__future_unref(cf_future *f) {
     if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1) return;
     size_t bytes = 0;
     for (size_t i = 0; i < f->nitems; i++) {
-        item_free_out(&f->item[i]);
-        free(f->item[i].msg);
-        bytes += f->item[i].in_len;
+        cf_item *it = &f->item[i];
+        if (it->out_len > CF_ITEM_INLINE) item_free_out(it);
+        if (it->msg) free(it->msg);
+        bytes += it->in_len;
     }
     free(f->xmsg);
     while (f->callbacks) {
@@ -352,8 +357,8 @@ int cf_future_cancel(cf_future *f) {
     _Atomic(uint64_t) *w = claim_word(f);
     if (st == CF_PENDING && w &&
         !atomic_compare_exchange_strong_explicit(
-            w, &q, CF_CLAIM(CF_CLAIM_SEQ(f->queued), CF_CLAIM_CANCELLED),
-            memory_order_acq_rel, memory_order_acquire))
+            w, &q, CF_CLAIM(CF_CLAIM_SEQ(f->queued), CF_CLAIM_CANCELLED), memory_order_acq_rel,
+            memory_order_acquire))
         st = CF_RUNNING; /* a worker process started it first */
     if (st != CF_PENDING) {
         int r = st == CF_DONE && f->outcome == CF_ECANCELLED;

@@ -82,9 +82,9 @@ typedef struct cf_item {
     size_t out_len;
     char *msg; /* heap, NULL if none */
     union {
-        struct {             /* out_len > CF_ITEM_INLINE: */
+        struct {              /* out_len > CF_ITEM_INLINE: */
             unsigned char *p; /* owned: malloc's, or cf__block_alloc's */
-            size_t block;    /* its size for cf__block_free; 0: malloc's */
+            size_t block;     /* its size for cf__block_free; 0: malloc's */
         } heap;
         unsigned char inl[CF_ITEM_INLINE + 1]; /* else, NUL-terminated */
     } out;

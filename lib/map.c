@@ -257,9 +257,9 @@ int cf_map_next(cf_map_iter *m, const void **data, size_t *len) {
         m->status = 0;
         m->msg = f->xmsg ? f->xmsg : "";
     }
-    cf__future_times(f, &m->times);
-    size_t i = (size_t)(it - f->item);
     cf_trace *tr = cf__trace(f);
+    if (m->pos == 1 || tr) cf__future_times(f, &m->times); /* untraced: the chunk's, once */
+    size_t i = (size_t)(it - f->item);
     if (tr && tr->item[i].start) {
         m->times.start = tr->item[i].start;
         m->times.end = tr->item[i].end;

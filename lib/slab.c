@@ -76,11 +76,13 @@ typedef struct sclass {
 
 /* Multiples of 64 (blocks stay cache-line aligned). A future of one item
  * with no input is 128 (cf_future 80 + cf_item 48), with up to 64 input
- * bytes 192; traced, 256; a map chunk of 64 small items fits 6144. */
+ * bytes 192; traced, 256; a map chunk of 64 items with no input 4096
+ * (3152), with small inputs 6144. */
 static sclass classes[] = {
-    {PTHREAD_MUTEX_INITIALIZER, 128, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 192, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 256, NULL, 0},
-    {PTHREAD_MUTEX_INITIALIZER, 384, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 768, NULL, 0},
-    {PTHREAD_MUTEX_INITIALIZER, 1536, NULL, 0},  {PTHREAD_MUTEX_INITIALIZER, 3072, NULL, 0},
+    {PTHREAD_MUTEX_INITIALIZER, 128, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 192, NULL, 0},
+    {PTHREAD_MUTEX_INITIALIZER, 256, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 384, NULL, 0},
+    {PTHREAD_MUTEX_INITIALIZER, 768, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 1536, NULL, 0},
+    {PTHREAD_MUTEX_INITIALIZER, 3072, NULL, 0},  {PTHREAD_MUTEX_INITIALIZER, 4096, NULL, 0},
     {PTHREAD_MUTEX_INITIALIZER, 6144, NULL, 0},  {PTHREAD_MUTEX_INITIALIZER, 12288, NULL, 0},
     {PTHREAD_MUTEX_INITIALIZER, 24576, NULL, 0},
 };

@@ -155,7 +155,11 @@ int cf__wire_take_result(cf_future *f, const cf_wire_hdr *h, const unsigned char
         }
         if (!first) first = wi.start;
         last = wi.end;
-        if (cf__item_set_out(f, it, out, wi.out_len) && !wi.status) {
+        if (wi.out_len <= CF_ITEM_INLINE && it->out_len == 0) { /* the usual: no result yet */
+            if (wi.out_len) memcpy(it->out.inl, out, wi.out_len);
+            it->out.inl[wi.out_len] = '\0';
+            it->out_len = wi.out_len;
+        } else if (cf__item_set_out(f, it, out, wi.out_len) && !wi.status) {
             /* Not an outcome of its own: this item failed, and says why. */
             it->status = wi.status = CF_ENOMEM;
             it->msg = strdup("out of memory taking the result");
