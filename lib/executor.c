@@ -151,7 +151,7 @@ void cf_executor_free(cf_executor *ex) {
 }
 
 int cf__submit_future(cf_executor *ex, cf_future *f) {
-    if (f->trace) f->trace->times.submit = cf_now_ns();
+    if (f->traced) cf__trace(f)->times.submit = cf_now_ns();
     cf_future_ref(f); /* the executor's reference, dropped when done */
     int r = ex->ops->submit(ex, f);
     if (r) atomic_fetch_sub_explicit(&f->refs, 1, memory_order_relaxed);

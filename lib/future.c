@@ -26,46 +26,50 @@
 #include "internal.h"
 #include "lot.h"
 
-static unsigned char empty_out[1];
+/* The size of the block of a future of n items, traced or not, whose
+ * inputs add up to `bytes`. */
+static size_t block_bytes(size_t n, int traced, size_t bytes) {
+    size_t tbytes = traced ? sizeof(cf_trace) + n * sizeof(((cf_trace *)0)->item[0]) : 0;
+    return sizeof(cf_future) + n * sizeof(cf_item) + tbytes + bytes;
+}
 
 cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const void *const *in,
                           const size_t *len) {
     size_t bytes = 0;
+    if (n > UINT32_MAX) return NULL;
     for (size_t i = 0; i < n; i++) {
         if (len[i] > CF_MAX_BYTES) return NULL;
         bytes += len[i];
     }
     int trace = ex && ex->opts.trace;
-    size_t tbytes = trace ? sizeof(cf_trace) + n * sizeof(((cf_trace *)0)->item[0]) : 0;
-    size_t total = sizeof(cf_future) + n * sizeof(cf_item) + tbytes + bytes;
+    size_t total = block_bytes(n, trace, bytes);
     if (cf__lot_err) return NULL;
     cf_future *f = cf__block_alloc(total);
     if (!f) return NULL;
     memset(f, 0, sizeof *f);
-    f->bytes = total;
     f->ex = ex;
     f->task = task;
-    f->nitems = n;
-    f->items = f->item;
+    f->nitems = (uint32_t)n;
+    f->traced = (uint8_t)trace;
     atomic_init(&f->refs, 1);
     atomic_init(&f->state, CF_PENDING);
     f->worker = -1;
     unsigned char *p = (unsigned char *)(f->item + n);
     if (trace) {
-        f->trace = (cf_trace *)p;
-        memset(f->trace, 0, tbytes);
+        size_t tbytes = sizeof(cf_trace) + n * sizeof(((cf_trace *)0)->item[0]);
+        memset(p, 0, tbytes);
         p += tbytes;
     }
     for (size_t i = 0; i < n; i++) {
         cf_item *it = &f->item[i];
         it->in = p;
-        it->in_len = len[i];
+        it->in_len = (uint32_t)len[i];
+        it->status = 0;
+        it->out_len = 0;
+        it->msg = NULL;
+        it->out.inl[0] = '\0';
         if (len[i]) memcpy(p, in[i], len[i]);
         p += len[i];
-        it->out = empty_out;
-        it->out_len = 0;
-        it->status = 0;
-        it->msg = NULL;
     }
     return f;
 }
@@ -76,17 +80,23 @@ cf_future *cf_future_ref(cf_future *f) {
 }
 
 static void item_free_out(cf_item *it) {
-    if (it->out != empty_out && it->out != it->outbuf) free(it->out);
-    it->out = empty_out;
+    if (it->out_len > CF_ITEM_INLINE && it->out.heap.block)
+        cf__block_free(it->out.heap.p, it->out.heap.block);
+    else if (it->out_len > CF_ITEM_INLINE)
+        free(it->out.heap.p);
     it->out_len = 0;
+    it->out.inl[0] = '\0';
 }
 
 void cf__future_unref(cf_future *f) {
     if (!f) return;
     if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1) return;
+    size_t bytes = 0;
     for (size_t i = 0; i < f->nitems; i++) {
-        item_free_out(&f->items[i]);
-        free(f->items[i].msg);
+        cf_item *it = &f->item[i];
+        if (it->out_len > CF_ITEM_INLINE) item_free_out(it);
+        if (it->msg) free(it->msg);
+        bytes += it->in_len;
     }
     free(f->xmsg);
     while (f->callbacks) {
@@ -94,7 +104,7 @@ void cf__future_unref(cf_future *f) {
         f->callbacks = c->next;
         free(c);
     }
-    cf__block_free(f, f->bytes);
+    cf__block_free(f, block_bytes(f->nitems, f->traced, bytes));
 }
 
 void cf_future_free(cf_future *f) {
@@ -104,40 +114,42 @@ void cf_future_free(cf_future *f) {
 int cf__item_set_out(cf_future *f, cf_item *it, const void *data, size_t len) {
     (void)f;
     item_free_out(it);
-    if (len <= CF_INLINE) {
-        it->out = it->outbuf;
-    } else {
-        it->out = malloc(len + 1);
-        if (!it->out) {
-            it->out = empty_out;
-            return CF_ENOMEM;
-        }
+    unsigned char *out = it->out.inl;
+    if (len > CF_ITEM_INLINE) {
+        /* Big ones are recycled (slab.c): a fresh megabyte faults in 256
+         * pages. */
+        size_t block = len + 1 > CF_SLAB_MAX ? len + 1 : 0;
+        out = block ? cf__block_alloc(block) : malloc(len + 1);
+        if (!out) return CF_ENOMEM;
+        it->out.heap.p = out;
+        it->out.heap.block = block;
     }
-    if (len) memcpy(it->out, data, len);
-    it->out[len] = '\0';
+    if (len) memcpy(out, data, len);
+    out[len] = '\0';
     it->out_len = len;
     return 0;
 }
 
 int cf__run_items(cf_future *f) {
     int outcome = 0;
-    cf_trace *trace = f->trace;
+    cf_trace *trace = cf__trace(f);
     for (size_t i = 0; i < f->nitems; i++) {
-        cf_item *it = &f->items[i];
+        cf_item *it = &f->item[i];
         cf_out o;
-        cf__out_init(&o, it->outbuf, CF_INLINE);
+        cf__out_init(&o, it->out.inl, CF_ITEM_INLINE);
         if (trace) trace->item[i].start = cf_now_ns();
         it->status = f->task->fn(it->in, it->in_len, &o);
         if (trace) trace->item[i].end = cf_now_ns();
-        if (o.data == it->outbuf) {
-            it->out = it->outbuf;
-        } else if (o.data) {
-            it->out = o.heap; /* taken: reserve left room for the NUL */
+        if (o.data && o.data != it->out.inl && o.len <= CF_ITEM_INLINE)
+            memcpy(it->out.inl, o.data, o.len); /* a heap result that fits */
+        else if (o.data && o.data != it->out.inl) {
+            it->out.heap.p = o.heap; /* taken: reserve left room for the NUL */
+            it->out.heap.block = 0;
             o.heap = NULL;
         }
         if (o.data) {
             it->out_len = o.len;
-            it->out[o.len] = '\0';
+            cf__item_out(it)[o.len] = '\0';
         }
         cf__out_release(&o);
         if (it->status != 0) {
@@ -154,7 +166,7 @@ int cf__future_start(cf_future *f, int worker) {
     if (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING) {
         atomic_store_explicit(&f->state, CF_RUNNING, memory_order_release);
         f->worker = worker;
-        if (f->trace) f->trace->times.start = cf_now_ns();
+        if (f->traced) cf__trace(f)->times.start = cf_now_ns();
         if (f->hold != CF_HOLD_NONE) unpark(f); /* a cancel awaits the decision */
         f->hold = CF_HOLD_NONE;
         ok = 1;
@@ -205,11 +217,18 @@ int cf__future_await_decision(cf_future *f) {
 static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg);
 static void run_callbacks(cf_future *f, cf_cbnode *c);
 
-int cf__future_attach_claim(cf_future *f, _Atomic(uint64_t) *w, uint64_t queued, int worker) {
+/* The shared word a process pool's worker claims f's job by, while f is
+ * attached to one (f->claimed); NULL otherwise. */
+static _Atomic(uint64_t) *claim_word(const cf_future *f) {
+    if (!f->claimed) return NULL;
+    return &f->ex->claim_words[CF_CLAIM_SEQ(f->queued) & f->ex->claim_mask];
+}
+
+int cf__future_attach_claim(cf_future *f, uint64_t queued, int worker) {
     lock(f);
     int ok = atomic_load_explicit(&f->state, memory_order_relaxed) == CF_PENDING;
     if (ok) {
-        f->claim = w;
+        f->claimed = 1;
         f->queued = queued;
         f->worker = worker;
     }
@@ -219,16 +238,17 @@ int cf__future_attach_claim(cf_future *f, _Atomic(uint64_t) *w, uint64_t queued,
 
 void cf__future_detach_claim(cf_future *f) {
     lock(f);
-    f->claim = NULL;
+    f->claimed = 0;
     unlock(f);
 }
 
 int cf__future_revoke(cf_future *f, uint64_t revoked) {
     lock(f);
     uint64_t q = f->queued;
-    int won = f->claim && atomic_compare_exchange_strong_explicit(
-                              f->claim, &q, revoked, memory_order_acq_rel, memory_order_acquire);
-    if (won) f->claim = NULL;
+    _Atomic(uint64_t) *w = claim_word(f);
+    int won = w && atomic_compare_exchange_strong_explicit(w, &q, revoked, memory_order_acq_rel,
+                                                           memory_order_acquire);
+    if (won) f->claimed = 0;
     unlock(f);
     return won;
 }
@@ -240,9 +260,9 @@ int cf__future_fail_items(cf_future *f, int status, const char *msg) {
         return 0;
     }
     for (size_t i = 0; i < f->nitems; i++) {
-        f->items[i].status = status;
-        free(f->items[i].msg);
-        f->items[i].msg = strdup(msg); /* NULL if out of memory: "" then */
+        f->item[i].status = status;
+        free(f->item[i].msg);
+        f->item[i].msg = strdup(msg); /* NULL if out of memory: "" then */
     }
     cf_cbnode *cbs = finish_locked(f, CF_ETASK, NULL);
     unlock(f);
@@ -255,21 +275,23 @@ int cf__future_fail_items(cf_future *f, int status, const char *msg) {
  * only once this one has started. Cancel's own CAS moves it to CANCELLED,
  * but then f is DONE and nobody asks. */
 static int claimed_locked(const cf_future *f) {
-    return f->claim && atomic_load_explicit(f->claim, memory_order_acquire) != f->queued;
+    _Atomic(uint64_t) *w = claim_word(f);
+    return w && atomic_load_explicit(w, memory_order_acquire) != f->queued;
 }
 
 /* With the future lock held and f not done: marks it done and tells waiters; returns
  * the callbacks (in the order added) for the caller to run unlocked. */
 static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg) {
     f->outcome = outcome;
-    f->claim = NULL;
+    f->claimed = 0;
     f->hold = CF_HOLD_NONE;
     if (xmsg && !f->xmsg) f->xmsg = strdup(xmsg);
-    if (f->trace) {
-        cf_times *t = &f->trace->times;
+    cf_trace *tr = cf__trace(f);
+    if (tr) {
+        cf_times *t = &tr->times;
         int64_t now = cf_now_ns();
-        if (f->trace->item[0].start) t->start = f->trace->item[0].start;
-        if (f->trace->item[f->nitems - 1].end) t->end = f->trace->item[f->nitems - 1].end;
+        if (tr->item[0].start) t->start = tr->item[0].start;
+        if (tr->item[f->nitems - 1].end) t->end = tr->item[f->nitems - 1].end;
         if (!t->end) t->end = now;
         if (!t->start) t->start = t->end;
         /* In-process results are in the caller's hands when they end. */
@@ -332,10 +354,11 @@ int cf_future_cancel(cf_future *f) {
                                                 : cf_future_cancelled(f);
     }
     uint64_t q = f->queued;
-    if (st == CF_PENDING && f->claim &&
+    _Atomic(uint64_t) *w = claim_word(f);
+    if (st == CF_PENDING && w &&
         !atomic_compare_exchange_strong_explicit(
-            f->claim, &q, CF_CLAIM(CF_CLAIM_SEQ(f->queued), CF_CLAIM_CANCELLED),
-            memory_order_acq_rel, memory_order_acquire))
+            w, &q, CF_CLAIM(CF_CLAIM_SEQ(f->queued), CF_CLAIM_CANCELLED), memory_order_acq_rel,
+            memory_order_acquire))
         st = CF_RUNNING; /* a worker process started it first */
     if (st != CF_PENDING) {
         int r = st == CF_DONE && f->outcome == CF_ECANCELLED;
@@ -394,7 +417,7 @@ int cf_future_outcome(const cf_future *f) {
 int cf_future_error(const cf_future *f, const char **msg) {
     if (msg) *msg = "";
     if (!cf_future_done(f)) return 0;
-    const cf_item *it = &f->items[0];
+    const cf_item *it = &f->item[0];
     if (msg) {
         if (f->xmsg)
             *msg = f->xmsg;
@@ -430,8 +453,8 @@ int cf_future_result(cf_future *f, double timeout, const void **data, size_t *le
     int r = cf_future_wait(f, timeout);
     if (r) return r;
     if (f->outcome == 0) {
-        if (data) *data = f->items[0].out;
-        if (len) *len = f->items[0].out_len;
+        if (data) *data = cf__item_out(&f->item[0]);
+        if (len) *len = f->item[0].out_len;
     }
     return f->outcome;
 }
@@ -465,7 +488,7 @@ static int set_outcome(cf_future *f, int outcome, int status, const void *data, 
         unlock(f);
         return CF_ESTATE;
     }
-    cf_item *it = &f->items[0];
+    cf_item *it = &f->item[0];
     int r = cf__item_set_out(f, it, data, len);
     char *m = msg ? strdup(msg) : NULL;
     if (r || (msg && !m)) {
@@ -525,8 +548,8 @@ int cf_future_times(const cf_future *f, cf_times *out) {
 }
 
 void cf__future_times(const cf_future *f, cf_times *out) {
-    if (f->trace)
-        *out = f->trace->times;
+    if (f->traced)
+        *out = cf__trace(f)->times;
     else
         memset(out, 0, sizeof *out);
     out->worker = f->worker;

@@ -18,7 +18,7 @@
 
 #include "cfutures.h"
 
-#define CF_INLINE 24 /* input/output bytes kept inside the future */
+#define CF_INLINE 24 /* result bytes a task writes on the stack before they are copied */
 
 /* Largest initarg a fork-server worker gets a copy of (cf_options.initarg_len). */
 #define CF_FORKSERVER_MAX_INITARG (64u << 10)
@@ -70,19 +70,34 @@ void cf__out_init(cf_out *o, unsigned char *small, size_t cap);
 /* Releases what `o` allocated (after its result was copied or taken). */
 void cf__out_release(cf_out *o);
 
+/* Results of up to CF_ITEM_INLINE bytes (and the NUL after them) live in
+ * the item itself, in the bytes that otherwise point at a heap copy:
+ * cf__item_out() says where. */
+#define CF_ITEM_INLINE 15
+
 typedef struct cf_item {
     const unsigned char *in;
-    size_t in_len;
-    unsigned char *out; /* result bytes, NUL-terminated; inline or heap */
+    uint32_t in_len; /* <= CF_MAX_BYTES */
+    int status;      /* the task's return value */
     size_t out_len;
-    char *msg;  /* heap, NULL if none */
-    int status; /* the task's return value */
-    /* Beside status, so that no padding comes between. */
-    unsigned char outbuf[CF_INLINE + 1];
+    char *msg; /* heap, NULL if none */
+    union {
+        struct {              /* out_len > CF_ITEM_INLINE: */
+            unsigned char *p; /* owned: malloc's, or cf__block_alloc's */
+            size_t block;     /* its size for cf__block_free; 0: malloc's */
+        } heap;
+        unsigned char inl[CF_ITEM_INLINE + 1]; /* else, NUL-terminated */
+    } out;
 } cf_item;
 
+/* The result bytes of an item, NUL-terminated; "" before there is one. */
+static inline unsigned char *cf__item_out(cf_item *it) {
+    return it->out_len > CF_ITEM_INLINE ? it->out.heap.p : it->out.inl;
+}
+
 /* Trace times (cf_options.trace): the future's, then each item's start and
- * end. Only a traced future has them, in its own block (f->trace). */
+ * end. Only a traced future has them, in its block after its items
+ * (cf__trace(f)). */
 typedef struct cf_trace {
     cf_times times; /* times.worker unused: f->worker says it */
     struct {
@@ -105,35 +120,40 @@ typedef struct cf_wnode {
     struct cf_wnode *next, *prev;
 } cf_wnode;
 
+/* Laid out for a small pending future: a one-item future with no input
+ * (cf_future 80 + cf_item 48) fills a 128-byte slab block. What only a
+ * traced future or a process pool needs lives elsewhere: the trace times
+ * after the items, the claim word in the executor (ex->claim_words). */
 struct cf_future {
     /* Set at creation, then read-only. */
     struct cf_executor *ex; /* borrowed: not used after completion */
     const cf_task *task;
-    size_t nitems;
-    cf_item *items; /* = item, below */
-    size_t bytes;   /* of the block it lives in (cf__block_alloc) */
-    /* NULL unless the executor traces. Its item times are written by
-     * whoever runs the job before it finishes, its times under mu. */
-    cf_trace *trace;
     atomic_int refs;
+    uint32_t nitems;
 
-    /* Guarded by mu, the future lock (future.c); ints first, then
-     * pointers, so that no padding comes between. */
-    atomic_int state;
+    /* Guarded by mu, the future lock (future.c), but state, an atomic, may
+     * be read without it; small fields last, so that no padding comes
+     * between. */
     int outcome; /* once DONE: 0 or CF_E* */
     int nwait;   /* threads parked waiting for this future */
     int worker;  /* slot that runs it, -1 before */
+    _Atomic(uint8_t) state;
     /* MPI pools: the worker that holds the job decides the claim itself,
-     * so cancel asks the executor (ops->ask_cancel) while not NONE. */
-    enum cf_hold hold;
-    char *xmsg; /* executor's explanation (broken, timeout) */
+     * so cancel asks the executor (ops->ask_cancel) while not NONE
+     * (an enum cf_hold). */
+    uint8_t hold;
+    /* Process pools: 1 while the job sits in a worker's pipe: the shared
+     * word a worker must claim before it runs it is cf__claim_word(f)
+     * (see process_pool.c), and `queued` the value it holds meanwhile. */
+    uint8_t claimed;
+    uint8_t traced; /* set at creation: cf__trace(f) has its times */
+    char *xmsg;     /* executor's explanation (broken, timeout) */
     cf_wnode *waiters;
     cf_cbnode *callbacks;
-    /* Process pools: while the job sits in a worker's pipe, the shared word
-     * a worker must claim before it runs it (see process_pool.c), and the
-     * value that word holds while the job waits; NULL otherwise. */
-    _Atomic(uint64_t) *claim;
-    uint64_t queued; /* MPI pools: the job's number at its worker instead */
+    /* Process pools: the claim word's value while queued (kept after the
+     * job left the pipe: it names the job); MPI pools: the job's number
+     * at its worker. */
+    uint64_t queued;
 
     /* Guarded by the executor's queue lock. */
     struct cf_future *next;
@@ -142,12 +162,21 @@ struct cf_future {
      * the input bytes of each item. */
     cf_item item[];
 };
+_Static_assert(sizeof(struct cf_future) == 80 && sizeof(cf_item) == 48,
+               "a one-item future fills 128 bytes");
+
+/* A traced future's times (written by whoever runs the job before it
+ * finishes, the future's times under mu); NULL unless the executor traces. */
+static inline cf_trace *cf__trace(const cf_future *f) {
+    return f->traced ? (cf_trace *)(void *)(f->item + f->nitems) : NULL;
+}
 
 /* ---- memory for futures (slab.c) ------------------------------------- */
 
 /* A block of n bytes (up to 24 KiB from slabs kept for reuse and not
- * inherited by fork; larger ones from malloc), or NULL. Free it with the
- * same n. Thread-safe. */
+ * inherited by fork; larger ones from malloc, kept for reuse when freed,
+ * up to a bound), or NULL. Free it with the same n. Thread-safe. */
+#define CF_SLAB_MAX (24u << 10) /* larger blocks are big ones */
 void *cf__block_alloc(size_t n);
 void cf__block_free(void *p, size_t n);
 
@@ -246,11 +275,12 @@ enum cf_claim {
 #define CF_CLAIM_SEQ(word) ((word) >> 2)
 #define CF_CLAIM_STATE(word) ((word)&3)
 
-/* Process pools. Hooks a PENDING future to the shared word `w`, which the
- * caller has set to `queued`: from now on cancel must win that word from
- * `queued` (compare-and-swap) before it may cancel, and running() reads
- * it. Returns 0 if the future is no longer pending (cancelled: drop it). */
-int cf__future_attach_claim(cf_future *f, _Atomic(uint64_t) *w, uint64_t queued, int worker);
+/* Process pools. Hooks a PENDING future to its shared word (ex->claim_words
+ * at queued's seq), which the caller has set to `queued`: from now on
+ * cancel must win that word from `queued` (compare-and-swap) before it
+ * may cancel, and running() reads it. Returns 0 if the future is no
+ * longer pending (cancelled: drop it). */
+int cf__future_attach_claim(cf_future *f, uint64_t queued, int worker);
 
 /* Unhooks it (its worker skipped it). */
 void cf__future_detach_claim(cf_future *f);
@@ -301,6 +331,11 @@ struct cf_executor {
     atomic_int started_by;   /* process pools: the cf_start_method of the
                                 latest worker started; else CF_START_AUTO */
     _Atomic int64_t unseen_user_ns, unseen_sys_ns; /* cf_executor_unseen_cpu */
+    /* Process pools: the shared claim words (set before the first submit,
+     * then read-only), a future's at CF_CLAIM_SEQ(queued) & claim_mask;
+     * NULL elsewhere. */
+    _Atomic(uint64_t) *claim_words;
+    uint64_t claim_mask;
 };
 
 /* Fills the common part of a new executor (copies opts; the name prefix

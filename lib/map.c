@@ -244,7 +244,7 @@ int cf_map_next(cf_map_iter *m, const void **data, size_t *len) {
         }
         if (r) return r; /* CF_EDEADLK: the caller may try again */
     }
-    cf_item *it = &f->items[m->pos];
+    cf_item *it = &f->item[m->pos];
     m->index = m->base + m->pos;
     m->pos++;
     int r;
@@ -257,14 +257,15 @@ int cf_map_next(cf_map_iter *m, const void **data, size_t *len) {
         m->status = 0;
         m->msg = f->xmsg ? f->xmsg : "";
     }
-    cf__future_times(f, &m->times);
-    size_t i = (size_t)(it - f->items);
-    if (f->trace && f->trace->item[i].start) {
-        m->times.start = f->trace->item[i].start;
-        m->times.end = f->trace->item[i].end;
+    cf_trace *tr = cf__trace(f);
+    if (m->pos == 1 || tr) cf__future_times(f, &m->times); /* untraced: the chunk's, once */
+    size_t i = (size_t)(it - f->item);
+    if (tr && tr->item[i].start) {
+        m->times.start = tr->item[i].start;
+        m->times.end = tr->item[i].end;
     }
     if (r == 0) {
-        if (data) *data = it->out;
+        if (data) *data = cf__item_out(it);
         if (len) *len = it->out_len;
     }
     if (m->pos == f->nitems) {

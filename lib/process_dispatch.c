@@ -59,7 +59,7 @@ static void send_job(ppool *p, pslot *s, cf_future *f) {
     uint64_t seq = next_free_seq(p);
     _Atomic(uint64_t) *w = &p->word[seq & p->mask];
     atomic_store_explicit(w, CF_CLAIM(seq, CF_CLAIM_QUEUED), memory_order_release);
-    if (!cf__future_attach_claim(f, w, CF_CLAIM(seq, CF_CLAIM_QUEUED), s->index)) {
+    if (!cf__future_attach_claim(f, CF_CLAIM(seq, CF_CLAIM_QUEUED), s->index)) {
         cf__future_unref(f); /* cancelled meanwhile */
         return;
     }

@@ -208,6 +208,8 @@ int cf__process_new(const cf_options *o, cf_executor **out) {
     if (shm == MAP_FAILED) goto fail_errno;
     p->ws = shm;
     p->word = cf__shm_words(shm, p->n);
+    p->ex.claim_words = p->word; /* how cancel finds a queued job's word */
+    p->ex.claim_mask = p->mask;
     p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (p->efd < 0) {
         err = -errno;

@@ -24,6 +24,14 @@
  * handler forgets them, and resets the locks another thread may have held
  * at the fork), so the futures it makes itself work.
  *
+ * Blocks past the largest class (a future with big inputs, a big result
+ * taken from a worker process) come from malloc, but are kept when freed,
+ * up to BIG_KEEP bytes in all, in lists by size rounded up to a sixteenth
+ * of its power of two: glibc trims a freed megabyte back to the kernel, and
+ * the next one faults in 256 zeroed pages again (a 1 MiB payload through
+ * a process pool cost 264 page faults in the parent). One mutex guards
+ * those lists.
+ *
  * Sanitizer builds use malloc, so that AddressSanitizer sees every block.
  */
 #include <stdint.h>
@@ -33,7 +41,8 @@
 #include "internal.h"
 
 #define SLAB_BYTES (256 * 1024)
-#define KEEP_EMPTY 256 /* empty slabs kept per class: 64 MiB */
+#define KEEP_EMPTY 256 /* empty slabs kept per class: 64 MiB, ~520,000 small futures */
+#define BIG_KEEP ((size_t)128 << 20) /* bytes of big blocks kept for reuse */
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define USE_MALLOC 1
@@ -66,16 +75,19 @@ typedef struct sclass {
 } sclass;
 
 /* Multiples of 64 (blocks stay cache-line aligned). A future of one item
- * with up to 72 input bytes is 192 (cf_future 120 + cf_item 72); traced,
- * 256; a map chunk of 64 small items fits 6144. */
+ * with no input is 128 (cf_future 80 + cf_item 48), with up to 64 input
+ * bytes 192; traced, 256; a map chunk of 64 items with no input 4096
+ * (3152), with small inputs 6144. */
 static sclass classes[] = {
-    {PTHREAD_MUTEX_INITIALIZER, 192, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 256, NULL, 0},
-    {PTHREAD_MUTEX_INITIALIZER, 384, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 768, NULL, 0},
-    {PTHREAD_MUTEX_INITIALIZER, 1536, NULL, 0},  {PTHREAD_MUTEX_INITIALIZER, 3072, NULL, 0},
+    {PTHREAD_MUTEX_INITIALIZER, 128, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 192, NULL, 0},
+    {PTHREAD_MUTEX_INITIALIZER, 256, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 384, NULL, 0},
+    {PTHREAD_MUTEX_INITIALIZER, 768, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 1536, NULL, 0},
+    {PTHREAD_MUTEX_INITIALIZER, 3072, NULL, 0},  {PTHREAD_MUTEX_INITIALIZER, 4096, NULL, 0},
     {PTHREAD_MUTEX_INITIALIZER, 6144, NULL, 0},  {PTHREAD_MUTEX_INITIALIZER, 12288, NULL, 0},
     {PTHREAD_MUTEX_INITIALIZER, 24576, NULL, 0},
 };
 #define NCLASSES (sizeof classes / sizeof classes[0])
+_Static_assert(CF_SLAB_MAX == 24576, "the largest class is CF_SLAB_MAX");
 #define HEADER 64 /* >= sizeof(slab), keeps blocks 64-byte aligned */
 
 static void unlink_slab(sclass *c, slab *s) {
@@ -129,13 +141,88 @@ static sclass *class_for(size_t n) {
 #endif
 }
 
-/* In the child of a fork: the slabs were not copied (MADV_DONTFORK). */
+/* Big blocks kept: by size, sixteen lists per power of two from 2^14 up
+ * (blocks past the largest class, up to CF_MAX_BYTES and more). */
+#define BIG_LISTS (16 * 14)
+static struct {
+    pthread_mutex_t mu;
+    block *list[BIG_LISTS];
+    size_t kept; /* bytes in the lists */
+} big = {PTHREAD_MUTEX_INITIALIZER, {NULL}, 0};
+
+/* The size a big block of n bytes is given (its list's) and its list's
+ * index, or -1 past the last list (then it is not kept). */
+static int big_list(size_t n, size_t *size) {
+    int lg = 63 - __builtin_clzll((unsigned long long)n); /* 2^lg <= n */
+    size_t step = (size_t)1 << (lg - 4);
+    *size = (n + step - 1) & ~(step - 1);
+    int i = 16 * (lg - 14) + (int)((*size >> (lg - 4)) - 16); /* 16..32 sixteenths */
+    return i >= 0 && i < BIG_LISTS ? i : -1;
+}
+
+/* The size of list i's blocks (big_list's inverse). */
+static size_t big_size(int i) {
+    return (size_t)(16 + i % 16) << (i / 16 + 10);
+}
+
+static void *big_alloc(size_t n) {
+    size_t size;
+    int i = big_list(n, &size);
+    if (i < 0) return malloc(n);
+    pthread_mutex_lock(&big.mu);
+    block *b = big.list[i];
+    if (b) {
+        big.list[i] = b->next;
+        big.kept -= size;
+    }
+    pthread_mutex_unlock(&big.mu);
+    return b ? (void *)b : malloc(size);
+}
+
+/* Keeps a freed big block; when that passes BIG_KEEP, blocks of other
+ * sizes go back to malloc first (what a program moves now matters more
+ * than what it moved before), then this one if still too many. */
+static void big_free(void *p, size_t n) {
+    size_t size;
+    int i = big_list(n, &size);
+    block *drop = NULL;
+    if (i >= 0 && size <= BIG_KEEP) {
+        pthread_mutex_lock(&big.mu);
+        for (int j = BIG_LISTS - 1; j >= 0 && big.kept + size > BIG_KEEP; j--) {
+            while (j != i && big.list[j] && big.kept + size > BIG_KEEP) {
+                block *b = big.list[j];
+                big.list[j] = b->next;
+                big.kept -= big_size(j);
+                b->next = drop;
+                drop = b;
+            }
+        }
+        if (big.kept + size <= BIG_KEEP) {
+            block *b = p;
+            b->next = big.list[i];
+            big.list[i] = b;
+            big.kept += size;
+            p = NULL;
+        }
+        pthread_mutex_unlock(&big.mu);
+    }
+    free(p);
+    while (drop) {
+        block *b = drop;
+        drop = b->next;
+        free(b);
+    }
+}
+
+/* In the child of a fork: the slabs were not copied (MADV_DONTFORK). The
+ * big blocks were (malloc's), but another thread may have held the lock. */
 static void forget_slabs(void) {
     for (size_t i = 0; i < NCLASSES; i++) {
         classes[i].mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
         classes[i].room = NULL;
         classes[i].nempty = 0;
     }
+    big.mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 }
 
 __attribute__((constructor)) static void slab_init(void) {
@@ -148,7 +235,12 @@ __attribute__((constructor)) static void slab_init(void) {
 
 void *cf__block_alloc(size_t n) {
     sclass *c = class_for(n);
+#ifndef USE_MALLOC
+    if (!c) return big_alloc(n);
+#else
+    (void)big_alloc;
     if (!c) return malloc(n);
+#endif
     pthread_mutex_lock(&c->mu);
     slab *s = c->room;
     if (!s) {
@@ -177,7 +269,12 @@ void cf__block_free(void *p, size_t n) {
     if (!p) return;
     sclass *c = class_for(n);
     if (!c) {
+#ifndef USE_MALLOC
+        big_free(p, n);
+#else
+        (void)big_free;
         free(p);
+#endif
         return;
     }
     slab *s = (slab *)((uintptr_t)p & ~(uintptr_t)(SLAB_BYTES - 1));

@@ -76,16 +76,16 @@ int cf__wire_next_result(const unsigned char **p, const unsigned char *end, cf_w
 int cf__wire_put_task(cf_buf *b, const cf_future *f, uint64_t seq) {
     size_t bytes = 0;
     for (size_t i = 0; i < f->nitems; i++)
-        bytes += 4 + f->items[i].in_len;
+        bytes += 4 + f->item[i].in_len;
     unsigned char *q = cf__buf_room(b, sizeof(cf_wire_hdr) + bytes);
     if (!q) return -1;
     cf_wire_hdr h = {CF_WIRE_MAGIC, CF_MSG_TASK, (uint32_t)f->nitems, f->task->id, bytes, seq};
     memcpy(q, &h, sizeof h);
     q += sizeof h;
     for (size_t i = 0; i < f->nitems; i++) {
-        uint32_t len = (uint32_t)f->items[i].in_len;
+        uint32_t len = (uint32_t)f->item[i].in_len;
         memcpy(q, &len, 4);
-        if (len) memcpy(q + 4, f->items[i].in, len);
+        if (len) memcpy(q + 4, f->item[i].in, len);
         q += 4 + len;
     }
     b->len += sizeof(cf_wire_hdr) + bytes;
@@ -142,19 +142,24 @@ int cf__wire_take_result(cf_future *f, const cf_wire_hdr *h, const unsigned char
     const unsigned char *end = pl + h->bytes;
     int outcome = 0;
     int64_t first = 0, last = 0;
+    cf_trace *tr = cf__trace(f);
     for (size_t i = 0; i < f->nitems; i++) {
         cf_wire_item wi;
         const unsigned char *out, *msg;
         if (cf__wire_next_result(&pl, end, &wi, &out, &msg)) return -1;
-        cf_item *it = &f->items[i];
+        cf_item *it = &f->item[i];
         it->status = wi.status;
-        if (f->trace) {
-            f->trace->item[i].start = wi.start;
-            f->trace->item[i].end = wi.end;
+        if (tr) {
+            tr->item[i].start = wi.start;
+            tr->item[i].end = wi.end;
         }
         if (!first) first = wi.start;
         last = wi.end;
-        if (cf__item_set_out(f, it, out, wi.out_len) && !wi.status) {
+        if (wi.out_len <= CF_ITEM_INLINE && it->out_len == 0) { /* the usual: no result yet */
+            if (wi.out_len) memcpy(it->out.inl, out, wi.out_len);
+            it->out.inl[wi.out_len] = '\0';
+            it->out_len = wi.out_len;
+        } else if (cf__item_set_out(f, it, out, wi.out_len) && !wi.status) {
             /* Not an outcome of its own: this item failed, and says why. */
             it->status = wi.status = CF_ENOMEM;
             it->msg = strdup("out of memory taking the result");

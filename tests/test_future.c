@@ -360,12 +360,62 @@ START_TEST(test_times_zero_without_trace) {
 }
 END_TEST
 
+/* Results just below, at and above what a future keeps inline (15
+ * bytes) and the old inline size (24), by submit, by map in one chunk,
+ * and by cf_future_set_result: every byte comes back, NUL-terminated. */
+START_TEST(test_results_around_the_inline_size_come_back_whole) {
+    static const size_t sizes[] = {0, 1, 14, 15, 16, 17, 24, 25, 100, 5000};
+    enum { N = sizeof sizes / sizeof sizes[0] };
+    cf_executor *ex = lt_new(lt_kinds[_i], 2);
+    char in[N][16];
+    const void *ptr[N];
+    size_t len[N];
+    for (size_t k = 0; k < N; k++) {
+        len[k] = (size_t)snprintf(in[k], sizeof in[k], "%zu", sizes[k]);
+        ptr[k] = in[k];
+        cf_future *f = lt_submit_str(ex, lt_t_gen, in[k]);
+        const void *data = NULL;
+        size_t n = 99;
+        ck_assert_int_eq(cf_future_result(f, CF_FOREVER, &data, &n), 0);
+        ck_assert_uint_eq(n, sizes[k]);
+        for (size_t i = 0; i < n; i++)
+            ck_assert_uint_eq(((const unsigned char *)data)[i], lt_pattern(i));
+        ck_assert_uint_eq(((const unsigned char *)data)[n], 0);
+        cf_future_free(f);
+        cf_future *own = NULL;
+        ck_assert_int_eq(cf_future_new(&own), 0);
+        ck_assert_int_eq(cf_future_set_result(own, in[k], len[k]), 0);
+        ck_assert_int_eq(cf_future_result(own, 0, &data, &n), 0);
+        ck_assert_uint_eq(n, len[k]);
+        ck_assert_mem_eq(data, in[k], n + 1);
+        cf_future_free(own);
+    }
+    cf_map_options mo = CF_MAP_OPTIONS_INIT;
+    mo.chunksize = N;
+    cf_map_iter *m = NULL;
+    ck_assert_int_eq(cf_map_array(ex, lt_t_gen, ptr, len, N, &mo, &m), 0);
+    for (size_t k = 0; k < N; k++) {
+        const void *data = NULL;
+        size_t n = 99;
+        ck_assert_int_eq(cf_map_next(m, &data, &n), 0);
+        ck_assert_uint_eq(n, sizes[k]);
+        for (size_t i = 0; i < n; i++)
+            ck_assert_uint_eq(((const unsigned char *)data)[i], lt_pattern(i));
+        ck_assert_uint_eq(((const unsigned char *)data)[n], 0);
+    }
+    ck_assert_int_eq(cf_map_next(m, NULL, NULL), CF_EOF);
+    cf_map_free(m);
+    cf_executor_free(ex);
+}
+END_TEST
+
 static Suite *future_suite(void) {
     Suite *s = suite_create("future");
     TCase *res = tcase_create("result");
     tcase_set_timeout(res, 30);
     LT_ALL_KINDS(res, test_result_gives_task_output);
     LT_ALL_KINDS(res, test_empty_input_gives_empty_terminated_output);
+    LT_ALL_KINDS(res, test_results_around_the_inline_size_come_back_whole);
     LT_ALL_KINDS(res, test_task_status_and_message_reach_caller);
     LT_ALL_KINDS(res, test_submit_rejects_bad_arguments);
     LT_POOL_KINDS(res, test_result_times_out_while_task_blocked);

@@ -56,7 +56,7 @@ static int window(const mslot *s) {
 static size_t message_bytes(const cf_future *f) {
     size_t b = sizeof(cf_wire_hdr);
     for (size_t i = 0; i < f->nitems; i++)
-        b += 4 + f->items[i].in_len;
+        b += 4 + f->item[i].in_len;
     return b;
 }
 
