@@ -187,16 +187,25 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
-static int tp_submit(cf_executor *ex, cf_future *f) {
+/* Pushes fs[0..n) in that order with one compare-and-swap; wakes one
+ * parked worker, or all of them for a batch. */
+static int tp_submit_many(cf_executor *ex, cf_future *const *fs, size_t n) {
     tpool *p = (tpool *)ex;
+    if (n == 0) return 0;
+    for (size_t i = 1; i < n; i++)
+        fs[i]->next = fs[i - 1];
     uintptr_t t = atomic_load_explicit(&p->top, memory_order_relaxed);
     do {
         if (t & BROKEN) return CF_EBROKEN;
         if (t & CLOSED) return CF_ESHUTDOWN;
-        f->next = stack_of(t);
-    } while (!atomic_compare_exchange_weak(&p->top, &t, (uintptr_t)f));
-    if (atomic_load(&p->nparked)) wake(p, 0);
+        fs[0]->next = stack_of(t);
+    } while (!atomic_compare_exchange_weak(&p->top, &t, (uintptr_t)fs[n - 1]));
+    if (atomic_load(&p->nparked)) wake(p, n > 1);
     return 0;
+}
+
+static int tp_submit(cf_executor *ex, cf_future *f) {
+    return tp_submit_many(ex, &f, 1);
 }
 
 static void join_all(tpool *p) {
@@ -239,7 +248,10 @@ static void tp_destroy(cf_executor *ex) {
     free(p);
 }
 
-static const cf_ops tp_ops = {.submit = tp_submit, .shutdown = tp_shutdown, .destroy = tp_destroy};
+static const cf_ops tp_ops = {.submit = tp_submit,
+                              .shutdown = tp_shutdown,
+                              .destroy = tp_destroy,
+                              .submit_many = tp_submit_many};
 
 int cf__thread_new(const cf_options *o, cf_executor **out) {
     tpool *p = aligned_alloc(_Alignof(tpool), sizeof(tpool));
