@@ -94,13 +94,20 @@ static cf_fifo close_stack(tpool *p, uintptr_t flags, int take) {
     return q;
 }
 
-/* The next future to run, or NULL if none is queued. */
-static cf_future *take(tpool *p) {
+/* The next future to run, or NULL if none is queued; then *closed says
+ * whether the pool was closed when the stack was seen empty: if so, no
+ * more can come. Reads `top` only when the FIFO is empty, so that a busy
+ * worker leaves the submitters' cache line alone. */
+static cf_future *take(tpool *p, int *closed) {
     pthread_mutex_lock(&p->take_mu);
     cf_future *f = cf__fifo_pop(&p->queue);
-    if (!f && stack_of(atomic_load(&p->top))) {
-        p->queue = close_stack(p, 0, 1); /* the queue was empty */
-        f = cf__fifo_pop(&p->queue);
+    if (!f) {
+        uintptr_t t = atomic_load(&p->top);
+        if (stack_of(t)) {
+            p->queue = close_stack(p, 0, 1); /* the FIFO was empty */
+            f = cf__fifo_pop(&p->queue);
+        }
+        *closed = (t & CLOSED) != 0;
     }
     pthread_mutex_unlock(&p->take_mu);
     return f;
@@ -174,9 +181,8 @@ static void *worker_main(void *arg) {
         return NULL;
     }
     for (;;) {
-        /* Closed before a take that found nothing: nothing more can come. */
-        uintptr_t closed = atomic_load(&p->top) & CLOSED;
-        cf_future *f = take(p);
+        int closed = 0;
+        cf_future *f = take(p, &closed);
         if (f)
             run_one(p, self, f);
         else if (closed)
