@@ -135,7 +135,8 @@ struct cf_future {
     _Atomic(uint64_t) *claim;
     uint64_t queued; /* MPI pools: the job's number at its worker instead */
 
-    /* Guarded by the executor's queue lock. */
+    /* Owned by the executor's queue: guarded by its lock (the thread
+     * pool: written before the push that publishes f, see thread_pool.c). */
     struct cf_future *next;
 
     /* The items, then in the same allocation the trace times (if any) and
