@@ -152,10 +152,40 @@ void cf_executor_free(cf_executor *ex) {
 
 int cf__submit_future(cf_executor *ex, cf_future *f) {
     if (f->traced) cf__trace(f)->times.submit = cf_now_ns();
-    cf_future_ref(f); /* the executor's reference, dropped when done */
+    /* The executor's reference, dropped when done. No other thread sees f
+     * before ops->submit publishes it: a plain store, not a locked add. */
+    int refs = atomic_load_explicit(&f->refs, memory_order_relaxed);
+    atomic_store_explicit(&f->refs, refs + 1, memory_order_relaxed);
     int r = ex->ops->submit(ex, f);
-    if (r) atomic_fetch_sub_explicit(&f->refs, 1, memory_order_relaxed);
+    if (r) atomic_store_explicit(&f->refs, refs, memory_order_relaxed);
     return r;
+}
+
+int cf__submit_futures(cf_executor *ex, cf_future *const *fs, size_t n, size_t *done) {
+    *done = 0;
+    if (!ex->ops->submit_many) {
+        for (; *done < n; ++*done) {
+            int r = cf__submit_future(ex, fs[*done]);
+            if (r) return r;
+        }
+        return 0;
+    }
+    int64_t now = ex->opts.trace ? cf_now_ns() : 0;
+    for (size_t i = 0; i < n; i++) { /* unshared yet: plain stores, as above */
+        if (fs[i]->traced) cf__trace(fs[i])->times.submit = now;
+        int refs = atomic_load_explicit(&fs[i]->refs, memory_order_relaxed);
+        atomic_store_explicit(&fs[i]->refs, refs + 1, memory_order_relaxed);
+    }
+    int r = ex->ops->submit_many(ex, fs, n);
+    if (r) {
+        for (size_t i = 0; i < n; i++) {
+            int refs = atomic_load_explicit(&fs[i]->refs, memory_order_relaxed);
+            atomic_store_explicit(&fs[i]->refs, refs - 1, memory_order_relaxed);
+        }
+        return r;
+    }
+    *done = n;
+    return 0;
 }
 
 int cf_submit(cf_executor *ex, const cf_task *task, const void *in, size_t in_len,

@@ -155,7 +155,8 @@ struct cf_future {
      * at its worker. */
     uint64_t queued;
 
-    /* Guarded by the executor's queue lock. */
+    /* Owned by the executor's queue: guarded by its lock (the thread
+     * pool: written before the push that publishes f, see thread_pool.c). */
     struct cf_future *next;
 
     /* The items, then in the same allocation the trace times (if any) and
@@ -319,6 +320,9 @@ typedef struct cf_ops {
      * worker; returns 1 if the answer is still to come (await it with
      * cf__future_await_decision), 0 if f is already decided. */
     int (*ask_cancel)(cf_executor *ex, cf_future *f);
+    /* Several new futures at once, in order, all or none (each takes its
+     * extra ref). NULL: one submit each. */
+    int (*submit_many)(cf_executor *ex, cf_future *const *fs, size_t n);
 } cf_ops;
 
 struct cf_executor {
@@ -360,6 +364,11 @@ extern int (*cf__mpi_new)(const cf_options *o, cf_executor **out);
 /* Hands a new future (refs 1, the caller's) to the executor, which takes a
  * second reference. Returns 0 or an error (then f is untouched). */
 int cf__submit_future(cf_executor *ex, cf_future *f);
+
+/* The same for fs[0..n), in order (map's chunks): *done says how many the
+ * executor took (the first ones); the others are untouched. Returns 0 if
+ * it took all, else its error. */
+int cf__submit_futures(cf_executor *ex, cf_future *const *fs, size_t n, size_t *done);
 
 /* ---- worker identity and deadlock detection (deadlock.c) -------------- */
 

@@ -87,10 +87,17 @@ static void pop(cf_map_iter *m) {
     m->qlen--;
 }
 
-/* Reads up to chunksize inputs and submits them as one future. Returns 0
- * (also when no input was left) or an error. */
-static int submit_chunk(cf_map_iter *m) {
+/* Up to BATCH chunks are made and queued in the ring before fill() hands
+ * them to an executor that takes several at once (ops->submit_many): the
+ * thread pool takes a batch with one push and one wake-up, not one per
+ * chunk. Other executors get each chunk as soon as it is made. */
+#define BATCH 32
+
+/* Reads up to chunksize inputs into one future at the ring's end, not yet
+ * submitted; *made: whether there was any input. Returns 0 or an error. */
+static int make_chunk(cf_map_iter *m, int *made) {
     size_t k = 0;
+    *made = 0;
     m->scratch.len = 0;
     while (!m->in_done && k < (size_t)m->chunksize) {
         const void *d = NULL;
@@ -127,20 +134,46 @@ static int submit_chunk(cf_map_iter *m) {
     cf_future *f = cf__future_new(m->ex, m->task, k, m->ptr, m->len);
     if (!f) return CF_ENOMEM;
     int r = push(m, f);
-    if (!r) r = cf__submit_future(m->ex, f);
     if (r) {
-        if (m->qlen && *at(m, m->qlen - 1) == f) m->qlen--;
         cf__future_unref(f);
+        return r;
     }
+    *made = 1;
+    return 0;
+}
+
+/* Submits the last n chunks of the ring; those the executor refused leave
+ * the ring. Returns 0 or the executor's error. */
+static int submit_last(cf_map_iter *m, size_t n) {
+    cf_future *fs[BATCH] = {NULL};
+    for (size_t i = 0; i < n; i++)
+        fs[i] = *at(m, m->qlen - n + i);
+    size_t done = 0;
+    int r = cf__submit_futures(m->ex, fs, n, &done);
+    for (size_t i = done; i < n; i++)
+        cf__future_unref(fs[i]);
+    m->qlen -= n - done;
     return r;
 }
 
 static int fill(cf_map_iter *m) {
+    size_t n = 0; /* made, not yet submitted */
+    size_t batch = m->ex->ops->submit_many ? BATCH : 1;
+    int r = 0;
     while (!m->in_done && (m->buffersize <= 0 || m->qlen < (size_t)m->buffersize)) {
-        int r = submit_chunk(m);
-        if (r) return r;
+        int made;
+        if ((r = make_chunk(m, &made)) != 0) break;
+        n += (size_t)made;
+        if (n == batch) {
+            if ((r = submit_last(m, n)) != 0) return r;
+            n = 0;
+        }
     }
-    return 0;
+    if (n) {
+        int e = submit_last(m, n);
+        if (!r) r = e;
+    }
+    return r;
 }
 
 void cf_map_free(cf_map_iter *m) {
