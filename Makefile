@@ -88,8 +88,10 @@ MPI_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(wildcard lib/mpi/*.c))
 $(MPI_OBJ): CFLAGS += $(shell pkg-config --cflags-only-I ompi-c | sed 's/-I/-isystem /g')
 $(LIBMPIA): $(MPI_OBJ)
 	$(AR) rcs $@ $^
+# test_mpi_pool: the Check tests, and the scenarios rank 0 runs under mpiexec.
+$(BUILD)/tests/test_mpi_pool: $(BUILD)/tests/mpi_scenarios.o
 $(MPI_BINS): $(BUILD)/%: $(BUILD)/%.o $(LIBMPIA) $(LIBA)
-	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) $(if $(findstring /tests/,$@),$(TEST_LIBS)) $(MPI_LIBS) $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $(filter %.o,$^) $(filter %.a,$^) $(PKG_LIBS) $(if $(findstring /tests/,$@),$(TEST_LIBS)) $(MPI_LIBS) $(LDLIBS) -o $@
 
 # Each test binary runs on its own; Check kills a test after CK_DEFAULT_TIMEOUT.
 # test_mpi_pool runs its pools alone (spawned workers) and under $(MPIEXEC) itself;

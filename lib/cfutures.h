@@ -2,9 +2,10 @@
  *
  * One API whatever the executor kind: a sequential executor (runs each task
  * in the caller, for baselines), a thread pool and a process pool (workers
- * forked from the caller, or from a fork server: cf_start_method). A task is a registered function that takes bytes and gives back
- * bytes plus an int status, so the same task runs unchanged on every kind and
- * its input, output and error cross the process boundary.
+ * forked from the caller, or from a fork server: cf_start_method). A task
+ * is a registered function that takes bytes and gives back bytes plus an
+ * int status, so the same task runs unchanged on every kind and its input,
+ * output and error cross the process boundary.
  *
  * Conventions: a function returning int that can fail returns a negative
  * code on failure: one of the CF_E* codes its comment lists, or -errno
@@ -61,11 +62,10 @@ extern "C" {
 /* Every error code, its value and its text: one list that makes the CF_E*
  * constants, cf_err_name() and cf_strerror() (libuv's UV_ERRNO_MAP). The
  * values sit far from errno's (< 4000 on every system), so a system error
- * travels as -errno beside them: a call that fails because the system
- * refused (a pipe, a thread, a process) returns that -errno (-EMFILE,
- * -EAGAIN), and cf_strerror()/cf_err_name() describe it too. errno itself
- * is never part of a result. -4012 was CF_EPROTO: a malformed message from
- * a worker breaks the pool (CF_EBROKEN, saying so), so no call returned it. */
+ * travels as -errno beside them (-EMFILE, -EAGAIN: the conventions above),
+ * and cf_strerror()/cf_err_name() describe it too. -4012 was CF_EPROTO: a
+ * malformed message from a worker breaks the pool (CF_EBROKEN, saying so),
+ * so no call returned it. */
 #define CF_ERRNO_MAP(XX)                                                                           \
     XX(CF_EOF, -4001, "no more items")                                                             \
     XX(CF_ETASK, -4002, "the task failed")                                                         \
@@ -128,12 +128,11 @@ typedef int (*cf_task_fn)(const void *in, size_t in_len, cf_out *out);
  * function. Obtain with cf_task_register() or cf_task_find(). */
 typedef struct cf_task cf_task;
 
-/* Registers `fn` under `name` (copied) and returns its handle, or NULL if
- * out of memory or name is NULL or "" or fn NULL. Registering the same
- * name again with the same function returns the first handle; with
- * another function, NULL. Register before
- * creating process pools: workers know the tasks the parent knew at fork.
- * Thread-safe. Handles live until the process ends. */
+/* Registers `fn` under `name` (copied) and returns its handle, or NULL if out
+ * of memory or name is NULL or "" or fn NULL. Registering the same name again
+ * with the same function returns the first handle; with another function, NULL.
+ * Register before creating process pools: workers know the tasks the parent
+ * knew at fork. Thread-safe. Handles live until the process ends. */
 CF_EXTERN const cf_task *cf_task_register(const char *name, cf_task_fn fn);
 
 /* The registered task called `name`, or NULL. */
@@ -190,44 +189,38 @@ typedef int (*cf_init_fn)(void *arg);
  * only the forking thread: a mutex another thread of the program held then
  * (its own, the allocator's, OpenSSL's or libcurl's) stays held in the
  * worker for ever, and a task that takes it hangs. CF_START_AUTO forks only
- * where that cannot happen and asks the fork server otherwise. */
+ * where that cannot happen and asks the fork server otherwise.
+ *
+ * CF_START_AUTO, the default: CF_START_FORK while no thread runs but the
+ * library's own and the one program thread that makes the pool (or, at a
+ * worker's replacement, owns it); CF_START_FORKSERVER where other threads
+ * run. Decided at the pool's creation and again at each replacement, so one
+ * pool may hold workers of both kinds: a program that starts threads and
+ * reads its own memory in tasks should choose explicitly. A non-NULL
+ * initarg with initarg_len 0 cannot cross to the fork server: such a pool
+ * always forks. So does one whose fork server cannot start (the program
+ * dlopen-ed libcfutures). Both warn as CF_START_FORK does.
+ * cf_executor_start_method() tells which was used last.
+ *
+ * CF_START_FORK: fork this process: workers see its memory as it was at the
+ * fork (globals, initarg); each start costs in proportion to that memory.
+ * With other threads running it still forks, and writes one line to stderr
+ * the first time in the process (as Python 3.12's DeprecationWarning),
+ * unless fork_warning_off: the only output the library ever makes.
+ *
+ * CF_START_FORKSERVER, Python 3.14's default on Linux: fork a small server
+ * process that runs this program again (exec of /proc/self/exe, started
+ * once per process: cf_forkserver_start): starts cost the same whatever
+ * this process has grown to. Workers see the program as it starts up, not
+ * this process's memory: tasks cross by name (register them before creating
+ * the pool), the initializer by its address in the program or a library,
+ * initarg as initarg_len bytes. A task the server's copy cannot find (code
+ * made at run time) fails with CF_ENOTASK; such an initializer breaks the
+ * pool as a failing one. */
 typedef enum cf_start_method {
-    CF_START_AUTO = 0,      /* the default: CF_START_FORK while no thread runs
-                               but the library's own and the one program
-                               thread that makes the pool (or, at a worker's
-                               replacement, owns it); CF_START_FORKSERVER
-                               where other threads run. Decided at the pool's
-                               creation and again at each replacement, so one
-                               pool may hold workers of both kinds: a program
-                               that starts threads and reads its own memory
-                               in tasks should choose explicitly. A non-NULL
-                               initarg with initarg_len 0 cannot cross to the
-                               fork server: such a pool always forks. So does
-                               one whose fork server cannot start (the
-                               program dlopen-ed libcfutures). Both warn as
-                               CF_START_FORK does. cf_executor_start_method()
-                               tells which was used last */
-    CF_START_FORK = 1,      /* fork this process: workers see its memory as it
-                               was at the fork (globals, initarg); each start
-                               costs in proportion to that memory. With other
-                               threads running it still forks, and writes one
-                               line to stderr the first time in the process
-                               (as Python 3.12's DeprecationWarning), unless
-                               fork_warning_off: the only output the library
-                               ever makes */
-    CF_START_FORKSERVER = 2 /* fork a small server process that runs this
-                               program again (exec of /proc/self/exe, started
-                               once per process: cf_forkserver_start): starts
-                               cost the same whatever this process has grown
-                               to. Workers see the program as it starts up, not
-                               this process's memory: tasks cross by name
-                               (register them before creating the pool), the
-                               initializer by its address in the program or a
-                               library, initarg as initarg_len bytes. A task
-                               the server's copy cannot find (code made at run
-                               time) fails with CF_ENOTASK; such an initializer
-                               breaks the pool as a failing one. As Python
-                               3.14's default on Linux */
+    CF_START_AUTO = 0,
+    CF_START_FORK = 1,
+    CF_START_FORKSERVER = 2
 } cf_start_method;
 
 /* Optional settings; zero them (CF_OPTIONS_INIT) and set what you need. */
@@ -235,34 +228,27 @@ typedef struct cf_options {
     int max_workers;                /* 0: Python's default for the kind */
     cf_init_fn initializer;         /* NULL: none */
     void *initarg;                  /* passed to initializer */
-    int max_tasks_per_child;        /* process pools: replace a worker after this
-                                       many messages (a chunk counts once); 0: never */
-    double task_timeout;            /* process pools: a task whose own run in the
-                                       worker (from the moment the worker starts it,
-                                       not counting the initializer nor time queued)
-                                       lasts longer than this many seconds fails
-                                       with CF_ETIMEDOUT and its worker is killed and
-                                       replaced; <= 0 or +inf: none; NaN: CF_EINVAL */
+    int max_tasks_per_child;        /* process pools: replace a worker after this many messages (a
+                                       chunk counts once); 0: never */
+    double task_timeout;            /* process pools: a task whose own run in the worker (from the
+                                       moment the worker starts it, not counting the initializer nor
+                                       time queued) lasts longer than this many seconds fails with
+                                       CF_ETIMEDOUT and its worker is killed and replaced; <= 0 or
+                                       +inf: none; NaN: CF_EINVAL */
     int trace;                      /* record per-task times (cf_future_times) */
-    double gil_interval;            /* thread pools: > 0 runs every task under the
-                                       emulated GIL (see cf_gil_check) with this
-                                       switch interval in seconds (Python: 0.005);
-                                       0: no GIL; NaN or negative: CF_EINVAL */
-    const char *thread_name_prefix; /* workers are named PREFIX-N (threads:
-                                pthread_setname_np; processes: prctl
-                                PR_SET_NAME; cut to 15 bytes) so that top -H,
-                                gdb and perf tell them apart; NULL: "cf-thread"
-                                or "cf-proc"; the string is copied */
-    cf_start_method start_method;   /* process pools (0: CF_START_AUTO); other
-                                       values: CF_EINVAL */
-    size_t initarg_len;             /* a fork-server worker's initializer gets
-                                       a copy of initarg[0..initarg_len) (at
-                                       most 64 KiB); with CF_START_FORKSERVER a
-                                       non-NULL initarg with 0 here is
-                                       CF_EINVAL. A forked worker gets initarg
-                                       as is */
-    int fork_warning_off;           /* 1: no warning when a pool forks with
-                                       other threads running */
+    double gil_interval;            /* thread pools: > 0 runs every task under the emulated GIL (see
+                                       cf_gil_check) with this switch interval in seconds (Python:
+                                       0.005); 0: no GIL; NaN or negative: CF_EINVAL */
+    const char *thread_name_prefix; /* workers are named PREFIX-N (threads: pthread_setname_np;
+                                       processes: prctl PR_SET_NAME; cut to 15 bytes) so that
+                                       top -H, gdb and perf tell them apart; NULL: "cf-thread" or
+                                       "cf-proc"; copied */
+    cf_start_method start_method;   /* process pools (0: CF_START_AUTO); other values: CF_EINVAL */
+    size_t initarg_len;             /* a fork-server worker's initializer gets a copy of
+                                       initarg[0..initarg_len) (at most 64 KiB); with
+                                       CF_START_FORKSERVER a non-NULL initarg with 0 here is
+                                       CF_EINVAL. A forked worker gets initarg as is */
+    int fork_warning_off;           /* 1: no warning when a pool forks with other threads running */
 } cf_options;
 
 #define CF_OPTIONS_INIT                                                                            \
@@ -288,35 +274,33 @@ CF_EXTERN long cf_forkserver_pid(void);
  * CPUs this process may run on (sched_getaffinity). */
 CF_EXTERN int cf_default_workers(cf_kind kind);
 
-/* Creates an executor of `kind` (opts may be NULL) and stores it in *out
- * (NULL on failure). Pools start all their workers now. Returns 0,
- * CF_EINVAL (out NULL, a bad option, an unknown kind, CF_MPI without
- * libcfutures_mpi), CF_ENOMEM, or -errno where a thread, pipe, process,
- * mapping or the fork server could not be made (-EAGAIN, -EMFILE, and
- * -E2BIG: the registered tasks do not fit one fork-server request). CF_MPI
- * returns more: see cfutures_mpi.h. The caller owns the executor:
- * cf_executor_free(). */
+/* Creates an executor of `kind` (opts may be NULL) and stores it in *out (NULL
+ * on failure). Pools start all their workers now. Returns 0, CF_EINVAL (out
+ * NULL, a bad option, an unknown kind, CF_MPI without libcfutures_mpi),
+ * CF_ENOMEM, or -errno where a thread, pipe, process, mapping or the fork
+ * server could not be made (-EAGAIN, -EMFILE, and -E2BIG: the registered tasks
+ * do not fit one fork-server request). CF_MPI returns more: see cfutures_mpi.h.
+ * The caller owns the executor: cf_executor_free(). */
 CF_EXTERN int cf_executor_new(cf_kind kind, const cf_options *opts, cf_executor **out);
 
 /* The executor's kind and number of workers. */
 CF_EXTERN cf_kind cf_executor_kind(const cf_executor *ex);
+CF_EXTERN int cf_executor_workers(const cf_executor *ex);
 
 /* The start method a process pool used for its latest worker: CF_START_FORK
  * or CF_START_FORKSERVER (CF_START_AUTO resolved); CF_START_AUTO for the
  * other kinds, which start no process. */
 CF_EXTERN cf_start_method cf_executor_start_method(const cf_executor *ex);
 
-/* The CPU time (user and system, in ns) of this pool's worker processes
- * that have ended and were not this process's children: those the fork
- * server started, reaped by it, whose time getrusage(RUSAGE_CHILDREN)
- * never sees (it sees forked workers'). So self + children + this is the
- * CPU a pool's run cost. 0 for every other kind. Returns 0, or CF_EINVAL
- * for a NULL argument. */
+/* The CPU time (user and system, in ns) of this pool's worker processes that
+ * have ended and were not this process's children: those the fork server
+ * started, reaped by it, whose time getrusage(RUSAGE_CHILDREN) never sees (it
+ * sees forked workers'). So self + children + this is the CPU a pool's run
+ * cost. 0 for every other kind. Returns 0, or CF_EINVAL for a NULL argument. */
 CF_EXTERN int cf_executor_unseen_cpu(const cf_executor *ex, int64_t *user_ns, int64_t *sys_ns);
 
 /* "auto", "fork", "forkserver"; NULL for a value not in the enum. */
 CF_EXTERN const char *cf_start_method_name(cf_start_method m);
-CF_EXTERN int cf_executor_workers(const cf_executor *ex);
 
 /* Stops accepting tasks. With cancel_futures, cancels every task not yet
  * started. With wait, returns only once every started task has finished and
@@ -347,12 +331,11 @@ CF_EXTERN void cf_executor_free(cf_executor *ex);
 
 typedef struct cf_future cf_future;
 
-/* Schedules task(in[0..in_len)) (the bytes are copied) and stores a new
- * future in *out, owned by the caller (cf_future_free). On the sequential
- * executor the task runs now, inside this call. Returns 0, CF_ESHUTDOWN,
- * CF_EBROKEN, CF_EINVAL (out, ex or task NULL, or in NULL with in_len >
- * 0), CF_ENOMEM or CF_ETOOBIG (in_len > CF_MAX_BYTES); *out is NULL on
- * failure. */
+/* Schedules task(in[0..in_len)) (the bytes are copied) and stores a new future
+ * in *out, owned by the caller (cf_future_free). On the sequential executor the
+ * task runs now, inside this call. Returns 0, CF_ESHUTDOWN, CF_EBROKEN,
+ * CF_EINVAL (out, ex or task NULL, or in NULL with in_len > 0), CF_ENOMEM or
+ * CF_ETOOBIG (in_len > CF_MAX_BYTES); *out is NULL on failure. */
 CF_EXTERN int cf_submit(cf_executor *ex, const cf_task *task, const void *in, size_t in_len, cf_future **out);
 
 /* Drops the caller's reference. A future still running keeps working and
@@ -379,11 +362,10 @@ CF_EXTERN int cf_future_wait(cf_future *f, double timeout);
 
 /* The outcome of a done future, one of exactly these: 0 success, CF_ETASK,
  * CF_ECANCELLED, CF_EBROKEN, CF_ETIMEDOUT; CF_EINVAL while not done (or f
- * NULL). Never
- * blocks. A failure the executor meets while delivering a task (out of
- * memory copying it or its result, a task name a worker process does not
- * know) is CF_ETASK, with that CF_E* code as the item's status and a
- * message saying which. */
+ * NULL). Never blocks. A failure the executor meets while delivering a task
+ * (out of memory copying it or its result, a task name a worker process
+ * does not know) is CF_ETASK, with that CF_E* code as the item's status and
+ * a message saying which. */
 CF_EXTERN int cf_future_outcome(const cf_future *f);
 
 /* For a future that is done: the task's own non-zero status (0 if it
@@ -395,11 +377,10 @@ CF_EXTERN int cf_future_outcome(const cf_future *f);
 CF_EXTERN int cf_future_error(const cf_future *f, const char **msg);
 
 /* Cancels the future if no worker has started it: returns 1 if it is (now)
- * cancelled, 0 if it is running or done (or f is NULL): never an error
- * code. Waiters and callbacks are told.
- * On a process pool this holds for work already sent to a worker process
- * but not yet begun there (the worker then skips it); on an MPI pool too,
- * where cancel waits for that worker's answer. */
+ * cancelled, 0 if it is running or done (or f is NULL): never an error code.
+ * Waiters and callbacks are told. On a process pool this holds for work already
+ * sent to a worker process but not yet begun there (the worker then skips it);
+ * on an MPI pool too, where cancel waits for that worker's answer. */
 CF_EXTERN int cf_future_cancel(cf_future *f);
 
 /* State queries, never blocking. */
@@ -407,13 +388,12 @@ CF_EXTERN int cf_future_done(const cf_future *f);      /* finished, failed or ca
 CF_EXTERN int cf_future_running(const cf_future *f);   /* started, not done */
 CF_EXTERN int cf_future_cancelled(const cf_future *f); /* cancelled */
 
-/* Called once when the future is done, with the future and `arg`: in the
- * thread that completes it (a thread pool's worker; a process pool's
- * manager thread), or at once in the caller if it is already done. Must
- * not block for long; may call any cf_future_* query and submit more work,
- * but not shut down its executor with wait (CF_EDEADLK) nor free it.
- * Callbacks run in the order added. Returns 0, CF_EINVAL (f or fn NULL)
- * or CF_ENOMEM. */
+/* Called once when the future is done, with the future and `arg`: in the thread
+ * that completes it (a thread pool's worker; a process pool's manager thread),
+ * or at once in the caller if it is already done. Must not block for long; may
+ * call any cf_future_* query and submit more work, but not shut down its
+ * executor with wait (CF_EDEADLK) nor free it. Callbacks run in the order
+ * added. Returns 0, CF_EINVAL (f or fn NULL) or CF_ENOMEM. */
 typedef void (*cf_done_fn)(cf_future *f, void *arg);
 CF_EXTERN int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg);
 
@@ -469,8 +449,8 @@ typedef enum cf_return_when {
  * Returns the number of done futures (>= 0), or CF_EDEADLK, CF_EINVAL (NaN
  * timeout, NULL future, fs NULL with n > 0, `when` not in the enum),
  * CF_ENOMEM, or -errno (a condition variable could not be made). Running
- * out of time is not an error: compare the count with n (the unfinished are n minus it). A future listed twice is
- * counted at each place it is listed. */
+ * out of time is not an error: compare the count with n (the unfinished
+ * are n minus it). A future listed twice is counted at each place. */
 CF_EXTERN int cf_wait(cf_future *const *fs, size_t n, double timeout, cf_return_when when,
             unsigned char *done);
 
@@ -482,8 +462,8 @@ typedef struct cf_as_completed cf_as_completed;
  * with the index of its first place, as Python's set(fs). `timeout` counts
  * from the first cf_as_completed_next(), as in Python, where as_completed
  * is a generator whose body (and clock) starts at the first next(); map's
- * timeout, by contrast, counts from the cf_map call. Returns 0, CF_ENOMEM, CF_EINVAL (out NULL,
- * NaN timeout, NULL future, fs NULL with n > 0). */
+ * timeout, by contrast, counts from the cf_map call. Returns 0, CF_ENOMEM,
+ * CF_EINVAL (out NULL, NaN timeout, NULL future, fs NULL with n > 0). */
 CF_EXTERN int cf_as_completed_new(cf_future *const *fs, size_t n, double timeout, cf_as_completed **out);
 
 /* Stores the next completed future (borrowed) and its index in fs in *f and
@@ -521,15 +501,14 @@ typedef struct cf_map_options {
 
 typedef struct cf_map_iter cf_map_iter;
 
-/* Applies `task` to every input given by input(arg, i) for i = 0, 1, ...
- * until it returns CF_EOF. Results come back in input order through
- * cf_map_next(). opts may be NULL. Returns 0 and the iterator in *out, or
- * CF_ESHUTDOWN, CF_EBROKEN, CF_EINVAL (out, ex, task or input NULL;
- * negative chunksize or buffersize; NaN timeout) or CF_ENOMEM. An error
- * met reading the inputs -- the input function's own, CF_ETOOBIG (an
- * input over CF_MAX_BYTES), CF_EINVAL (NULL data with len > 0) -- ends
- * the inputs there and comes from cf_map_next() after the results of the
- * inputs before it. */
+/* Applies `task` to every input given by input(arg, i) for i = 0, 1, ... until
+ * it returns CF_EOF. Results come back in input order through cf_map_next().
+ * opts may be NULL. Returns 0 and the iterator in *out, or CF_ESHUTDOWN,
+ * CF_EBROKEN, CF_EINVAL (out, ex, task or input NULL; negative chunksize or
+ * buffersize; NaN timeout) or CF_ENOMEM. An error met reading the inputs -- the
+ * input function's own, CF_ETOOBIG (an input over CF_MAX_BYTES), CF_EINVAL
+ * (NULL data with len > 0) -- ends the inputs there and comes from
+ * cf_map_next() after the results of the inputs before it. */
 CF_EXTERN int cf_map(cf_executor *ex, const cf_task *task, cf_input_fn input, void *arg,
            const cf_map_options *opts, cf_map_iter **out);
 
@@ -541,16 +520,15 @@ CF_EXTERN int cf_map_array(cf_executor *ex, const cf_task *task, const void *con
                  size_t n, const cf_map_options *opts, cf_map_iter **out);
 
 /* The next result in input order. Returns 0 with *data and *len set (valid
- * until the next call or cf_map_free), CF_EOF after the last, CF_ETASK
- * (this item failed: cf_map_error() tells why; iteration may go on),
- * CF_ETIMEDOUT once when the map's deadline passes before the next result:
- * as in Python, every call not yet started is then cancelled and the
- * iteration is over (later calls return CF_EOF; calls already running
- * finish, and cf_map_free waits for them), CF_EBROKEN, CF_ECANCELLED,
- * CF_EDEADLK, CF_EINVAL (m NULL), or once, after the last result before
- * it, an error met reading or submitting the inputs (see cf_map: the
- * input function's, CF_ETOOBIG, CF_EINVAL; with buffersize > 0 also
- * CF_ENOMEM, CF_ESHUTDOWN, CF_EBROKEN). */
+ * until the next call or cf_map_free), CF_EOF after the last, CF_ETASK (this
+ * item failed: cf_map_error() tells why; iteration may go on), CF_ETIMEDOUT
+ * once when the map's deadline passes before the next result: as in Python,
+ * every call not yet started is then cancelled and the iteration is over (later
+ * calls return CF_EOF; calls already running finish, and cf_map_free waits for
+ * them), CF_EBROKEN, CF_ECANCELLED, CF_EDEADLK, CF_EINVAL (m NULL), or once,
+ * after the last result before it, an error met reading or submitting the
+ * inputs (see cf_map: the input function's, CF_ETOOBIG, CF_EINVAL; with
+ * buffersize > 0 also CF_ENOMEM, CF_ESHUTDOWN, CF_EBROKEN). */
 CF_EXTERN int cf_map_next(cf_map_iter *m, const void **data, size_t *len);
 
 /* For the item cf_map_next() just returned: its status and message (as

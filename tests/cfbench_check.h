@@ -236,4 +236,53 @@ static inline void cb_expect_refused(const cb_outcome *o, const char *names, con
     ck_assert_msg(o->out[0] == '\0', "%s: printed on stdout: %s", what, o->out);
 }
 
+/* ---- what cfbench wrote ------------------------------------------------ */
+
+/* Checks that text is whole CSV lines, each with as many fields as the
+ * header (no field here is quoted), and returns the number of rows after
+ * the header. */
+static inline size_t cb_csv_rows(const char *text, const char *what) {
+    size_t rows = 0, commas = 0, fields = 0;
+    const char *p = text;
+    ck_assert_msg(*p != '\0', "%s is empty", what);
+    for (; *p; p++) {
+        if (*p == ',') commas++;
+        if (*p != '\n') continue;
+        if (rows == 0) fields = commas + 1;
+        ck_assert_msg(commas + 1 == fields, "%s: line %zu has %zu fields, want %zu", what, rows + 1,
+                      commas + 1, fields);
+        commas = 0;
+        rows++;
+    }
+    ck_assert_msg(p[-1] == '\n', "%s: the last line is cut short", what);
+    return rows - 1;
+}
+
+/* Index of the column called `name` in the header that starts text. */
+static inline int cb_col(const char *text, const char *name) {
+    size_t n = strlen(name);
+    int k = 0;
+    for (const char *p = text; *p && *p != '\n'; k++) {
+        size_t len = strcspn(p, ",\n");
+        if (len == n && strncmp(p, name, n) == 0) return k;
+        p += len + (p[len] == ',');
+    }
+    ck_abort_msg("no column %s", name);
+    return -1;
+}
+
+/* Field k (0-based) of the CSV line starting at line, into buf. */
+static inline const char *cb_field(const char *line, int k, char *buf, size_t cap) {
+    for (; k > 0 && line != NULL; k--) {
+        line = strchr(line, ',');
+        if (line != NULL) line++;
+    }
+    ck_assert_ptr_nonnull(line);
+    size_t n = strcspn(line, ",\n");
+    ck_assert_uint_lt(n, cap);
+    memcpy(buf, line, n);
+    buf[n] = '\0';
+    return buf;
+}
+
 #endif

@@ -248,12 +248,30 @@ static inline int lt_initinfo(const void *in, size_t len, cf_out *out) {
 static const cf_task *lt_t_echo, *lt_t_fail, *lt_t_sq, *lt_t_sq5, *lt_t_sleep, *lt_t_gate,
     *lt_t_pidfile, *lt_t_whoami, *lt_t_crash, *lt_t_inc, *lt_t_gen, *lt_t_initinfo;
 
-static inline void lt_register_tasks(void) {
-    struct {
-        const cf_task **slot;
-        const char *name;
-        cf_task_fn fn;
-    } all[] = {
+/* A task of a test binary: its name, its function, and where its handle
+ * goes. */
+typedef struct lt_task_def {
+    const cf_task **slot;
+    const char *name;
+    cf_task_fn fn;
+} lt_task_def;
+
+/* Registers the n tasks of `all`, or with `find` looks them up: a second
+ * source file of a test binary whose main() registered them fills its own
+ * copies of the handles so. Exits if one is refused or missing. */
+static inline void lt_task_table(const lt_task_def *all, size_t n, int find) {
+    for (size_t i = 0; i < n; i++) {
+        *all[i].slot = find ? cf_task_find(all[i].name) : cf_task_register(all[i].name, all[i].fn);
+        if (*all[i].slot == NULL) {
+            fprintf(stderr, "cannot %s %s\n", find ? "find" : "register", all[i].name);
+            exit(1);
+        }
+    }
+}
+
+/* The tasks above, registered or found (lt_task_table). */
+static inline void lt_tasks(int find) {
+    const lt_task_def all[] = {
         {&lt_t_echo, "lt.echo", lt_echo},
         {&lt_t_fail, "lt.fail", lt_fail},
         {&lt_t_sq, "lt.sq", lt_sq},
@@ -267,13 +285,11 @@ static inline void lt_register_tasks(void) {
         {&lt_t_gen, "lt.gen", lt_gen},
         {&lt_t_initinfo, "lt.initinfo", lt_initinfo},
     };
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-        *all[i].slot = cf_task_register(all[i].name, all[i].fn);
-        if (*all[i].slot == NULL) {
-            fprintf(stderr, "cannot register %s\n", all[i].name);
-            exit(1);
-        }
-    }
+    lt_task_table(all, sizeof all / sizeof all[0], find);
+}
+
+static inline void lt_register_tasks(void) {
+    lt_tasks(0);
     /* Started here, the server's socket and pidfd are among the descriptors
      * a test counts before its first pool (a test's fork trades them for
      * its own), whether its pools ask the server (CF_START_FORKSERVER, or

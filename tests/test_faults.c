@@ -129,53 +129,6 @@ static char *err_text(void) {
     return cb_slurp(file_in(tmp, "stderr"), NULL);
 }
 
-/* Checks that text is whole CSV lines, each with as many fields as the
- * header (no field here is quoted), and returns the number of rows after
- * the header. */
-static size_t csv_rows(const char *text, const char *what) {
-    size_t rows = 0, commas = 0, fields = 0;
-    const char *p = text;
-    ck_assert_msg(*p != '\0', "%s is empty", what);
-    for (; *p; p++) {
-        if (*p == ',') commas++;
-        if (*p != '\n') continue;
-        if (rows == 0) fields = commas + 1;
-        ck_assert_msg(commas + 1 == fields, "%s: line %zu has %zu fields, want %zu", what, rows + 1,
-                      commas + 1, fields);
-        commas = 0;
-        rows++;
-    }
-    ck_assert_msg(p[-1] == '\n', "%s: the last line is cut short", what);
-    return rows - 1;
-}
-
-/* Index of the column called `name` in the header that starts text. */
-static int col(const char *text, const char *name) {
-    size_t n = strlen(name);
-    int k = 0;
-    for (const char *p = text; *p && *p != '\n'; k++) {
-        size_t len = strcspn(p, ",\n");
-        if (len == n && strncmp(p, name, n) == 0) return k;
-        p += len + (p[len] == ',');
-    }
-    ck_abort_msg("no column %s", name);
-    return -1;
-}
-
-/* Field k (0-based) of the CSV line starting at line, into buf. */
-static const char *field(const char *line, int k, char *buf, size_t cap) {
-    for (; k > 0 && line != NULL; k--) {
-        line = strchr(line, ',');
-        if (line != NULL) line++;
-    }
-    ck_assert_ptr_nonnull(line);
-    size_t n = strcspn(line, ",\n");
-    ck_assert_uint_lt(n, cap);
-    memcpy(buf, line, n);
-    buf[n] = '\0';
-    return buf;
-}
-
 /* Polls until path holds at least `lines` lines; fails after RUN_LIMIT_S. */
 static void wait_lines(const char *path, size_t lines) {
     for (int i = 0; i < RUN_LIMIT_S * 100; i++) {
@@ -289,16 +242,16 @@ START_TEST(test_bad_urls_fail_their_tasks_in_every_mode_and_write_nothing_outsid
 
     size_t len;
     char *csv = cb_slurp(file_in(out, "bench.csv"), &len);
-    ck_assert_uint_eq(csv_rows(csv, "bench.csv"), 4);
+    ck_assert_uint_eq(cb_csv_rows(csv, "bench.csv"), 4);
     char want_failed[16], want_tasks[16], buf[80], digest[80] = "";
     snprintf(want_failed, sizeof want_failed, "%d", nurl - good);
     snprintf(want_tasks, sizeof want_tasks, "%d", nurl);
     for (const char *line = strchr(csv, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
-        ck_assert_str_eq(field(line, col(csv, "ok"), buf, sizeof buf), "1");
-        ck_assert_str_eq(field(line, col(csv, "failed"), buf, sizeof buf), want_failed);
-        ck_assert_str_eq(field(line, col(csv, "tasks"), buf, sizeof buf), want_tasks);
-        if (digest[0] == '\0') field(line, col(csv, "digest"), digest, sizeof digest);
-        ck_assert_str_eq(field(line, col(csv, "digest"), buf, sizeof buf), digest);
+        ck_assert_str_eq(cb_field(line, cb_col(csv, "ok"), buf, sizeof buf), "1");
+        ck_assert_str_eq(cb_field(line, cb_col(csv, "failed"), buf, sizeof buf), want_failed);
+        ck_assert_str_eq(cb_field(line, cb_col(csv, "tasks"), buf, sizeof buf), want_tasks);
+        if (digest[0] == '\0') cb_field(line, cb_col(csv, "digest"), digest, sizeof digest);
+        ck_assert_str_eq(cb_field(line, cb_col(csv, "digest"), buf, sizeof buf), digest);
     }
     free(csv);
     /* The reason is told (for the first failed task). */
@@ -387,16 +340,16 @@ static void expect_rows_kept(const char *before, size_t before_len) {
     char *csv = cb_slurp(file_in(out, "bench.csv"), &len);
     ck_assert_uint_ge(len, before_len);
     ck_assert_msg(memcmp(csv, before, before_len) == 0, "rows measured before the signal changed");
-    size_t rows = csv_rows(csv, "bench.csv");
+    size_t rows = cb_csv_rows(csv, "bench.csv");
     free(csv);
 
     char *sum = cb_slurp(file_in(out, "summary.csv"), NULL);
     ck_assert_msg(sum[0] != '\0', "no summary.csv after the interruption");
     size_t reps = 0;
-    int reps_col = col(sum, "reps");
+    int reps_col = cb_col(sum, "reps");
     char buf[32];
     for (const char *line = strchr(sum, '\n'); line && line[1]; line = strchr(line + 1, '\n'))
-        reps += strtoul(field(line + 1, reps_col, buf, sizeof buf), NULL, 10);
+        reps += strtoul(cb_field(line + 1, reps_col, buf, sizeof buf), NULL, 10);
     ck_assert_uint_eq(reps, rows);
     free(sum);
 }
@@ -541,7 +494,7 @@ START_TEST(test_disk_filling_mid_run_keeps_earlier_rows_whole) {
     ck_assert_int_eq(run_cfbench(args, NULL), 0);
     size_t before_len;
     char *before = cb_slurp(file_in(out, "bench.csv"), &before_len);
-    ck_assert_uint_eq(csv_rows(before, "bench.csv"), 4);
+    ck_assert_uint_eq(cb_csv_rows(before, "bench.csv"), 4);
 
     /* Room for a fraction of one more row: the next write fails half-way. */
     spawn_opts so = {0, (long)before_len + 40, NULL};
@@ -558,7 +511,7 @@ START_TEST(test_disk_filling_mid_run_keeps_earlier_rows_whole) {
     free(after);
     ck_assert_int_eq(run_cfbench(args, NULL), 0);
     after = cb_slurp(file_in(out, "bench.csv"), &len);
-    ck_assert_uint_ge(csv_rows(after, "bench.csv"), 8);
+    ck_assert_uint_ge(cb_csv_rows(after, "bench.csv"), 8);
     free(after);
     free(before);
 }

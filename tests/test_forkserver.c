@@ -5,9 +5,9 @@
  * starts up, get tasks by name, the initializer by address and initarg as
  * bytes, and their exits come back through the server. CPython runs its
  * process pool tests once per start method (ProcessPoolForkserverMixin);
- * `make test` runs test_conformance and test_process_pool again with
- * CF_TEST_START_METHOD=forkserver for that, and this file covers what only
- * the fork server has.
+ * `make test` runs the test_conformance_* suites and test_process_pool
+ * again with CF_TEST_START_METHOD=forkserver for that, and this file covers
+ * what only the fork server has.
  */
 #include <sys/mman.h>
 

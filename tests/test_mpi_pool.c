@@ -2,53 +2,9 @@
  * CF_MPI, the same results as the sequential executor, the task-name check,
  * the initializer, cancel of work a worker holds (after a warm-up that
  * makes the pool send many tasks at once), a worker killed in mid-task,
- * idle workers that sleep, and both ways a pool finds its workers.
- *
- * Check forks each test, and Open MPI does not survive a fork after
- * MPI_Init, so the Check process itself never starts MPI: each test starts
- * it in its own child (alone: the pool spawns this binary as its workers),
- * and the mpiexec tests run `$MPIEXEC -n 3 <this binary> --scenario NAME`,
- * where rank 0 runs the scenario and ranks 1-2 serve. */
-#include "lib_check.h"
-
-#include "../lib/cfutures_mpi.h"
-
-/* Output: "rank slot pid". */
-static int mt_where(const void *in, size_t len, cf_out *out) {
-    (void)in, (void)len;
-    return lt_out_printf(out, "%d %d %ld", cf_mpi_world_rank(), cf_worker_index(),
-                         (long)getpid()) == 0
-               ? 0
-               : 99;
-}
-
-/* What the initializer saw: its argument's text (static data). */
-static char mt_init_seen[64] = "none";
-static const char mt_init_word[] = "static-arg";
-
-static int mt_init(void *arg) {
-    snprintf(mt_init_seen, sizeof mt_init_seen, "%s", arg ? (const char *)arg : "NULL");
-    return 0;
-}
-
-static int mt_initseen(const void *in, size_t len, cf_out *out) {
-    (void)in, (void)len;
-    return cf_out_set(out, mt_init_seen, strlen(mt_init_seen)) == 0 ? 0 : 99;
-}
-
-static const cf_task *mt_t_where, *mt_t_initseen;
-
-static void mt_register(void) {
-    lt_register_tasks();
-    mt_t_where = cf_task_register("mt.where", mt_where);
-    mt_t_initseen = cf_task_register("mt.initseen", mt_initseen);
-    if (!mt_t_where || !mt_t_initseen) exit(1);
-}
-
-static int mt_no_task(const void *in, size_t len, cf_out *out) {
-    (void)in, (void)len, (void)out;
-    return 0;
-}
+ * idle workers that sleep, and both ways a pool finds its workers
+ * (mpi_check.h says how the tests meet MPI). */
+#include "mpi_check.h"
 
 static cf_executor *mt_new(int workers) {
     cf_options o = CF_OPTIONS_INIT;
@@ -67,69 +23,6 @@ static long mt_read_pid(const char *path) {
     ck_assert_int_eq(fscanf(fp, "%ld", &pid), 1);
     fclose(fp);
     return pid;
-}
-
-/* CPU seconds (user + system) the process has used, or -1. */
-static double mt_cpu_secs(long pid) {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *fp = fopen(path, "r");
-    if (!fp) return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    fclose(fp);
-    buf[n] = '\0';
-    unsigned long ut, st;
-    const char *p = strrchr(buf, ')');
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* ---- shared by a spawned pool and mpiexec's: cancel, death ------------- */
-
-/* 2,000 no-op tasks: the pool learns that tasks are short, and a worker's
- * window grows to hundreds. */
-static int mt_warm_up(cf_executor *ex) {
-    for (int i = 0; i < 2000; i++) {
-        cf_future *f = NULL;
-        if (cf_submit(ex, lt_t_echo, NULL, 0, &f)) return 1;
-        cf_future_free(f);
-    }
-    cf_future *last = NULL;
-    int r = cf_submit(ex, lt_t_echo, NULL, 0, &last) || cf_future_result(last, 30, NULL, NULL);
-    cf_future_free(last);
-    return r;
-}
-
-/* After the warm-up, 20 tasks of 200 ms on 2 workers: 50 ms later at most
- * 2 have started, and cancel works on the rest, though the workers hold
- * them already. Writes what it saw to msg; returns 0 if that is right. */
-static int mt_cancel_after_warm_up(cf_executor *ex, char *msg, size_t n) {
-    enum { N = 20 };
-    cf_future *fs[N];
-    snprintf(msg, n, "warm-up failed");
-    if (mt_warm_up(ex)) return 1;
-    double t0 = lt_now();
-    for (int i = 0; i < N; i++)
-        if (cf_submit(ex, lt_t_sleep, "200", 3, &fs[i])) return 1;
-    lt_sleep_ms(50);
-    int running = 0, cancelled = 0, ran = 0, wrong = 0, c[N];
-    for (int i = 0; i < N; i++)
-        running += cf_future_running(fs[i]);
-    for (int i = 0; i < N; i++)
-        cancelled += c[i] = cf_future_cancel(fs[i]);
-    for (int i = 0; i < N; i++) {
-        const void *d = NULL;
-        int r = cf_future_result(fs[i], 30, &d, NULL);
-        if (c[i] ? r != CF_ECANCELLED : r != 0 || strcmp(d, "200")) wrong++;
-        ran += r == 0;
-        cf_future_free(fs[i]);
-    }
-    snprintf(msg, n, "after 50 ms %d of %d running; cancelled %d, ran %d, wrong %d, in %.2f s",
-             running, N, cancelled, ran, wrong, lt_now() - t0);
-    /* A worker runs one task at a time; the two running finish at 200 ms,
-     * so even a slow machine cancels most of the 18 that wait. */
-    return running > 2 || cancelled < 12 || wrong || cancelled + ran != N;
 }
 
 /* After the warm-up, kills the worker running a task (it wrote its pid to
@@ -158,164 +51,6 @@ static double mt_kill_after_warm_up(cf_executor *ex, const char *dir) {
     cf_future_free(other);
     return r == CF_EBROKEN ? took : -1;
 }
-
-/* ---- scenarios: rank 0 under mpiexec, outside Check ------------------- */
-
-/* Scenarios print what went wrong and return 1: no ck_assert here. */
-static cf_executor *sc_new(int workers) {
-    cf_options o = CF_OPTIONS_INIT;
-    o.max_workers = workers;
-    cf_executor *ex = NULL;
-    int r = cf_executor_new(CF_MPI, &o, &ex);
-    if (r) printf("cf_executor_new: %s: %s\n", cf_err_name(r), cf_mpi_last_error());
-    return ex;
-}
-
-static cf_future *sc_submit(cf_executor *ex, const cf_task *t, const char *s) {
-    cf_future *f = NULL;
-    int r = cf_submit(ex, t, s, strlen(s), &f);
-    if (r) printf("cf_submit: %s\n", cf_err_name(r));
-    return f;
-}
-
-/* Submit and map on the world workers; prints what ran where. */
-static int sc_basic(void) {
-    cf_executor *ex = sc_new(0);
-    if (!ex) return 1;
-    printf("workers %d\n", cf_executor_workers(ex));
-    cf_future *fs[8];
-    for (int i = 0; i < 8; i++)
-        if (cf_submit(ex, mt_t_where, NULL, 0, &fs[i])) return 1;
-    for (int i = 0; i < 8; i++) {
-        const void *d;
-        if (cf_future_result(fs[i], 30, &d, NULL)) return 1;
-        printf("where %s\n", (const char *)d);
-        cf_future_free(fs[i]);
-    }
-    char buf[100][8];
-    const void *in[100];
-    size_t len[100];
-    for (int i = 0; i < 100; i++) {
-        len[i] = (size_t)snprintf(buf[i], sizeof buf[i], "%d", i);
-        in[i] = buf[i];
-    }
-    cf_map_options mo = CF_MAP_OPTIONS_INIT;
-    mo.chunksize = 7;
-    cf_map_iter *m;
-    if (cf_map_array(ex, lt_t_sq, in, len, 100, &mo, &m)) return 1;
-    long sum = 0;
-    const void *d;
-    while (cf_map_next(m, &d, NULL) == 0)
-        sum += strtol(d, NULL, 10);
-    cf_map_free(m);
-    /* A pool made while this one holds the world workers spawns its own. */
-    cf_executor *beside = sc_new(1);
-    cf_future *w = beside ? sc_submit(beside, mt_t_where, "") : NULL;
-    if (!w || cf_future_result(w, 30, &d, NULL) || strncmp(d, "0 0 ", 4)) return 1;
-    printf("spawned beside: where %s\n", (const char *)d);
-    cf_future_free(w);
-    cf_executor_free(beside);
-    cf_executor_free(ex);
-    /* A later pool reuses the same world workers. */
-    ex = sc_new(1);
-    cf_future *f = ex ? sc_submit(ex, lt_t_sq, "12") : NULL;
-    if (!f || cf_future_result(f, 30, &d, NULL) || strcmp(d, "144")) return 1;
-    printf("second pool workers %d\n", cf_executor_workers(ex));
-    cf_future_free(f);
-    cf_executor_free(ex);
-    printf("sum %ld\nscenario basic ok\n", sum);
-    return 0;
-}
-
-/* Rank 0 knows a task the workers do not. */
-static int sc_names(void) {
-    if (!cf_task_register("mt.only_in_the_client", mt_no_task)) return 1;
-    cf_executor *ex = NULL;
-    int r = cf_executor_new(CF_MPI, NULL, &ex);
-    printf("names: %s: %s\n", cf_err_name(r), cf_mpi_last_error());
-    if (r == 0) cf_executor_free(ex);
-    return r == CF_ENOTASK ? 0 : 1;
-}
-
-/* Kills the rank running a task; prints how long until the client knew. */
-static int sc_kill(void) {
-    cf_executor *ex = sc_new(2);
-    char dir[] = "/tmp/cfmpi.XXXXXX", path[64];
-    if (!ex || !mkdtemp(dir)) return 1;
-    snprintf(path, sizeof path, "%s/pid", dir);
-    cf_future *f = sc_submit(ex, lt_t_pidfile, path);
-    FILE *fp = NULL;
-    long pid = 0;
-    if (!f || !LT_POLL((fp = fopen(path, "r")) != NULL, 20) || fscanf(fp, "%ld", &pid) != 1)
-        return 1;
-    fclose(fp);
-    unlink(path);
-    rmdir(dir);
-    printf("killing worker pid %ld\n", pid);
-    fflush(stdout);
-    double t0 = lt_now();
-    kill((pid_t)pid, SIGKILL);
-    int r = cf_future_result(f, 30, NULL, NULL);
-    const char *msg = "";
-    cf_future_error(f, &msg);
-    printf("after %.2f s: %s: %s\n", lt_now() - t0, cf_err_name(r), msg);
-    fflush(stdout);
-    cf_future_free(f);
-    cf_executor_free(ex);
-    return 0;
-}
-
-/* Prints the CPU share of each rank and of rank 0 over 3 idle seconds,
- * while a pool is idle and then between pools. */
-static int sc_idle(void) {
-    cf_executor *ex = sc_new(2);
-    long pids[2] = {0, 0};
-    for (int round = 0; ex && round < 50 && !(pids[0] && pids[1]); round++) {
-        cf_future *f = sc_submit(ex, mt_t_where, "");
-        const void *d;
-        int rank, slot;
-        long pid;
-        if (!f || cf_future_result(f, 30, &d, NULL) ||
-            sscanf(d, "%d %d %ld", &rank, &slot, &pid) != 3 || slot < 0 || slot > 1)
-            return 1;
-        pids[slot] = pid;
-        cf_future_free(f);
-    }
-    for (int phase = 0; phase < 2; phase++) {
-        if (phase == 1) cf_executor_free(ex);
-        lt_sleep_ms(1200);
-        double c0[3] = {mt_cpu_secs(pids[0]), mt_cpu_secs(pids[1]), mt_cpu_secs(getpid())};
-        lt_sleep_ms(3000);
-        double c1[3] = {mt_cpu_secs(pids[0]), mt_cpu_secs(pids[1]), mt_cpu_secs(getpid())};
-        printf("idle %s: rank 1 %.1f%%, rank 2 %.1f%%, rank 0 %.1f%%\n",
-               phase ? "between pools" : "pool", (c1[0] - c0[0]) / 3 * 100,
-               (c1[1] - c0[1]) / 3 * 100, (c1[2] - c0[2]) / 3 * 100);
-        for (int i = 0; i < 3; i++)
-            if ((c1[i] - c0[i]) / 3 > 0.05) return 1;
-    }
-    return 0;
-}
-
-/* Cancel after a warm-up, on the world workers. */
-static int sc_cancel(void) {
-    cf_executor *ex = sc_new(2);
-    char msg[256];
-    int bad = !ex || mt_cancel_after_warm_up(ex, msg, sizeof msg);
-    printf("cancel: %s\nscenario cancel %s\n", ex ? msg : "no pool", bad ? "failed" : "ok");
-    if (ex) cf_executor_free(ex);
-    return bad;
-}
-
-static int run_scenario(const char *name) {
-    if (!strcmp(name, "cancel")) return sc_cancel();
-    if (!strcmp(name, "idle")) return sc_idle();
-    if (!strcmp(name, "basic")) return sc_basic();
-    if (!strcmp(name, "names")) return sc_names();
-    if (!strcmp(name, "kill")) return sc_kill();
-    fprintf(stderr, "unknown scenario %s\n", name);
-    return 2;
-}
-
 /* Runs `$MPIEXEC -n 3 self --scenario name`, output in *out (malloc'd);
  * returns its wait status and the seconds it took in *secs. */
 static int mpiexec_scenario(const char *name, char **out, double *secs) {
@@ -828,10 +563,10 @@ START_TEST(test_mpiexec_cancel_after_warm_up) {
 END_TEST
 
 int main(int argc, char **argv) {
-    mt_register();
+    mt_tasks(0);
     /* Workers (spawned, or ranks > 0 under mpiexec) serve in here. */
     if (cf_mpi_serve_or_continue(&argc, &argv)) return 1;
-    if (argc == 3 && !strcmp(argv[1], "--scenario")) return run_scenario(argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "--scenario")) return mt_scenario(argv[2]);
 
     Suite *s = suite_create("mpi_pool");
     TCase *tc = tcase_create("alone");
