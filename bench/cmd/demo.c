@@ -87,24 +87,27 @@ static const lesson lessons[] = {
      3,
      2},
     {"tiny-tasks",
-     "prime: a pool loses when a task is smaller than the hand-off",
+     "prime: tasks of a few microseconds, threads, processes and chunksize",
      "prime",
      1,
-     "Each task checks whether one number is prime: a microsecond of work or\n"
-     "less. Do the pools win, and what does sending 64 numbers per message change?",
+     "Each task checks whether one number is prime: most take under a microsecond,\n"
+     "the few primes tens of microseconds. Do the pools win, and what does sending\n"
+     "64 numbers per message change?",
      {SEQ,
       {CF_THREAD, 0, 1, 0},
       {CF_THREAD, 0, 64, 0},
       {CF_PROCESS, 0, 1, 0},
       {CF_PROCESS, 0, 64, 0}},
      5,
-     "A task this small costs about as much to hand over as to run: the thread\n"
-     "pool gains little or loses, and the process pool, which also forks its\n"
-     "workers inside the timed run, loses. chunksize 64 pays the hand-off once\n"
-     "per 64 numbers. With --size quick the numbers are smaller and the loop\n"
+     "At this size the thread pool's hand-off (about 0.1 us a task, cfbench\n"
+     "overhead) is small beside the work, and threads win. The process pool\n"
+     "forks its workers inside the timed run, and its workers wait for tasks\n"
+     "already submitted (the stalls of cfbench run --trace's time budget): it\n"
+     "gains little. chunksize 64 sends 64 numbers per message. With --size\n"
+     "quick (numbers near 19000, a fraction of a microsecond each) the loop\n"
      "beats every pool.",
-     {{3, 0, 1.0, 0, "the process pool at chunksize 1 is slower than the loop"},
-      {3, 4, 1.3, 0, "chunksize 64 makes the process pool 1.3x faster or more"}},
+     {{0, 1, 1.3, 0, "threads beat the loop by 1.3x or more"},
+      {0, 3, 0, 1.3, "the process pool at chunksize 1 gains less than 1.3x"}},
      2,
      1},
     {"downloads",
@@ -132,9 +135,11 @@ static const lesson lessons[] = {
      "hold one lock while it computes, as CPython's threads hold the GIL?",
      {SEQ, {CF_THREAD, 0, 1, 0}, {CF_THREAD, 0, 1, 0.005}},
      3,
-     "Under the GIL only one thread computes at a time, and each hand-off of\n"
-     "the lock costs a wake-up: thread-gil is no faster than the loop, and\n"
-     "usually slower. Python's threads behave like this for pure-Python work.",
+     "Under the GIL only one thread computes at a time: every task takes the\n"
+     "lock, and cfbench run --trace's time budget puts thread-gil's time in\n"
+     "hand-off and stalls, workers waiting for it. thread-gil is no faster than\n"
+     "the loop, and usually slower. Python's threads behave like this for\n"
+     "pure-Python work.",
      {{2, 0, 0.9, 0, "threads under the GIL are not faster than the loop (within 10%)"}},
      1,
      2},
