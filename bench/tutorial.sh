@@ -67,7 +67,7 @@ step_mpi() {
     run_sh overhead-mpi "$cf overhead --impl c,mpi --tasks 20000 > $ref/overhead-mpi.csv && cat $ref/overhead-mpi.csv"
     for n in 2 3 4; do
         fresh mpi-n$n
-        run mpi-n$n $mpiexec -n $n $cf run --workload hash --mode loop,seq,process,mpi --out $ref/mpi-n$n
+        NO_COLOR=1 run mpi-n$n $mpiexec -n $n $cf run --workload hash --mode loop,seq,process,mpi --out $ref/mpi-n$n
     done
     # The model's whole-round prediction for 1..8 workers (tutorial §15).
     awk -F, -v P="$(nproc)" -f bench/mpi_predict.awk $ref/overhead-mpi.csv $ref/mpi-n2/summary.csv > $ref/mpi-predict.csv
