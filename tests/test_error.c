@@ -297,17 +297,20 @@ START_TEST(test_future_result_and_wait_error_paths) {
 }
 END_TEST
 
-static cf_future *waits_on; /* what the task below waits for */
+/* What the task below waits for. Atomic: the worker reads it after a file
+ * gate opens, which orders nothing that TSan can see. */
+static _Atomic(cf_future *) waits_on;
 
 /* Output: what waiting, from the pool's one worker, on a future queued
  * behind it gave: result, wait, cf_wait, as_completed_next. */
 static int wait_on_queued(const void *in, size_t len, cf_out *out) {
     (void)in, (void)len;
     cf_as_completed *it = NULL;
-    int a = cf_future_result(waits_on, CF_FOREVER, NULL, NULL);
-    int b = cf_future_wait(waits_on, CF_FOREVER);
-    int c = cf_wait(&waits_on, 1, CF_FOREVER, CF_ALL_COMPLETED, NULL);
-    int d = cf_as_completed_new(&waits_on, 1, CF_FOREVER, &it);
+    cf_future *f = atomic_load(&waits_on);
+    int a = cf_future_result(f, CF_FOREVER, NULL, NULL);
+    int b = cf_future_wait(f, CF_FOREVER);
+    int c = cf_wait(&f, 1, CF_FOREVER, CF_ALL_COMPLETED, NULL);
+    int d = cf_as_completed_new(&f, 1, CF_FOREVER, &it);
     if (d == 0) d = cf_as_completed_next(it, NULL, NULL);
     cf_as_completed_free(it);
     return lt_out_printf(out, "%d %d %d %d", a, b, c, d) == 0 ? 0 : 99;
@@ -320,15 +323,16 @@ START_TEST(test_waits_that_cannot_finish_give_edeadlk) {
     lt_gate_init(&g);
     cf_future *hold = lt_submit_gate(ex, &g); /* keeps the worker until both are queued */
     cf_future *waiter = lt_submit_str(ex, t_wait_on_queued, "");
-    waits_on = lt_submit_str(ex, lt_t_echo, "x");
+    cf_future *f = lt_submit_str(ex, lt_t_echo, "x");
+    atomic_store(&waits_on, f);
     lt_gate_open(&g);
     char want[64];
     snprintf(want, sizeof want, "%d %d %d %d", CF_EDEADLK, CF_EDEADLK, CF_EDEADLK, CF_EDEADLK);
     lt_expect_result(waiter, want);
-    lt_expect_result(waits_on, "x");
+    lt_expect_result(f, "x");
     cf_future_free(hold);
     cf_future_free(waiter);
-    cf_future_free(waits_on);
+    cf_future_free(f);
     lt_gate_fini(&g);
     cf_executor_free(ex);
 }
