@@ -2,10 +2,9 @@
  * every documented error path of every public call returns the code
  * cfutures.h says, and system errors come back as -errno. */
 #include <math.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-
-#include <stdatomic.h>
 
 #include "lib_check.h"
 
