@@ -292,26 +292,22 @@ static void make_line(point_stats *ps, const point_stats *base) {
 static void twin_note(point_stats *ps) {
     const budget_point *bp = &ps->budget;
     if (!twin_differs(ps)) return;
-    size_t used = strlen(ps->notes);
-    snprintf(ps->notes + used, sizeof ps->notes - used,
-             "%sbudget from a traced twin run of %.3g ms (%+.0f%% on the untraced median): "
-             "its parts sum to workers x that run and the median has no tracing in it",
-             used ? "; " : "", bp->b.wall_ms, 100 * (bp->b.wall_ms / ps->st.median - 1));
+    summary_note(ps,
+                 "budget from a traced twin run of %.3g ms (%+.0f%% on the untraced median): "
+                 "its parts sum to workers x that run and the median has no tracing in it",
+                 bp->b.wall_ms, 100 * (bp->b.wall_ms / ps->st.median - 1));
 }
 
-/* The median wall of bp's budgeted twins. */
+/* The median wall of bp's budgeted twins; NaN if none (or no memory). */
 static double twin_median(const budget_point *bp) {
-    double w[64];
+    double *w = malloc((bp->nruns ? bp->nruns : 1) * sizeof *w);
     size_t n = 0;
-    for (size_t k = 0; k < bp->nruns && n < sizeof w / sizeof w[0]; k++)
+    stats_pcts p = {NAN, NAN, NAN};
+    for (size_t k = 0; w != NULL && k < bp->nruns; k++)
         if (bp->runs[k].tasks > 0) w[n++] = bp->runs[k].wall_ms;
-    for (size_t i = 1; i < n; i++) /* insertion sort: a few reps */
-        for (size_t j = i; j > 0 && w[j] < w[j - 1]; j--) {
-            double t = w[j];
-            w[j] = w[j - 1];
-            w[j - 1] = t;
-        }
-    return n == 0 ? NAN : n % 2 ? w[n / 2] : (w[n / 2 - 1] + w[n / 2]) / 2;
+    if (w != NULL) (void)stats_percentiles(w, n, &p);
+    free(w);
+    return p.p50;
 }
 
 void budget_points(point_stats *ps, size_t n, const run_config *c) {

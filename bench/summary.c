@@ -1,5 +1,7 @@
 /* summary.c -- each point's samples reduced to its summary and notes. */
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,47 +71,51 @@ static void summarize_point(point_stats *ps, int cores) {
     ps->shared = ps->other_cpu - machine_resolution(ps->other_wall_ms) > MACHINE_SHARED_CORES;
 }
 
+void summary_note(point_stats *ps, const char *fmt, ...) {
+    size_t used = strlen(ps->notes);
+    if (used > 0 && used + 2 < sizeof ps->notes) {
+        memcpy(ps->notes + used, "; ", 3);
+        used += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ps->notes + used, sizeof ps->notes - used, fmt, ap);
+    va_end(ap);
+}
+
 /* What sharing the machine did to the figure, appended to the notes. */
 static void machine_note(point_stats *ps) {
     if (!ps->shared) return;
-    size_t used = strlen(ps->notes);
-    snprintf(ps->notes + used, sizeof ps->notes - used,
-             "%sshared the machine: %.2f cores of other work on average (over %.1f) took CPU "
-             "from these runs: times too slow and noisy and a pool that wants every core loses "
-             "most so its speedup reads low; rerun on a quiet machine",
-             used ? "; " : "", ps->other_cpu, MACHINE_SHARED_CORES);
+    summary_note(ps,
+                 "shared the machine: %.2f cores of other work on average (over %.1f) took CPU "
+                 "from these runs: times too slow and noisy and a pool that wants every core "
+                 "loses most so its speedup reads low; rerun on a quiet machine",
+                 ps->other_cpu, MACHINE_SHARED_CORES);
 }
 
 /* How often the emulated GIL changed hands, and how often the switch
  * interval forced it, per run (cf_gil_stats), in a thread-gil point's notes. */
 static void gil_note(point_stats *ps, long switch_ms) {
     if (!run_modes[ps->p.mode].gil || ps->p.impl != IMPL_C || ps->n == 0) return;
-    size_t used = strlen(ps->notes);
-    snprintf(ps->notes + used, sizeof ps->notes - used,
-             "%sGIL per run: taken %.0f times with %.1f of them forced by the %ld ms switch "
-             "interval (cf_gil_stats; mean of %zu runs)",
-             used ? "; " : "", ps->gil_acq / (double)ps->n, ps->gil_forced / (double)ps->n,
-             switch_ms, ps->n);
+    summary_note(ps,
+                 "GIL per run: taken %.0f times with %.1f of them forced by the %ld ms switch "
+                 "interval (cf_gil_stats; mean of %zu runs)",
+                 ps->gil_acq / (double)ps->n, ps->gil_forced / (double)ps->n, switch_ms, ps->n);
 }
 
 /* The sequential executor's cost over the plain loop, per task. */
 static void bookkeeping_note(point_stats *ps, const point_stats *base) {
     if (ps->p.mode != M_SEQ || base == NULL || base->p.mode != M_LOOP || ps->tasks == 0) return;
-    size_t used = strlen(ps->notes);
     double per = base->st.median * 1e3 / (double)ps->tasks; /* µs of loop per task */
-    const char *sep = used ? "; " : "";
     if (!(ps->speedup_hi < 1.0)) { /* the interval reaches 1 (or there is none) */
-        snprintf(ps->notes + used, sizeof ps->notes - used,
-                 "%sseq and the loop differ by less than their noise here: no executor "
-                 "bookkeeping to read off",
-                 sep);
+        summary_note(ps, "seq and the loop differ by less than their noise here: no executor "
+                         "bookkeeping to read off");
         return;
     }
     /* seq = loop / speedup: its interval gives the cost's. */
-    snprintf(ps->notes + used, sizeof ps->notes - used,
-             "%sseq = executor bookkeeping over the loop: %.2f µs/task (%.2f-%.2f)", sep,
-             (ps->st.median - base->st.median) * 1e3 / (double)ps->tasks,
-             per * (1 / ps->speedup_hi - 1), per * (1 / ps->speedup_lo - 1));
+    summary_note(ps, "seq = executor bookkeeping over the loop: %.2f µs/task (%.2f-%.2f)",
+                 (ps->st.median - base->st.median) * 1e3 / (double)ps->tasks,
+                 per * (1 / ps->speedup_hi - 1), per * (1 / ps->speedup_lo - 1));
 }
 
 const point_stats *summary_base(const point_stats *ps, size_t n, int impl) {

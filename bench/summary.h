@@ -49,6 +49,10 @@ int summary_add(point_stats *ps, const run_result *r);
  * memory). */
 int summary_add_twin(point_stats *ps, const run_result *r, const cf_times *times);
 
+/* Appends one note (printf format) to ps->notes, after "; " when some
+ * note is there already; cut short at the buffer's end. */
+void summary_note(point_stats *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* The base of impl's speedups among ps[0..n): its summarized loop point,
  * else its seq point (results from before the loop existed), else NULL. */
 const point_stats *summary_base(const point_stats *ps, size_t n, int impl);
