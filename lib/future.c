@@ -4,8 +4,8 @@
  * NLOT mutex + condition variable pairs (the "parking lot"), chosen by
  * hashing its address. That lock guards the fields internal.h marks
  * "guarded by mu" for every future that hashes to it; a thread that waits
- * for one future sleeps on the pair's condition variable, counted in that
- * future's nwait, and re-checks its own future's state after each wake-up,
+ * for one future sleeps on the pair's condition variable, counted in the
+ * pair's nwait, and re-checks its own future's state after each wake-up,
  * since a completion broadcasts to everyone parked on the pair. Sharing
  * costs a spurious wake-up now and then; owning one cost each future 88
  * bytes and a mutex and condvar init (54 instructions of a submit's ~770).
@@ -54,20 +54,12 @@ cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const 
     atomic_init(&f->refs, 1);
     atomic_init(&f->state, CF_PENDING);
     f->worker = -1;
-    unsigned char *p = (unsigned char *)(f->item + n);
-    if (trace) {
-        size_t tbytes = sizeof(cf_trace) + n * sizeof(((cf_trace *)0)->item[0]);
-        memset(p, 0, tbytes);
-        p += tbytes;
-    }
+    if (trace) memset(f->item + n, 0, sizeof(cf_trace) + n * sizeof(((cf_trace *)0)->item[0]));
+    unsigned char *p = cf__future_input(f);
     for (size_t i = 0; i < n; i++) {
         cf_item *it = &f->item[i];
-        it->in = p;
+        memset(it, 0, sizeof *it);
         it->in_len = (uint32_t)len[i];
-        it->status = 0;
-        it->out_len = 0;
-        it->msg = NULL;
-        it->out.inl[0] = '\0';
         if (len[i]) memcpy(p, in[i], len[i]);
         p += len[i];
     }
@@ -80,12 +72,12 @@ cf_future *cf_future_ref(cf_future *f) {
 }
 
 static void item_free_out(cf_item *it) {
-    if (it->out_len > CF_ITEM_INLINE && it->out.heap.block)
-        cf__block_free(it->out.heap.p, it->out.heap.block);
+    if (it->out_len > CF_ITEM_INLINE && it->out_block)
+        cf__block_free(cf__item_heap(it), (size_t)it->out_len + 1);
     else if (it->out_len > CF_ITEM_INLINE)
-        free(it->out.heap.p);
+        free(cf__item_heap(it));
     it->out_len = 0;
-    it->out.inl[0] = '\0';
+    it->out[0] = '\0';
 }
 
 void cf__future_unref(cf_future *f) {
@@ -98,8 +90,8 @@ void cf__future_unref(cf_future *f) {
         if (it->msg) free(it->msg);
         bytes += it->in_len;
     }
-    free(f->xmsg);
-    while (f->callbacks) {
+    /* Callbacks are left only on a future that never completed. */
+    while (atomic_load_explicit(&f->state, memory_order_relaxed) != CF_DONE && f->callbacks) {
         cf_cbnode *c = f->callbacks;
         f->callbacks = c->next;
         free(c);
@@ -114,41 +106,41 @@ void cf_future_free(cf_future *f) {
 int cf__item_set_out(cf_future *f, cf_item *it, const void *data, size_t len) {
     (void)f;
     item_free_out(it);
-    unsigned char *out = it->out.inl;
+    unsigned char *out = it->out;
     if (len > CF_ITEM_INLINE) {
         /* Big ones are recycled (slab.c): a fresh megabyte faults in 256
          * pages. */
-        size_t block = len + 1 > CF_SLAB_MAX ? len + 1 : 0;
-        out = block ? cf__block_alloc(block) : malloc(len + 1);
+        int block = len + 1 > CF_SLAB_MAX;
+        out = block ? cf__block_alloc(len + 1) : malloc(len + 1);
         if (!out) return CF_ENOMEM;
-        it->out.heap.p = out;
-        it->out.heap.block = block;
+        cf__item_set_heap(it, out, block);
     }
     if (len) memcpy(out, data, len);
     out[len] = '\0';
-    it->out_len = len;
+    it->out_len = (uint32_t)len;
     return 0;
 }
 
 int cf__run_items(cf_future *f) {
     int outcome = 0;
     cf_trace *trace = cf__trace(f);
+    const unsigned char *in = cf__future_input(f);
     for (size_t i = 0; i < f->nitems; i++) {
         cf_item *it = &f->item[i];
         cf_out o;
-        cf__out_init(&o, it->out.inl, CF_ITEM_INLINE);
+        cf__out_init(&o, it->out, CF_ITEM_INLINE);
         if (trace) trace->item[i].start = cf_now_ns();
-        it->status = f->task->fn(it->in, it->in_len, &o);
+        it->status = f->task->fn(in, it->in_len, &o);
+        in += it->in_len;
         if (trace) trace->item[i].end = cf_now_ns();
-        if (o.data && o.data != it->out.inl && o.len <= CF_ITEM_INLINE)
-            memcpy(it->out.inl, o.data, o.len); /* a heap result that fits */
-        else if (o.data && o.data != it->out.inl) {
-            it->out.heap.p = o.heap; /* taken: reserve left room for the NUL */
-            it->out.heap.block = 0;
+        if (o.data && o.data != it->out && o.len <= CF_ITEM_INLINE)
+            memcpy(it->out, o.data, o.len); /* a heap result that fits */
+        else if (o.data && o.data != it->out) {
+            cf__item_set_heap(it, o.heap, 0); /* taken: reserve left room for the NUL */
             o.heap = NULL;
         }
         if (o.data) {
-            it->out_len = o.len;
+            it->out_len = (uint32_t)o.len;
             cf__item_out(it)[o.len] = '\0';
         }
         cf__out_release(&o);
@@ -282,10 +274,14 @@ static int claimed_locked(const cf_future *f) {
 /* With the future lock held and f not done: marks it done and tells waiters; returns
  * the callbacks (in the order added) for the caller to run unlocked. */
 static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg) {
-    f->outcome = outcome;
+    cf_cbnode *cbs = f->callbacks, *rev = NULL;
+    f->callbacks = NULL;
+    f->outcome = outcome; /* in the callbacks' place */
     f->claimed = 0;
     f->hold = CF_HOLD_NONE;
-    if (xmsg && !f->xmsg) f->xmsg = strdup(xmsg);
+    /* Its items are not used then: item[0].msg explains (internal.h). */
+    if (xmsg && outcome != 0 && outcome != CF_ETASK && !f->item[0].msg)
+        f->item[0].msg = strdup(xmsg);
     cf_trace *tr = cf__trace(f);
     if (tr) {
         cf_times *t = &tr->times;
@@ -301,8 +297,6 @@ static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg) {
     unpark(f);
     for (cf_wnode *n = f->waiters; n; n = n->next)
         cf__waiter_notify(n->w, n->index, cf__failed(outcome));
-    cf_cbnode *cbs = f->callbacks, *rev = NULL;
-    f->callbacks = NULL;
     while (cbs) { /* stored newest first: reverse */
         cf_cbnode *c = cbs;
         cbs = c->next;
@@ -418,12 +412,7 @@ int cf_future_error(const cf_future *f, const char **msg) {
     if (msg) *msg = "";
     if (!cf_future_done(f)) return 0;
     const cf_item *it = &f->item[0];
-    if (msg) {
-        if (f->xmsg)
-            *msg = f->xmsg;
-        else if (it->msg)
-            *msg = it->msg;
-    }
+    if (msg && it->msg) *msg = it->msg; /* the task's, or the executor's (internal.h) */
     return f->outcome == CF_ETASK ? it->status : 0;
 }
 

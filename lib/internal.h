@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cfutures.h"
 
@@ -71,28 +72,42 @@ void cf__out_init(cf_out *o, unsigned char *small, size_t cap);
 void cf__out_release(cf_out *o);
 
 /* Results of up to CF_ITEM_INLINE bytes (and the NUL after them) live in
- * the item itself, in the bytes that otherwise point at a heap copy:
- * cf__item_out() says where. */
-#define CF_ITEM_INLINE 15
+ * the item itself, in out[], whose bytes 4..11 otherwise hold the pointer
+ * to a heap copy: cf__item_out() says where. An item has no pointer to
+ * its input: the inputs follow one another in the future's block
+ * (cf__future_input()), so a one-item future pays nothing for one. */
+#define CF_ITEM_INLINE 11
 
 typedef struct cf_item {
-    const unsigned char *in;
     uint32_t in_len; /* <= CF_MAX_BYTES */
     int status;      /* the task's return value */
-    size_t out_len;
-    char *msg; /* heap, NULL if none */
-    union {
-        struct {              /* out_len > CF_ITEM_INLINE: */
-            unsigned char *p; /* owned: malloc's, or cf__block_alloc's */
-            size_t block;     /* its size for cf__block_free; 0: malloc's */
-        } heap;
-        unsigned char inl[CF_ITEM_INLINE + 1]; /* else, NUL-terminated */
-    } out;
+    uint32_t out_len : 31;
+    /* out_len > CF_ITEM_INLINE: the heap copy is cf__block_alloc's
+     * (out_len + 1 bytes), else malloc's */
+    uint32_t out_block : 1;
+    unsigned char out[CF_ITEM_INLINE + 1]; /* inline, NUL-terminated; or +4: the heap pointer */
+    /* heap, NULL if none. A future that ends neither with its result nor
+     * failed by its task (cancelled, broken, timed out) keeps the
+     * executor's explanation in its first item's msg: its items are not
+     * used then. */
+    char *msg;
 } cf_item;
+
+/* The heap copy of a result past CF_ITEM_INLINE (8-byte aligned at out+4). */
+static inline unsigned char *cf__item_heap(const cf_item *it) {
+    unsigned char *p;
+    memcpy(&p, it->out + 4, sizeof p);
+    return p;
+}
+
+static inline void cf__item_set_heap(cf_item *it, unsigned char *p, int block) {
+    memcpy(it->out + 4, &p, sizeof p);
+    it->out_block = block ? 1u : 0u;
+}
 
 /* The result bytes of an item, NUL-terminated; "" before there is one. */
 static inline unsigned char *cf__item_out(cf_item *it) {
-    return it->out_len > CF_ITEM_INLINE ? it->out.heap.p : it->out.inl;
+    return it->out_len > CF_ITEM_INLINE ? cf__item_heap(it) : it->out;
 }
 
 /* Trace times (cf_options.trace): the future's, then each item's start and
@@ -121,9 +136,11 @@ typedef struct cf_wnode {
 } cf_wnode;
 
 /* Laid out for a small pending future: a one-item future with no input
- * (cf_future 80 + cf_item 48) fills a 128-byte slab block. What only a
+ * (cf_future 64 + cf_item 32) fills a 96-byte slab block. What only a
  * traced future or a process pool needs lives elsewhere: the trace times
- * after the items, the claim word in the executor (ex->claim_words). */
+ * after the items, the claim word in the executor (ex->claim_words); the
+ * executor's explanation of a failure in item[0].msg; the count of
+ * threads parked waiting in the parking lot's pair (lot.h). */
 struct cf_future {
     /* Set at creation, then read-only. */
     struct cf_executor *ex; /* borrowed: not used after completion */
@@ -132,11 +149,8 @@ struct cf_future {
     uint32_t nitems;
 
     /* Guarded by mu, the future lock (future.c), but state, an atomic, may
-     * be read without it; small fields last, so that no padding comes
-     * between. */
-    int outcome; /* once DONE: 0 or CF_E* */
-    int nwait;   /* threads parked waiting for this future */
-    int worker;  /* slot that runs it, -1 before */
+     * be read without it. */
+    int worker; /* slot that runs it, -1 before */
     _Atomic(uint8_t) state;
     /* MPI pools: the worker that holds the job decides the claim itself,
      * so cancel asks the executor (ops->ask_cancel) while not NONE
@@ -147,9 +161,11 @@ struct cf_future {
      * (see process_pool.c), and `queued` the value it holds meanwhile. */
     uint8_t claimed;
     uint8_t traced; /* set at creation: cf__trace(f) has its times */
-    char *xmsg;     /* executor's explanation (broken, timeout) */
     cf_wnode *waiters;
-    cf_cbnode *callbacks;
+    union {                    /* which one: state */
+        cf_cbnode *callbacks; /* until DONE (finish takes them) */
+        int outcome;          /* once DONE: 0 or CF_E* */
+    };
     /* Process pools: the claim word's value while queued (kept after the
      * job left the pipe: it names the job); MPI pools: the job's number
      * at its worker. */
@@ -160,16 +176,23 @@ struct cf_future {
     struct cf_future *next;
 
     /* The items, then in the same allocation the trace times (if any) and
-     * the input bytes of each item. */
+     * the input bytes of each item, one after the other. */
     cf_item item[];
 };
-_Static_assert(sizeof(struct cf_future) == 80 && sizeof(cf_item) == 48,
-               "a one-item future fills 128 bytes");
+_Static_assert(sizeof(struct cf_future) == 64 && sizeof(cf_item) == 32,
+               "a one-item future fills 96 bytes");
 
 /* A traced future's times (written by whoever runs the job before it
  * finishes, the future's times under mu); NULL unless the executor traces. */
 static inline cf_trace *cf__trace(const cf_future *f) {
     return f->traced ? (cf_trace *)(void *)(f->item + f->nitems) : NULL;
+}
+
+/* The input bytes of item 0; item i's follow item i-1's (in_len). */
+static inline unsigned char *cf__future_input(const cf_future *f) {
+    unsigned char *p = (unsigned char *)(void *)(f->item + f->nitems);
+    if (f->traced) p += sizeof(cf_trace) + f->nitems * sizeof(((cf_trace *)0)->item[0]);
+    return p;
 }
 
 /* ---- memory for futures (slab.c) ------------------------------------- */

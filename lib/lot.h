@@ -12,6 +12,7 @@
 typedef struct lot_pair {
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    int nwait; /* threads parked on cv; guarded by mu */
 } __attribute__((aligned(128))) lot_pair;
 
 /* The pairs (lot.c); cf__lot_err: their condvars failed to initialise (an
@@ -20,7 +21,8 @@ extern lot_pair cf__lot[NLOT];
 extern int cf__lot_err;
 
 static inline lot_pair *pair_of(const cf_future *f) {
-    /* Fibonacci hashing of the block address (64-byte aligned blocks). */
+    /* Fibonacci hashing of the block address (blocks 32-byte aligned and
+     * 96 bytes or more apart: neighbours differ in the bits from 6 up). */
     uint64_t a = (uint64_t)(uintptr_t)f >> 6;
     return &cf__lot[(a * 0x9E3779B97F4A7C15u) >> 58 & (NLOT - 1)];
 }
@@ -38,16 +40,17 @@ static inline void unlock(const cf_future *f) {
  * another future sharing the pair. */
 static inline int park(cf_future *f, int64_t deadline) {
     lot_pair *p = pair_of(f);
-    f->nwait++;
+    p->nwait++;
     int r = cf__cond_wait(&p->cv, &p->mu, deadline);
-    f->nwait--;
+    p->nwait--;
     return r;
 }
 
 /* With the future lock held: wakes whoever waits for f (and, in passing,
  * for the other futures of its pair). */
 static inline void unpark(cf_future *f) {
-    if (f->nwait) pthread_cond_broadcast(&pair_of(f)->cv);
+    lot_pair *p = pair_of(f);
+    if (p->nwait) pthread_cond_broadcast(&p->cv);
 }
 
 #endif

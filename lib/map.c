@@ -288,7 +288,7 @@ int cf_map_next(cf_map_iter *m, const void **data, size_t *len) {
     } else { /* cancelled, broken, timed out: every item shares it */
         r = f->outcome;
         m->status = 0;
-        m->msg = f->xmsg ? f->xmsg : "";
+        m->msg = f->item[0].msg ? f->item[0].msg : ""; /* the executor's (internal.h) */
     }
     cf_trace *tr = cf__trace(f);
     if (m->pos == 1 || tr) cf__future_times(f, &m->times); /* untraced: the chunk's, once */

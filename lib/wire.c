@@ -82,10 +82,12 @@ int cf__wire_put_task(cf_buf *b, const cf_future *f, uint64_t seq) {
     cf_wire_hdr h = {CF_WIRE_MAGIC, CF_MSG_TASK, (uint32_t)f->nitems, f->task->id, bytes, seq};
     memcpy(q, &h, sizeof h);
     q += sizeof h;
+    const unsigned char *in = cf__future_input(f);
     for (size_t i = 0; i < f->nitems; i++) {
         uint32_t len = (uint32_t)f->item[i].in_len;
         memcpy(q, &len, 4);
-        if (len) memcpy(q + 4, f->item[i].in, len);
+        if (len) memcpy(q + 4, in, len);
+        in += len;
         q += 4 + len;
     }
     b->len += sizeof(cf_wire_hdr) + bytes;
@@ -156,8 +158,8 @@ int cf__wire_take_result(cf_future *f, const cf_wire_hdr *h, const unsigned char
         if (!first) first = wi.start;
         last = wi.end;
         if (wi.out_len <= CF_ITEM_INLINE && it->out_len == 0) { /* the usual: no result yet */
-            if (wi.out_len) memcpy(it->out.inl, out, wi.out_len);
-            it->out.inl[wi.out_len] = '\0';
+            if (wi.out_len) memcpy(it->out, out, wi.out_len);
+            it->out[wi.out_len] = '\0';
             it->out_len = wi.out_len;
         } else if (cf__item_set_out(f, it, out, wi.out_len) && !wi.status) {
             /* Not an outcome of its own: this item failed, and says why. */
