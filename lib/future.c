@@ -80,6 +80,21 @@ static void item_free_out(cf_item *it) {
     it->out[0] = '\0';
 }
 
+/* Drops the result and the message. */
+static void item_clear(cf_item *it) {
+    item_free_out(it);
+    if (it->has_msg) free(cf__item_msg(it));
+    it->has_msg = 0;
+}
+
+void cf__item_set_msg(cf_item *it, char *m) {
+    item_clear(it);
+    if (m) {
+        memcpy(it->out + 4, &m, sizeof m);
+        it->has_msg = 1;
+    }
+}
+
 void cf__future_unref(cf_future *f) {
     if (!f) return;
     if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1) return;
@@ -87,7 +102,7 @@ void cf__future_unref(cf_future *f) {
     for (size_t i = 0; i < f->nitems; i++) {
         cf_item *it = &f->item[i];
         if (it->out_len > CF_ITEM_INLINE) item_free_out(it);
-        if (it->msg) free(it->msg);
+        if (it->has_msg) free(cf__item_msg(it));
         bytes += it->in_len;
     }
     /* Callbacks are left only on a future that never completed. */
@@ -105,7 +120,7 @@ void cf_future_free(cf_future *f) {
 
 int cf__item_set_out(cf_future *f, cf_item *it, const void *data, size_t len) {
     (void)f;
-    item_free_out(it);
+    item_clear(it);
     unsigned char *out = it->out;
     if (len > CF_ITEM_INLINE) {
         /* Big ones are recycled (slab.c): a fresh megabyte faults in 256
@@ -146,7 +161,7 @@ int cf__run_items(cf_future *f) {
         cf__out_release(&o);
         if (it->status != 0) {
             outcome = CF_ETASK;
-            if (o.msg[0]) it->msg = strdup(o.msg);
+            if (o.msg[0]) cf__item_set_msg(it, strdup(o.msg));
         }
     }
     return outcome;
@@ -253,8 +268,7 @@ int cf__future_fail_items(cf_future *f, int status, const char *msg) {
     }
     for (size_t i = 0; i < f->nitems; i++) {
         f->item[i].status = status;
-        free(f->item[i].msg);
-        f->item[i].msg = strdup(msg); /* NULL if out of memory: "" then */
+        cf__item_set_msg(&f->item[i], strdup(msg)); /* NULL if out of memory: "" then */
     }
     cf_cbnode *cbs = finish_locked(f, CF_ETASK, NULL);
     unlock(f);
@@ -279,9 +293,9 @@ static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg) {
     f->outcome = outcome; /* in the callbacks' place */
     f->claimed = 0;
     f->hold = CF_HOLD_NONE;
-    /* Its items are not used then: item[0].msg explains (internal.h). */
-    if (xmsg && outcome != 0 && outcome != CF_ETASK && !f->item[0].msg)
-        f->item[0].msg = strdup(xmsg);
+    /* Its items are not used then: item[0]'s message explains (internal.h). */
+    if (xmsg && outcome != 0 && outcome != CF_ETASK && !f->item[0].has_msg)
+        cf__item_set_msg(&f->item[0], strdup(xmsg));
     cf_trace *tr = cf__trace(f);
     if (tr) {
         cf_times *t = &tr->times;
@@ -412,7 +426,7 @@ int cf_future_error(const cf_future *f, const char **msg) {
     if (msg) *msg = "";
     if (!cf_future_done(f)) return 0;
     const cf_item *it = &f->item[0];
-    if (msg && it->msg) *msg = it->msg; /* the task's, or the executor's (internal.h) */
+    if (msg && it->has_msg) *msg = cf__item_msg(it); /* the task's, or the executor's */
     return f->outcome == CF_ETASK ? it->status : 0;
 }
 
@@ -486,8 +500,7 @@ static int set_outcome(cf_future *f, int outcome, int status, const void *data, 
         return CF_ENOMEM;
     }
     it->status = status;
-    free(it->msg);
-    it->msg = m;
+    if (m) cf__item_set_msg(it, m); /* set_error: no result to lose */
     cf_cbnode *cbs = finish_locked(f, outcome, NULL);
     unlock(f);
     run_callbacks(f, cbs);

@@ -72,38 +72,54 @@ void cf__out_init(cf_out *o, unsigned char *small, size_t cap);
 void cf__out_release(cf_out *o);
 
 /* Results of up to CF_ITEM_INLINE bytes (and the NUL after them) live in
- * the item itself, in out[], whose bytes 4..11 otherwise hold the pointer
- * to a heap copy: cf__item_out() says where. An item has no pointer to
- * its input: the inputs follow one another in the future's block
- * (cf__future_input()), so a one-item future pays nothing for one. */
+ * the item itself, in out[], whose bytes 4..11 otherwise hold a pointer:
+ * to a heap copy of a longer result, or to the item's message. An item
+ * with a message (a failed one) has no result. An item has no pointer to
+ * its input either: the inputs follow one another in the future's block
+ * (cf__future_input()). So a one-item future pays for none of them. */
 #define CF_ITEM_INLINE 11
 
 typedef struct cf_item {
-    uint32_t in_len; /* <= CF_MAX_BYTES */
-    int status;      /* the task's return value */
-    uint32_t out_len : 31;
+    /* First, so that an inline result is 8-byte aligned as a heap one
+     * is (a caller may read a long from it). */
+    unsigned char out[CF_ITEM_INLINE + 1]; /* inline, NUL-terminated; or +4: a pointer */
+    uint32_t in_len;                       /* <= CF_MAX_BYTES */
+    int status;                            /* the task's return value */
+    uint32_t out_len : 30;                 /* <= CF_MAX_BYTES */
     /* out_len > CF_ITEM_INLINE: the heap copy is cf__block_alloc's
      * (out_len + 1 bytes), else malloc's */
     uint32_t out_block : 1;
-    unsigned char out[CF_ITEM_INLINE + 1]; /* inline, NUL-terminated; or +4: the heap pointer */
-    /* heap, NULL if none. A future that ends neither with its result nor
-     * failed by its task (cancelled, broken, timed out) keeps the
-     * executor's explanation in its first item's msg: its items are not
-     * used then. */
-    char *msg;
+    /* out+4 points at the message (heap, NUL-terminated; out_len is 0):
+     * why the task failed, or, in item[0] of a future that ends neither
+     * with its result nor failed by its task (cancelled, broken, timed
+     * out), the executor's explanation. */
+    uint32_t has_msg : 1;
 } cf_item;
 
-/* The heap copy of a result past CF_ITEM_INLINE (8-byte aligned at out+4). */
-static inline unsigned char *cf__item_heap(const cf_item *it) {
-    unsigned char *p;
+/* The pointer in out[4..11] (unaligned: memcpy). */
+static inline void *cf__item_ptr(const cf_item *it) {
+    void *p;
     memcpy(&p, it->out + 4, sizeof p);
     return p;
+}
+
+static inline unsigned char *cf__item_heap(const cf_item *it) {
+    return cf__item_ptr(it);
 }
 
 static inline void cf__item_set_heap(cf_item *it, unsigned char *p, int block) {
     memcpy(it->out + 4, &p, sizeof p);
     it->out_block = block ? 1u : 0u;
 }
+
+/* The item's message, or NULL. */
+static inline char *cf__item_msg(const cf_item *it) {
+    return it->has_msg ? cf__item_ptr(it) : NULL;
+}
+
+/* Gives the item the message m (owned; NULL: none), in place of its
+ * result and former message. future.c. */
+void cf__item_set_msg(cf_item *it, char *m);
 
 /* The result bytes of an item, NUL-terminated; "" before there is one. */
 static inline unsigned char *cf__item_out(cf_item *it) {
@@ -136,10 +152,10 @@ typedef struct cf_wnode {
 } cf_wnode;
 
 /* Laid out for a small pending future: a one-item future with no input
- * (cf_future 64 + cf_item 32) fills a 96-byte slab block. What only a
+ * (cf_future 64 + cf_item 24) fills an 88-byte slab block. What only a
  * traced future or a process pool needs lives elsewhere: the trace times
  * after the items, the claim word in the executor (ex->claim_words); the
- * executor's explanation of a failure in item[0].msg; the count of
+ * executor's explanation of a failure in item[0]'s message; the count of
  * threads parked waiting in the parking lot's pair (lot.h). */
 struct cf_future {
     /* Set at creation, then read-only. */
@@ -179,8 +195,8 @@ struct cf_future {
      * the input bytes of each item, one after the other. */
     cf_item item[];
 };
-_Static_assert(sizeof(struct cf_future) == 64 && sizeof(cf_item) == 32,
-               "a one-item future fills 96 bytes");
+_Static_assert(sizeof(struct cf_future) == 64 && sizeof(cf_item) == 24,
+               "a one-item future fills 88 bytes");
 
 /* A traced future's times (written by whoever runs the job before it
  * finishes, the future's times under mu); NULL unless the executor traces. */

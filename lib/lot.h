@@ -21,8 +21,8 @@ extern lot_pair cf__lot[NLOT];
 extern int cf__lot_err;
 
 static inline lot_pair *pair_of(const cf_future *f) {
-    /* Fibonacci hashing of the block address (blocks 32-byte aligned and
-     * 96 bytes or more apart: neighbours differ in the bits from 6 up). */
+    /* Fibonacci hashing of the block address (blocks 88 bytes or more
+     * apart: neighbours differ in the bits from 6 up). */
     uint64_t a = (uint64_t)(uintptr_t)f >> 6;
     return &cf__lot[(a * 0x9E3779B97F4A7C15u) >> 58 & (NLOT - 1)];
 }

@@ -284,11 +284,11 @@ int cf_map_next(cf_map_iter *m, const void **data, size_t *len) {
     if (f->outcome == 0 || f->outcome == CF_ETASK) {
         r = it->status ? CF_ETASK : 0;
         m->status = it->status;
-        m->msg = it->msg ? it->msg : "";
+        m->msg = it->has_msg ? cf__item_msg(it) : "";
     } else { /* cancelled, broken, timed out: every item shares it */
         r = f->outcome;
         m->status = 0;
-        m->msg = f->item[0].msg ? f->item[0].msg : ""; /* the executor's (internal.h) */
+        m->msg = f->item[0].has_msg ? cf__item_msg(&f->item[0]) : ""; /* the executor's */
     }
     cf_trace *tr = cf__trace(f);
     if (m->pos == 1 || tr) cf__future_times(f, &m->times); /* untraced: the chunk's, once */

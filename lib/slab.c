@@ -74,12 +74,12 @@ typedef struct sclass {
     int nempty;
 } sclass;
 
-/* 96, then multiples of 64 (blocks stay cache-line aligned). A future of
- * one item with no input is 96 (cf_future 64 + cf_item 32): the many
- * pending futures of a burst would waste a quarter of a 128-byte block.
- * A map chunk of 64 items with no input is 2112 bytes. */
+/* 88, then multiples of 64 (blocks stay cache-line aligned). A future of
+ * one item with no input is 88 (cf_future 64 + cf_item 24): the many
+ * pending futures of a burst would waste a third of a 128-byte block.
+ * A map chunk of 64 items with no input is 1600 bytes. */
 static sclass classes[] = {
-    {PTHREAD_MUTEX_INITIALIZER, 96, NULL, 0},    {PTHREAD_MUTEX_INITIALIZER, 128, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 192, NULL, 0},
+    {PTHREAD_MUTEX_INITIALIZER, 88, NULL, 0},    {PTHREAD_MUTEX_INITIALIZER, 128, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 192, NULL, 0},
     {PTHREAD_MUTEX_INITIALIZER, 256, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 384, NULL, 0},
     {PTHREAD_MUTEX_INITIALIZER, 768, NULL, 0},   {PTHREAD_MUTEX_INITIALIZER, 1536, NULL, 0},
     {PTHREAD_MUTEX_INITIALIZER, 3072, NULL, 0},  {PTHREAD_MUTEX_INITIALIZER, 4096, NULL, 0},
@@ -88,7 +88,7 @@ static sclass classes[] = {
 };
 #define NCLASSES (sizeof classes / sizeof classes[0])
 _Static_assert(CF_SLAB_MAX == 24576, "the largest class is CF_SLAB_MAX");
-#define HEADER 64 /* >= sizeof(slab), keeps blocks 32- or 64-byte aligned */
+#define HEADER 64 /* >= sizeof(slab), keeps blocks 8- or 64-byte aligned */
 
 static void unlink_slab(sclass *c, slab *s) {
     if (s->prev)

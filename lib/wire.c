@@ -157,18 +157,19 @@ int cf__wire_take_result(cf_future *f, const cf_wire_hdr *h, const unsigned char
         }
         if (!first) first = wi.start;
         last = wi.end;
-        if (wi.out_len <= CF_ITEM_INLINE && it->out_len == 0) { /* the usual: no result yet */
+        if (wi.out_len <= CF_ITEM_INLINE && it->out_len == 0 && !it->has_msg) { /* the usual */
             if (wi.out_len) memcpy(it->out, out, wi.out_len);
             it->out[wi.out_len] = '\0';
             it->out_len = wi.out_len;
         } else if (cf__item_set_out(f, it, out, wi.out_len) && !wi.status) {
             /* Not an outcome of its own: this item failed, and says why. */
             it->status = wi.status = CF_ENOMEM;
-            it->msg = strdup("out of memory taking the result");
+            cf__item_set_msg(it, strdup("out of memory taking the result"));
         }
         if (wi.status) {
             outcome = CF_ETASK;
-            if (wi.msg_len && !it->msg) it->msg = strndup((const char *)msg, wi.msg_len);
+            if (wi.msg_len && !it->has_msg)
+                cf__item_set_msg(it, strndup((const char *)msg, wi.msg_len));
         }
     }
     *took_ns = last - first;
