@@ -33,7 +33,13 @@ struct cf_map_iter {
     int in_done, in_err;
     int over; /* the deadline passed: iteration ended, as in Python */
     size_t index;
-    cf_times times; /* of the item returned last */
+    /* The times of the item returned last: asked for far less often than
+     * an item is returned, so read from its future (tf, item ti) when
+     * asked while that future lives, and copied into `times` only when it
+     * is freed first (times_of()). */
+    cf_future *tf;
+    size_t ti;
+    cf_times times;
     int status;
     const char *msg;
     /* Scratch for gathering one chunk's inputs. */
@@ -65,11 +71,17 @@ static cf_future **at(const cf_map_iter *m, size_t i) {
 static int push(cf_map_iter *m, cf_future *f) {
     if (m->qlen == m->qcap) {
         size_t cap = m->qcap ? m->qcap * 2 : 16;
-        cf_future **q = malloc(cap * sizeof *q);
-        if (!q) return CF_ENOMEM;
-        for (size_t i = 0; i < m->qlen; i++)
-            q[i] = *at(m, i);
-        free(m->q);
+        cf_future **q;
+        if (m->qhead == 0) { /* not wrapped (a first fill): the order holds */
+            q = realloc(m->q, cap * sizeof *q);
+            if (!q) return CF_ENOMEM;
+        } else {
+            q = malloc(cap * sizeof *q);
+            if (!q) return CF_ENOMEM;
+            for (size_t i = 0; i < m->qlen; i++)
+                q[i] = *at(m, i);
+            free(m->q);
+        }
         m->q = q;
         m->qhead = 0;
         m->qcap = cap;
@@ -107,8 +119,7 @@ static int make_chunk(cf_map_iter *m, int *made) {
             m->in_done = 1;
             break;
         }
-        if (r == 0 && l > CF_MAX_BYTES) r = CF_ETOOBIG;
-        if (r == 0 && !d && l) r = CF_EINVAL;
+        if (r == 0 && l) r = l > CF_MAX_BYTES ? CF_ETOOBIG : !d ? CF_EINVAL : 0;
         if (r) {
             m->in_done = 1;
             m->in_err = r;
@@ -128,7 +139,7 @@ static int make_chunk(cf_map_iter *m, int *made) {
         m->next_in++;
     }
     if (k == 0) return 0;
-    if (!m->stable)
+    if (m->scratch.len) /* copied: the scratch may have moved since */
         for (size_t i = 0; i < k; i++)
             if (m->len[i]) m->ptr[i] = m->scratch.p + m->offs[i];
     cf_future *f = cf__future_new(m->ex, m->task, k, m->ptr, m->len);
@@ -247,12 +258,34 @@ int cf_map_array(cf_executor *ex, const cf_task *task, const void *const *data, 
     return 0;
 }
 
+/* The times of item i of f, the item returned last. */
+static void times_of(const cf_future *f, size_t i, cf_times *out) {
+    cf__future_times(f, out); /* untraced: the chunk's */
+    cf_trace *tr = cf__trace(f);
+    if (tr && tr->item[i].start) {
+        out->start = tr->item[i].start;
+        out->end = tr->item[i].end;
+    }
+}
+
+static int next_item(cf_map_iter *m, const void **data, size_t *len);
+
 int cf_map_next(cf_map_iter *m, const void **data, size_t *len) {
     if (!m) return CF_EINVAL;
-    if (m->spent) {
-        cf__future_unref(m->spent);
-        m->spent = NULL;
+    cf_future *spent = m->spent; /* its bytes stay the caller's until now */
+    m->spent = NULL;
+    int r = next_item(m, data, len);
+    if (spent) {
+        if (m->tf == spent) { /* no item this time: keep the last one's times */
+            times_of(spent, m->ti, &m->times);
+            m->tf = NULL;
+        }
+        cf__future_unref(spent);
     }
+    return r;
+}
+
+static int next_item(cf_map_iter *m, const void **data, size_t *len) {
     cf_future *f = front(m);
     if (!f || m->over) {
         if (m->in_err) {
@@ -262,7 +295,7 @@ int cf_map_next(cf_map_iter *m, const void **data, size_t *len) {
         }
         return CF_EOF;
     }
-    if (m->pos == 0 && !cf_future_done(f)) {
+    if (m->pos == 0 && atomic_load_explicit(&f->state, memory_order_acquire) != CF_DONE) {
         double left = -1;
         if (m->deadline != INT64_MAX) {
             int64_t ns = m->deadline - cf_now_ns();
@@ -290,13 +323,8 @@ int cf_map_next(cf_map_iter *m, const void **data, size_t *len) {
         m->status = 0;
         m->msg = f->item[0].has_msg ? cf__item_msg(&f->item[0]) : ""; /* the executor's */
     }
-    cf_trace *tr = cf__trace(f);
-    if (m->pos == 1 || tr) cf__future_times(f, &m->times); /* untraced: the chunk's, once */
-    size_t i = (size_t)(it - f->item);
-    if (tr && tr->item[i].start) {
-        m->times.start = tr->item[i].start;
-        m->times.end = tr->item[i].end;
-    }
+    m->tf = f;
+    m->ti = m->pos - 1;
     if (r == 0) {
         if (data) *data = cf__item_out(it);
         if (len) *len = it->out_len;
@@ -325,6 +353,9 @@ size_t cf_map_index(const cf_map_iter *m) {
 
 int cf_map_times(const cf_map_iter *m, cf_times *out) {
     if (!m || !out) return CF_EINVAL;
-    *out = m->times;
+    if (m->tf)
+        times_of(m->tf, m->ti, out);
+    else
+        *out = m->times;
     return 0;
 }

@@ -62,6 +62,36 @@ START_TEST(test_results_come_in_input_order) {
 }
 END_TEST
 
+/* cf_map_times gives the times of the item returned last, traced per
+ * item, and still after the end (when that item's chunk is freed). */
+START_TEST(test_times_are_the_last_items_even_after_the_end) {
+    numbers in;
+    numbers_init(&in, 7);
+    cf_options o = CF_OPTIONS_INIT;
+    o.max_workers = 2;
+    o.trace = 1;
+    cf_executor *ex = NULL;
+    ck_assert_int_eq(cf_executor_new(CF_THREAD, &o, &ex), 0);
+    cf_map_options mo = CF_MAP_OPTIONS_INIT;
+    mo.chunksize = 1 + _i; /* 1, 2: the last chunk has one item */
+    cf_map_iter *m = NULL;
+    ck_assert_int_eq(cf_map(ex, lt_t_sq, number_input, &in, &mo, &m), 0);
+    cf_times t, last = {0};
+    while (cf_map_next(m, NULL, NULL) == 0) {
+        ck_assert_int_eq(cf_map_times(m, &t), 0);
+        ck_assert(t.start > 0 && t.end >= t.start && t.worker >= 0);
+        last = t;
+    }
+    ck_assert_int_eq(cf_map_times(m, &t), 0);
+    ck_assert(t.start == last.start && t.end == last.end && t.worker == last.worker);
+    ck_assert_int_eq(cf_map_next(m, NULL, NULL), CF_EOF);
+    ck_assert_int_eq(cf_map_times(m, &t), 0);
+    ck_assert(t.start == last.start && t.end == last.end && t.worker == last.worker);
+    cf_map_free(m);
+    cf_executor_free(ex);
+}
+END_TEST
+
 /* Order holds even when early items finish last. */
 START_TEST(test_order_kept_when_early_items_are_slow) {
     const char *ms[] = {"60", "40", "20", "0", "0", "0"};
@@ -327,6 +357,7 @@ static Suite *map_suite(void) {
     LT_ALL_KINDS(ord, test_results_come_in_input_order);
     LT_ALL_KINDS(ord, test_order_kept_when_early_items_are_slow);
     tcase_add_loop_test(ord, test_chunksizes_give_every_result_in_order, 0, 9);
+    tcase_add_loop_test(ord, test_times_are_the_last_items_even_after_the_end, 0, 2);
     LT_ALL_KINDS(ord, test_empty_input_ends_at_once);
     LT_ALL_KINDS(ord, test_map_array_copies_inputs);
     suite_add_tcase(s, ord);
