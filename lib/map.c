@@ -156,13 +156,16 @@ static int make_chunk(cf_map_iter *m, int *made) {
 /* Submits the last n chunks of the ring; those the executor refused leave
  * the ring. Returns 0 or the executor's error. */
 static int submit_last(cf_map_iter *m, size_t n) {
-    cf_future *fs[BATCH] = {NULL};
-    for (size_t i = 0; i < n; i++)
-        fs[i] = *at(m, m->qlen - n + i);
-    size_t done = 0;
-    int r = cf__submit_futures(m->ex, fs, n, &done);
+    size_t first = (m->qhead + m->qlen - n) & (m->qcap - 1);
+    size_t k = n < m->qcap - first ? n : m->qcap - first; /* up to the ring's end */
+    size_t done = 0, more = 0;
+    int r = cf__submit_futures(m->ex, &m->q[first], k, &done);
+    if (r == 0 && k < n) { /* the rest from the ring's start */
+        r = cf__submit_futures(m->ex, m->q, n - k, &more);
+        done += more;
+    }
     for (size_t i = done; i < n; i++)
-        cf__future_unref(fs[i]);
+        cf__future_unref(*at(m, m->qlen - n + i));
     m->qlen -= n - done;
     return r;
 }
