@@ -221,7 +221,7 @@ int cf__future_await_decision(cf_future *f) {
     return r;
 }
 
-static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg);
+static cf_cbnode *finish_locked(cf_future *f, lot_pair *p, int outcome, const char *xmsg);
 static void run_callbacks(cf_future *f, cf_cbnode *c);
 
 /* The shared word a process pool's worker claims f's job by, while f is
@@ -261,7 +261,7 @@ int cf__future_revoke(cf_future *f, uint64_t revoked) {
 }
 
 int cf__future_fail_items(cf_future *f, int status, const char *msg) {
-    lock(f);
+    lot_pair *p = lock(f);
     if (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_DONE) {
         unlock(f);
         return 0;
@@ -270,7 +270,7 @@ int cf__future_fail_items(cf_future *f, int status, const char *msg) {
         f->item[i].status = status;
         cf__item_set_msg(&f->item[i], strdup(msg)); /* NULL if out of memory: "" then */
     }
-    cf_cbnode *cbs = finish_locked(f, CF_ETASK, NULL);
+    cf_cbnode *cbs = finish_locked(f, p, CF_ETASK, NULL);
     unlock(f);
     run_callbacks(f, cbs);
     return 1;
@@ -285,17 +285,24 @@ static int claimed_locked(const cf_future *f) {
     return w && atomic_load_explicit(w, memory_order_acquire) != f->queued;
 }
 
-/* With the future lock held and f not done: marks it done and tells waiters; returns
- * the callbacks (in the order added) for the caller to run unlocked. */
-static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg) {
+/* Keeps the executor's explanation of an outcome that is not the task's:
+ * its items are not used then, and item[0]'s message says it
+ * (internal.h). Apart from finish_locked, which every task passes. */
+__attribute__((noinline, cold)) static void explain(cf_future *f, int outcome, const char *xmsg) {
+    if (outcome != 0 && outcome != CF_ETASK && !f->item[0].has_msg)
+        cf__item_set_msg(&f->item[0], strdup(xmsg));
+}
+
+/* With the future lock (pair p) held and f not done: marks it done and
+ * tells waiters; returns the callbacks (in the order added) for the
+ * caller to run unlocked. */
+static cf_cbnode *finish_locked(cf_future *f, lot_pair *p, int outcome, const char *xmsg) {
     cf_cbnode *cbs = f->callbacks, *rev = NULL;
     f->callbacks = NULL;
     f->outcome = outcome; /* in the callbacks' place */
     f->claimed = 0;
     f->hold = CF_HOLD_NONE;
-    /* Its items are not used then: item[0]'s message explains (internal.h). */
-    if (xmsg && outcome != 0 && outcome != CF_ETASK && !f->item[0].has_msg)
-        cf__item_set_msg(&f->item[0], strdup(xmsg));
+    if (xmsg) explain(f, outcome, xmsg);
     cf_trace *tr = cf__trace(f);
     if (tr) {
         cf_times *t = &tr->times;
@@ -308,7 +315,7 @@ static cf_cbnode *finish_locked(cf_future *f, int outcome, const char *xmsg) {
         t->collect = f->ex->kind == CF_PROCESS || f->ex->kind == CF_MPI ? now : t->end;
     }
     atomic_store_explicit(&f->state, CF_DONE, memory_order_release);
-    unpark(f);
+    wake(p);
     for (cf_wnode *n = f->waiters; n; n = n->next)
         cf__waiter_notify(n->w, n->index, cf__failed(outcome));
     while (cbs) { /* stored newest first: reverse */
@@ -330,12 +337,12 @@ static void run_callbacks(cf_future *f, cf_cbnode *c) {
 }
 
 int cf__future_finish(cf_future *f, int outcome, const char *xmsg) {
-    lock(f);
+    lot_pair *p = lock(f);
     if (atomic_load_explicit(&f->state, memory_order_relaxed) == CF_DONE) {
         unlock(f);
         return 0;
     }
-    cf_cbnode *cbs = finish_locked(f, outcome, xmsg);
+    cf_cbnode *cbs = finish_locked(f, p, outcome, xmsg);
     unlock(f);
     run_callbacks(f, cbs);
     return 1;
@@ -373,7 +380,7 @@ int cf_future_cancel(cf_future *f) {
         unlock(f);
         return r;
     }
-    cf_cbnode *cbs = finish_locked(f, CF_ECANCELLED, "cancelled before it started");
+    cf_cbnode *cbs = finish_locked(f, pair_of(f), CF_ECANCELLED, "cancelled before it started");
     unlock(f);
     run_callbacks(f, cbs);
     return 1;
@@ -501,7 +508,7 @@ static int set_outcome(cf_future *f, int outcome, int status, const void *data, 
     }
     it->status = status;
     if (m) cf__item_set_msg(it, m); /* set_error: no result to lose */
-    cf_cbnode *cbs = finish_locked(f, outcome, NULL);
+    cf_cbnode *cbs = finish_locked(f, pair_of(f), outcome, NULL);
     unlock(f);
     run_callbacks(f, cbs);
     return 0;

@@ -27,8 +27,11 @@ static inline lot_pair *pair_of(const cf_future *f) {
     return &cf__lot[(a * 0x9E3779B97F4A7C15u) >> 58 & (NLOT - 1)];
 }
 
-static inline void lock(const cf_future *f) {
-    pthread_mutex_lock(&pair_of(f)->mu);
+/* Returns the pair, for wake() (finish_locked's). */
+static inline lot_pair *lock(const cf_future *f) {
+    lot_pair *p = pair_of(f);
+    pthread_mutex_lock(&p->mu);
+    return p;
 }
 
 static inline void unlock(const cf_future *f) {
@@ -46,11 +49,15 @@ static inline int park(cf_future *f, int64_t deadline) {
     return r;
 }
 
+/* With the pair's lock held: wakes whoever waits on it. */
+static inline void wake(lot_pair *p) {
+    if (p->nwait) pthread_cond_broadcast(&p->cv);
+}
+
 /* With the future lock held: wakes whoever waits for f (and, in passing,
  * for the other futures of its pair). */
 static inline void unpark(cf_future *f) {
-    lot_pair *p = pair_of(f);
-    if (p->nwait) pthread_cond_broadcast(&p->cv);
+    wake(pair_of(f));
 }
 
 #endif
