@@ -220,6 +220,26 @@ static inline unsigned char *cf__future_input(const cf_future *f) {
 void *cf__block_alloc(size_t n);
 void cf__block_free(void *p, size_t n);
 
+/* Pages for a message buffer (cf_buf): at least n bytes, a power of two
+ * from 4 KiB (its size in *got), not inherited by fork, and kept for
+ * reuse when freed (up to 1 MiB each, a bound in all): a process pool's
+ * buffers then fault in no page, not even a copy-on-write one after the
+ * pool forks, once a first pool has used them. NULL if out of memory.
+ * Free with the size *got said. Thread-safe. */
+void *cf__pages_alloc(size_t n, size_t *got);
+void cf__pages_free(void *p, size_t size);
+
+/* This process's generation of pages: it changes in the child of a fork,
+ * where pages allocated before (in another generation) are not mapped. */
+unsigned cf__pages_gen(void);
+
+/* Grows p (of `size` bytes from cf__pages_alloc, or NULL) to at least n
+ * bytes, keeping its first len bytes: into kept pages if there are some
+ * (a copy), else the pages move (mremap) rather than being copied into
+ * new ones that would each fault in. NULL if out of memory (p is then
+ * still valid). */
+void *cf__pages_grow(void *p, size_t size, size_t len, size_t n, size_t *got);
+
 /* ---- the FIFO of futures both pools queue work in --------------------- */
 
 /* Futures linked through their `next`; the owner's lock guards it. */

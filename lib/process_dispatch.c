@@ -199,7 +199,7 @@ static void skipped(ppool *p, pslot *s, uint64_t seq) {
 /* Handles one message from a worker; -1 if it makes no sense. */
 static int on_message(ppool *p, pslot *s, const cf_wire_hdr *h, const unsigned char *pl) {
     char why[96];
-    switch (h->type) {
+    switch (CF_WIRE_TYPE(h)) {
     case CF_MSG_RESULT: return complete_head(s, h, pl);
     case CF_MSG_SKIPPED: skipped(p, s, h->seq); return 0;
     case CF_MSG_INIT_FAILED:

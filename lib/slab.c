@@ -36,6 +36,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "internal.h"
@@ -214,8 +215,117 @@ static void big_free(void *p, size_t n) {
     }
 }
 
-/* In the child of a fork: the slabs were not copied (MADV_DONTFORK). The
- * big blocks were (malloc's), but another thread may have held the lock. */
+/* Message buffers' pages: a list per power of two from 4 KiB to 1 MiB,
+ * each at most PAGES_KEEP long and all at most PAGES_KEEP_BYTES. */
+#define PAGES_MIN_LG 12
+#define PAGES_MAX_LG 20
+#define PAGES_KEEP 64
+#define PAGES_KEEP_BYTES ((size_t)32 << 20)
+static struct {
+    pthread_mutex_t mu;
+    block *list[PAGES_MAX_LG - PAGES_MIN_LG + 1];
+    int count[PAGES_MAX_LG - PAGES_MIN_LG + 1];
+    size_t kept;
+} pages = {PTHREAD_MUTEX_INITIALIZER, {NULL}, {0}, 0};
+
+/* A kept region of 2^lg bytes, or NULL. */
+static void *pages_take(int lg) {
+    if (lg > PAGES_MAX_LG) return NULL;
+    int i = lg - PAGES_MIN_LG;
+    pthread_mutex_lock(&pages.mu);
+    block *b = pages.list[i];
+    if (b) {
+        pages.list[i] = b->next;
+        pages.count[i]--;
+        pages.kept -= (size_t)1 << lg;
+    }
+    pthread_mutex_unlock(&pages.mu);
+    return b;
+}
+
+/* The power of two (at least 4 KiB) for n bytes, as its log; -1 if none. */
+static int pages_lg(size_t n) {
+    int lg = PAGES_MIN_LG;
+    while (((size_t)1 << lg) < n)
+        if (++lg == 63) return -1;
+    return lg;
+}
+
+static unsigned pages_gen = 1; /* written only in a child of fork, alone */
+
+unsigned cf__pages_gen(void) {
+    return pages_gen;
+}
+
+void *cf__pages_alloc(size_t n, size_t *got) {
+#ifdef USE_MALLOC
+    *got = n;
+    return malloc(n);
+#else
+    int lg = pages_lg(n);
+    if (lg < 0) return NULL;
+    size_t size = (size_t)1 << lg;
+    void *p = pages_take(lg);
+    if (!p) {
+        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) return NULL;
+        (void)madvise(p, size, MADV_DONTFORK); /* a fork copies no page of it */
+    }
+    *got = size;
+    return p;
+#endif
+}
+
+void cf__pages_free(void *p, size_t size) {
+#ifdef USE_MALLOC
+    (void)size;
+    free(p);
+#else
+    if (!p) return;
+    int lg = 63 - __builtin_clzll((unsigned long long)size);
+    if (lg <= PAGES_MAX_LG) {
+        int i = lg - PAGES_MIN_LG;
+        pthread_mutex_lock(&pages.mu);
+        if (pages.count[i] < PAGES_KEEP && pages.kept + size <= PAGES_KEEP_BYTES) {
+            block *b = p;
+            b->next = pages.list[i];
+            pages.list[i] = b;
+            pages.count[i]++;
+            pages.kept += size;
+            p = NULL;
+        }
+        pthread_mutex_unlock(&pages.mu);
+    }
+    if (p) munmap(p, size);
+#endif
+}
+
+void *cf__pages_grow(void *p, size_t size, size_t len, size_t n, size_t *got) {
+    if (!p) return cf__pages_alloc(n, got);
+#ifdef USE_MALLOC
+    (void)size, (void)len;
+    void *q = realloc(p, n);
+    if (q) *got = n;
+    return q;
+#else
+    int lg = pages_lg(n);
+    if (lg < 0) return NULL;
+    void *q = pages_take(lg); /* its pages are in: copying costs less than faulting */
+    if (q) {
+        memcpy(q, p, len);
+        cf__pages_free(p, size);
+    } else {
+        q = mremap(p, size, (size_t)1 << lg, MREMAP_MAYMOVE); /* DONTFORK moves too */
+        if (q == MAP_FAILED) return NULL;
+    }
+    *got = (size_t)1 << lg;
+    return q;
+#endif
+}
+
+/* In the child of a fork: the slabs and kept pages were not copied
+ * (MADV_DONTFORK). The big blocks were (malloc's), but another thread may
+ * have held the lock. */
 static void forget_slabs(void) {
     for (size_t i = 0; i < NCLASSES; i++) {
         classes[i].mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
@@ -223,6 +333,9 @@ static void forget_slabs(void) {
         classes[i].nempty = 0;
     }
     big.mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+    memset(&pages, 0, sizeof pages);
+    pages.mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+    pages_gen++;
 }
 
 __attribute__((constructor)) static void slab_init(void) {

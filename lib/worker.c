@@ -33,13 +33,16 @@ static int append_header(cf_buf *out, uint32_t type, uint64_t seq) {
 
 /* Claims and runs one job, appending its RESULT (or SKIPPED, if cancel or
  * the manager won the word) to `out`. Returns 0 or -1 (out of memory). */
-static int run_job(const cf_wconf *c, const cf_wire_hdr *h, const unsigned char *pl, cf_buf *out) {
+static int run_job(const cf_wconf *c, const cf_wire_hdr *h, const unsigned char *pl, cf_buf *out,
+                   int64_t *now) {
     uint64_t want = CF_CLAIM(h->seq, CF_CLAIM_QUEUED);
     if (!atomic_compare_exchange_strong(&c->word[h->seq & c->mask], &want,
                                         CF_CLAIM(h->seq, CF_CLAIM_RUNNING)))
         return append_header(out, CF_MSG_SKIPPED, h->seq);
     const cf_task *task = h->task < c->ntasks ? c->tasks[h->task] : NULL;
-    return cf__wire_run_task(h, pl, task, out, &c->me->start); /* start: for task_timeout */
+    /* me->start: for task_timeout (each item's, then) and for taking back
+     * what waits behind a long job (the job's is enough) */
+    return cf__wire_run_task(h, pl, task, out, &c->me->start, c->task_timeout_ns != 0, now);
 }
 
 static void setup(const cf_wconf *c, int *rfd, int *wfd) {
@@ -101,15 +104,14 @@ void cf__worker_main(const cf_wconf *c, int rfd, int wfd) {
                 flush_out(wfd, &out);
                 _exit(CF_WX_STOPPED);
             }
-            if (h.type != CF_MSG_TASK) _exit(CF_WX_PROTO);
+            if (CF_WIRE_TYPE(&h) != CF_MSG_TASK) _exit(CF_WX_PROTO);
             /* Answer first after a long job (the next may be long too),
              * and always under task_timeout: a job that hangs gets this
              * process killed, and what it holds would be lost. */
             if (out.len && (last_ns >= FLUSH_NS || c->task_timeout_ns)) flush_out(wfd, &out);
-            if (!out.len) oldest = cf_now_ns();
-            int64_t t0 = cf_now_ns();
-            if (run_job(c, &h, in.p + in.off + sizeof h, &out)) _exit(CF_WX_NOMEM);
-            int64_t t1 = cf_now_ns();
+            int64_t t0 = cf_now_ns(), t1 = t0;
+            if (!out.len) oldest = t0;
+            if (run_job(c, &h, in.p + in.off + sizeof h, &out, &t1)) _exit(CF_WX_NOMEM);
             last_ns = t1 - t0;
             in.off += m;
             if (max && ++done >= max) {

@@ -168,7 +168,7 @@ static cf_future *find_job(mslot *s, uint64_t seq) {
 static int take_frame(mslot *s, const cf_wire_hdr *h, const unsigned char *pl) {
     cf_future *f;
     int64_t took = 0;
-    switch (h->type) {
+    switch (CF_WIRE_TYPE(h)) {
     case CF_MSG_KEPT:
         if (s->asked <= 0) return -1;
         s->asked--;

@@ -188,7 +188,10 @@ static char *task_names(uint32_t *count, size_t *len) {
     }
     *count = i;
     *len = b.len;
-    return b.p ? (char *)b.p : calloc(1, 1);
+    char *names = calloc(1, b.len + 1); /* the caller frees it: malloc's, not a buffer's pages */
+    if (names && b.len) memcpy(names, b.p, b.len);
+    cf__buf_free(&b);
+    return names;
 }
 
 int cf__mpi_start(mpool *p, char *why, size_t n) {

@@ -212,11 +212,12 @@ static int run_work(wstate *w) {
     while (w->in.off < w->in.len) {
         cf_wire_hdr h;
         size_t m = cf__wire_frame(w->in.p + w->in.off, w->in.len - w->in.off, &h);
-        if (m == 0 || m == (size_t)-1 || h.type != CF_MSG_TASK) return -1;
+        if (m == 0 || m == (size_t)-1 || CF_WIRE_TYPE(&h) != CF_MSG_TASK) return -1;
         const cf_task *t = h.task < w->ntasks ? cf__task_by_id(h.task) : NULL;
         if (claim_job(w, h.seq)) {
             atomic_store(&w->running, h.seq + 1);
-            int r = cf__wire_run_task(&h, w->in.p + w->in.off + sizeof h, t, &w->out, NULL);
+            int64_t now = cf_now_ns();
+            int r = cf__wire_run_task(&h, w->in.p + w->in.off + sizeof h, t, &w->out, NULL, 0, &now);
             atomic_store(&w->running, 0);
             if (r) return -1;
         }
