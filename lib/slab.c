@@ -228,6 +228,13 @@ static struct {
     size_t kept;
 } pages = {PTHREAD_MUTEX_INITIALIZER, {NULL}, {0}, 0};
 
+static unsigned pages_gen = 1; /* written only in a child of fork, alone */
+
+unsigned cf__pages_gen(void) {
+    return pages_gen;
+}
+
+#ifndef USE_MALLOC
 /* A kept region of 2^lg bytes, or NULL. */
 static void *pages_take(int lg) {
     if (lg > PAGES_MAX_LG) return NULL;
@@ -251,11 +258,7 @@ static int pages_lg(size_t n) {
     return lg;
 }
 
-static unsigned pages_gen = 1; /* written only in a child of fork, alone */
-
-unsigned cf__pages_gen(void) {
-    return pages_gen;
-}
+#endif
 
 void *cf__pages_alloc(size_t n, size_t *got) {
 #ifdef USE_MALLOC
