@@ -32,6 +32,15 @@
  * a process pool cost 264 page faults in the parent). One mutex guards
  * those lists.
  *
+ * Message buffers (cf_buf, wire.c) live in pages of their own: powers of
+ * two from 4 KiB, not inherited by fork, grown by mremap, and kept when
+ * freed (up to 1 MiB each, PAGES_KEEP_BYTES in all). A process pool's
+ * buffers were malloc's: fresh pages for each pool, and after each fork
+ * of a worker a copy-on-write fault on each page the parent wrote next
+ * (about 100 faults in the first map of a pool, ~2-3 µs each here). A
+ * child of fork has none of these pages: pages_gen tells its buffers from
+ * its parent's, which it forgets.
+ *
  * Sanitizer builds use malloc, so that AddressSanitizer sees every block.
  */
 #include <stdint.h>
