@@ -33,20 +33,19 @@ static size_t block_bytes(size_t n, int traced, size_t bytes) {
     return sizeof(cf_future) + n * sizeof(cf_item) + tbytes + bytes;
 }
 
-/* Sizes n items' inputs: their total in *bytes; 0, or -1 if too big. */
-static int input_bytes(size_t n, const size_t *len, size_t *bytes) {
-    *bytes = 0;
-    if (n > UINT32_MAX) return -1;
+cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const void *const *in,
+                          const size_t *len) {
+    size_t bytes = 0;
+    if (n > UINT32_MAX) return NULL;
     for (size_t i = 0; i < n; i++) {
-        if (len[i] > CF_MAX_BYTES) return -1;
-        *bytes += len[i];
+        if (len[i] > CF_MAX_BYTES) return NULL;
+        bytes += len[i];
     }
-    return 0;
-}
-
-/* Makes block f (of block_bytes(n, trace, ...)) a new future. */
-static cf_future *future_init(cf_future *f, cf_executor *ex, const cf_task *task, size_t n,
-                              int trace, const void *const *in, const size_t *len) {
+    int trace = ex && ex->opts.trace;
+    size_t total = block_bytes(n, trace, bytes);
+    if (cf__lot_err) return NULL;
+    cf_future *f = cf__block_alloc(total);
+    if (!f) return NULL;
     memset(f, 0, sizeof *f);
     f->ex = ex;
     f->task = task;
@@ -65,37 +64,6 @@ static cf_future *future_init(cf_future *f, cf_executor *ex, const cf_task *task
         p += len[i];
     }
     return f;
-}
-
-cf_future *cf__future_new(cf_executor *ex, const cf_task *task, size_t n, const void *const *in,
-                          const size_t *len) {
-    return cf__future_new_from(NULL, ex, task, n, in, len);
-}
-
-cf_future *cf__future_new_from(cf_stash *st, cf_executor *ex, const cf_task *task, size_t n,
-                               const void *const *in, const size_t *len) {
-    size_t bytes;
-    if (input_bytes(n, len, &bytes)) return NULL;
-    int trace = ex && ex->opts.trace;
-    size_t total = block_bytes(n, trace, bytes);
-    if (cf__lot_err) return NULL;
-    void *b = NULL;
-    if (st) {
-        size_t cls = cf__block_class(total);
-        if (cls && cls != st->cls) { /* another class: the stash follows it */
-            cf__stash_release(st);
-            st->cls = cls;
-        }
-        if (cls && !st->n) st->n = cf__block_alloc_many(total, st->b, CF_STASH_CAP / 2);
-        if (cls && st->n) b = st->b[--st->n];
-    }
-    if (!b && !(b = cf__block_alloc(total))) return NULL;
-    return future_init(b, ex, task, n, trace, in, len);
-}
-
-void cf__stash_release(cf_stash *st) {
-    if (st->n) cf__block_free_many(st->b, st->n, st->cls);
-    st->n = 0;
 }
 
 cf_future *cf_future_ref(cf_future *f) {
@@ -128,10 +96,6 @@ void cf__item_set_msg(cf_item *it, char *m) {
 }
 
 void cf__future_unref(cf_future *f) {
-    cf__future_unref_into(f, NULL);
-}
-
-void cf__future_unref_into(cf_future *f, cf_stash *st) {
     if (!f) return;
     if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1) return;
     size_t bytes = 0;
@@ -147,16 +111,7 @@ void cf__future_unref_into(cf_future *f, cf_stash *st) {
         f->callbacks = c->next;
         free(c);
     }
-    size_t total = block_bytes(f->nitems, f->traced, bytes);
-    if (st && st->cls && cf__block_class(total) == st->cls) {
-        if (st->n == CF_STASH_CAP) { /* full: half of it goes back, under one lock */
-            cf__block_free_many(st->b + CF_STASH_CAP / 2, CF_STASH_CAP / 2, st->cls);
-            st->n = CF_STASH_CAP / 2;
-        }
-        st->b[st->n++] = f;
-        return;
-    }
-    cf__block_free(f, total);
+    cf__block_free(f, block_bytes(f->nitems, f->traced, bytes));
 }
 
 void cf_future_free(cf_future *f) {

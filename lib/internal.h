@@ -220,31 +220,6 @@ static inline unsigned char *cf__future_input(const cf_future *f) {
 void *cf__block_alloc(size_t n);
 void cf__block_free(void *p, size_t n);
 
-/* Up to k blocks of n bytes into out[], under one lock where they come
- * from a slab; returns how many (fewer: out of memory). */
-size_t cf__block_alloc_many(size_t n, void **out, size_t k);
-
-/* Frees p[0..k), each a block of n bytes, under one lock where they
- * belong to a slab. */
-void cf__block_free_many(void **p, size_t k, size_t n);
-
-/* The size of the slab class a block of n bytes comes from; 0 if it is a
- * big block (or a sanitizer build's malloc). Blocks for sizes of the same
- * class are interchangeable. */
-size_t cf__block_class(size_t n);
-
-/* Blocks of one slab class kept by one owner (a map iterator): futures
- * are made from it, and ones freed into it, BATCH at a time under one
- * lock each, not one lock per future. Zero-initialise; release with
- * cf__stash_release. Not thread-safe: its owner's thread only. */
-#define CF_STASH_CAP 64
-typedef struct cf_stash {
-    size_t cls;        /* its blocks' class size; 0: none yet */
-    size_t n;          /* blocks held */
-    void *b[CF_STASH_CAP];
-} cf_stash;
-void cf__stash_release(cf_stash *st);
-
 /* Pages for a message buffer (cf_buf): at least n bytes, a power of two
  * from 4 KiB (its size in *got), not inherited by fork, and kept for
  * reuse when freed (up to 1 MiB each, a bound in all): a process pool's
@@ -323,12 +298,6 @@ int cf__future_state(const cf_future *f, int *worker);
 
 /* Drops one reference (the executor's or an owner's). */
 void cf__future_unref(cf_future *f);
-
-/* As cf__future_new and cf__future_unref, with the block from / back to
- * st when it is of st's class (see cf_stash). */
-cf_future *cf__future_new_from(cf_stash *st, cf_executor *ex, const struct cf_task *task, size_t n,
-                               const void *const *in, const size_t *len);
-void cf__future_unref_into(cf_future *f, cf_stash *st);
 
 /* PENDING -> RUNNING on `worker`; returns 0 if it was cancelled (then the
  * executor drops it). Wakes a cancel waiting for a held job's worker. */

@@ -46,8 +46,7 @@ struct cf_map_iter {
     const void **ptr;
     size_t *len, *offs;
     cf_buf scratch;
-    cf_stash stash; /* chunks' blocks, made and freed BATCH at a time */
-    void *own_arg;  /* freed with the map */
+    void *own_arg; /* freed with the map */
 };
 
 typedef struct array_src {
@@ -143,7 +142,7 @@ static int make_chunk(cf_map_iter *m, int *made) {
     if (m->scratch.len) /* copied: the scratch may have moved since */
         for (size_t i = 0; i < k; i++)
             if (m->len[i]) m->ptr[i] = m->scratch.p + m->offs[i];
-    cf_future *f = cf__future_new_from(&m->stash, m->ex, m->task, k, m->ptr, m->len);
+    cf_future *f = cf__future_new(m->ex, m->task, k, m->ptr, m->len);
     if (!f) return CF_ENOMEM;
     int r = push(m, f);
     if (r) {
@@ -198,10 +197,9 @@ void cf_map_free(cf_map_iter *m) {
     for (size_t i = 0; i < m->qlen; i++) {
         cf_future *f = *at(m, i);
         cf_future_wait(f, CF_FOREVER); /* running ones finish first */
-        cf__future_unref_into(f, &m->stash);
+        cf__future_unref(f);
     }
-    cf__future_unref_into(m->spent, &m->stash);
-    cf__stash_release(&m->stash);
+    cf__future_unref(m->spent);
     free(m->q);
     free(m->ptr);
     free(m->len);
@@ -285,7 +283,7 @@ int cf_map_next(cf_map_iter *m, const void **data, size_t *len) {
             times_of(spent, m->ti, &m->times);
             m->tf = NULL;
         }
-        cf__future_unref_into(spent, &m->stash);
+        cf__future_unref(spent);
     }
     return r;
 }

@@ -390,85 +390,6 @@ void *cf__block_alloc(size_t n) {
     return p;
 }
 
-size_t cf__block_alloc_many(size_t n, void **out, size_t k) {
-    sclass *c = class_for(n);
-    size_t got = 0;
-    if (!c) {
-        for (; got < k && (out[got] = cf__block_alloc(n)) != NULL; got++)
-            ;
-        return got;
-    }
-    pthread_mutex_lock(&c->mu);
-    while (got < k) {
-        slab *s = c->room;
-        if (!s) {
-            if (!(s = new_slab(c))) break;
-            link_slab(c, s);
-            c->nempty++;
-        }
-        if (s->used == 0) c->nempty--;
-        while (got < k && s->used < s->cap) {
-            if (s->free) {
-                out[got++] = s->free;
-                s->free = s->free->next;
-            } else {
-                out[got++] = (unsigned char *)s + HEADER + (size_t)s->bump++ * c->size;
-            }
-            s->used++;
-        }
-        if (s->used == s->cap) unlink_slab(c, s);
-    }
-    pthread_mutex_unlock(&c->mu);
-    return got;
-}
-
-/* Frees block p of class c, c->mu held; returns a slab to unmap (after
- * unlocking), or NULL. */
-static slab *free_locked(sclass *c, void *p) {
-    slab *s = (slab *)((uintptr_t)p & ~(uintptr_t)(SLAB_BYTES - 1));
-    block *k = p;
-    k->next = s->free;
-    s->free = k;
-    if (!s->listed) link_slab(c, s);
-    if (--s->used == 0) {
-        if (c->nempty >= KEEP_EMPTY) {
-            unlink_slab(c, s);
-            return s;
-        }
-        /* Empty: kept for the next burst, from its bump index again. */
-        c->nempty++;
-        s->free = NULL;
-        s->bump = 0;
-    }
-    return NULL;
-}
-
-void cf__block_free_many(void **p, size_t k, size_t n) {
-    sclass *c = class_for(n);
-    if (!c) {
-        for (size_t i = 0; i < k; i++)
-            cf__block_free(p[i], n);
-        return;
-    }
-    slab *drop[64];
-    size_t ndrop = 0;
-    for (size_t i = 0; i < k;) {
-        pthread_mutex_lock(&c->mu);
-        for (; i < k && ndrop < 64; i++) {
-            slab *s = free_locked(c, p[i]);
-            if (s) drop[ndrop++] = s;
-        }
-        pthread_mutex_unlock(&c->mu);
-        while (ndrop)
-            munmap(drop[--ndrop], SLAB_BYTES);
-    }
-}
-
-size_t cf__block_class(size_t n) {
-    sclass *c = class_for(n);
-    return c ? c->size : 0;
-}
-
 void cf__block_free(void *p, size_t n) {
     if (!p) return;
     sclass *c = class_for(n);
@@ -481,8 +402,23 @@ void cf__block_free(void *p, size_t n) {
 #endif
         return;
     }
+    slab *s = (slab *)((uintptr_t)p & ~(uintptr_t)(SLAB_BYTES - 1));
     pthread_mutex_lock(&c->mu);
-    slab *s = free_locked(c, p);
+    block *k = p;
+    k->next = s->free;
+    s->free = k;
+    if (!s->listed) link_slab(c, s);
+    if (--s->used == 0) {
+        if (c->nempty >= KEEP_EMPTY) {
+            unlink_slab(c, s);
+            pthread_mutex_unlock(&c->mu);
+            munmap(s, SLAB_BYTES);
+            return;
+        }
+        /* Empty: kept for the next burst, from its bump index again. */
+        c->nempty++;
+        s->free = NULL;
+        s->bump = 0;
+    }
     pthread_mutex_unlock(&c->mu);
-    if (s) munmap(s, SLAB_BYTES);
 }

@@ -1,10 +1,8 @@
 /* test_wire.c -- the process pool's messages (lib/wire.c) and the pages
  * its buffers live in (lib/slab.c): a job's answer, timed or untimed,
  * comes back item for item; no cut or bad answer is taken; a buffer keeps
- * its bytes as it grows; a child of fork forgets its parent's buffers;
- * futures' blocks come and go many at a time. */
+ * its bytes as it grows; a child of fork forgets its parent's buffers. */
 #include <check.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -205,46 +203,6 @@ START_TEST(test_child_of_fork_forgets_the_parents_buffers) {
 }
 END_TEST
 
-/* Blocks made many at a time (a map's chunks) are distinct and whole, and
- * go back many at a time; a stash follows its futures' class. */
-START_TEST(test_blocks_many_at_a_time) {
-    enum { K = 100 };
-    void *b[K];
-    ck_assert_uint_eq(cf__block_alloc_many(88, b, K), K);
-    for (size_t i = 0; i < K; i++) {
-        memset(b[i], (int)i, 88);
-        ck_assert_uint_eq((uintptr_t)b[i] % 8, 0);
-    }
-    for (size_t i = 0; i < K; i++)
-        for (size_t j = 0; j < 88; j++)
-            ck_assert_int_eq(((unsigned char *)b[i])[j], (unsigned char)i); /* no overlap */
-    cf__block_free_many(b, K, 88);
-    size_t cls = cf__block_class(88);
-    ck_assert(cls == 0 || cls >= 88); /* 0: a sanitizer build's malloc */
-    cf_stash st = {0};
-    const void *in[1] = {""};
-    size_t len[1] = {0};
-    cf_future *f[K];
-    for (size_t i = 0; i < K; i++)
-        ck_assert_ptr_nonnull(f[i] = cf__future_new_from(&st, NULL, task(), 1, in, len));
-    ck_assert_uint_eq(st.cls, cls);
-    for (size_t i = 0; i < K; i++)
-        cf__future_unref_into(f[i], &st);
-    ck_assert_uint_le(st.n, CF_STASH_CAP);
-    const void *big[1] = {inputs[3]};
-    size_t blen[1] = {strlen(inputs[3]) + 200};
-    char *bigin = calloc(1, blen[0]);
-    big[0] = bigin;
-    cf_future *g = cf__future_new_from(&st, NULL, task(), 1, big, blen); /* another class */
-    ck_assert_ptr_nonnull(g);
-    ck_assert(cls == 0 || st.cls != cls);
-    cf__future_unref_into(g, &st);
-    cf__stash_release(&st);
-    ck_assert_uint_eq(st.n, 0);
-    free(bigin);
-}
-END_TEST
-
 int main(void) {
     Suite *s = suite_create("wire");
     TCase *tc = tcase_create("wire");
@@ -255,7 +213,6 @@ int main(void) {
     tcase_add_test(tc, test_frame_takes_the_timed_flag_only_on_tasks_and_results);
     tcase_add_test(tc, test_buffer_keeps_its_bytes_as_it_grows);
     tcase_add_test(tc, test_child_of_fork_forgets_the_parents_buffers);
-    tcase_add_test(tc, test_blocks_many_at_a_time);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
