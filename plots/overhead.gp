@@ -30,8 +30,8 @@ walk = 'if (fam($1) != f) { if (f != "") x += 1.5; f = fam($1) } if ($1 != e) { 
 # Ratio to the peer, for our thread and process bars: libuv's queue_work
 # for threads, the pipe floor at the same chunksize for processes (column 9,
 # "-" for the other bars; a first pass over the file finds the peers' figures).
-peers = 'NR == FNR { if ($1 == "libuv-threadpool") ref["thread", 1] = ref["thread", 64] = $5; if ($1 == "pipe-echo-process") ref["process", $3] = $5; next } ' . \
-        'function ratio(e, c) { return ref[e, c] > 0 ? sprintf("%.1fx", $5 / ref[e, c]) : "-" } '
+peers = 'NR == FNR { if ($1 == "libuv-threadpool" && $2 == "queue_work") ref["thread", 1] = ref["thread", 64] = $5; if ($1 == "pipe-echo-process" && $2 == "pipelined") ref["process", $3] = $5; next } ' . \
+        'function ratio(e, c) { return ($2 == "submit" || $2 == "map") && ref[e, c] > 0 ? sprintf("%.2gx", $5 / ref[e, c]) : "-" } '
 f = shq(infile)
 prep = "< awk -F, '".peers.aw." FNR > 1 && $2 !~ /start|pending|payload/ && $5 != \"\" { ".walk." nb++; print x \",\" nb \",\" nb \",\" f \",\" $5 \",\" col($1) \",\" ($1 ~ /^py-/) \",\" nb \",\" ratio($1, $3) \",\" ($10 != \"\" ? $10 : $5) \",\" ($11 != \"\" ? $11 : $5) }' ".f." ".f
 s_ = system("awk -F, '".aw." NR > 1 && $2 !~ /start|pending|payload/ && $5 != \"\" { out = out \"\\n\" mlab($2, $3) \"\\n\" ($1 != p ? disp($1) : \" \"); p = $1; nb++ } END { print nb + 0 out }' ".f)
