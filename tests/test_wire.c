@@ -10,6 +10,7 @@
 
 #include "../lib/internal.h"
 #include "../lib/wire.h"
+#include "lib_check.h"
 
 /* Echoes its input; fails on "bad", with a message. */
 static int echo_or_fail(const void *in, size_t len, cf_out *out) {
@@ -214,9 +215,5 @@ int main(void) {
     tcase_add_test(tc, test_buffer_keeps_its_bytes_as_it_grows);
     tcase_add_test(tc, test_child_of_fork_forgets_the_parents_buffers);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return lt_run_suite(s);
 }
