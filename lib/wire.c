@@ -52,11 +52,10 @@ void cf__buf_free(cf_buf *b) {
 size_t cf__wire_frame(const unsigned char *buf, size_t len, cf_wire_hdr *h) {
     if (len < sizeof *h) return 0;
     memcpy(h, buf, sizeof *h);
-    if (h->magic != CF_WIRE_MAGIC || h->bytes > CF_WIRE_MAX || CF_WIRE_TYPE(h) < CF_MSG_TASK ||
-        CF_WIRE_TYPE(h) > CF_MSG_KEPT ||
-        (h->type != CF_WIRE_TYPE(h) && CF_WIRE_TYPE(h) != CF_MSG_TASK &&
-         CF_WIRE_TYPE(h) != CF_MSG_RESULT) ||
-        (h->type & ~(CF_WIRE_TIMED | 0xffffu)))
+    uint32_t type = CF_WIRE_TYPE(h), flags = h->type - type;
+    if (h->magic != CF_WIRE_MAGIC || h->bytes > CF_WIRE_MAX || type < CF_MSG_TASK ||
+        type > CF_MSG_KEPT || (flags & ~CF_WIRE_TIMED) ||
+        (flags && type != CF_MSG_TASK && type != CF_MSG_RESULT))
         return (size_t)-1;
     if (len - sizeof *h < h->bytes) return 0;
     return sizeof *h + h->bytes;
@@ -148,14 +147,13 @@ int cf__wire_run_task(const cf_wire_hdr *h, const unsigned char *pl, const cf_ta
     if (!timed && cf__buf_put(out, span, sizeof span)) return -1;
     const unsigned char *end = pl + h->bytes;
     unsigned char small[CF_INLINE + 1];
-    if (started) atomic_store_explicit(started, t, memory_order_release);
     for (uint32_t i = 0; i < h->nitems; i++) {
         const unsigned char *in;
         uint32_t in_len;
         if (cf__wire_next_input(&pl, end, &in, &in_len)) return -1;
         cf_out o;
         cf__out_init(&o, small, CF_INLINE);
-        if (started && timed && i) atomic_store_explicit(started, t, memory_order_release);
+        if (started && (timed || i == 0)) atomic_store_explicit(started, t, memory_order_release);
         int32_t status;
         if (task) {
             status = task->fn(in, in_len, &o);
