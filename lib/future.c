@@ -221,8 +221,7 @@ int cf__future_await_decision(cf_future *f) {
     return r;
 }
 
-static cf_cbnode *finish_locked(cf_future *f, lot_pair *p, int outcome, const char *xmsg);
-static void run_callbacks(cf_future *f, cf_cbnode *c);
+static void finish_unlock(cf_future *f, lot_pair *p, int outcome, const char *xmsg);
 
 /* The shared word a process pool's worker claims f's job by, while f is
  * attached to one (f->claimed); NULL otherwise. */
@@ -270,9 +269,7 @@ int cf__future_fail_items(cf_future *f, int status, const char *msg) {
         f->item[i].status = status;
         cf__item_set_msg(&f->item[i], strdup(msg)); /* NULL if out of memory: "" then */
     }
-    cf_cbnode *cbs = finish_locked(f, p, CF_ETASK, NULL);
-    unlock(f);
-    run_callbacks(f, cbs);
+    finish_unlock(f, p, CF_ETASK, NULL);
     return 1;
 }
 
@@ -287,16 +284,49 @@ static int claimed_locked(const cf_future *f) {
 
 /* Keeps the executor's explanation of an outcome that is not the task's:
  * its items are not used then, and item[0]'s message says it
- * (internal.h). Apart from finish_locked, which every task passes. */
+ * (internal.h). Apart from finish_unlock, which every task passes. */
 __attribute__((noinline, cold)) static void explain(cf_future *f, int outcome, const char *xmsg) {
     if (outcome != 0 && outcome != CF_ETASK && !f->item[0].has_msg)
         cf__item_set_msg(&f->item[0], strdup(xmsg));
 }
 
-/* With the future lock (pair p) held and f not done: marks it done and
- * tells waiters; returns the callbacks (in the order added) for the
- * caller to run unlocked. */
-static cf_cbnode *finish_locked(cf_future *f, lot_pair *p, int outcome, const char *xmsg) {
+/* cf__wakes_defer's state: whether this thread defers, and the lot pairs
+ * (a bit each) to wake at the flush. */
+static _Thread_local int deferring;
+static _Thread_local uint64_t deferred;
+_Static_assert(NLOT <= 64, "one bit a pair");
+
+void cf__wakes_defer(void) {
+    deferring = 1;
+}
+
+static void wake_deferred(void) {
+    while (deferred) {
+        int i = __builtin_ctzll(deferred);
+        deferred &= deferred - 1;
+        pthread_cond_broadcast(&cf__lot[i].cv);
+    }
+}
+
+void cf__wakes_flush(void) {
+    deferring = 0;
+    wake_deferred();
+}
+
+/* With the future lock (pair p) held and f not done: marks it done, tells
+ * the cf_waiters hooked on it, unlocks, wakes the threads parked on p, and
+ * runs the callbacks (in the order added) unlocked.
+ *
+ * The parked threads are woken after the unlock, not under it: a thread
+ * woken under it first blocks on the lock the waker still holds. A
+ * sched_switch trace of a process map showed it, the consumer and the
+ * manager sharing a CPU: wake, switch to the consumer, it blocks on the
+ * lock, switch back, unlock, wake it again: four context switches per
+ * completion for one. Broadcasting unlocked is safe here: the pair is
+ * static (it outlives f), a thread that parked before the unlock is
+ * counted in nwait, read under the lock, and one that comes after sees
+ * DONE before it parks. */
+static void finish_unlock(cf_future *f, lot_pair *p, int outcome, const char *xmsg) {
     cf_cbnode *cbs = f->callbacks, *rev = NULL;
     f->callbacks = NULL;
     f->outcome = outcome; /* in the callbacks' place */
@@ -315,24 +345,26 @@ static cf_cbnode *finish_locked(cf_future *f, lot_pair *p, int outcome, const ch
         t->collect = f->ex->kind == CF_PROCESS || f->ex->kind == CF_MPI ? now : t->end;
     }
     atomic_store_explicit(&f->state, CF_DONE, memory_order_release);
-    wake(p);
     for (cf_wnode *n = f->waiters; n; n = n->next)
         cf__waiter_notify(n->w, n->index, cf__failed(outcome));
+    int parked = p->nwait;
+    pthread_mutex_unlock(&p->mu);
+    if (parked && deferring)
+        deferred |= UINT64_C(1) << (p - cf__lot);
+    else if (parked)
+        pthread_cond_broadcast(&p->cv);
+    if (cbs) wake_deferred(); /* a callback may block: nothing waits on us then */
     while (cbs) { /* stored newest first: reverse */
         cf_cbnode *c = cbs;
         cbs = c->next;
         c->next = rev;
         rev = c;
     }
-    return rev;
-}
-
-static void run_callbacks(cf_future *f, cf_cbnode *c) {
-    while (c) {
-        cf_cbnode *next = c->next;
-        c->fn(f, c->arg);
-        free(c);
-        c = next;
+    while (rev) {
+        cf_cbnode *next = rev->next;
+        rev->fn(f, rev->arg);
+        free(rev);
+        rev = next;
     }
 }
 
@@ -342,9 +374,7 @@ int cf__future_finish(cf_future *f, int outcome, const char *xmsg) {
         unlock(f);
         return 0;
     }
-    cf_cbnode *cbs = finish_locked(f, p, outcome, xmsg);
-    unlock(f);
-    run_callbacks(f, cbs);
+    finish_unlock(f, p, outcome, xmsg);
     return 1;
 }
 
@@ -380,9 +410,7 @@ int cf_future_cancel(cf_future *f) {
         unlock(f);
         return r;
     }
-    cf_cbnode *cbs = finish_locked(f, pair_of(f), CF_ECANCELLED, "cancelled before it started");
-    unlock(f);
-    run_callbacks(f, cbs);
+    finish_unlock(f, pair_of(f), CF_ECANCELLED, "cancelled before it started");
     return 1;
 }
 
@@ -508,9 +536,7 @@ static int set_outcome(cf_future *f, int outcome, int status, const void *data, 
     }
     it->status = status;
     if (m) cf__item_set_msg(it, m); /* set_error: no result to lose */
-    cf_cbnode *cbs = finish_locked(f, pair_of(f), outcome, NULL);
-    unlock(f);
-    run_callbacks(f, cbs);
+    finish_unlock(f, pair_of(f), outcome, NULL);
     return 0;
 }
 

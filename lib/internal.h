@@ -359,6 +359,18 @@ int cf__future_fail_items(cf_future *f, int status, const char *msg);
  * runs callbacks. Returns 0 if it was already done (then nothing happens). */
 int cf__future_finish(cf_future *f, int outcome, const char *xmsg);
 
+/* Between cf__wakes_defer() and cf__wakes_flush(), futures this thread
+ * completes wake the threads parked on them at the flush, once per lot
+ * pair, not one completion at a time. For a thread that completes a batch
+ * at once (a process pool's manager reading a run of answers): woken one
+ * at a time, a waiter on the same CPU preempted the manager at every
+ * completion and parked again on the next (a sched_switch trace of a
+ * process map at chunksize 64: two context switches and four futex calls
+ * a chunk). Callbacks still run at each completion, after a flush: a
+ * callback that blocks never waits on a wake-up held back here. */
+void cf__wakes_defer(void);
+void cf__wakes_flush(void);
+
 /* The times of a done future (zeros unless traced) and its worker. */
 void cf__future_times(const cf_future *f, cf_times *out);
 

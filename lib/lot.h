@@ -27,7 +27,7 @@ static inline lot_pair *pair_of(const cf_future *f) {
     return &cf__lot[(a * 0x9E3779B97F4A7C15u) >> 58 & (NLOT - 1)];
 }
 
-/* Returns the pair, for wake() (finish_locked's). */
+/* Returns the pair, for park() and finish_unlock() in future.c. */
 static inline lot_pair *lock(const cf_future *f) {
     lot_pair *p = pair_of(f);
     pthread_mutex_lock(&p->mu);

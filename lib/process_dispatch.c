@@ -210,8 +210,8 @@ static int on_message(ppool *p, pslot *s, const cf_wire_hdr *h, const unsigned c
     return -1;
 }
 
-/* Reads and handles everything a slot has sent; returns -1 on EOF. */
-int cf__read_slot(ppool *p, pslot *s) {
+/* cf__read_slot, its waiters woken as each job completes. */
+static int read_slot(ppool *p, pslot *s) {
     for (;;) {
         unsigned char *q = cf__buf_room(&s->rbuf, 65536);
         if (!q) {
@@ -238,4 +238,14 @@ int cf__read_slot(ppool *p, pslot *s) {
         }
         if (s->rbuf.off == s->rbuf.len) s->rbuf.off = s->rbuf.len = 0;
     }
+}
+
+/* Reads and handles everything a slot has sent; returns -1 on EOF. The
+ * waiters of the jobs it completes are woken once it has read them all
+ * (cf__wakes_defer). */
+int cf__read_slot(ppool *p, pslot *s) {
+    cf__wakes_defer();
+    int r = read_slot(p, s);
+    cf__wakes_flush();
+    return r;
 }

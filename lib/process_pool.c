@@ -82,7 +82,9 @@ static void wake_manager(ppool *p) {
     cf__xwrite(p->efd, &one, sizeof one); /* EAGAIN: full, it is awake anyway */
 }
 
-static int pp_submit(cf_executor *ex, cf_future *f) {
+/* Queues fs[0..n) in order, all or none, with one lock and at most one
+ * wake-up (a map hands over its chunks this way, BATCH at a time). */
+static int pp_submit_many(cf_executor *ex, cf_future *const *fs, size_t n) {
     ppool *p = (ppool *)ex;
     int r = 0, wake = 0;
     pthread_mutex_lock(&p->mu);
@@ -91,12 +93,17 @@ static int pp_submit(cf_executor *ex, cf_future *f) {
     } else if (p->shutdown) {
         r = CF_ESHUTDOWN;
     } else {
-        cf__fifo_push(&p->queue, f);
+        for (size_t i = 0; i < n; i++)
+            cf__fifo_push(&p->queue, fs[i]);
         if (p->sleeping && !p->wake_pending) wake = p->wake_pending = 1;
     }
     pthread_mutex_unlock(&p->mu);
     if (wake) wake_manager(p);
     return r;
+}
+
+static int pp_submit(cf_executor *ex, cf_future *f) {
+    return pp_submit_many(ex, &f, 1);
 }
 
 static void join_manager(ppool *p) {
@@ -168,6 +175,7 @@ static void pp_destroy(cf_executor *ex) {
 }
 
 static const cf_ops pp_ops = {.submit = pp_submit,
+                              .submit_many = pp_submit_many,
                               .shutdown = pp_shutdown,
                               .destroy = pp_destroy,
                               .signal_workers = pp_signal_workers};
