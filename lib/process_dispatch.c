@@ -19,9 +19,9 @@ int cf__take_back(cf_future *f) {
  * time per job, plus 1 µs per job for the hand-off itself (an estimate of
  * 5 µs here held no-op tasks to 33 per worker, and the workers slept and
  * were woken every few dozen tasks: process map c=1 took 1.04 µs per task,
- * with 1 µs 0.4-0.7 µs); 1 until a job has come back. */
+ * with 1 µs 0.4-0.7 µs); FIRST_WINDOW until a job has come back. */
 static int window(const pslot *s) {
-    if (s->svc_ns <= 0) return 1;
+    if (s->svc_ns <= 0) return FIRST_WINDOW;
     double w = TARGET_BATCH_NS / (s->svc_ns + 1000.0);
     if (w < 1) return 1;
     return w > MAX_WINDOW ? MAX_WINDOW : (int)w;

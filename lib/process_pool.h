@@ -11,6 +11,13 @@
 
 #define TARGET_BATCH_NS 200000 /* keep ~200 µs of work queued per worker */
 #define MAX_WINDOW 256
+/* A fresh worker's window, before its first answer times a job. With 1,
+ * the first map of a fresh pool learnt it job by job: 0.0471 against
+ * 0.0438 µs a task with 64 (20,000 no-op tasks at chunksize 64, medians of
+ * 20 alternations, best of 5 fresh pools each; 16: 0.0464 against
+ * 0.0450). A job sent behind a long one is not stuck there: once the
+ * long one has run STEAL_NS, an idle worker gets it (cf__rebalance). */
+#define FIRST_WINDOW 64
 #define STEAL_NS 1000000 /* take work back from a job running this long */
 
 enum slot_state {
