@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -26,7 +25,6 @@
 #include "xio.h"
 
 #define FLUSH_NS 50000 /* a worker holds answers back at most this long */
-#define READ_BYTES 65536 /* what one read() asks for */
 
 static int append_header(cf_buf *out, uint32_t type, uint64_t seq) {
     cf_wire_hdr h = {CF_WIRE_MAGIC, type, 0, 0, 0, seq};
@@ -75,21 +73,6 @@ static void setup(const cf_wconf *c, int *rfd, int *wfd) {
     prctl(PR_SET_NAME, c->name); /* cosmetic: failure is harmless */
 }
 
-/* Sizes b for a read's worth and maps its pages now, before the worker
- * says it is ready, while the pool's first jobs are still being made: a
- * fresh worker otherwise took them one page fault at a time in its first
- * jobs. perf record -e minor-faults on 50 fresh pools, each running one
- * map of 20,000 no-op tasks at chunksize 64: every fault of a worker's
- * during the map was in these two buffers (~15 a worker under read(), ~17
- * in cf__wire_run_task); prefaulted, the map took 0.0484 against 0.0544
- * µs a task (medians of 20 alternations, best of 5 fresh pools each). */
-static int prefault(cf_buf *b) {
-    if (!cf__buf_room(b, READ_BYTES)) return -1;
-    if (madvise(b->p, b->cap, MADV_POPULATE_WRITE) != 0) /* before Linux 5.14, or not pages */
-        memset(b->p, 0, b->cap);
-    return 0;
-}
-
 static void flush_out(int wfd, cf_buf *out) {
     if (out->len && cf__write_all(wfd, out->p, out->len)) _exit(CF_WX_WRITE);
     out->len = 0;
@@ -107,7 +90,6 @@ void cf__worker_main(const cf_wconf *c, int rfd, int wfd) {
         flush_out(wfd, &out);
         _exit(CF_WX_INIT_FAILED);
     }
-    if (prefault(&in) || prefault(&out)) _exit(CF_WX_NOMEM);
     atomic_store_explicit(&c->me->ready, 1, memory_order_release);
     int done = 0, max = c->max_tasks_per_child;
     int64_t oldest = 0, last_ns = 0;
@@ -152,7 +134,7 @@ void cf__worker_main(const cf_wconf *c, int rfd, int wfd) {
         flush_out(wfd, &out);
         ended = 0; /* a read may wait */
         if (in.off == in.len) in.off = in.len = 0;
-        unsigned char *q = cf__buf_room(&in, READ_BYTES);
+        unsigned char *q = cf__buf_room(&in, 65536);
         if (!q) _exit(CF_WX_NOMEM);
         ssize_t r = cf__xread(rfd, q, in.cap - in.len);
         if (r == 0) _exit(CF_WX_STOPPED); /* the pool is gone */
