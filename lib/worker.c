@@ -93,7 +93,9 @@ void cf__worker_main(const cf_wconf *c, int rfd, int wfd) {
     atomic_store_explicit(&c->me->ready, 1, memory_order_release);
     int done = 0, max = c->max_tasks_per_child;
     int64_t oldest = 0, last_ns = 0;
-    int64_t ended = 0; /* when the last job ended, if nothing came between: the next starts then */
+    /* When the last job ended. The next one starts then if nothing came
+     * between: while `out` still holds answers, no write and no read has. */
+    int64_t ended = 0;
     for (;;) {
         /* Run every complete message we hold, answering in batches. */
         for (;;) {
@@ -109,14 +111,11 @@ void cf__worker_main(const cf_wconf *c, int rfd, int wfd) {
             /* Answer first after a long job (the next may be long too),
              * and always under task_timeout: a job that hangs gets this
              * process killed, and what it holds would be lost. */
-            if (out.len && (last_ns >= FLUSH_NS || c->task_timeout_ns)) {
-                flush_out(wfd, &out);
-                ended = 0;
-            }
+            if (out.len && (last_ns >= FLUSH_NS || c->task_timeout_ns)) flush_out(wfd, &out);
             /* A clock read costs ~25 ns: one a job, not two, in a run of
              * short jobs (perf: two a job were 9% of process map at
              * chunksize 1). */
-            int64_t t0 = ended ? ended : cf_now_ns(), t1 = t0;
+            int64_t t0 = out.len ? ended : cf_now_ns(), t1 = t0;
             if (!out.len) oldest = t0;
             if (run_job(c, &h, in.p + in.off + sizeof h, &out, &t1)) _exit(CF_WX_NOMEM);
             last_ns = t1 - t0;
@@ -126,13 +125,9 @@ void cf__worker_main(const cf_wconf *c, int rfd, int wfd) {
                 flush_out(wfd, &out);
                 _exit(CF_WX_STOPPED);
             }
-            if (t1 - oldest > FLUSH_NS) {
-                flush_out(wfd, &out);
-                ended = 0;
-            }
+            if (t1 - oldest > FLUSH_NS) flush_out(wfd, &out);
         }
         flush_out(wfd, &out);
-        ended = 0; /* a read may wait */
         if (in.off == in.len) in.off = in.len = 0;
         unsigned char *q = cf__buf_room(&in, 65536);
         if (!q) _exit(CF_WX_NOMEM);
